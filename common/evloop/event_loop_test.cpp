@@ -1,0 +1,47 @@
+#include <doctest/doctest.h>
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include "common/evloop/event_loop.h"
+
+using namespace dmux::evloop;
+
+TEST_CASE("stop() from another thread ends run()") {
+  EventLoop loop;
+  std::thread t([&] { loop.stop(); });
+  loop.run();
+  t.join();
+}
+
+TEST_CASE("stop() before run() makes run() return at once") {
+  EventLoop loop;
+  loop.stop();
+  loop.run();
+}
+
+TEST_CASE("IoWatcher fires on a readable fd; Timer fires once") {
+  int fds[2];
+  REQUIRE(::socketpair(AF_UNIX, SOCK_DGRAM, 0, fds) == 0);
+  EventLoop loop;
+  int reads = 0;
+  IoWatcher w(loop, fds[0], [&] {
+    char c;
+    REQUIRE(::read(fds[0], &c, 1) == 1);
+    ++reads;
+    loop.stop();
+  });
+  int fired = 0;
+  Timer timer(loop, [&] {
+    ++fired;
+    REQUIRE(::write(fds[1], "x", 1) == 1);
+  });
+  timer.start_once(std::chrono::microseconds(1000));
+  loop.run();
+  CHECK(fired == 1);
+  CHECK(reads == 1);
+  ::close(fds[0]);
+  ::close(fds[1]);
+}

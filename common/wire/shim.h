@@ -1,0 +1,74 @@
+// Data-path wire formats (docs/protocol.md, sections "Common header", "DATA", "TUNNEL", "RETURN").
+//
+// All three share a 4-byte common header: version, type, header length, flags. DATA
+// (client -> gateway) and RETURN (router -> client) have the same 20-byte layout; TUNNEL
+// (gateway -> router) is 28 bytes. Parsing never allocates or throws; it returns a typed status.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+namespace dmux::wire {
+
+inline constexpr std::uint8_t kVersion = 1;
+inline constexpr std::uint32_t kAnyProvider = 0;
+
+enum class MsgType : std::uint8_t {
+  kData = 1,    // client -> gateway: shim + IPvN packet
+  kTunnel = 2,  // gateway -> router: tunnel header + IPvN packet
+  kReturn = 3,  // router -> client: return header + IPvN packet
+};
+
+inline constexpr std::size_t kCommonHeaderLen = 4;
+inline constexpr std::size_t kDataHeaderLen = 20;
+inline constexpr std::size_t kReturnHeaderLen = 20;
+inline constexpr std::size_t kTunnelHeaderLen = 28;
+inline constexpr std::size_t kMaxHeaderLen = 252;  // hdr_len is a byte and a multiple of 4
+
+// Why a datagram was rejected. Each value is counted separately by receivers.
+enum class ParseStatus : std::uint8_t {
+  kOk = 0,
+  kTruncated,           // shorter than its header claims or than the fixed part
+  kMalformed,           // bad header length, empty payload, reserved proto_id
+  kUnsupportedVersion,  // version != 1
+  kUnexpectedType,      // a known message, but not one this receiver accepts
+};
+std::string_view to_string(ParseStatus s) noexcept;
+
+// DATA and RETURN headers (same layout, different type byte).
+struct ShimHeader {
+  std::uint8_t flags = 0;  // unknown flags are ignored and copied through unchanged
+  std::uint16_t proto_id = 0;
+  std::uint32_t provider_id = kAnyProvider;
+  std::uint64_t token = 0;  // chosen by the client; opaque to gateways and routers
+};
+
+struct TunnelHeader {
+  std::uint8_t flags = 0;
+  std::uint16_t proto_id = 0;
+  std::uint32_t provider_id = kAnyProvider;  // as the client asked (0 = any)
+  std::uint32_t client_ipv4 = 0;             // host order
+  std::uint16_t client_port = 0;             // host order
+  std::uint32_t gateway_id = 0;              // ingress gateway
+  std::uint64_t token = 0;                   // the client's token, echoed in RETURN
+};
+
+// Reads the common header only: version and type. Used to dispatch before the full parse.
+ParseStatus peek_type(std::span<const std::byte> datagram, MsgType& type) noexcept;
+
+// Parses a whole DATA or RETURN datagram (`expected` says which). On kOk, `payload` views the IPvN
+// packet inside `datagram`.
+ParseStatus parse_shim(std::span<const std::byte> datagram, MsgType expected, ShimHeader& out,
+                       std::span<const std::byte>& payload) noexcept;
+
+ParseStatus parse_tunnel(std::span<const std::byte> datagram, TunnelHeader& out,
+                         std::span<const std::byte>& payload) noexcept;
+
+// Writers put the header only (the payload goes in a second iovec on the data path). They return
+// the number of bytes written, or 0 if `out` is too small.
+std::size_t write_shim(std::span<std::byte> out, MsgType type, const ShimHeader& h) noexcept;
+std::size_t write_tunnel(std::span<std::byte> out, const TunnelHeader& h) noexcept;
+
+}  // namespace dmux::wire

@@ -1,0 +1,68 @@
+// dmuxctl: the operator's command-line client for dmuxd's control socket.
+#include <boost/program_options.hpp>
+#include <cstdio>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "dmuxctl/control_client.h"
+#include "dmuxctl/render.h"
+
+namespace po = boost::program_options;
+
+int main(int argc, char** argv) {
+  po::options_description opts("Options");
+  opts.add_options()
+      ("help,h", "show this help")
+      ("socket,s", po::value<std::string>()->default_value("/run/ipdmux/dmuxd.sock")->value_name("PATH"),
+       "dmuxd's control socket")
+      ("json", "print the raw JSON reply");
+  po::options_description hidden;
+  hidden.add_options()("command", po::value<std::string>());
+  po::options_description all;
+  all.add(opts).add(hidden);
+  po::positional_options_description pos;
+  pos.add("command", 1);
+
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc, argv).options(all).positional(pos).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::fprintf(stderr, "dmuxctl: error: %s\n", e.what());
+    return 2;
+  }
+  if (vm.count("help") || !vm.count("command")) {
+    std::cout << "dmuxctl: query a running dmuxd.\n\n"
+                 "Usage: dmuxctl [--socket PATH] [--json] COMMAND\n\n"
+                 "Commands:\n"
+                 "  status    gateway identity, listeners, packet and drop counters\n"
+                 "  routers   the routers this gateway may forward to\n\n"
+              << opts;
+    return vm.count("help") ? 0 : 2;
+  }
+  const auto command = vm["command"].as<std::string>();
+  if (command != "status" && command != "routers") {
+    std::fprintf(stderr, "dmuxctl: error: unknown command '%s' (try status or routers)\n",
+                 command.c_str());
+    return 2;
+  }
+  try {
+    const auto reply = dmux::ctl::request(vm["socket"].as<std::string>(), command);
+    const auto doc = nlohmann::json::parse(reply);
+    if (doc.contains("error")) {
+      std::fprintf(stderr, "dmuxctl: dmuxd says: %s\n", doc["error"].get<std::string>().c_str());
+      return 1;
+    }
+    if (vm.count("json")) {
+      std::cout << doc.dump(2) << "\n";
+    } else if (command == "status") {
+      std::cout << dmux::ctl::render_status(doc);
+    } else {
+      std::cout << dmux::ctl::render_routers(doc);
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "dmuxctl: error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,63 @@
+#include "dmuxctl/render.h"
+
+#include <cstdio>
+#include <sstream>
+
+namespace dmux::ctl {
+namespace {
+
+std::string fmt(const char* f, auto... args) {
+  char buf[256];
+  std::snprintf(buf, sizeof buf, f, args...);
+  return buf;
+}
+
+std::string duration(double s) {
+  const auto t = static_cast<long long>(s);
+  return fmt("%lldd %02lldh %02lldm %02llds", t / 86400, t / 3600 % 24, t / 60 % 60, t % 60);
+}
+
+}  // namespace
+
+std::string render_status(const nlohmann::json& s) {
+  std::ostringstream o;
+  o << "gateway " << s.value("gateway_id", "?") << "  (dmuxd " << s.value("version", "?")
+    << ", up " << duration(s.value("uptime_seconds", 0.0)) << ")\n";
+  o << "  listen:        ";
+  for (const auto& l : s["listen"]) o << l.get<std::string>() << " ";
+  o << "\n  tunnel source: " << s.value("tunnel_source", "?")
+    << "\n  workers:       " << s.value("workers", 0)
+    << "\n  metrics:       " << s.value("metrics", "?")
+    << "\n  routers known: " << s.value("routers_known", 0) << "\n\n";
+  o << fmt("  %-16s %14s %14s %14s %14s\n", "protocol", "rx packets", "rx bytes", "fwd packets",
+           "fwd bytes");
+  for (const auto& [name, p] : s["protocols"].items()) {
+    o << fmt("  %-16s %14llu %14llu %14llu %14llu\n", name.c_str(),
+             p.value("received_packets", 0ULL), p.value("received_bytes", 0ULL),
+             p.value("forwarded_packets", 0ULL), p.value("forwarded_bytes", 0ULL));
+  }
+  o << "\n  drops:";
+  bool any = false;
+  for (const auto& [reason, n] : s["drops"].items()) {
+    if (n.get<unsigned long long>() == 0) continue;
+    o << " " << reason << "=" << n.get<unsigned long long>();
+    any = true;
+  }
+  o << (any ? "\n" : " none\n");
+  return o.str();
+}
+
+std::string render_routers(const nlohmann::json& r) {
+  std::ostringstream o;
+  const auto& list = r["routers"];
+  if (list.empty()) return "no routers\n";
+  o << fmt("%-16s %10s %-22s %-8s %s\n", "PROTOCOL", "PROVIDER", "ADDRESS", "ORIGIN", "STATE");
+  for (const auto& x : list) {
+    o << fmt("%-16s %10u %-22s %-8s %s\n", x.value("protocol", "?").c_str(),
+             x.value("provider_id", 0u), x.value("address", "?").c_str(),
+             x.value("origin", "?").c_str(), x.value("state", "?").c_str());
+  }
+  return o.str();
+}
+
+}  // namespace dmux::ctl

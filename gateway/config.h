@@ -1,0 +1,35 @@
+// dmuxd's configuration as a plain struct. Built by options.cpp (the only code that knows
+// Boost.Program_options) from a config file plus command-line overrides; handed to components.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/net/endpoint.h"
+#include "common/util/log.h"
+#include "gateway/forwarding_table.h"
+
+namespace dmux::gateway {
+
+struct GatewayConfig {
+  std::vector<net::Endpoint> listen;            // DATA endpoints (anycast and unicast); >= 1
+  net::Endpoint tunnel_source;                  // egress bind address; 0.0.0.0:0 = kernel picks
+  std::uint32_t gateway_id = 0;                 // ingress id in TUNNEL headers; 0 = first listen addr
+  unsigned workers = 0;                         // data-plane threads; 0 = one per CPU
+  unsigned batch_size = 64;                     // datagrams per recvmmsg/sendmmsg
+  std::size_t max_datagram_bytes = 1500;        // larger DATA datagrams are dropped (oversize)
+  int socket_buffer_bytes = 4 << 20;            // SO_RCVBUF/SO_SNDBUF per data socket
+  std::vector<RouterEntry> static_routers;      // operator-pinned routers
+  std::optional<net::Endpoint> metrics_listen;  // Prometheus exposer; nullopt = disabled
+  std::string control_socket = "/run/ipdmux/dmuxd.sock";
+  log::Level log_level = log::Level::kInfo;
+  std::string config_file;                      // where the config came from ("" = CLI only)
+};
+
+// Parses one static-router value: "PROTO PROVIDER_ID ADDR:PORT", e.g. "ipv6 7 198.18.2.2:5000".
+// Returns an error message, or "" on success.
+std::string parse_static_router(const std::string& text, RouterEntry& out);
+
+}  // namespace dmux::gateway

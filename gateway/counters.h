@@ -1,0 +1,64 @@
+// Data-path counters. Each worker owns one DataPathCounters and is its only writer; the control
+// thread and the metrics adapter read them (relaxed) and sum over workers. No locks, no RMW ops.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "common/wire/protocols.h"
+
+namespace dmux::gateway {
+
+enum class DropReason : std::uint8_t {
+  kTruncated = 0,
+  kMalformed,
+  kUnsupportedVersion,
+  kUnexpectedType,
+  kUnknownProtocol,
+  kNoRouter,
+  kOversize,
+  kSendFailed,
+  kCount_,
+};
+inline constexpr std::size_t kDropReasons = static_cast<std::size_t>(DropReason::kCount_);
+std::string_view to_string(DropReason r) noexcept;
+
+// A counter with a single writer thread: plain load+store, no locked instruction.
+class SingleWriterCounter {
+ public:
+  void add(std::uint64_t n = 1) noexcept {
+    v_.store(v_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
+  [[nodiscard]] std::uint64_t get() const noexcept { return v_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<std::uint64_t> v_{0};
+};
+
+struct alignas(64) DataPathCounters {
+  // Indexed by wire::protocol_slot(); slot 0 is "other" (unassigned ids and unparsable datagrams).
+  std::array<SingleWriterCounter, wire::kProtocolSlots> rx_packets;
+  std::array<SingleWriterCounter, wire::kProtocolSlots> rx_bytes;
+  std::array<SingleWriterCounter, wire::kProtocolSlots> tx_packets;
+  std::array<SingleWriterCounter, wire::kProtocolSlots> tx_bytes;
+  std::array<SingleWriterCounter, kDropReasons> drops;
+  SingleWriterCounter rx_batches;  // recvmmsg calls that returned data
+  SingleWriterCounter table_updates;  // table snapshots this worker picked up
+};
+
+// A plain copy of the sum over workers, for status and metrics.
+struct CounterTotals {
+  std::array<std::uint64_t, wire::kProtocolSlots> rx_packets{};
+  std::array<std::uint64_t, wire::kProtocolSlots> rx_bytes{};
+  std::array<std::uint64_t, wire::kProtocolSlots> tx_packets{};
+  std::array<std::uint64_t, wire::kProtocolSlots> tx_bytes{};
+  std::array<std::uint64_t, kDropReasons> drops{};
+  std::uint64_t rx_batches = 0;
+
+  void add(const DataPathCounters& c) noexcept;
+};
+
+}  // namespace dmux::gateway

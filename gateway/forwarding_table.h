@@ -1,0 +1,64 @@
+// An immutable snapshot of the routers a gateway may forward to, indexed for the data path.
+//
+// Built on the control thread (allocates), then published to workers, which only call select()
+// (no allocation, no lock, no exception). A lookup by (proto_id, provider_id) returns that
+// provider's routers; provider 0 ("any") returns every router of the protocol.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "common/net/endpoint.h"
+
+namespace dmux::gateway {
+
+// Where a router entry came from. Registration and the mesh add their own origins later.
+enum class RouterOrigin : std::uint8_t { kStatic = 0 };
+std::string_view to_string(RouterOrigin o) noexcept;
+
+struct RouterEntry {
+  std::uint16_t proto_id = 0;
+  std::uint32_t provider_id = 0;  // never 0: a router always belongs to a provider
+  net::Endpoint address;
+  RouterOrigin origin = RouterOrigin::kStatic;
+
+  auto operator<=>(const RouterEntry&) const = default;
+};
+
+enum class SelectStatus : std::uint8_t {
+  kOk,
+  kUnknownProtocol,  // no router at all for this proto_id
+  kNoRouter,         // routers exist for the protocol but none for the requested provider
+};
+
+class ForwardingTable {
+ public:
+  ForwardingTable() = default;
+  // Duplicates (same proto, provider and address) are merged.
+  explicit ForwardingTable(std::vector<RouterEntry> routers);
+
+  // Chooses a router for a client. Data path: noexcept, no allocation.
+  SelectStatus select(std::uint16_t proto_id, std::uint32_t provider_id, std::uint32_t client_ipv4,
+                      net::Endpoint& out) const noexcept;
+
+  // Every router, sorted by (proto, provider, address).
+  [[nodiscard]] std::span<const RouterEntry> routers() const noexcept { return routers_; }
+  [[nodiscard]] std::size_t size() const noexcept { return routers_.size(); }
+
+ private:
+  struct Group {
+    std::vector<std::uint64_t> seeds;     // rendezvous seeds, parallel to addresses
+    std::vector<net::Endpoint> addresses;
+  };
+  static std::uint64_t key(std::uint16_t proto, std::uint32_t provider) noexcept {
+    return (std::uint64_t{proto} << 32) | provider;
+  }
+
+  std::vector<RouterEntry> routers_;
+  std::unordered_map<std::uint64_t, Group> groups_;  // (proto, provider) and (proto, any)
+};
+
+}  // namespace dmux::gateway

@@ -1,0 +1,112 @@
+#include "gateway/gateway_app.h"
+
+#include <csignal>
+#include <ctime>
+
+#include "common/util/log.h"
+#include "gateway/status_json.h"
+
+namespace dmux::gateway {
+namespace {
+
+double unix_now() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+WorkerConfig worker_config(const GatewayConfig& c) {
+  return WorkerConfig{.listen = c.listen,
+                      .tunnel_source = c.tunnel_source,
+                      .gateway_id = c.gateway_id,
+                      .batch_size = c.batch_size,
+                      .max_datagram_bytes = c.max_datagram_bytes,
+                      .socket_buffer_bytes = c.socket_buffer_bytes};
+}
+
+}  // namespace
+
+GatewayApp::GatewayApp(GatewayConfig config, Reloader reloader)
+    : config_(std::move(config)), reloader_(std::move(reloader)), start_time_(unix_now()) {
+  publish_table();
+  data_plane_ = std::make_unique<DataPlane>(worker_config(config_), config_.workers, tables_);
+  control_ = std::make_unique<ControlServer>(
+      loop_, config_.control_socket, [this](std::string_view cmd) { return handle_command(cmd); });
+  if (config_.metrics_listen) {
+    metrics_ = std::make_unique<MetricsExporter>(*config_.metrics_listen, [this] { return stats(); });
+  }
+  signals_.push_back(std::make_unique<evloop::SignalWatcher>(loop_, SIGTERM, [this] {
+    LOG_INFO("SIGTERM: shutting down");
+    loop_.stop();
+  }));
+  signals_.push_back(std::make_unique<evloop::SignalWatcher>(loop_, SIGINT, [this] {
+    LOG_INFO("SIGINT: shutting down");
+    loop_.stop();
+  }));
+  signals_.push_back(
+      std::make_unique<evloop::SignalWatcher>(loop_, SIGHUP, [this] { reload(); }));
+}
+
+GatewayApp::~GatewayApp() {
+  metrics_.reset();
+  if (data_plane_) data_plane_->stop();
+}
+
+void GatewayApp::run() {
+  data_plane_->start();
+  std::string listen;
+  for (const auto& ep : config_.listen) listen += " " + ep.to_string();
+  LOG_INFO("dmuxd up: gateway-id %s, %zu workers, listening on%s, %zu static routers, control %s, "
+           "metrics %s",
+           net::ipv4_to_string(config_.gateway_id).c_str(), data_plane_->worker_count(),
+           listen.c_str(), config_.static_routers.size(), control_->path().c_str(),
+           config_.metrics_listen ? config_.metrics_listen->to_string().c_str() : "off");
+  loop_.run();
+  data_plane_->stop();
+  const auto t = data_plane_->totals();
+  std::uint64_t rx = 0, tx = 0;
+  for (std::size_t i = 0; i < t.rx_packets.size(); ++i) {
+    rx += t.rx_packets[i];
+    tx += t.tx_packets[i];
+  }
+  LOG_INFO("dmuxd stopped: %llu datagrams received, %llu forwarded",
+           static_cast<unsigned long long>(rx), static_cast<unsigned long long>(tx));
+}
+
+void GatewayApp::publish_table() {
+  tables_.publish(std::make_shared<const ForwardingTable>(config_.static_routers));
+}
+
+void GatewayApp::reload() noexcept {
+  try {
+    GatewayConfig fresh = reloader_();
+    if (fresh.listen != config_.listen || fresh.workers != config_.workers ||
+        fresh.control_socket != config_.control_socket) {
+      LOG_WARN("reload: listen, workers and control-socket changes need a restart; ignoring them");
+    }
+    config_.static_routers = std::move(fresh.static_routers);
+    log::set_level(fresh.log_level);
+    publish_table();
+    LOG_INFO("reload: %zu static routers now", config_.static_routers.size());
+  } catch (const std::exception& e) {
+    LOG_ERROR("reload failed, keeping the running configuration: %s", e.what());
+  }
+}
+
+GatewayStats GatewayApp::stats() const {
+  GatewayStats s;
+  s.totals = data_plane_->totals();
+  s.table = tables_.snapshot();
+  s.workers = data_plane_->worker_count();
+  s.table_generation = tables_.generation();
+  s.start_time_seconds = start_time_;
+  return s;
+}
+
+std::string GatewayApp::handle_command(std::string_view command) {
+  if (command == "status") return status_json(config_, stats(), unix_now());
+  if (command == "routers") return routers_json(stats());
+  return R"({"error":"unknown command; try status or routers"})";
+}
+
+}  // namespace dmux::gateway

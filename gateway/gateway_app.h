@@ -1,0 +1,48 @@
+// dmuxd as an object: the control thread's event loop, the table, the data plane, the control
+// socket and the metrics exporter, wired together. main() builds one and calls run().
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+
+#include "common/evloop/event_loop.h"
+#include "gateway/config.h"
+#include "gateway/control_server.h"
+#include "gateway/data_plane.h"
+#include "gateway/metrics_exporter.h"
+#include "gateway/table_publisher.h"
+
+namespace dmux::gateway {
+
+class GatewayApp {
+ public:
+  // Produces a fresh config on SIGHUP (throws on a bad file; the old config then stays).
+  using Reloader = std::function<GatewayConfig()>;
+
+  // Opens every socket and starts nothing yet; throws with a message naming what failed.
+  GatewayApp(GatewayConfig config, Reloader reloader);
+  ~GatewayApp();
+
+  // Starts the workers and serves until SIGTERM or SIGINT; then stops them and returns.
+  void run();
+
+  [[nodiscard]] GatewayStats stats() const;
+
+ private:
+  void publish_table();
+  void reload() noexcept;
+  std::string handle_command(std::string_view command);
+
+  GatewayConfig config_;
+  Reloader reloader_;
+  double start_time_ = 0;
+  evloop::EventLoop loop_;
+  TablePublisher tables_;
+  std::unique_ptr<DataPlane> data_plane_;
+  std::unique_ptr<ControlServer> control_;
+  std::unique_ptr<MetricsExporter> metrics_;
+  std::vector<std::unique_ptr<evloop::SignalWatcher>> signals_;
+};
+
+}  // namespace dmux::gateway

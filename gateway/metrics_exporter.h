@@ -1,0 +1,31 @@
+// Prometheus adapter: the only file of the gateway that includes prometheus-cpp. Reads a
+// GatewayStats at scrape time (on the exposer's HTTP thread) and turns it into metric families.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "common/net/endpoint.h"
+#include "gateway/stats.h"
+
+namespace prometheus {
+class Exposer;
+}
+
+namespace dmux::gateway {
+
+class MetricsExporter {
+ public:
+  // Starts an HTTP server on `listen` serving /metrics; throws if it cannot bind.
+  MetricsExporter(const net::Endpoint& listen, StatsSource source);
+  ~MetricsExporter();
+
+  [[nodiscard]] std::vector<int> listening_ports() const;
+
+ private:
+  class Collectable;
+  std::shared_ptr<Collectable> collectable_;
+  std::unique_ptr<prometheus::Exposer> exposer_;
+};
+
+}  // namespace dmux::gateway

@@ -1,0 +1,229 @@
+#include "gateway/options.h"
+
+#include <boost/program_options.hpp>
+#include <charconv>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace po = boost::program_options;
+
+namespace dmux::gateway {
+namespace {
+
+// Every option's name, once.
+constexpr const char* kHelp = "help";
+constexpr const char* kVersion = "version";
+constexpr const char* kConfig = "config";
+constexpr const char* kCheckConfig = "check-config";
+constexpr const char* kListen = "listen";
+constexpr const char* kTunnelSource = "tunnel-source";
+constexpr const char* kGatewayId = "gateway-id";
+constexpr const char* kWorkers = "workers";
+constexpr const char* kBatchSize = "batch-size";
+constexpr const char* kMaxDatagram = "max-datagram-bytes";
+constexpr const char* kSocketBuffer = "socket-buffer-bytes";
+constexpr const char* kStaticRouter = "static-router";
+constexpr const char* kMetricsListen = "metrics-listen";
+constexpr const char* kControlSocket = "control-socket";
+constexpr const char* kLogLevel = "log-level";
+
+std::string with_short(const char* name, const char* s) { return std::string(name) + "," + s; }
+
+po::options_description command_line_only() {
+  po::options_description d("Program", 100, 50);
+  d.add_options()
+      (with_short(kHelp, "h").c_str(), "show this help and exit")
+      (kVersion, "print the version and exit")
+      (with_short(kConfig, "c").c_str(), po::value<std::string>()->value_name("FILE"),
+       "read options from FILE (INI style 'name = value'); command-line options override it")
+      (kCheckConfig, "validate the configuration, print a summary and exit (0 if valid)");
+  return d;
+}
+
+po::options_description daemon_options() {
+  po::options_description d("Gateway", 100, 50);
+  d.add_options()
+      (kListen, po::value<std::vector<std::string>>()->value_name("ADDR:PORT"),
+       "receive client DATA datagrams here; repeat for anycast and unicast addresses (required)")
+      (kTunnelSource, po::value<std::string>()->value_name("ADDR")->default_value("0.0.0.0"),
+       "source address of tunnels to routers (0.0.0.0 = chosen by the kernel)")
+      (kGatewayId, po::value<std::string>()->value_name("ID"),
+       "this gateway's id in TUNNEL headers: a number or dotted quad (default: first listen address)")
+      (kWorkers, po::value<unsigned>()->value_name("N")->default_value(0),
+       "data-plane threads, each with SO_REUSEPORT sockets (0 = one per CPU, at most 64)")
+      (kBatchSize, po::value<unsigned>()->value_name("N")->default_value(64),
+       "datagrams per recvmmsg/sendmmsg call (1-1024)")
+      (kMaxDatagram, po::value<std::size_t>()->value_name("BYTES")->default_value(1500),
+       "largest DATA datagram accepted; larger ones are dropped as oversize (64-65507)")
+      (kSocketBuffer, po::value<int>()->value_name("BYTES")->default_value(4 << 20),
+       "SO_RCVBUF and SO_SNDBUF of each data socket")
+      (kStaticRouter, po::value<std::vector<std::string>>()->value_name("\"PROTO PROVIDER ADDR:PORT\""),
+       "pin a router, e.g. \"ipv6 7 198.18.2.2:5000\"; repeatable")
+      (kMetricsListen, po::value<std::string>()->value_name("ADDR:PORT|off")->default_value("127.0.0.1:9750"),
+       "Prometheus metrics endpoint (/metrics), or 'off'")
+      (kControlSocket, po::value<std::string>()->value_name("PATH")->default_value("/run/ipdmux/dmuxd.sock"),
+       "UNIX socket for dmuxctl")
+      (kLogLevel, po::value<std::string>()->value_name("LEVEL")->default_value("info"),
+       "debug, info, warn or error");
+  return d;
+}
+
+template <typename T>
+T get(const po::variables_map& vm, const char* name) {
+  return vm[name].as<T>();
+}
+
+net::Endpoint require_endpoint(const std::string& text, const char* option, bool port_zero) {
+  auto ep = net::parse_endpoint(text, port_zero);
+  if (!ep) throw ConfigError(option, "'" + text + "' is not IPV4:PORT");
+  return *ep;
+}
+
+std::uint32_t parse_gateway_id(const std::string& text) {
+  if (auto a = net::parse_ipv4(text)) return *a;
+  std::uint32_t v = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || ptr != text.data() + text.size()) {
+    throw ConfigError(kGatewayId, "'" + text + "' is neither a number nor a dotted quad");
+  }
+  return v;
+}
+
+GatewayConfig to_config(const po::variables_map& vm) {
+  GatewayConfig c;
+  if (vm.count(kConfig)) c.config_file = get<std::string>(vm, kConfig);
+
+  if (!vm.count(kListen)) throw ConfigError(kListen, "at least one listen endpoint is required");
+  for (const auto& s : get<std::vector<std::string>>(vm, kListen)) {
+    c.listen.push_back(require_endpoint(s, kListen, false));
+  }
+
+  const auto src = get<std::string>(vm, kTunnelSource);
+  const auto src_addr = net::parse_ipv4(src);
+  if (!src_addr) throw ConfigError(kTunnelSource, "'" + src + "' is not an IPv4 address");
+  c.tunnel_source = net::Endpoint{*src_addr, 0};
+
+  if (vm.count(kGatewayId)) {
+    c.gateway_id = parse_gateway_id(get<std::string>(vm, kGatewayId));
+  } else {
+    c.gateway_id = c.listen.front().addr;
+  }
+  if (c.gateway_id == 0) {
+    throw ConfigError(kGatewayId, "must be set (and non-zero) when the first listen address is 0.0.0.0");
+  }
+
+  c.workers = get<unsigned>(vm, kWorkers);
+  if (c.workers == 0) c.workers = std::max(1u, std::thread::hardware_concurrency());
+  if (c.workers > 64) throw ConfigError(kWorkers, "at most 64 workers");
+
+  c.batch_size = get<unsigned>(vm, kBatchSize);
+  if (c.batch_size < 1 || c.batch_size > 1024) throw ConfigError(kBatchSize, "must be 1-1024");
+
+  c.max_datagram_bytes = get<std::size_t>(vm, kMaxDatagram);
+  if (c.max_datagram_bytes < 64 || c.max_datagram_bytes > 65507) {
+    throw ConfigError(kMaxDatagram, "must be 64-65507");
+  }
+
+  c.socket_buffer_bytes = get<int>(vm, kSocketBuffer);
+  if (c.socket_buffer_bytes < 4096) throw ConfigError(kSocketBuffer, "must be at least 4096");
+
+  if (vm.count(kStaticRouter)) {
+    for (const auto& s : get<std::vector<std::string>>(vm, kStaticRouter)) {
+      RouterEntry r;
+      if (auto err = parse_static_router(s, r); !err.empty()) throw ConfigError(kStaticRouter, err);
+      c.static_routers.push_back(r);
+    }
+  }
+
+  const auto metrics = get<std::string>(vm, kMetricsListen);
+  if (metrics != "off") c.metrics_listen = require_endpoint(metrics, kMetricsListen, true);
+
+  c.control_socket = get<std::string>(vm, kControlSocket);
+  if (c.control_socket.empty() || c.control_socket.size() > 100) {
+    throw ConfigError(kControlSocket, "path must be 1-100 characters");
+  }
+
+  const auto level = get<std::string>(vm, kLogLevel);
+  if (!log::parse_level(level, c.log_level)) {
+    throw ConfigError(kLogLevel, "'" + level + "' is not one of debug, info, warn, error");
+  }
+  return c;
+}
+
+// Turns Boost's exceptions into ConfigError naming the option.
+template <typename F>
+auto translate_errors(F&& f) {
+  try {
+    return f();
+  } catch (const ConfigError&) {
+    throw;
+  } catch (const po::error_with_option_name& e) {
+    std::string name = e.get_option_name();
+    while (!name.empty() && name.front() == '-') name.erase(0, 1);
+    throw ConfigError(name.empty() ? "command line" : name, e.what());
+  } catch (const po::error& e) {
+    throw ConfigError("command line", e.what());
+  }
+}
+
+po::variables_map parse_all(int argc, const char* const argv[], const po::options_description& all,
+                            const po::options_description& file_opts) {
+  po::variables_map vm;
+  po::store(po::parse_command_line(argc, argv, all), vm);
+  if (vm.count(kConfig)) {
+    const auto path = vm[kConfig].as<std::string>();
+    std::ifstream in(path);
+    if (!in) throw ConfigError(kConfig, "cannot open '" + path + "'");
+    try {
+      po::store(po::parse_config_file(in, file_opts), vm);
+    } catch (const po::error& e) {
+      throw ConfigError(kConfig, path + ": " + e.what());
+    }
+  }
+  po::notify(vm);
+  return vm;
+}
+
+}  // namespace
+
+CommandLine parse_command_line(int argc, const char* const argv[]) {
+  return translate_errors([&] {
+    const auto prog = command_line_only();
+    const auto daemon = daemon_options();
+    po::options_description all(100, 50);
+    all.add(prog).add(daemon);
+
+    CommandLine cl;
+    std::ostringstream help;
+    help << "dmuxd: the IPdmux gateway. Receives shim-tagged UDP from clients on the listen\n"
+            "endpoints and re-tunnels each IPvN packet to the nearest matching provider router.\n\n"
+            "Usage: dmuxd [--config FILE] [options]\n\n"
+         << all
+         << "\nExample:\n  dmuxd --listen 198.18.0.1:4500 --static-router \"ipv6 7 198.18.2.2:5000\"\n"
+            "Reload: SIGHUP re-reads --config (static routers) without stopping the data plane.\n"
+            "Docs: docs/operations.md; wire formats: docs/protocol.md\n";
+    cl.help_text = help.str();
+
+    po::variables_map pre;
+    po::store(po::command_line_parser(argc, argv).options(all).allow_unregistered().run(), pre);
+    if (pre.count(kHelp)) {
+      cl.help = true;
+      return cl;
+    }
+    if (pre.count(kVersion)) {
+      cl.version = true;
+      return cl;
+    }
+    const auto vm = parse_all(argc, argv, all, daemon);
+    cl.check_config = vm.count(kCheckConfig) > 0;
+    cl.config = to_config(vm);
+    return cl;
+  });
+}
+
+GatewayConfig reload_config(int argc, const char* const argv[]) {
+  return parse_command_line(argc, argv).config;
+}
+
+}  // namespace dmux::gateway

@@ -1,0 +1,84 @@
+#include <doctest/doctest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "gateway/options.h"
+
+using namespace dmux::gateway;
+
+namespace {
+CommandLine parse(std::vector<std::string> args) {
+  args.insert(args.begin(), "dmuxd");
+  std::vector<const char*> argv;
+  for (const auto& a : args) argv.push_back(a.c_str());
+  return parse_command_line(static_cast<int>(argv.size()), argv.data());
+}
+
+std::string error_option(std::vector<std::string> args) {
+  try {
+    parse(std::move(args));
+  } catch (const ConfigError& e) {
+    return e.option();
+  }
+  return "(no error)";
+}
+}  // namespace
+
+TEST_CASE("minimal command line gets the documented defaults") {
+  const auto cl = parse({"--listen", "198.18.0.1:4500"});
+  const auto& c = cl.config;
+  REQUIRE(c.listen.size() == 1);
+  CHECK(c.gateway_id == 0xc6120001u);
+  CHECK(c.workers >= 1);
+  CHECK(c.batch_size == 64);
+  CHECK(c.max_datagram_bytes == 1500);
+  CHECK(c.metrics_listen->to_string() == "127.0.0.1:9750");
+  CHECK(c.control_socket == "/run/ipdmux/dmuxd.sock");
+  CHECK(c.static_routers.empty());
+}
+
+TEST_CASE("each bad option is named in the error") {
+  CHECK(error_option({}) == "listen");
+  CHECK(error_option({"--listen", "nope"}) == "listen");
+  CHECK(error_option({"--listen", "198.18.0.1:4500", "--workers", "65"}) == "workers");
+  CHECK(error_option({"--listen", "198.18.0.1:4500", "--workers", "x"}) == "workers");
+  CHECK(error_option({"--listen", "198.18.0.1:4500", "--batch-size", "0"}) == "batch-size");
+  CHECK(error_option({"--listen", "198.18.0.1:4500", "--max-datagram-bytes", "10"}) == "max-datagram-bytes");
+  CHECK(error_option({"--listen", "198.18.0.1:4500", "--static-router", "ipv7 1 198.18.2.2:5000"}) == "static-router");
+  CHECK(error_option({"--listen", "198.18.0.1:4500", "--static-router", "ipv6 0 198.18.2.2:5000"}) == "static-router");
+  CHECK(error_option({"--listen", "198.18.0.1:4500", "--static-router", "ipv6 1 198.18.2.2"}) == "static-router");
+  CHECK(error_option({"--listen", "198.18.0.1:4500", "--metrics-listen", "x"}) == "metrics-listen");
+  CHECK(error_option({"--listen", "198.18.0.1:4500", "--log-level", "loud"}) == "log-level");
+  CHECK(error_option({"--listen", "0.0.0.0:4500"}) == "gateway-id");
+  CHECK(error_option({"--listen", "198.18.0.1:4500", "--config", "/nonexistent/dmuxd.conf"}) == "config");
+  CHECK(error_option({"--listen", "198.18.0.1:4500", "--bogus"}) == "bogus");
+}
+
+TEST_CASE("a config file is read and the command line overrides it") {
+  const std::string path = "/tmp/dmuxd_options_test.conf";
+  {
+    std::ofstream f(path);
+    f << "# example\nlisten = 198.18.0.1:4500\nlisten = 198.18.0.2:4500\nworkers = 3\n"
+         "static-router = ipv6 7 198.18.2.2:5000\nstatic-router = ipv4-multicast 9 198.18.2.3:5001\n";
+  }
+  auto cl = parse({"--config", path, "--workers", "2"});
+  CHECK(cl.config.listen.size() == 2);
+  CHECK(cl.config.workers == 2);
+  CHECK(cl.config.static_routers.size() == 2);
+  CHECK(cl.config.config_file == path);
+
+  {
+    std::ofstream f(path);
+    f << "listen = 198.18.0.1:4500\nnot-an-option = 1\n";
+  }
+  CHECK(error_option({"--config", path}) == "config");
+  std::remove(path.c_str());
+}
+
+TEST_CASE("--help and --check-config are recognised before validation") {
+  CHECK(parse({"--help"}).help);
+  CHECK(parse({"--listen", "198.18.0.1:4500", "--check-config"}).check_config);
+}

@@ -1,0 +1,24 @@
+// A point-in-time view of the gateway for status output and metrics. Taken on demand (dmuxctl
+// request or Prometheus scrape); reading it never touches the data path beyond relaxed loads.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+
+#include "gateway/counters.h"
+#include "gateway/forwarding_table.h"
+
+namespace dmux::gateway {
+
+struct GatewayStats {
+  CounterTotals totals;
+  std::shared_ptr<const ForwardingTable> table;
+  std::size_t workers = 0;
+  std::uint64_t table_generation = 0;
+  double start_time_seconds = 0;  // Unix time
+};
+
+using StatsSource = std::function<GatewayStats()>;
+
+}  // namespace dmux::gateway

@@ -1,0 +1,73 @@
+// dmux-loadgen's subcommand configurations as plain structs. Built by options.cpp (the only code
+// that knows Boost.Program_options) and handed to the Sender, Sink, Pinger and Echoer.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+
+#include "common/net/endpoint.h"
+
+namespace dmux::loadgen {
+
+// Whether datagrams carry a DATA shim header (to a gateway) or are raw UDP (to a DNAT reference).
+struct ShimSpec {
+  bool enabled = false;          // false: raw UDP, no header
+  std::uint16_t proto_id = 1;    // IPvN protocol in the shim (1 = ipv6)
+  std::uint32_t provider_id = 0; // 0 = any provider
+  std::uint64_t token = 0;       // client token, echoed by routers in RETURN
+};
+
+struct SendConfig {
+  net::Endpoint target;                      // gateway listen endpoint or DNAT address
+  std::uint32_t source_addr = 0;             // bind address of every flow socket; 0 = any
+  std::uint16_t source_port_base = 0;        // flows use base..base+flows-1; 0 = ephemeral ports
+  unsigned flows = 64;                       // distinct source ports (one socket each)
+  std::size_t datagram_bytes = 64;           // UDP payload per datagram, shim header included
+  std::uint64_t rate_pps = 0;                // target rate; 0 = as fast as possible
+  std::chrono::nanoseconds duration = std::chrono::seconds(2);
+  unsigned batch = 32;                       // datagrams per sendmmsg call (all on one flow)
+  ShimSpec shim;
+  int sndbuf_bytes = 0;                      // SO_SNDBUF of each flow socket; 0 = kernel default
+};
+
+// What the sink expects in each datagram.
+enum class Expect : std::uint8_t {
+  kAny,     // count everything
+  kTunnel,  // a well-formed TUNNEL header; others are counted as invalid
+};
+
+struct SinkConfig {
+  net::Endpoint listen;
+  Expect expect = Expect::kAny;
+  std::chrono::nanoseconds duration{0};                           // hard stop; 0 = none
+  std::chrono::nanoseconds idle = std::chrono::milliseconds(500); // stop this long after the last
+                                                                  // datagram (once one arrived)
+  unsigned batch = 64;                  // datagrams per recvmmsg call
+  std::size_t max_datagram_bytes = 2048;
+  int rcvbuf_bytes = 16 << 20;          // SO_RCVBUFFORCE if permitted, else SO_RCVBUF
+};
+
+struct PingConfig {
+  net::Endpoint target;
+  std::uint32_t source_addr = 0;        // 0 = any
+  ShimSpec shim;
+  std::size_t datagram_bytes = 64;      // UDP payload, shim header included
+  unsigned count = 2000;                // measured round trips
+  unsigned warmup = 100;                // round trips before measuring (ARP, conntrack, caches)
+  std::chrono::microseconds interval{0};                        // pause between round trips
+  std::chrono::microseconds timeout = std::chrono::milliseconds(200);  // a reply later is lost
+};
+
+enum class EchoMode : std::uint8_t {
+  kTunnel,  // input is TUNNEL; reply with RETURN to client_ipv4:client_port from the header
+  kRaw,     // input is raw UDP; reply with the same bytes to the datagram's source
+};
+
+struct EchoConfig {
+  net::Endpoint listen;
+  EchoMode mode = EchoMode::kTunnel;
+  std::chrono::nanoseconds duration{0};  // stop after this long; 0 = until SIGINT/SIGTERM
+};
+
+}  // namespace dmux::loadgen

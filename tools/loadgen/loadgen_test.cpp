@@ -1,0 +1,128 @@
+// Unit tests for the loadgen's pure parts: pacing schedule, datagram layout, latency summary and
+// command-line checks. No sockets, no sleeping.
+#include <doctest/doctest.h>
+
+#include <array>
+#include <vector>
+
+#include "common/wire/shim.h"
+#include "tools/loadgen/latency_summary.h"
+#include "tools/loadgen/options.h"
+#include "tools/loadgen/pacer.h"
+#include "tools/loadgen/probe.h"
+
+namespace dmux::loadgen {
+namespace {
+
+using std::chrono::microseconds;
+using std::chrono::milliseconds;
+
+CommandLine parse(std::vector<const char*> args) {
+  args.insert(args.begin(), "dmux-loadgen");
+  return parse_command_line(static_cast<int>(args.size()), args.data());
+}
+
+TEST_CASE("pacer schedules datagrams at the target rate from the start") {
+  const Clock::time_point t0{};
+  Pacer p(100'000, t0);  // 10 us apart
+  CHECK(p.due(0) == t0);
+  CHECK(p.due(1) == t0 + microseconds(10));
+  CHECK(p.due(100'000) == t0 + std::chrono::seconds(1));
+}
+
+TEST_CASE("pacer tolerates small lag but rebases after a long stall") {
+  const Clock::time_point t0{};
+  Pacer p(1000, t0);  // 1 ms apart
+  p.on_ready(10, t0 + milliseconds(11));  // 1 ms late: keep the schedule (catch up)
+  CHECK(p.due(10) == t0 + milliseconds(10));
+  p.on_ready(10, t0 + milliseconds(50));  // 40 ms late: restart at now, no burst
+  CHECK(p.due(10) == t0 + milliseconds(50));
+  CHECK(p.due(11) == t0 + milliseconds(51));
+}
+
+TEST_CASE("unpaced sender: everything is due at once") {
+  Pacer p(0, Clock::time_point{});
+  CHECK_FALSE(p.paced());
+  CHECK(p.due(123456) == Clock::time_point{});
+}
+
+TEST_CASE("shim datagram parses as DATA and carries the stamp after the header") {
+  std::array<std::byte, 128> buf{};
+  const ShimSpec shim{.enabled = true, .proto_id = 1, .provider_id = 7, .token = 42};
+  std::size_t off = 0;
+  REQUIRE(build_datagram(buf, 64, shim, ProbeStamp{5, 99}, off));
+  CHECK(off == wire::kDataHeaderLen);
+  wire::ShimHeader h;
+  std::span<const std::byte> payload;
+  REQUIRE(wire::parse_shim(std::span(buf).first(64), wire::MsgType::kData, h, payload) ==
+          wire::ParseStatus::kOk);
+  CHECK(h.provider_id == 7);
+  CHECK(h.token == 42);
+  CHECK(payload.size() == 64 - wire::kDataHeaderLen);
+  ProbeStamp s;
+  REQUIRE(read_stamp(payload, s));
+  CHECK(s.seq == 5);
+  CHECK(s.send_ns == 99);
+  REQUIRE(write_stamp(buf, off, ProbeStamp{6, 100}));
+  REQUIRE(read_stamp(std::span<const std::byte>(buf).subspan(off), s));
+  CHECK(s.seq == 6);
+}
+
+TEST_CASE("raw datagram starts with the stamp; too-small sizes are refused") {
+  std::array<std::byte, 64> buf{};
+  std::size_t off = 99;
+  REQUIRE(build_datagram(buf, kProbeStampLen, ShimSpec{}, ProbeStamp{1, 2}, off));
+  CHECK(off == 0);
+  CHECK_FALSE(build_datagram(buf, kProbeStampLen - 1, ShimSpec{}, ProbeStamp{}, off));
+  CHECK_FALSE(build_datagram(buf, 65, ShimSpec{}, ProbeStamp{}, off));
+  ProbeStamp s;
+  CHECK_FALSE(read_stamp(std::span<const std::byte>(buf).first(kProbeStampLen - 1), s));
+  buf[0] = std::byte{0};  // wrong magic
+  CHECK_FALSE(read_stamp(buf, s));
+}
+
+TEST_CASE("latency summary uses nearest-rank percentiles") {
+  std::vector<std::int64_t> ns;
+  for (int i = 100; i >= 1; --i) ns.push_back(i * 1000);  // 1..100 us, reversed
+  const auto s = summarize(ns);
+  CHECK(s.samples == 100);
+  CHECK(s.min_us == doctest::Approx(1));
+  CHECK(s.p50_us == doctest::Approx(50));
+  CHECK(s.p99_us == doctest::Approx(99));
+  CHECK(s.max_us == doctest::Approx(100));
+  CHECK(s.mean_us == doctest::Approx(50.5));
+  CHECK(summarize({}).samples == 0);
+}
+
+TEST_CASE("command line: subcommands build their configs") {
+  const auto cl = parse({"send", "--target", "198.18.1.1:4500", "--shim", "ipv6,7", "--rate",
+                         "1000", "--flows", "8", "--size", "1400"});
+  const auto& c = std::get<SendConfig>(cl.config);
+  CHECK(c.target.port == 4500);
+  CHECK(c.shim.enabled);
+  CHECK(c.shim.provider_id == 7);
+  CHECK(c.rate_pps == 1000);
+  CHECK(c.flows == 8);
+  CHECK(c.datagram_bytes == 1400);
+  CHECK(std::get<EchoConfig>(parse({"echo", "--listen", "198.18.2.2:5000", "--mode", "raw"})
+                                 .config)
+            .mode == EchoMode::kRaw);
+  CHECK(parse({"ping", "--help"}).help);
+}
+
+TEST_CASE("command line: bad values are one-line usage errors") {
+  CHECK_THROWS_AS(parse({}), UsageError);
+  CHECK_THROWS_AS(parse({"blast"}), UsageError);
+  CHECK_THROWS_AS(parse({"send"}), UsageError);  // --target missing
+  CHECK_THROWS_AS(parse({"send", "--target", "1.2.3.4"}), UsageError);
+  CHECK_THROWS_AS(parse({"send", "--target", "1.2.3.4:1", "--shim", "ipv6"}), UsageError);
+  CHECK_THROWS_AS(parse({"send", "--target", "1.2.3.4:1", "--shim", "ipv6,x"}), UsageError);
+  CHECK_THROWS_AS(parse({"send", "--target", "1.2.3.4:1", "--shim", "ipv6,1", "--size", "30"}),
+                  UsageError);
+  CHECK_THROWS_AS(parse({"send", "--target", "1.2.3.4:1", "--flows", "0"}), UsageError);
+  CHECK_THROWS_AS(parse({"sink", "--listen", "1.2.3.4:1", "--expect", "foo"}), UsageError);
+  CHECK_THROWS_AS(parse({"ping", "--target", "1.2.3.4:1", "--bogus"}), UsageError);
+}
+
+}  // namespace
+}  // namespace dmux::loadgen

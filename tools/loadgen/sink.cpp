@@ -1,0 +1,79 @@
+#include "tools/loadgen/sink.h"
+
+#include <poll.h>
+
+#include <algorithm>
+
+#include "common/net/udp_socket.h"
+#include "common/wire/shim.h"
+#include "tools/loadgen/pacer.h"
+#include "tools/loadgen/probe.h"
+#include "tools/loadgen/socket_buffers.h"
+#include "tools/loadgen/stop_signal.h"
+
+namespace dmux::loadgen {
+namespace {
+
+// How often the loop wakes to check the clock and the stop flag when nothing arrives.
+constexpr auto kPollTick = std::chrono::milliseconds(20);
+
+bool valid_tunnel(std::span<const std::byte> datagram) noexcept {
+  wire::TunnelHeader h;
+  std::span<const std::byte> payload;
+  ProbeStamp stamp;
+  return wire::parse_tunnel(datagram, h, payload) == wire::ParseStatus::kOk &&
+         read_stamp(payload, stamp);
+}
+
+}  // namespace
+
+Sink::Sink(const SinkConfig& config)
+    : config_(config),
+      fd_(net::open_udp_socket(config.listen, {.reuse_port = false, .nonblocking = true})),
+      batch_(config.batch, config.max_datagram_bytes) {
+  rcvbuf_granted_ = grow_receive_buffer(fd_.get(), config_.rcvbuf_bytes);
+}
+
+void Sink::count_batch(unsigned received, SinkReport& report) noexcept {
+  for (unsigned i = 0; i < received; ++i) {
+    const auto datagram = batch_.datagram(i);
+    ++report.packets;
+    report.bytes += batch_.msgs()[i].msg_len;
+    if (batch_.truncated(i)) {
+      ++report.truncated;
+      continue;
+    }
+    if (config_.expect == Expect::kTunnel && !valid_tunnel(datagram)) ++report.invalid;
+  }
+}
+
+SinkReport Sink::run() noexcept {
+  SinkReport report;
+  report.rcvbuf_bytes = rcvbuf_granted_;
+  const auto start = Clock::now();
+  Clock::time_point first{};
+  Clock::time_point last{};
+  pollfd pfd{fd_.get(), POLLIN, 0};
+
+  while (!stop_requested()) {
+    ::poll(&pfd, 1, static_cast<int>(kPollTick.count()));
+    for (;;) {
+      batch_.reset();
+      const int got = ::recvmmsg(fd_.get(), batch_.msgs(), batch_.size(), MSG_DONTWAIT, nullptr);
+      if (got <= 0) break;
+      last = Clock::now();
+      if (report.packets == 0) first = last;
+      count_batch(static_cast<unsigned>(got), report);
+      if (static_cast<unsigned>(got) < batch_.size()) break;
+    }
+    const auto now = Clock::now();
+    if (config_.duration.count() > 0 && now - start >= config_.duration) break;
+    if (report.packets > 0 && now - last >= config_.idle) break;
+  }
+
+  report.elapsed_s = std::chrono::duration<double>(Clock::now() - start).count();
+  report.active_s = std::chrono::duration<double>(last - first).count();
+  return report;
+}
+
+}  // namespace dmux::loadgen
