@@ -37,6 +37,8 @@ constexpr const char* kIntervalUs = "interval-us";
 constexpr const char* kTimeoutMs = "timeout-ms";
 constexpr const char* kMode = "mode";
 
+constexpr unsigned kHelpWidth = 100;  // columns of --help output
+
 constexpr const char* kOverview =
     "dmux-loadgen: load and latency generator for IPdmux forwarding benchmarks.\n\n"
     "Usage: dmux-loadgen SUBCOMMAND [options]   (dmux-loadgen SUBCOMMAND --help for options)\n\n"
@@ -126,7 +128,7 @@ void add_shim_options(po::options_description& d) {
 }
 
 po::options_description send_options() {
-  po::options_description d("send options");
+  po::options_description d("send options", kHelpWidth, kHelpWidth / 2);
   d.add_options()
       (kTarget, po::value<std::string>()->value_name("ADDR:PORT"), "destination (required)")
       (kSource, po::value<std::string>()->value_name("ADDR")->default_value("0.0.0.0"),
@@ -165,7 +167,7 @@ SendConfig to_send(const po::variables_map& vm) {
 }
 
 po::options_description sink_options() {
-  po::options_description d("sink options");
+  po::options_description d("sink options", kHelpWidth, kHelpWidth / 2);
   d.add_options()
       (kListen, po::value<std::string>()->value_name("ADDR:PORT"), "where to receive (required)")
       (kExpect, po::value<std::string>()->value_name("any|tunnel")->default_value("any"),
@@ -198,7 +200,7 @@ SinkConfig to_sink(const po::variables_map& vm) {
 }
 
 po::options_description ping_options() {
-  po::options_description d("ping options");
+  po::options_description d("ping options", kHelpWidth, kHelpWidth / 2);
   d.add_options()
       (kTarget, po::value<std::string>()->value_name("ADDR:PORT"), "destination (required)")
       (kSource, po::value<std::string>()->value_name("ADDR")->default_value("0.0.0.0"),
@@ -231,7 +233,7 @@ PingConfig to_ping(const po::variables_map& vm) {
 }
 
 po::options_description echo_options() {
-  po::options_description d("echo options");
+  po::options_description d("echo options", kHelpWidth, kHelpWidth / 2);
   d.add_options()
       (kListen, po::value<std::string>()->value_name("ADDR:PORT"), "where to receive (required)")
       (kMode, po::value<std::string>()->value_name("tunnel|raw")->default_value("tunnel"),

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# The whole IPdmux test suite, as CI runs it (.ci/run calls this). Run as root on Debian 12:
+# installs dependencies, builds, runs unit and integration tests, the unit and integration tests
+# again under ASan+UBSan, a short fuzz run of every fuzz target, and a benchmark smoke run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+JOBS=${JOBS:-$(nproc)}
+FUZZ_SECONDS=${FUZZ_SECONDS:-30}
+
+bash scripts/install-deps.sh
+
+passed=0
+failed=0
+failed_names=()
+
+# Runs ctest in a build dir and adds its counts to the totals.
+run_ctest() {
+  local dir=$1 label=$2
+  shift 2
+  local log
+  log=$(mktemp)
+  if (cd "$dir" && ctest --output-on-failure --timeout 300 "$@") 2>&1 | tee "$log"; then :; fi
+  local line
+  line=$(grep -E "tests passed, [0-9]+ tests failed out of [0-9]+" "$log" | tail -1 || true)
+  if [[ -z $line ]]; then
+    failed=$((failed + 1)); failed_names+=("$label: ctest did not finish")
+  else
+    local nfail total
+    nfail=$(sed -E 's/.*tests passed, ([0-9]+) tests failed out of ([0-9]+).*/\1/' <<<"$line")
+    total=$(sed -E 's/.*tests passed, ([0-9]+) tests failed out of ([0-9]+).*/\2/' <<<"$line")
+    passed=$((passed + total - nfail)); failed=$((failed + nfail))
+    ((nfail == 0)) || failed_names+=("$label: $nfail failed")
+  fi
+  rm -f "$log"
+}
+
+step() { echo; echo "=== $* ==="; }
+
+step "build (RelWithDebInfo, warnings are errors)"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j"$JOBS"
+
+step "unit and integration tests"
+run_ctest build "tests"
+
+step "ASan+UBSan build and tests"
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DDMUX_SANITIZE=ON >/dev/null
+cmake --build build-asan -j"$JOBS"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  run_ctest build-asan "sanitizers"
+
+step "fuzzing (${FUZZ_SECONDS}s per target, seeded with the spec's test vectors)"
+cmake -S . -B build-fuzz -DDMUX_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build-fuzz -j"$JOBS" --target fuzz_datagram
+corpus=$(mktemp -d)
+cp tests/fuzz/corpus/* "$corpus"/
+if build-fuzz/tests/fuzz/fuzz_datagram -max_total_time="$FUZZ_SECONDS" -print_final_stats=1 "$corpus" \
+    > build-fuzz/fuzz.log 2>&1; then
+  passed=$((passed + 1)); tail -3 build-fuzz/fuzz.log
+else
+  failed=$((failed + 1)); failed_names+=("fuzz_datagram"); tail -40 build-fuzz/fuzz.log
+fi
+rm -rf "$corpus"
+
+if [[ -x bench/forwarding/run.sh ]]; then
+  step "benchmark smoke run (bench/forwarding --quick)"
+  if BUILD_DIR=build bash bench/forwarding/run.sh --quick; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1)); failed_names+=("bench/forwarding --quick")
+  fi
+fi
+
+echo
+for n in "${failed_names[@]}"; do echo "FAILED: $n"; done
+echo "summary: $passed passed, $failed failed"
+((failed == 0))

@@ -1,0 +1,116 @@
+"""A barrage of bad datagrams: each is dropped and counted by reason, nothing reaches anyone but a
+router in the table, dmuxd survives, and good traffic still flows afterwards."""
+import os
+import random
+import socket
+import struct
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+from dmuxlib import (Client, Dmuxd, IPV6, Router, data_msg, free_udp_port, main, parse_tunnel,
+                     wait_for)
+
+GOOD = data_msg(IPV6, 7, 1, b"\x60" + b"\x00" * 39)
+
+
+class BadInput(unittest.TestCase):
+    def setUp(self):
+        self.router = Router()
+        self.bystander = Router()  # must never receive anything
+        self.port = free_udp_port()
+        self.ep = ("127.0.0.1", self.port)
+        self.d = Dmuxd(["--listen", f"127.0.0.1:{self.port}",
+                        "--static-router", f"ipv6 7 {self.router.endpoint}",
+                        "--max-datagram-bytes", "1500"])
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
+
+    def tearDown(self):
+        self.d.stop()
+        self.router.close()
+        self.bystander.close()
+        self.sock.close()
+
+    def send(self, b):
+        self.sock.sendto(b, self.ep)
+
+    def drops(self):
+        return self.d.ctl("status")["drops"]
+
+    def test_each_reason_is_counted_and_good_traffic_survives(self):
+        cases = {
+            "truncated": [b"\x01", b"\x01\x01\x14", GOOD[:19], data_msg(IPV6, 7, 1, b"x", hdr_len=32)],
+            "malformed": [data_msg(IPV6, 7, 1, b"x", hdr_len=16), data_msg(IPV6, 7, 1, b"x", hdr_len=22),
+                          GOOD[:20], data_msg(0, 7, 1, b"x"), data_msg(0xFFFF, 7, 1, b"x")],
+            "unsupported_version": [data_msg(IPV6, 7, 1, b"x", version=v) for v in (0, 2, 255)],
+            "unexpected_type": [data_msg(IPV6, 7, 1, b"x", msg_type=t) for t in (0, 2, 3, 4, 16, 200)],
+            "unknown_protocol": [data_msg(2, 7, 1, b"x"), data_msg(0x8001, 0, 1, b"x")],
+            "no_router": [data_msg(IPV6, 8, 1, b"x"), data_msg(IPV6, 0xFFFFFFFF, 1, b"x")],
+            "oversize": [data_msg(IPV6, 7, 1, b"\x60" * 1481), data_msg(IPV6, 7, 1, b"\x60" * 9000)],
+        }
+        for reason, datagrams in cases.items():
+            for b in datagrams:
+                self.send(b)
+        # An empty datagram counts as truncated too.
+        self.send(b"")
+        expected = {k: len(v) for k, v in cases.items()}
+        expected["truncated"] += 1
+        self.assertTrue(wait_for(lambda: all(self.drops()[k] == n for k, n in expected.items())),
+                        f"want {expected}, got {self.drops()}")
+        self.assertEqual(self.router.recv_all(0.3), [])
+
+        # The largest accepted datagram is exactly max-datagram-bytes.
+        self.send(data_msg(IPV6, 7, 1, b"\x60" * 1480))
+        for _ in range(10):
+            self.send(GOOD)
+        got = self.router.recv_all(0.5)
+        self.assertEqual(len(got), 11)
+        self.assertEqual(parse_tunnel(got[0][0])["payload"], b"\x60" * 1480)
+        self.assertEqual(self.bystander.recv_all(0.1), [])
+
+    def test_random_garbage_barrage(self):
+        rng = random.Random(1234)
+        n = 20000
+        for i in range(n):
+            kind = rng.randrange(4)
+            if kind == 0:
+                b = rng.randbytes(rng.randrange(0, 64))
+            elif kind == 1:  # a valid header with random fields mutated
+                b = bytearray(GOOD)
+                for _ in range(rng.randrange(1, 4)):
+                    b[rng.randrange(len(b))] = rng.randrange(256)
+                b = bytes(b)
+            elif kind == 2:  # valid version/type, random rest
+                b = b"\x01\x01" + rng.randbytes(rng.randrange(0, 40))
+            else:
+                b = GOOD[: rng.randrange(len(GOOD))]
+            self.send(b)
+            if i % 500 == 0:
+                time.sleep(0.002)  # stay well inside the socket buffers on a loaded machine
+        st = wait_for(lambda: self.d.ctl("status")["received_packets"] >= n, timeout=10)
+        self.assertTrue(st, self.d.ctl("status"))
+        status = self.d.ctl("status")
+        forwarded = status["forwarded_packets"]
+        dropped = status["dropped_packets"]
+        self.assertEqual(forwarded + dropped, status["received_packets"])
+        # Whatever was forwarded went to the one router in the table, as a valid TUNNEL.
+        got = self.router.recv_all(0.5)
+        self.assertEqual(len(got), forwarded)
+        for d, _ in got:
+            t = parse_tunnel(d)
+            self.assertEqual((t["version"], t["type"], t["hdr_len"]), (1, 2, 28))
+        self.assertEqual(self.bystander.recv_all(0.1), [])
+        self.assertIsNone(self.d.proc.poll(), "dmuxd died")
+        # Good traffic still flows.
+        c = Client()
+        c.send(self.ep, b"\x60ok", provider=7)
+        after = self.router.recv_all(0.5)
+        c.close()
+        self.assertEqual(len(after), 1)
+        self.assertEqual(parse_tunnel(after[0][0])["payload"], b"\x60ok")
+
+
+if __name__ == "__main__":
+    main()
