@@ -21,6 +21,7 @@ struct GatewayConfig {
   unsigned batch_size = 64;                     // datagrams per recvmmsg/sendmmsg
   std::size_t max_datagram_bytes = 1500;        // larger DATA datagrams are dropped (oversize)
   int socket_buffer_bytes = 4 << 20;            // SO_RCVBUF/SO_SNDBUF per data socket
+  bool use_gso = true;                          // UDP GSO for runs of datagrams to one router
   std::vector<RouterEntry> static_routers;      // operator-pinned routers
   std::optional<net::Endpoint> metrics_listen;  // Prometheus exposer; nullopt = disabled
   std::string control_socket = "/run/ipdmux/dmuxd.sock";

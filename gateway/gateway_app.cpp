@@ -21,7 +21,8 @@ WorkerConfig worker_config(const GatewayConfig& c) {
                       .gateway_id = c.gateway_id,
                       .batch_size = c.batch_size,
                       .max_datagram_bytes = c.max_datagram_bytes,
-                      .socket_buffer_bytes = c.socket_buffer_bytes};
+                      .socket_buffer_bytes = c.socket_buffer_bytes,
+                      .use_gso = c.use_gso};
 }
 
 }  // namespace

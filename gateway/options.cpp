@@ -23,6 +23,7 @@ constexpr const char* kWorkers = "workers";
 constexpr const char* kBatchSize = "batch-size";
 constexpr const char* kMaxDatagram = "max-datagram-bytes";
 constexpr const char* kSocketBuffer = "socket-buffer-bytes";
+constexpr const char* kGso = "gso";
 constexpr const char* kStaticRouter = "static-router";
 constexpr const char* kMetricsListen = "metrics-listen";
 constexpr const char* kControlSocket = "control-socket";
@@ -58,6 +59,8 @@ po::options_description daemon_options() {
        "largest DATA datagram accepted; larger ones are dropped as oversize (64-65507)")
       (kSocketBuffer, po::value<int>()->value_name("BYTES")->default_value(4 << 20),
        "SO_RCVBUF and SO_SNDBUF of each data socket")
+      (kGso, po::value<bool>()->value_name("on|off")->default_value(true, "on"),
+       "send runs of equal-size datagrams to one router as one UDP GSO send (falls back by itself)")
       (kStaticRouter, po::value<std::vector<std::string>>()->value_name("\"PROTO PROVIDER ADDR:PORT\""),
        "pin a router, e.g. \"ipv6 7 198.18.2.2:5000\"; repeatable")
       (kMetricsListen, po::value<std::string>()->value_name("ADDR:PORT|off")->default_value("127.0.0.1:9750"),
@@ -127,6 +130,8 @@ GatewayConfig to_config(const po::variables_map& vm) {
 
   c.socket_buffer_bytes = get<int>(vm, kSocketBuffer);
   if (c.socket_buffer_bytes < 4096) throw ConfigError(kSocketBuffer, "must be at least 4096");
+
+  c.use_gso = get<bool>(vm, kGso);
 
   if (vm.count(kStaticRouter)) {
     for (const auto& s : get<std::vector<std::string>>(vm, kStaticRouter)) {

@@ -13,7 +13,7 @@ constexpr int kMaxBatchesPerWakeup = 16;
 }  // namespace
 
 Worker::Worker(const WorkerConfig& config, const TablePublisher& tables)
-    : config_(config), tables_(tables) {
+    : config_(config), tables_(tables), egress_(config.batch_size, config.use_gso) {
   const net::UdpSocketOptions opts{.reuse_port = true,
                                    .nonblocking = true,
                                    .rcvbuf_bytes = config_.socket_buffer_bytes,
@@ -32,19 +32,11 @@ Worker::Worker(const WorkerConfig& config, const TablePublisher& tables)
   rx_addr_.resize(n);
   rx_msgs_.resize(n);
   tx_headers_.resize(n);
-  tx_iov_.resize(n);
-  tx_addr_.resize(n);
-  tx_msgs_.resize(n);
-  tx_proto_.resize(n);
   for (unsigned i = 0; i < n; ++i) {
     rx_iov_[i] = iovec{rx_storage_.data() + i * slot, slot};
     rx_msgs_[i].msg_hdr.msg_iov = &rx_iov_[i];
     rx_msgs_[i].msg_hdr.msg_iovlen = 1;
     rx_msgs_[i].msg_hdr.msg_name = &rx_addr_[i];
-    tx_msgs_[i].msg_hdr.msg_iov = tx_iov_[i].data();
-    tx_msgs_[i].msg_hdr.msg_iovlen = 2;
-    tx_msgs_[i].msg_hdr.msg_name = &tx_addr_[i];
-    tx_msgs_[i].msg_hdr.msg_namelen = sizeof(sockaddr_in);
   }
 
   for (const auto& fd : listen_fds_) {
@@ -93,7 +85,6 @@ void Worker::on_readable(int fd) noexcept {
 
 void Worker::handle_batch(unsigned received) noexcept {
   const ProcessorContext ctx{table_.get(), config_.gateway_id};
-  unsigned queued = 0;
   for (unsigned i = 0; i < received; ++i) {
     const auto& hdr = rx_msgs_[i].msg_hdr;
     const std::size_t len = rx_msgs_[i].msg_len;
@@ -107,7 +98,7 @@ void Worker::handle_batch(unsigned received) noexcept {
     if ((hdr.msg_flags & MSG_TRUNC) != 0 || len > config_.max_datagram_bytes) {
       drop = DropReason::kOversize;
     } else {
-      forward = process_datagram(datagram, client, ctx, tx_headers_[queued], action, drop, proto);
+      forward = process_datagram(datagram, client, ctx, tx_headers_[egress_.queued()], action, drop, proto);
     }
     const std::size_t slot = wire::protocol_slot(proto);
     counters_.rx_packets[slot].add();
@@ -116,36 +107,11 @@ void Worker::handle_batch(unsigned received) noexcept {
       counters_.drops[static_cast<std::size_t>(drop)].add();
       continue;
     }
-    tx_iov_[queued][0] = iovec{tx_headers_[queued].data(), action.header_len};
-    tx_iov_[queued][1] = iovec{const_cast<std::byte*>(action.payload.data()), action.payload.size()};
-    tx_addr_[queued] = action.router.to_sockaddr();
-    tx_proto_[queued] = action.proto_id;
-    ++queued;
+    const auto& header = tx_headers_[egress_.queued()];
+    egress_.queue(OutPacket{std::span(header.data(), action.header_len), action.payload,
+                            action.router, action.proto_id});
   }
-  flush(queued);
-}
-
-void Worker::flush(unsigned queued) noexcept {
-  unsigned done = 0;
-  while (done < queued) {
-    const int sent = ::sendmmsg(egress_fd_.get(), tx_msgs_.data() + done, queued - done,
-                                MSG_DONTWAIT);
-    if (sent < 0) {
-      if (errno == EINTR) continue;
-      // The first pending datagram failed (EAGAIN: socket buffer full; or a per-destination
-      // error). Never block: count it and move on to the rest.
-      counters_.drops[static_cast<std::size_t>(DropReason::kSendFailed)].add();
-      ++done;
-      continue;
-    }
-    for (int k = 0; k < sent; ++k) {
-      const unsigned i = done + static_cast<unsigned>(k);
-      const std::size_t slot = wire::protocol_slot(tx_proto_[i]);
-      counters_.tx_packets[slot].add();
-      counters_.tx_bytes[slot].add(tx_iov_[i][0].iov_len + tx_iov_[i][1].iov_len);
-    }
-    done += static_cast<unsigned>(sent);
-  }
+  egress_.flush(egress_fd_.get(), counters_);
 }
 
 }  // namespace dmux::gateway

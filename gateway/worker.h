@@ -20,6 +20,7 @@
 #include "common/net/unique_fd.h"
 #include "common/wire/shim.h"
 #include "gateway/counters.h"
+#include "gateway/egress_batch.h"
 #include "gateway/table_publisher.h"
 
 namespace dmux::gateway {
@@ -31,6 +32,7 @@ struct WorkerConfig {
   unsigned batch_size = 64;                // datagrams per recvmmsg/sendmmsg
   std::size_t max_datagram_bytes = 1500;   // larger DATA datagrams are dropped as oversize
   int socket_buffer_bytes = 4 << 20;       // SO_RCVBUF/SO_SNDBUF
+  bool use_gso = true;                     // coalesce sends to one router with UDP_SEGMENT
 };
 
 class Worker {
@@ -49,7 +51,6 @@ class Worker {
   void on_readable(int fd) noexcept;
   void refresh_table() noexcept;
   void handle_batch(unsigned received) noexcept;
-  void flush(unsigned queued) noexcept;
 
   WorkerConfig config_;
   const TablePublisher& tables_;
@@ -67,12 +68,9 @@ class Worker {
   std::vector<iovec> rx_iov_;
   std::vector<sockaddr_in> rx_addr_;
   std::vector<mmsghdr> rx_msgs_;
-  // Send side: a TUNNEL header and two iovecs (header, payload in rx buffer) per slot.
+  // Send side: a TUNNEL header per slot; payloads stay in the receive buffers (zero copy).
   std::vector<std::array<std::byte, wire::kTunnelHeaderLen>> tx_headers_;
-  std::vector<std::array<iovec, 2>> tx_iov_;
-  std::vector<sockaddr_in> tx_addr_;
-  std::vector<mmsghdr> tx_msgs_;
-  std::vector<std::uint16_t> tx_proto_;
+  EgressBatch egress_;
 
   DataPathCounters counters_;
 };

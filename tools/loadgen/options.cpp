@@ -36,6 +36,7 @@ constexpr const char* kWarmup = "warmup";
 constexpr const char* kIntervalUs = "interval-us";
 constexpr const char* kTimeoutMs = "timeout-ms";
 constexpr const char* kMode = "mode";
+constexpr const char* kDrainUs = "drain-interval-us";
 
 constexpr unsigned kHelpWidth = 100;  // columns of --help output
 
@@ -176,8 +177,11 @@ po::options_description sink_options() {
        "stop after this long (0 = no limit)")
       (kIdle, po::value<double>()->value_name("SECONDS")->default_value(0.5),
        "stop this long after the last datagram (counting starts with the first)")
-      (kBatch, po::value<unsigned>()->value_name("N")->default_value(64),
+      (kBatch, po::value<unsigned>()->value_name("N")->default_value(256),
        "datagrams per recvmmsg call (1-1024)")
+      (kDrainUs, po::value<unsigned>()->value_name("US")->default_value(1000),
+       "sleep between drains of the socket, so the kernel never has to wake the sink; "
+       "0 = wait in poll()")
       (kRcvbuf, po::value<int>()->value_name("BYTES")->default_value(16 << 20),
        "receive buffer (SO_RCVBUFFORCE when root)");
   return d;
@@ -195,6 +199,7 @@ SinkConfig to_sink(const po::variables_map& vm) {
   c.duration = seconds_option(vm, kDuration, true);
   c.idle = seconds_option(vm, kIdle, false);
   c.batch = in_range<unsigned>(vm, kBatch, 1, 1024);
+  c.drain_interval = std::chrono::microseconds(in_range<unsigned>(vm, kDrainUs, 0, 1'000'000));
   c.rcvbuf_bytes = in_range<int>(vm, kRcvbuf, 0, 1 << 30);
   return c;
 }

@@ -44,6 +44,7 @@ std::string to_json_line(const SinkConfig& c, const SinkReport& r) {
   return json{{"mode", "sink"},
               {"listen", c.listen.to_string()},
               {"expect", c.expect == Expect::kTunnel ? "tunnel" : "any"},
+              {"drain_interval_us", c.drain_interval.count()},
               {"packets", r.packets},
               {"bytes", r.bytes},
               {"invalid", r.invalid},

@@ -14,7 +14,7 @@
 namespace dmux::loadgen {
 namespace {
 
-// How often the loop wakes to check the clock and the stop flag when nothing arrives.
+// With drain_interval 0: how often poll() returns to check the clock and the stop flag.
 constexpr auto kPollTick = std::chrono::milliseconds(20);
 
 bool valid_tunnel(std::span<const std::byte> datagram) noexcept {
@@ -56,7 +56,11 @@ SinkReport Sink::run() noexcept {
   pollfd pfd{fd_.get(), POLLIN, 0};
 
   while (!stop_requested()) {
-    ::poll(&pfd, 1, static_cast<int>(kPollTick.count()));
+    if (config_.drain_interval.count() > 0) {
+      sleep_until(Clock::now() + config_.drain_interval);
+    } else {
+      ::poll(&pfd, 1, static_cast<int>(kPollTick.count()));
+    }
     for (;;) {
       batch_.reset();
       const int got = ::recvmmsg(fd_.get(), batch_.msgs(), batch_.size(), MSG_DONTWAIT, nullptr);

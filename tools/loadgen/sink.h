@@ -1,5 +1,6 @@
-// `dmux-loadgen sink`: receives and counts datagrams (recvmmsg), optionally checking that each is a
-// well-formed TUNNEL carrying a loadgen stamp. Received bytes are untrusted; they are only read
+// `dmux-loadgen sink`: receives and counts datagrams, optionally checking that each is a
+// well-formed TUNNEL carrying a loadgen stamp. It drains the socket with recvmmsg every
+// drain_interval (sleeping in between, see SinkConfig), so it measures without taxing the path. Received bytes are untrusted; they are only read
 // through wire::parse_tunnel and read_stamp.
 //
 // Threading: one thread, the caller's. run() never allocates.
