@@ -46,6 +46,7 @@ struct alignas(64) DataPathCounters {
   std::array<SingleWriterCounter, wire::kProtocolSlots> tx_bytes;
   std::array<SingleWriterCounter, kDropReasons> drops;
   SingleWriterCounter rx_batches;  // recvmmsg calls that returned data
+  SingleWriterCounter socket_overflows;  // datagrams the kernel dropped: receive buffer full
   SingleWriterCounter table_updates;  // table snapshots this worker picked up
 };
 
@@ -57,6 +58,7 @@ struct CounterTotals {
   std::array<std::uint64_t, wire::kProtocolSlots> tx_bytes{};
   std::array<std::uint64_t, kDropReasons> drops{};
   std::uint64_t rx_batches = 0;
+  std::uint64_t socket_overflows = 0;
 
   void add(const DataPathCounters& c) noexcept;
 };

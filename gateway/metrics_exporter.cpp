@@ -75,6 +75,13 @@ class MetricsExporter::Collectable : public prometheus::Collectable {
     }
     out.push_back(std::move(drops));
 
+    auto overflow = family("dmux_gateway_receive_buffer_dropped_packets_total",
+                           "Datagrams the kernel dropped before dmuxd read them (socket receive "
+                           "buffer full); not included in received_packets",
+                           MetricType::Counter);
+    add(overflow, {}, static_cast<double>(t.socket_overflows));
+    out.push_back(std::move(overflow));
+
     auto routers = family("dmux_gateway_routers", "Routers in the forwarding table",
                           MetricType::Gauge);
     std::map<std::pair<std::string, std::string>, double> counts;

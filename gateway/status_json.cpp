@@ -41,6 +41,7 @@ std::string status_json(const GatewayConfig& config, const GatewayStats& stats, 
       {"received_packets", rx},
       {"forwarded_packets", tx},
       {"dropped_packets", dropped},
+      {"receive_buffer_dropped_packets", t.socket_overflows},
       {"protocols", per_proto},
       {"drops", drops},
   }

@@ -1,6 +1,7 @@
 #include "gateway/worker.h"
 
 #include <cerrno>
+#include <cstring>
 
 #include "common/net/udp_socket.h"
 #include "common/util/log.h"
@@ -8,6 +9,7 @@
 
 namespace dmux::gateway {
 namespace {
+constexpr std::size_t kRxControlBytes = CMSG_SPACE(sizeof(std::uint32_t));
 // Batches drained per wake-up before yielding back to the loop (keeps stop() responsive).
 constexpr int kMaxBatchesPerWakeup = 16;
 }  // namespace
@@ -18,7 +20,13 @@ Worker::Worker(const WorkerConfig& config, const TablePublisher& tables)
                                    .nonblocking = true,
                                    .rcvbuf_bytes = config_.socket_buffer_bytes,
                                    .sndbuf_bytes = config_.socket_buffer_bytes};
-  for (const auto& ep : config_.listen) listen_fds_.push_back(net::open_udp_socket(ep, opts));
+  for (const auto& ep : config_.listen) {
+    listen_fds_.push_back(net::open_udp_socket(ep, opts));
+    // Ask the kernel to report, with each datagram, how many it dropped for a full buffer.
+    const int on = 1;
+    ::setsockopt(listen_fds_.back().get(), SOL_SOCKET, SO_RXQ_OVFL, &on, sizeof on);
+  }
+  overflow_seen_.assign(listen_fds_.size(), 0);
   egress_fd_ = net::open_udp_socket(config_.tunnel_source,
                                     {.reuse_port = false,
                                      .nonblocking = true,
@@ -31,6 +39,7 @@ Worker::Worker(const WorkerConfig& config, const TablePublisher& tables)
   rx_iov_.resize(n);
   rx_addr_.resize(n);
   rx_msgs_.resize(n);
+  rx_control_.resize(kRxControlBytes * n);
   tx_headers_.resize(n);
   for (unsigned i = 0; i < n; ++i) {
     rx_iov_[i] = iovec{rx_storage_.data() + i * slot, slot};
@@ -39,10 +48,9 @@ Worker::Worker(const WorkerConfig& config, const TablePublisher& tables)
     rx_msgs_[i].msg_hdr.msg_name = &rx_addr_[i];
   }
 
-  for (const auto& fd : listen_fds_) {
-    const int raw = fd.get();
-    watchers_.push_back(
-        std::make_unique<evloop::IoWatcher>(loop_, raw, [this, raw] { on_readable(raw); }));
+  for (std::size_t k = 0; k < listen_fds_.size(); ++k) {
+    watchers_.push_back(std::make_unique<evloop::IoWatcher>(loop_, listen_fds_[k].get(),
+                                                            [this, k] { on_readable(k); }));
   }
 }
 
@@ -68,16 +76,33 @@ void Worker::refresh_table() noexcept {
   counters_.table_updates.add();
 }
 
-void Worker::on_readable(int fd) noexcept {
+void Worker::note_socket_overflow(std::size_t socket_index, const msghdr& last) noexcept {
+  for (cmsghdr* c = CMSG_FIRSTHDR(&last); c != nullptr; c = CMSG_NXTHDR(const_cast<msghdr*>(&last), c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SO_RXQ_OVFL) continue;
+    std::uint32_t total = 0;
+    std::memcpy(&total, CMSG_DATA(c), sizeof total);
+    const std::uint32_t delta = total - overflow_seen_[socket_index];  // wraps correctly
+    overflow_seen_[socket_index] = total;
+    counters_.socket_overflows.add(delta);
+  }
+}
+
+void Worker::on_readable(std::size_t socket_index) noexcept {
+  const int fd = listen_fds_[socket_index].get();
   for (int round = 0; round < kMaxBatchesPerWakeup; ++round) {
     refresh_table();
-    for (auto& m : rx_msgs_) {
-      m.msg_hdr.msg_namelen = sizeof(sockaddr_in);
-      m.msg_hdr.msg_flags = 0;
+    for (std::size_t i = 0; i < rx_msgs_.size(); ++i) {
+      msghdr& h = rx_msgs_[i].msg_hdr;
+      h.msg_namelen = sizeof(sockaddr_in);
+      h.msg_flags = 0;
+      h.msg_control = &rx_control_[i * kRxControlBytes];
+      h.msg_controllen = kRxControlBytes;
     }
     const int got = ::recvmmsg(fd, rx_msgs_.data(), config_.batch_size, MSG_DONTWAIT, nullptr);
     if (got <= 0) return;  // EAGAIN, or an error the next wake-up will see again
     counters_.rx_batches.add();
+    // The count is cumulative per socket, so the batch's last datagram carries the newest.
+    note_socket_overflow(socket_index, rx_msgs_[static_cast<std::size_t>(got) - 1].msg_hdr);
     handle_batch(static_cast<unsigned>(got));
     if (static_cast<unsigned>(got) < config_.batch_size) return;
   }

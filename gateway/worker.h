@@ -48,7 +48,8 @@ class Worker {
   [[nodiscard]] const DataPathCounters& counters() const noexcept { return counters_; }
 
  private:
-  void on_readable(int fd) noexcept;
+  void on_readable(std::size_t socket_index) noexcept;
+  void note_socket_overflow(std::size_t socket_index, const msghdr& last) noexcept;
   void refresh_table() noexcept;
   void handle_batch(unsigned received) noexcept;
 
@@ -68,6 +69,8 @@ class Worker {
   std::vector<iovec> rx_iov_;
   std::vector<sockaddr_in> rx_addr_;
   std::vector<mmsghdr> rx_msgs_;
+  std::vector<std::byte> rx_control_;            // per slot: room for the SO_RXQ_OVFL cmsg
+  std::vector<std::uint32_t> overflow_seen_;     // per listen socket: kernel drop count so far
   // Send side: a TUNNEL header per slot; payloads stay in the receive buffers (zero copy).
   std::vector<std::array<std::byte, wire::kTunnelHeaderLen>> tx_headers_;
   EgressBatch egress_;

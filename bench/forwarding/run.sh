@@ -196,6 +196,15 @@ warm_up() {
     --duration 0.2 >/dev/null
 }
 
+cpu_busy_pct() {  # SECONDS: share of all CPUs' time not idle over that interval, in percent
+  local a b
+  read -ra a < <(head -1 /proc/stat); sleep "$1"; read -ra b < <(head -1 /proc/stat)
+  local total=0 i
+  for i in 1 2 3 4 5 6 7 8; do total=$((total + b[i] - a[i])); done
+  local idle=$((b[4] + b[5] - a[4] - a[5]))
+  echo $((total > 0 ? 100 - 100 * idle / total : 0))
+}
+
 cpu_ticks() {  # utime+stime of a process, in clock ticks
   awk '{ print $14 + $15 }' "/proc/$1/stat"
 }
@@ -233,7 +242,9 @@ trial() {
 }
 
 # Rate search: a max-rate trial gives the ceiling; then step down from what was delivered until
-# loss <= LOSS_LIMIT. Sets R_PPS R_LOSS R_TARGET R_TRIALS R_CONVERGED R_CPU_US.
+# loss <= LOSS_LIMIT. Sets R_PPS R_LOSS R_TARGET R_TRIALS R_CONVERGED R_CPU_US, and R_LIMIT: "sender"
+# if even the max-rate trial lost nothing (the middle kept up with all the sender could offer), else
+# "middle".
 rate_search() {
   local path=$1 size=$2 rate=0 step
   R_TRIALS=0; R_CONVERGED=0
@@ -241,7 +252,13 @@ rate_search() {
     trial "$path" "$size" "$rate"
     R_TRIALS=$((R_TRIALS + 1))
     R_PPS=$T_DELIVERED; R_LOSS=$T_LOSS; R_TARGET=$rate; R_CPU_US=$T_CPU_US
-    if [[ $(calc "$T_LOSS <= $LOSS_LIMIT") == 1 ]]; then R_CONVERGED=1; return; fi
+    local ok
+    ok=$(calc "$T_LOSS <= $LOSS_LIMIT")
+    if ((step == 0)); then
+      R_MAX_LOSS=$T_LOSS
+      ((ok)) && R_LIMIT=sender || R_LIMIT=middle
+    fi
+    if ((ok)); then R_CONVERGED=1; return; fi
     # Next: the rate that was delivered, then 8% lower each time (and below what got through).
     if ((rate == 0)); then
       rate=$T_DELIVERED
@@ -278,19 +295,19 @@ latency() {
 # Measurements. Order matters: the routed baseline and dmuxd run before any iptables rule exists
 # in the middle namespace, so conntrack is not loaded there and does not tax them.
 check_prerequisites
-LOAD1=$(cut -d' ' -f1 /proc/loadavg)
-if [[ $(calc "$LOAD1 > 0.5") == 1 ]]; then
-  log "warning: load average is $LOAD1; other work on the CPUs distorts both paths' figures"
+BUSY=$(cpu_busy_pct 1)
+if ((BUSY > 10)); then
+  log "warning: the CPUs were ${BUSY}% busy before the run; other work distorts both paths' figures"
 fi
 START=$(date +%s)
 log "topology: $NS_SND -> $NS_MID -> $NS_RCV; trials ${TRIAL_S}s, $FLOWS flows, sizes ${SIZES[*]} B"
 setup_topology
 
-declare -A PPS LOSS TARGET TRIALS CONVERGED CPU_US P50 P99 MEAN LOST
+declare -A PPS LOSS TARGET TRIALS CONVERGED CPU_US LIMIT MAX_LOSS P50 P99 MEAN LOST
 record_latency() { P50[$1]=$L_P50; P99[$1]=$L_P99; MEAN[$1]=$L_MEAN; LOST[$1]=$L_LOST; }
 record_rate() {
   PPS[$1]=$R_PPS; LOSS[$1]=$R_LOSS; TARGET[$1]=$R_TARGET; TRIALS[$1]=$R_TRIALS
-  CONVERGED[$1]=$R_CONVERGED; CPU_US[$1]=$R_CPU_US
+  CONVERGED[$1]=$R_CONVERGED; CPU_US[$1]=$R_CPU_US; LIMIT[$1]=$R_LIMIT; MAX_LOSS[$1]=$R_MAX_LOSS
 }
 
 log "latency, routed baseline (pinned to CPU $LATENCY_CPU)"
@@ -321,14 +338,16 @@ f1() { calc "sprintf(\"%.1f\", $1)"; }
 echo
 echo "IPdmux forwarding benchmark: dmuxd vs kernel DNAT (same run, same veth topology)"
 echo "throughput: delivered packets/s at <= $(calc "$LOSS_LIMIT * 100")% loss, $FLOWS flows," \
-     "${TRIAL_S}s trials (sender CPU $SENDER_CPU, dmuxd CPU $MIDDLE_CPU)"
-printf '  %-8s %12s %12s %11s %16s\n' size dmuxd DNAT dmuxd/DNAT "dmuxd CPU us/pkt"
+     "${TRIAL_S}s trials (sender CPU ${SENDER_CPU:-any}, dmuxd CPU ${MIDDLE_CPU:-any})"
+printf '  %-8s %12s %12s %11s %17s %15s\n' size dmuxd DNAT dmuxd/DNAT "dmuxd CPU us/pkt" \
+  "limited by d/N"
 for size in "${SIZES[@]}"; do
   d=dmuxd/$size n=dnat/$size
   note=""
   ((CONVERGED[$d] && CONVERGED[$n])) || note="  (loss limit not reached)"
-  printf '  %-8s %12s %12s %11s %16s%s\n' "${size} B" "${PPS[$d]}" "${PPS[$n]}" \
-    "$(ratio "${PPS[$d]}" "${PPS[$n]}")" "$(calc "sprintf(\"%.2f\", ${CPU_US[$d]})")" "$note"
+  printf '  %-8s %12s %12s %11s %17s %15s%s\n' "${size} B" "${PPS[$d]}" "${PPS[$n]}" \
+    "$(ratio "${PPS[$d]}" "${PPS[$n]}")" "$(calc "sprintf(\"%.2f\", ${CPU_US[$d]})")" \
+    "${LIMIT[$d]}/${LIMIT[$n]}" "$note"
 done
 echo "latency: round trip, one packet in flight, 64 B, everything pinned to CPU $LATENCY_CPU" \
      "($PING_COUNT samples)"
@@ -351,8 +370,8 @@ if [[ -n $JSON_OUT ]]; then
   {
     printf '{"benchmark":"forwarding","quick":%s,"flows":%d,"trial_s":%s,"loss_limit":%s,' \
       "$([[ $QUICK == 1 ]] && echo true || echo false)" $FLOWS "$TRIAL_S" "$LOSS_LIMIT"
-    printf '"cpus":{"sender":%s,"dmuxd":%s,"sink":%s,"latency":%s},' \
-      "$SENDER_CPU" "$MIDDLE_CPU" "${SINK_CPU:-null}" "$LATENCY_CPU"
+    printf '"cpus":{"sender":%s,"dmuxd":%s,"sink":%s,"latency":%s},"busy_before_pct":%d,' \
+      "${SENDER_CPU:-null}" "${MIDDLE_CPU:-null}" "${SINK_CPU:-null}" "$LATENCY_CPU" "$BUSY"
     printf '"throughput":['
     sep=""
     for size in "${SIZES[@]}"; do
@@ -360,6 +379,7 @@ if [[ -n $JSON_OUT ]]; then
         k=$p/$size
         printf '%s{"path":"%s","datagram_bytes":%d,"delivered_pps":%s,"loss":%s,"target_pps":%s,' \
           "$sep" "$p" "$size" "${PPS[$k]}" "${LOSS[$k]}" "${TARGET[$k]}"
+        printf '"max_rate_loss":%s,"limited_by":"%s",' "${MAX_LOSS[$k]}" "${LIMIT[$k]}"
         printf '"trials":%s,"converged":%s,"process_cpu_us_per_packet":%s}' "${TRIALS[$k]}" \
           "$([[ ${CONVERGED[$k]} == 1 ]] && echo true || echo false)" \
           "$([[ $p == dmuxd ]] && echo "${CPU_US[$k]}" || echo null)"

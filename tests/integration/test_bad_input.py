@@ -2,6 +2,7 @@
 router in the table, dmuxd survives, and good traffic still flows afterwards."""
 import os
 import random
+import signal
 import socket
 import struct
 import sys
@@ -110,6 +111,38 @@ class BadInput(unittest.TestCase):
         c.close()
         self.assertEqual(len(after), 1)
         self.assertEqual(parse_tunnel(after[0][0])["payload"], b"\x60ok")
+
+
+class KernelDrops(unittest.TestCase):
+    def test_receive_buffer_overflow_is_counted(self):
+        router = Router()
+        port = free_udp_port()
+        d = Dmuxd(["--listen", f"127.0.0.1:{port}", "--static-router", f"ipv6 7 {router.endpoint}",
+                   "--socket-buffer-bytes", "4096"], workers=1)
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            d.proc.send_signal(signal.SIGSTOP)  # dmuxd cannot read: its tiny buffer overflows
+            sent = 500
+            for _ in range(sent):
+                sock.sendto(GOOD, ("127.0.0.1", port))
+            d.proc.send_signal(signal.SIGCONT)
+            self.assertTrue(wait_for(lambda: d.ctl("status")["received_packets"] > 0))
+            sock.sendto(GOOD, ("127.0.0.1", port))  # carries the kernel's newest drop count
+            sent += 1
+
+            def accounted():
+                s = d.ctl("status")
+                return s["received_packets"] + s["receive_buffer_dropped_packets"] == sent
+            self.assertTrue(wait_for(accounted), d.ctl("status"))
+            s = d.ctl("status")
+            self.assertGreater(s["receive_buffer_dropped_packets"], 0)
+            self.assertIn("dmux_gateway_receive_buffer_dropped_packets_total "
+                          f"{s['receive_buffer_dropped_packets']}", d.metrics())
+        finally:
+            d.proc.send_signal(signal.SIGCONT)
+            sock.close()
+            d.stop()
+            router.close()
 
 
 if __name__ == "__main__":
