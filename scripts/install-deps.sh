@@ -10,7 +10,7 @@ PACKAGES=(
   libevent-dev libboost-program-options-dev libssl-dev prometheus-cpp-dev
   nlohmann-json3-dev libnetfilter-queue-dev libmnl-dev
   # tests
-  doctest-dev python3 clang libclang-rt-14-dev
+  doctest-dev python3 clang libclang-rt-14-dev prometheus
   # integration tests, lab and benchmarks
   iproute2 iptables frr socat iperf3 curl procps util-linux
 )

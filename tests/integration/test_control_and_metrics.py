@@ -6,7 +6,7 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from dmuxlib import DMUXCTL, Client, Dmuxd, Router, data_msg, free_udp_port, main, wait_for
+from dmuxlib import DMUXCTL, REPO, Client, Dmuxd, Router, data_msg, free_udp_port, main, wait_for
 
 NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
 
@@ -85,6 +85,17 @@ class ControlAndMetrics(unittest.TestCase):
                 self.assertTrue(name.endswith("_total"), name)
             else:
                 self.assertFalse(name.endswith("_total"), name)
+
+    def test_promtool_lints_metrics_and_rules(self):
+        metrics = self.d.metrics()
+        r = subprocess.run(["promtool", "check", "metrics"], input=metrics, capture_output=True,
+                           text=True)
+        # promtool also lints prometheus-cpp's own exposer_* metrics; judge only ours.
+        ours = [line for line in (r.stdout + r.stderr).splitlines() if "dmux_" in line]
+        self.assertEqual(ours, [], "\n".join(ours))
+        rules = os.path.join(REPO, "dashboards", "prometheus-rules.yml")
+        r = subprocess.run(["promtool", "check", "rules", rules], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
 
     def test_metrics_listen_on_loopback_by_default(self):
         # The default endpoint is documented as 127.0.0.1:9750; check the parsed default.
