@@ -1,0 +1,192 @@
+#include "common/wire/registration.h"
+
+#include "common/wire/byte_reader.h"
+#include "common/wire/byte_writer.h"
+#include "common/wire/protocols.h"
+
+#include <algorithm>
+
+namespace dmux::wire {
+namespace {
+
+constexpr std::uint8_t kControlHdrLen = 4;
+
+// Common header of a control message: version 1, the given type(s), hdr_len 4.
+ParseStatus read_control_header(ByteReader& r, std::uint8_t& type) noexcept {
+  std::uint8_t version = 0, hdr_len = 0, flags = 0;
+  if (!r.read_u8(version)) return ParseStatus::kTruncated;
+  if (version != kVersion) return ParseStatus::kUnsupportedVersion;
+  if (!r.read_u8(type) || !r.read_u8(hdr_len) || !r.read_u8(flags)) return ParseStatus::kTruncated;
+  if (hdr_len != kControlHdrLen) return ParseStatus::kMalformed;
+  return ParseStatus::kOk;
+}
+
+// Checks the type, then the exact length (WireGuard's validate_header_len).
+ParseStatus expect(std::span<const std::byte> d, ByteReader& r, std::uint8_t want_type,
+                   std::size_t exact_len) noexcept {
+  std::uint8_t type = 0;
+  if (auto s = read_control_header(r, type); s != ParseStatus::kOk) return s;
+  if (type != want_type) return ParseStatus::kUnexpectedType;
+  if (d.size() < exact_len) return ParseStatus::kTruncated;
+  if (d.size() > exact_len) return ParseStatus::kMalformed;
+  return ParseStatus::kOk;
+}
+
+template <std::size_t N>
+bool read_array(ByteReader& r, std::array<std::byte, N>& out) noexcept {
+  std::span<const std::byte> s;
+  if (!r.read_bytes(N, s)) return false;
+  std::copy(s.begin(), s.end(), out.begin());
+  return true;
+}
+
+void write_control_header(ByteWriter& w, std::uint8_t type) noexcept {
+  w.u8(kVersion);
+  w.u8(type);
+  w.u8(kControlHdrLen);
+  w.u8(0);
+}
+
+}  // namespace
+
+ParseStatus parse_register(std::span<const std::byte> d, RegisterMsg& out) noexcept {
+  ByteReader r(d);
+  std::uint8_t type = 0;
+  if (auto s = read_control_header(r, type); s != ParseStatus::kOk) return s;
+  if (type != kTypeRegister) return ParseStatus::kUnexpectedType;
+  RegisterMsg m;
+  std::uint16_t cert_len = 0, sig_len = 0;
+  if (!r.read_u16(m.proto_id) || !r.read_u16(m.router_port) || !r.read_u32(m.provider_id) ||
+      !r.read_u32(m.router_ipv4) || !r.read_u64(m.timestamp_us) || !read_array(r, m.session_key) ||
+      !r.read_u16(cert_len)) {
+    return ParseStatus::kTruncated;
+  }
+  if (cert_len == 0 || cert_len > kMaxCertificateLen) return ParseStatus::kMalformed;
+  // The declared length is capped by the bytes actually present.
+  if (!r.read_bytes(cert_len, m.certificate)) return ParseStatus::kTruncated;
+  const std::size_t signed_len = r.position();
+  if (!r.read_u16(sig_len)) return ParseStatus::kTruncated;
+  if (sig_len != kSignatureLen) return ParseStatus::kMalformed;
+  if (!read_array(r, m.signature)) return ParseStatus::kTruncated;
+  if (r.remaining() != 0) return ParseStatus::kMalformed;
+  if (!protocol_id_usable(m.proto_id) || m.provider_id == 0 || m.router_port == 0) {
+    return ParseStatus::kMalformed;
+  }
+  m.signed_bytes = d.first(signed_len);
+  out = m;
+  return ParseStatus::kOk;
+}
+
+ParseStatus parse_register_ack(std::span<const std::byte> d, RegisterAckMsg& out) noexcept {
+  ByteReader r(d);
+  if (auto s = expect(d, r, kTypeRegisterAck, kRegisterAckLen); s != ParseStatus::kOk) return s;
+  RegisterAckMsg m;
+  std::uint8_t result = 0, reserved8 = 0;
+  std::uint16_t reserved16 = 0;
+  if (!r.read_u8(result) || !r.read_u8(reserved8) || !r.read_u16(reserved16) ||
+      !r.read_u32(m.gateway_id) || !r.read_u64(m.session_id) || !r.read_u64(m.timestamp_us) ||
+      !r.read_u32(m.keepalive_interval_ms) || !r.read_u32(m.hold_time_ms) ||
+      !read_array(r, m.session_key) || !read_array(r, m.mac)) {
+    return ParseStatus::kTruncated;
+  }
+  if (result > static_cast<std::uint8_t>(RegisterResult::kSuppressed)) return ParseStatus::kMalformed;
+  m.result = static_cast<RegisterResult>(result);
+  out = m;
+  return ParseStatus::kOk;
+}
+
+ParseStatus parse_keepalive(std::span<const std::byte> d, std::uint8_t& type,
+                            KeepaliveMsg& out) noexcept {
+  ByteReader r(d);
+  if (auto s = read_control_header(r, type); s != ParseStatus::kOk) return s;
+  if (type != kTypeKeepalive && type != kTypeDeregister) return ParseStatus::kUnexpectedType;
+  if (d.size() < kKeepaliveLen) return ParseStatus::kTruncated;
+  if (d.size() > kKeepaliveLen) return ParseStatus::kMalformed;
+  KeepaliveMsg m;
+  if (!r.read_u64(m.session_id) || !r.read_u64(m.counter) || !read_array(r, m.mac)) {
+    return ParseStatus::kTruncated;
+  }
+  out = m;
+  return ParseStatus::kOk;
+}
+
+ParseStatus parse_keepalive_ack(std::span<const std::byte> d, KeepaliveAckMsg& out) noexcept {
+  ByteReader r(d);
+  if (auto s = expect(d, r, kTypeKeepaliveAck, kKeepaliveAckLen); s != ParseStatus::kOk) return s;
+  KeepaliveAckMsg m;
+  std::uint8_t result = 0, reserved8 = 0;
+  std::uint16_t reserved16 = 0;
+  if (!r.read_u8(result) || !r.read_u8(reserved8) || !r.read_u16(reserved16) ||
+      !r.read_u32(m.gateway_id) || !r.read_u64(m.session_id) || !r.read_u64(m.counter) ||
+      !read_array(r, m.mac)) {
+    return ParseStatus::kTruncated;
+  }
+  if (result > static_cast<std::uint8_t>(KeepaliveResult::kDeregistered)) return ParseStatus::kMalformed;
+  m.result = static_cast<KeepaliveResult>(result);
+  out = m;
+  return ParseStatus::kOk;
+}
+
+std::size_t write_register_unsigned(std::span<std::byte> out, const RegisterMsg& m) noexcept {
+  if (m.certificate.empty() || m.certificate.size() > kMaxCertificateLen) return 0;
+  ByteWriter w(out);
+  write_control_header(w, kTypeRegister);
+  w.u16(m.proto_id);
+  w.u16(m.router_port);
+  w.u32(m.provider_id);
+  w.u32(m.router_ipv4);
+  w.u64(m.timestamp_us);
+  w.bytes(m.session_key);
+  w.u16(static_cast<std::uint16_t>(m.certificate.size()));
+  w.bytes(m.certificate);
+  return w.ok() ? w.size() : 0;
+}
+
+std::size_t append_register_signature(std::span<std::byte> out, std::size_t unsigned_len,
+                                      const SignatureBytes& signature) noexcept {
+  if (unsigned_len > out.size()) return 0;
+  ByteWriter w(out.subspan(unsigned_len));
+  w.u16(static_cast<std::uint16_t>(kSignatureLen));
+  w.bytes(signature);
+  return w.ok() ? unsigned_len + w.size() : 0;
+}
+
+std::size_t write_register_ack(std::span<std::byte> out, const RegisterAckMsg& m) noexcept {
+  ByteWriter w(out);
+  write_control_header(w, kTypeRegisterAck);
+  w.u8(static_cast<std::uint8_t>(m.result));
+  w.u8(0);
+  w.u16(0);
+  w.u32(m.gateway_id);
+  w.u64(m.session_id);
+  w.u64(m.timestamp_us);
+  w.u32(m.keepalive_interval_ms);
+  w.u32(m.hold_time_ms);
+  w.bytes(m.session_key);
+  w.bytes(m.mac);
+  return w.ok() ? w.size() : 0;
+}
+
+std::size_t write_keepalive(std::span<std::byte> out, std::uint8_t type, const KeepaliveMsg& m) noexcept {
+  ByteWriter w(out);
+  write_control_header(w, type);
+  w.u64(m.session_id);
+  w.u64(m.counter);
+  w.bytes(m.mac);
+  return w.ok() ? w.size() : 0;
+}
+
+std::size_t write_keepalive_ack(std::span<std::byte> out, const KeepaliveAckMsg& m) noexcept {
+  ByteWriter w(out);
+  write_control_header(w, kTypeKeepaliveAck);
+  w.u8(static_cast<std::uint8_t>(m.result));
+  w.u8(0);
+  w.u16(0);
+  w.u32(m.gateway_id);
+  w.u64(m.session_id);
+  w.u64(m.counter);
+  w.bytes(m.mac);
+  return w.ok() ? w.size() : 0;
+}
+
+}  // namespace dmux::wire
