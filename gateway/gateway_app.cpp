@@ -56,7 +56,10 @@ GatewayApp::~GatewayApp() {
 void GatewayApp::run() {
   data_plane_->start();
   std::string listen;
-  for (const auto& ep : config_.listen) listen += " " + ep.to_string();
+  for (const auto& ep : config_.listen) {
+    listen += ' ';
+    listen += ep.to_string();
+  }
   LOG_INFO("dmuxd up: gateway-id %s, %zu workers, listening on%s, %zu static routers, control %s, "
            "metrics %s",
            net::ipv4_to_string(config_.gateway_id).c_str(), data_plane_->worker_count(),

@@ -12,23 +12,23 @@ namespace dmux::loadgen {
 
 // Whether datagrams carry a DATA shim header (to a gateway) or are raw UDP (to a DNAT reference).
 struct ShimSpec {
-  bool enabled = false;          // false: raw UDP, no header
-  std::uint16_t proto_id = 1;    // IPvN protocol in the shim (1 = ipv6)
-  std::uint32_t provider_id = 0; // 0 = any provider
-  std::uint64_t token = 0;       // client token, echoed by routers in RETURN
+  bool enabled = false;           // false: raw UDP, no header
+  std::uint16_t proto_id = 1;     // IPvN protocol in the shim (1 = ipv6)
+  std::uint32_t provider_id = 0;  // 0 = any provider
+  std::uint64_t token = 0;        // client token, echoed by routers in RETURN
 };
 
 struct SendConfig {
-  net::Endpoint target;                      // gateway listen endpoint or DNAT address
-  std::uint32_t source_addr = 0;             // bind address of every flow socket; 0 = any
-  std::uint16_t source_port_base = 0;        // flows use base..base+flows-1; 0 = ephemeral ports
-  unsigned flows = 64;                       // distinct source ports (one socket each)
-  std::size_t datagram_bytes = 64;           // UDP payload per datagram, shim header included
-  std::uint64_t rate_pps = 0;                // target rate; 0 = as fast as possible
-  std::chrono::nanoseconds duration = std::chrono::seconds(2);
-  unsigned batch = 32;                       // datagrams per sendmmsg call (all on one flow)
-  ShimSpec shim;
-  int sndbuf_bytes = 0;                      // SO_SNDBUF of each flow socket; 0 = kernel default
+  net::Endpoint target;                // gateway listen endpoint or DNAT address
+  std::uint32_t source_addr = 0;       // bind address of every flow socket; 0 = any
+  std::uint16_t source_port_base = 0;  // flows use base..base+flows-1; 0 = ephemeral ports
+  unsigned flows = 64;                 // distinct source ports (one socket each)
+  std::size_t datagram_bytes = 64;     // UDP payload per datagram, shim header included
+  std::uint64_t rate_pps = 0;          // target rate; 0 = as fast as possible
+  std::chrono::nanoseconds duration = std::chrono::seconds(2);  // how long to send
+  unsigned batch = 32;   // datagrams per sendmmsg call (all on one flow)
+  ShimSpec shim;         // DATA shim, or raw UDP
+  int sndbuf_bytes = 0;  // SO_SNDBUF of each flow socket; 0 = kernel default
 };
 
 // What the sink expects in each datagram.
@@ -38,29 +38,30 @@ enum class Expect : std::uint8_t {
 };
 
 struct SinkConfig {
-  net::Endpoint listen;
-  Expect expect = Expect::kAny;
-  std::chrono::nanoseconds duration{0};                           // hard stop; 0 = none
-  std::chrono::nanoseconds idle = std::chrono::milliseconds(500); // stop this long after the last
-                                                                  // datagram (once one arrived)
-  unsigned batch = 256;                 // datagrams per recvmmsg call
+  net::Endpoint listen;                  // where to receive
+  Expect expect = Expect::kAny;          // what counts as valid
+  std::chrono::nanoseconds duration{0};  // hard stop; 0 = none
+  // Stop this long after the last datagram (once one has arrived).
+  std::chrono::nanoseconds idle = std::chrono::milliseconds(500);
+  unsigned batch = 256;  // datagrams per recvmmsg call
   // Between drains the sink sleeps this long instead of waiting in poll(): no thread waits on
   // the socket, so the kernel's delivery path never has to wake one, and the sink costs the
   // CPUs under test as little as possible. 0 = wait in poll() (lowest delay, more wake-ups).
   std::chrono::microseconds drain_interval{1000};
-  std::size_t max_datagram_bytes = 2048;
-  int rcvbuf_bytes = 16 << 20;          // SO_RCVBUFFORCE if permitted, else SO_RCVBUF
+  std::size_t max_datagram_bytes = 2048;  // longer ones are counted as truncated
+  int rcvbuf_bytes = 16 << 20;            // SO_RCVBUFFORCE if permitted, else SO_RCVBUF
 };
 
 struct PingConfig {
-  net::Endpoint target;
-  std::uint32_t source_addr = 0;        // 0 = any
-  ShimSpec shim;
-  std::size_t datagram_bytes = 64;      // UDP payload, shim header included
-  unsigned count = 2000;                // measured round trips
-  unsigned warmup = 100;                // round trips before measuring (ARP, conntrack, caches)
-  std::chrono::microseconds interval{0};                        // pause between round trips
+  net::Endpoint target;             // gateway listen endpoint, DNAT address or the echo itself
+  std::uint32_t source_addr = 0;    // bind address; 0 = any
+  ShimSpec shim;                    // DATA shim (replies are RETURN), or raw UDP
+  std::size_t datagram_bytes = 64;  // UDP payload, shim header included
+  unsigned count = 2000;            // measured round trips
+  unsigned warmup = 100;            // round trips before measuring (ARP, conntrack, caches)
+  std::chrono::microseconds interval{0};                               // pause between round trips
   std::chrono::microseconds timeout = std::chrono::milliseconds(200);  // a reply later is lost
+  unsigned give_up_after = 50;  // stop after this many losses in a row; 0 = never
 };
 
 enum class EchoMode : std::uint8_t {
@@ -69,7 +70,7 @@ enum class EchoMode : std::uint8_t {
 };
 
 struct EchoConfig {
-  net::Endpoint listen;
+  net::Endpoint listen;  // where the router would listen
   EchoMode mode = EchoMode::kTunnel;
   std::chrono::nanoseconds duration{0};  // stop after this long; 0 = until SIGINT/SIGTERM
 };

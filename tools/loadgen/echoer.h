@@ -7,8 +7,11 @@
 // caller's. run() never allocates.
 #pragma once
 
+#include <netinet/in.h>
+
 #include <array>
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "common/net/unique_fd.h"
@@ -20,7 +23,7 @@ namespace dmux::loadgen {
 struct EchoReport {
   std::uint64_t received = 0;
   std::uint64_t echoed = 0;
-  std::uint64_t invalid = 0;      // tunnel mode: not a well-formed TUNNEL
+  std::uint64_t invalid = 0;  // tunnel mode: not a well-formed TUNNEL
   std::uint64_t send_errors = 0;
 };
 

@@ -18,14 +18,13 @@ Overloaded(F...) -> Overloaded<F...>;
 
 std::string run(const dmux::loadgen::Config& config) {
   using namespace dmux::loadgen;
-  return std::visit(
-      Overloaded{
-          [](const SendConfig& c) { return to_json_line(c, Sender(c).run()); },
-          [](const SinkConfig& c) { return to_json_line(c, Sink(c).run()); },
-          [](const PingConfig& c) { return to_json_line(c, Pinger(c).run()); },
-          [](const EchoConfig& c) { return to_json_line(c, Echoer(c).run()); },
-      },
-      config);
+  return std::visit(Overloaded{
+                        [](const SendConfig& c) { return to_json_line(c, Sender(c).run()); },
+                        [](const SinkConfig& c) { return to_json_line(c, Sink(c).run()); },
+                        [](const PingConfig& c) { return to_json_line(c, Pinger(c).run()); },
+                        [](const EchoConfig& c) { return to_json_line(c, Echoer(c).run()); },
+                    },
+                    config);
 }
 
 }  // namespace

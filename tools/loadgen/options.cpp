@@ -37,6 +37,7 @@ constexpr const char* kIntervalUs = "interval-us";
 constexpr const char* kTimeoutMs = "timeout-ms";
 constexpr const char* kMode = "mode";
 constexpr const char* kDrainUs = "drain-interval-us";
+constexpr const char* kGiveUp = "give-up";
 
 constexpr unsigned kHelpWidth = 100;  // columns of --help output
 
@@ -47,7 +48,8 @@ constexpr const char* kOverview =
     "  send   send UDP (DATA shim or raw) at a target rate over many flows\n"
     "  sink   receive and count datagrams, optionally checking TUNNEL headers\n"
     "  ping   round-trip latency, one datagram in flight\n"
-    "  echo   the far end of ping: answer TUNNEL with RETURN to the client, or raw to the source\n\n"
+    "  echo   the far end of ping: answer TUNNEL with RETURN to the client, or raw to the "
+    "source\n\n"
     "Each run prints one JSON object on one line on stdout. Exit status: 0 done, 1 runtime\n"
     "error, 2 bad command line.\n";
 
@@ -121,15 +123,18 @@ std::size_t size_option(const po::variables_map& vm, const ShimSpec& shim) {
 }
 
 void add_shim_options(po::options_description& d) {
+  // clang-format off
   d.add_options()
       (kShim, po::value<std::string>()->value_name("PROTO,PROVIDER"),
        "send DATA datagrams with this shim, e.g. ipv6,7 (PROVIDER 0 = any); omit for raw UDP")
       (kToken, po::value<std::uint64_t>()->value_name("N")->default_value(0),
        "client token in the shim");
+  // clang-format on
 }
 
 po::options_description send_options() {
   po::options_description d("send options", kHelpWidth, kHelpWidth / 2);
+  // clang-format off
   d.add_options()
       (kTarget, po::value<std::string>()->value_name("ADDR:PORT"), "destination (required)")
       (kSource, po::value<std::string>()->value_name("ADDR")->default_value("0.0.0.0"),
@@ -147,6 +152,7 @@ po::options_description send_options() {
        "datagrams per sendmmsg call, all on one flow (1-1024)")
       (kSndbuf, po::value<int>()->value_name("BYTES")->default_value(0),
        "SO_SNDBUF of each flow (0 = kernel default)");
+  // clang-format on
   add_shim_options(d);
   return d;
 }
@@ -156,8 +162,8 @@ SendConfig to_send(const po::variables_map& vm) {
   c.target = endpoint_option(vm, kTarget);
   c.source_addr = address_option(vm, kSource);
   c.flows = in_range<unsigned>(vm, kFlows, 1, 4096);
-  c.source_port_base = static_cast<std::uint16_t>(
-      in_range<unsigned>(vm, kSourcePortBase, 0, 65536 - c.flows));
+  c.source_port_base =
+      static_cast<std::uint16_t>(in_range<unsigned>(vm, kSourcePortBase, 0, 65536 - c.flows));
   c.shim = shim_option(vm);
   c.datagram_bytes = size_option(vm, c.shim);
   c.rate_pps = in_range<std::uint64_t>(vm, kRate, 0, 100'000'000);
@@ -169,6 +175,7 @@ SendConfig to_send(const po::variables_map& vm) {
 
 po::options_description sink_options() {
   po::options_description d("sink options", kHelpWidth, kHelpWidth / 2);
+  // clang-format off
   d.add_options()
       (kListen, po::value<std::string>()->value_name("ADDR:PORT"), "where to receive (required)")
       (kExpect, po::value<std::string>()->value_name("any|tunnel")->default_value("any"),
@@ -184,6 +191,7 @@ po::options_description sink_options() {
        "0 = wait in poll()")
       (kRcvbuf, po::value<int>()->value_name("BYTES")->default_value(16 << 20),
        "receive buffer (SO_RCVBUFFORCE when root)");
+  // clang-format on
   return d;
 }
 
@@ -206,6 +214,7 @@ SinkConfig to_sink(const po::variables_map& vm) {
 
 po::options_description ping_options() {
   po::options_description d("ping options", kHelpWidth, kHelpWidth / 2);
+  // clang-format off
   d.add_options()
       (kTarget, po::value<std::string>()->value_name("ADDR:PORT"), "destination (required)")
       (kSource, po::value<std::string>()->value_name("ADDR")->default_value("0.0.0.0"),
@@ -219,7 +228,10 @@ po::options_description ping_options() {
       (kIntervalUs, po::value<unsigned>()->value_name("US")->default_value(0),
        "pause between round trips, microseconds")
       (kTimeoutMs, po::value<unsigned>()->value_name("MS")->default_value(200),
-       "a reply later than this counts as lost (1-60000)");
+       "a reply later than this counts as lost (1-60000)")
+      (kGiveUp, po::value<unsigned>()->value_name("N")->default_value(50),
+       "stop after N losses in a row (0 = never)");
+  // clang-format on
   add_shim_options(d);
   return d;
 }
@@ -234,17 +246,20 @@ PingConfig to_ping(const po::variables_map& vm) {
   c.warmup = in_range<unsigned>(vm, kWarmup, 0, 10'000'000);
   c.interval = std::chrono::microseconds(in_range<unsigned>(vm, kIntervalUs, 0, 10'000'000));
   c.timeout = std::chrono::milliseconds(in_range<unsigned>(vm, kTimeoutMs, 1, 60'000));
+  c.give_up_after = get<unsigned>(vm, kGiveUp);
   return c;
 }
 
 po::options_description echo_options() {
   po::options_description d("echo options", kHelpWidth, kHelpWidth / 2);
+  // clang-format off
   d.add_options()
       (kListen, po::value<std::string>()->value_name("ADDR:PORT"), "where to receive (required)")
       (kMode, po::value<std::string>()->value_name("tunnel|raw")->default_value("tunnel"),
        "tunnel: answer TUNNEL with RETURN to the client in its header; raw: echo to the source")
       (kDuration, po::value<double>()->value_name("SECONDS")->default_value(0.0),
        "stop after this long (0 = until SIGINT/SIGTERM)");
+  // clang-format on
   return d;
 }
 

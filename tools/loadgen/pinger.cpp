@@ -95,12 +95,18 @@ PingReport Pinger::run() noexcept {
   tighten_timer_slack();
   PingReport report;
   std::size_t samples = 0;
+  unsigned lost_in_a_row = 0;
   const std::uint64_t rounds = std::uint64_t{config_.warmup} + config_.count;
   for (std::uint64_t seq = 0; seq < rounds && !stop_requested(); ++seq) {
     const bool measured = seq >= config_.warmup;
     std::int64_t rtt = 0;
     const auto outcome = round_trip(seq, rtt, report);
     if (outcome == Outcome::kStopped) break;
+    lost_in_a_row = outcome == Outcome::kAnswered ? 0 : lost_in_a_row + 1;
+    if (config_.give_up_after != 0 && lost_in_a_row >= config_.give_up_after) {
+      report.gave_up = true;
+      break;
+    }
     if (measured) {
       ++report.sent;
       if (outcome == Outcome::kAnswered) {

@@ -19,11 +19,12 @@
 namespace dmux::loadgen {
 
 struct PingReport {
-  std::uint64_t sent = 0;       // measured rounds started (warm-up excluded)
-  std::uint64_t received = 0;   // measured rounds answered in time
-  std::uint64_t lost = 0;       // measured rounds that timed out
-  std::uint64_t stale = 0;      // replies for an earlier round (arrived after its timeout)
-  std::uint64_t invalid = 0;    // replies that were not a RETURN/raw datagram with a stamp
+  std::uint64_t sent = 0;      // measured rounds started (warm-up excluded)
+  std::uint64_t received = 0;  // measured rounds answered in time
+  std::uint64_t lost = 0;      // measured rounds that timed out
+  std::uint64_t stale = 0;     // replies for an earlier round (arrived after its timeout)
+  std::uint64_t invalid = 0;   // replies that were not a RETURN/raw datagram with a stamp
+  bool gave_up = false;        // stopped early: give_up_after losses in a row
   LatencySummary rtt;
 };
 

@@ -15,9 +15,8 @@ json shim_json(const ShimSpec& s) {
 }
 
 json latency_json(const LatencySummary& l) {
-  return json{{"samples", l.samples}, {"min", l.min_us},   {"mean", l.mean_us},
-              {"p50", l.p50_us},      {"p90", l.p90_us},   {"p99", l.p99_us},
-              {"max", l.max_us}};
+  return json{{"samples", l.samples}, {"min", l.min_us}, {"mean", l.mean_us}, {"p50", l.p50_us},
+              {"p90", l.p90_us},      {"p99", l.p99_us}, {"max", l.max_us}};
 }
 
 }  // namespace
@@ -67,6 +66,7 @@ std::string to_json_line(const PingConfig& c, const PingReport& r) {
               {"lost", r.lost},
               {"stale", r.stale},
               {"invalid", r.invalid},
+              {"gave_up", r.gave_up},
               {"rtt_us", latency_json(r.rtt)}}
       .dump();
 }

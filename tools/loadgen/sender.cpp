@@ -45,15 +45,15 @@ SendReport Sender::run() noexcept {
         break;
       }
       if (due > now) {
-        sleep_until(due);
+        wait_until(due);
       } else {
         pacer.on_ready(report.packets, now);
       }
     } else if (now >= end) {
       break;
     }
-    const int sent = ::sendmmsg(flows_[flow].get(), msgs_.data(),
-                                static_cast<unsigned>(msgs_.size()), 0);
+    const int sent =
+        ::sendmmsg(flows_[flow].get(), msgs_.data(), static_cast<unsigned>(msgs_.size()), 0);
     if (sent < 0) {
       if (errno != EINTR) ++report.send_errors;
     } else {

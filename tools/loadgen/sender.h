@@ -4,10 +4,10 @@
 // next flow in turn. Threading: one thread, the caller's. run() never allocates.
 #pragma once
 
+#include <sys/socket.h>
+
 #include <cstdint>
 #include <vector>
-
-#include <sys/socket.h>
 
 #include "common/net/unique_fd.h"
 #include "tools/loadgen/config.h"

@@ -2,8 +2,6 @@
 
 #include <poll.h>
 
-#include <algorithm>
-
 #include "common/net/udp_socket.h"
 #include "common/wire/shim.h"
 #include "tools/loadgen/pacer.h"

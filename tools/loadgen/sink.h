@@ -1,7 +1,7 @@
 // `dmux-loadgen sink`: receives and counts datagrams, optionally checking that each is a
 // well-formed TUNNEL carrying a loadgen stamp. It drains the socket with recvmmsg every
-// drain_interval (sleeping in between, see SinkConfig), so it measures without taxing the path. Received bytes are untrusted; they are only read
-// through wire::parse_tunnel and read_stamp.
+// drain_interval (sleeping in between, see SinkConfig), so it measures without taxing the path.
+// Received bytes are untrusted; they are only read through wire::parse_tunnel and read_stamp.
 //
 // Threading: one thread, the caller's. run() never allocates.
 #pragma once
@@ -15,13 +15,13 @@
 namespace dmux::loadgen {
 
 struct SinkReport {
-  std::uint64_t packets = 0;        // every datagram received
-  std::uint64_t bytes = 0;          // their UDP payload bytes
-  std::uint64_t invalid = 0;        // with Expect::kTunnel: not a TUNNEL, or no loadgen stamp
-  std::uint64_t truncated = 0;      // longer than max_datagram_bytes
-  double active_s = 0;              // first to last datagram
-  double elapsed_s = 0;             // start to stop
-  int rcvbuf_bytes = 0;             // the receive buffer the kernel granted
+  std::uint64_t packets = 0;    // every datagram received
+  std::uint64_t bytes = 0;      // their UDP payload bytes
+  std::uint64_t invalid = 0;    // with Expect::kTunnel: not a TUNNEL, or no loadgen stamp
+  std::uint64_t truncated = 0;  // longer than max_datagram_bytes
+  double active_s = 0;          // first to last datagram
+  double elapsed_s = 0;         // start to stop
+  int rcvbuf_bytes = 0;         // the receive buffer the kernel granted
 };
 
 class Sink {

@@ -1,0 +1,114 @@
+# shellcheck shell=bash
+# The benchmark's network: four namespaces, two parallel middles, nothing in the root namespace.
+#
+#              .-- gw ns:  dmuxd        (198.18.1.1 | 198.18.2.1) --.
+#   snd ns  --+                                                    +-- rcv ns
+#              '-- nat ns: iptables DNAT (198.18.3.1 | 198.18.4.1) --'
+#
+# snd has 198.18.1.2 (towards gw) and 198.18.3.2 (towards nat); rcv has 198.18.2.2 and 198.18.4.2.
+# Each path has a middle of its own, so conntrack (loaded by the DNAT rule) never touches the dmuxd
+# or routed paths, and all paths can be measured interleaved instead of one after the other.
+# Sourced by run.sh; uses its NS_* and DMUXD* settings.
+
+SND_GW_IP=198.18.1.2; GW_IN=198.18.1.1; GW_OUT=198.18.2.1; RCV_GW_IP=198.18.2.2
+SND_NAT_IP=198.18.3.2; NAT_IN=198.18.3.1; NAT_OUT=198.18.4.1; RCV_NAT_IP=198.18.4.2
+DMUX_PORT=4500          # dmuxd listens here for DATA
+DNAT_PORT=4600          # DNAT'd to the receiver
+RCV_PORT=5000           # sink / echo: the "router"
+PROVIDER=7
+DNAT_RULE=(PREROUTING -d "$NAT_IN" -p udp --dport "$DNAT_PORT"
+           -j DNAT --to-destination "$RCV_NAT_IP:$RCV_PORT")
+DNAT_ADDED=0
+DMUXD_PID=""
+
+# Foreground only: a backgrounded function would be a subshell and $! its pid, so background
+# processes are started with "ip netns exec" directly (it execs, so $! is the program's pid).
+in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+
+# veth pair between two namespaces, both ends created inside them: NS_A IF_A ADDR_A NS_B IF_B ADDR_B
+veth_link() {
+  ip link add "$2" netns "$1" type veth peer name "$5" netns "$4"
+  in_ns "$1" ip addr add "$3/24" dev "$2"
+  in_ns "$4" ip addr add "$6/24" dev "$5"
+  in_ns "$1" ip link set "$2" up
+  in_ns "$4" ip link set "$5" up
+}
+
+setup_topology() {
+  local ns
+  for ns in "$NS_SND" "$NS_GW" "$NS_NAT" "$NS_RCV"; do
+    ip netns add "$ns"
+    in_ns "$ns" ip link set lo up
+  done
+  veth_link "$NS_SND" snd0 $SND_GW_IP "$NS_GW" gw0 $GW_IN
+  veth_link "$NS_GW" gw1 $GW_OUT "$NS_RCV" rcv0 $RCV_GW_IP
+  veth_link "$NS_SND" snd1 $SND_NAT_IP "$NS_NAT" nat0 $NAT_IN
+  veth_link "$NS_NAT" nat1 $NAT_OUT "$NS_RCV" rcv1 $RCV_NAT_IP
+  in_ns "$NS_SND" ip route add ${RCV_GW_IP%.*}.0/24 via $GW_IN
+  in_ns "$NS_SND" ip route add ${RCV_NAT_IP%.*}.0/24 via $NAT_IN
+  in_ns "$NS_RCV" ip route add ${SND_GW_IP%.*}.0/24 via $GW_OUT
+  in_ns "$NS_RCV" ip route add ${SND_NAT_IP%.*}.0/24 via $NAT_OUT
+  in_ns "$NS_GW" sysctl -qw net.ipv4.ip_forward=1
+  in_ns "$NS_NAT" sysctl -qw net.ipv4.ip_forward=1
+  in_ns "$NS_NAT" iptables -t nat -A "${DNAT_RULE[@]}"
+  DNAT_ADDED=1
+}
+
+teardown_topology() {
+  local ns pid
+  if ((DNAT_ADDED)); then
+    in_ns "$NS_NAT" iptables -t nat -D "${DNAT_RULE[@]}" 2>/dev/null || true
+    DNAT_ADDED=0
+  fi
+  for ns in "$NS_SND" "$NS_GW" "$NS_NAT" "$NS_RCV"; do
+    ip netns list | grep -qw "$ns" || continue
+    # Anything still running inside our own namespaces was started by this run.
+    for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
+    ip netns del "$ns" 2>/dev/null || true
+  done
+}
+
+start_dmuxd() {  # CPU
+  # shellcheck disable=SC2086  # DMUXD_ARGS is split on purpose
+  ip netns exec "$NS_GW" taskset -c "$1" "$DMUXD" --listen $GW_IN:$DMUX_PORT --gateway-id $GW_IN \
+    --static-router "ipv6 $PROVIDER $RCV_GW_IP:$RCV_PORT" --workers 1 --metrics-listen off \
+    --control-socket "$TMP/dmuxd.sock" --tunnel-source $GW_OUT --log-level warn \
+    ${DMUXD_ARGS:-} >"$TMP/dmuxd.log" 2>&1 &
+  DMUXD_PID=$!
+  wait_udp_port "$NS_GW" $DMUX_PORT
+  kill -0 "$DMUXD_PID" 2>/dev/null || die "dmuxd exited: $(cat "$TMP/dmuxd.log")"
+}
+
+pin_dmuxd() {  # CPU: moves every dmuxd thread
+  taskset -a -p -c "$1" "$DMUXD_PID" >/dev/null
+}
+
+wait_udp_port() {  # NS PORT: until something is bound to PORT in NS (3 s at most)
+  local i
+  for ((i = 0; i < 300; i++)); do
+    [[ -n $(in_ns "$1" ss -Hlun "sport = :$2") ]] && return 0
+    sleep 0.01
+  done
+  die "nothing bound to UDP port $2 in $1 after 3 s"
+}
+
+# Per-path addresses. routed goes through the gw middle without touching dmuxd.
+path_send_args() {  # dmux-loadgen send/ping arguments: source, target, shim
+  case $1 in
+    dmuxd) echo "--source $SND_GW_IP --target $GW_IN:$DMUX_PORT --shim ipv6,$PROVIDER" ;;
+    dnat) echo "--source $SND_NAT_IP --target $NAT_IN:$DNAT_PORT" ;;
+    routed) echo "--source $SND_GW_IP --target $RCV_GW_IP:$RCV_PORT" ;;
+  esac
+}
+path_receiver() {  # where the sink or echo listens
+  case $1 in
+    dnat) echo "$RCV_NAT_IP:$RCV_PORT" ;;
+    *) echo "$RCV_GW_IP:$RCV_PORT" ;;
+  esac
+}
+path_middle() {  # the middle namespace
+  case $1 in
+    dnat) echo "$NS_NAT" ;;
+    *) echo "$NS_GW" ;;
+  esac
+}
