@@ -44,6 +44,19 @@ std::string render_status(const nlohmann::json& s) {
     any = true;
   }
   o << (any ? "\n" : " none\n");
+  if (s.contains("registration") && s["registration"].is_object()) {
+    const auto& r = s["registration"];
+    o << "\n  registrations:";
+    for (const auto& [result, n] : r["registers"].items()) {
+      if (n.get<unsigned long long>() != 0) o << " " << result << "=" << n.get<unsigned long long>();
+    }
+    o << "\n  keepalives:   ";
+    for (const auto& [result, n] : r["keepalives"].items()) {
+      if (n.get<unsigned long long>() != 0) o << " " << result << "=" << n.get<unsigned long long>();
+    }
+    o << fmt("\n  cost at this gateway: %.1f us per REGISTER, %.1f us per KEEPALIVE (mean)\n",
+             r.value("register_cost_us_mean", 0.0), r.value("keepalive_cost_us_mean", 0.0));
+  }
   return o.str();
 }
 
@@ -51,11 +64,18 @@ std::string render_routers(const nlohmann::json& r) {
   std::ostringstream o;
   const auto& list = r["routers"];
   if (list.empty()) return "no routers\n";
-  o << fmt("%-16s %10s %-22s %-8s %s\n", "PROTOCOL", "PROVIDER", "ADDRESS", "ORIGIN", "STATE");
+  o << fmt("%-16s %10s %-22s %-11s %-11s %9s %9s %8s %6s\n", "PROTOCOL", "PROVIDER", "ADDRESS",
+           "ORIGIN", "STATE", "AGE", "HEARD", "PENALTY", "FLAPS");
   for (const auto& x : list) {
-    o << fmt("%-16s %10u %-22s %-8s %s\n", x.value("protocol", "?").c_str(),
+    const bool registered = x.contains("age_seconds");
+    const std::string age = registered ? fmt("%.0fs", x.value("age_seconds", 0.0)) : "-";
+    const std::string heard = registered ? fmt("%.1fs ago", x.value("last_heard_seconds", 0.0)) : "-";
+    const std::string penalty = registered ? fmt("%.0f", x.value("dampening_penalty", 0.0)) : "-";
+    const std::string flaps = registered ? fmt("%u", x.value("flaps", 0u)) : "-";
+    o << fmt("%-16s %10u %-22s %-11s %-11s %9s %9s %8s %6s\n", x.value("protocol", "?").c_str(),
              x.value("provider_id", 0u), x.value("address", "?").c_str(),
-             x.value("origin", "?").c_str(), x.value("state", "?").c_str());
+             x.value("origin", "?").c_str(), x.value("state", "?").c_str(), age.c_str(),
+             heard.c_str(), penalty.c_str(), flaps.c_str());
   }
   return o.str();
 }

@@ -10,6 +10,7 @@
 #include "common/net/endpoint.h"
 #include "common/util/log.h"
 #include "gateway/forwarding_table.h"
+#include "gateway/registration_config.h"
 
 namespace dmux::gateway {
 
@@ -23,6 +24,7 @@ struct GatewayConfig {
   int socket_buffer_bytes = 4 << 20;            // SO_RCVBUF/SO_SNDBUF per data socket
   bool use_gso = true;                          // UDP GSO for runs of datagrams to one router
   std::vector<RouterEntry> static_routers;      // operator-pinned routers
+  std::optional<RegistrationConfig> registration;  // nullopt = static routers only
   std::optional<net::Endpoint> metrics_listen;  // Prometheus exposer; nullopt = disabled
   std::string control_socket = "/run/ipdmux/dmuxd.sock";
   log::Level log_level = log::Level::kInfo;

@@ -10,6 +10,7 @@ namespace dmux::gateway {
 std::string_view to_string(RouterOrigin o) noexcept {
   switch (o) {
     case RouterOrigin::kStatic: return "static";
+    case RouterOrigin::kRegistered: return "registered";
   }
   return "unknown";
 }

@@ -15,8 +15,8 @@
 
 namespace dmux::gateway {
 
-// Where a router entry came from. Registration and the mesh add their own origins later.
-enum class RouterOrigin : std::uint8_t { kStatic = 0 };
+// Where a router entry came from (the mesh adds its own origin later).
+enum class RouterOrigin : std::uint8_t { kStatic = 0, kRegistered = 1 };
 std::string_view to_string(RouterOrigin o) noexcept;
 
 struct RouterEntry {

@@ -31,6 +31,10 @@ GatewayApp::GatewayApp(GatewayConfig config, Reloader reloader)
     : config_(std::move(config)), reloader_(std::move(reloader)), start_time_(unix_now()) {
   publish_table();
   data_plane_ = std::make_unique<DataPlane>(worker_config(config_), config_.workers, tables_);
+  if (config_.registration) {
+    registration_ = std::make_unique<RegistrationServer>(loop_, *config_.registration,
+                                                         [this] { publish_table(); });
+  }
   control_ = std::make_unique<ControlServer>(
       loop_, config_.control_socket, [this](std::string_view cmd) { return handle_command(cmd); });
   if (config_.metrics_listen) {
@@ -60,10 +64,20 @@ void GatewayApp::run() {
     listen += ' ';
     listen += ep.to_string();
   }
-  LOG_INFO("dmuxd up: gateway-id %s, %zu workers, listening on%s, %zu static routers, control %s, "
-           "metrics %s",
+  std::string registration = "off";
+  if (config_.registration) {
+    registration.clear();
+    for (const auto& ep : config_.registration->listen) {
+      registration += ep.to_string();
+      registration += ' ';
+    }
+    registration += "(CA " + config_.registration->ca_cert_path + ")";
+  }
+  LOG_INFO("dmuxd up: gateway-id %s, %zu workers, listening on%s, %zu static routers, "
+           "registration %s, control %s, metrics %s",
            net::ipv4_to_string(config_.gateway_id).c_str(), data_plane_->worker_count(),
-           listen.c_str(), config_.static_routers.size(), control_->path().c_str(),
+           listen.c_str(), config_.static_routers.size(), registration.c_str(),
+           control_->path().c_str(),
            config_.metrics_listen ? config_.metrics_listen->to_string().c_str() : "off");
   loop_.run();
   data_plane_->stop();
@@ -78,7 +92,13 @@ void GatewayApp::run() {
 }
 
 void GatewayApp::publish_table() {
-  tables_.publish(std::make_shared<const ForwardingTable>(config_.static_routers));
+  std::vector<RouterEntry> routers = config_.static_routers;
+  if (registration_) {
+    for (const auto& k : registration_->routers()) {
+      routers.push_back(RouterEntry{k.proto_id, k.provider_id, k.address, RouterOrigin::kRegistered});
+    }
+  }
+  tables_.publish(std::make_shared<const ForwardingTable>(std::move(routers)));
 }
 
 void GatewayApp::reload() noexcept {
@@ -104,6 +124,7 @@ GatewayStats GatewayApp::stats() const {
   s.workers = data_plane_->worker_count();
   s.table_generation = tables_.generation();
   s.start_time_seconds = start_time_;
+  if (registration_) s.registration = registration_->snapshot();
   return s;
 }
 

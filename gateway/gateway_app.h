@@ -11,6 +11,7 @@
 #include "gateway/control_server.h"
 #include "gateway/data_plane.h"
 #include "gateway/metrics_exporter.h"
+#include "gateway/registration_server.h"
 #include "gateway/table_publisher.h"
 
 namespace dmux::gateway {
@@ -41,6 +42,7 @@ class GatewayApp {
   TablePublisher tables_;
   std::unique_ptr<DataPlane> data_plane_;
   std::unique_ptr<ControlServer> control_;
+  std::unique_ptr<RegistrationServer> registration_;
   std::unique_ptr<MetricsExporter> metrics_;
   std::vector<std::unique_ptr<evloop::SignalWatcher>> signals_;
 };

@@ -95,6 +95,32 @@ class MetricsExporter::Collectable : public prometheus::Collectable {
     }
     out.push_back(std::move(routers));
 
+    if (s.registration) {
+      const auto& rc = s.registration->counters;
+      auto regs = family("dmux_gateway_registrations_total",
+                         "REGISTER messages by result (accepted or the reason for refusal)",
+                         MetricType::Counter);
+      for (std::size_t i = 0; i < registry::kRegisterOutcomes; ++i) {
+        add(regs, {{"result", std::string(registry::to_string(static_cast<registry::RegisterOutcome>(i)))}},
+            static_cast<double>(rc.registers[i]));
+      }
+      out.push_back(std::move(regs));
+      auto kas = family("dmux_gateway_keepalives_total",
+                        "KEEPALIVE and DEREGISTER messages by result", MetricType::Counter);
+      for (std::size_t i = 0; i < registry::kKeepaliveOutcomes; ++i) {
+        add(kas, {{"result", std::string(registry::to_string(static_cast<registry::KeepaliveOutcome>(i)))}},
+            static_cast<double>(rc.keepalives[i]));
+      }
+      out.push_back(std::move(kas));
+      std::size_t suppressed = 0;
+      for (const auto& r : s.registration->routers) suppressed += r.suppressed ? 1 : 0;
+      auto damped = family("dmux_gateway_suppressed_routers",
+                           "Registered routers currently suppressed by flap dampening",
+                           MetricType::Gauge);
+      add(damped, {}, static_cast<double>(suppressed));
+      out.push_back(std::move(damped));
+    }
+
     auto workers = family("dmux_gateway_workers", "Data-plane worker threads", MetricType::Gauge);
     add(workers, {}, static_cast<double>(s.workers));
     out.push_back(std::move(workers));

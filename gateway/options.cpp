@@ -25,6 +25,17 @@ constexpr const char* kMaxDatagram = "max-datagram-bytes";
 constexpr const char* kSocketBuffer = "socket-buffer-bytes";
 constexpr const char* kGso = "gso";
 constexpr const char* kStaticRouter = "static-router";
+constexpr const char* kRegistrationListen = "registration-listen";
+constexpr const char* kCaCert = "ca-cert";
+constexpr const char* kKeepaliveMs = "keepalive-interval-ms";
+constexpr const char* kHoldMs = "hold-time-ms";
+constexpr const char* kMaxRouters = "max-routers";
+constexpr const char* kMaxPerProvider = "max-routers-per-provider";
+constexpr const char* kDampHalfLife = "dampening-half-life-s";
+constexpr const char* kDampSuppress = "dampening-suppress";
+constexpr const char* kDampReuse = "dampening-reuse";
+constexpr const char* kRegRate = "registration-rate";
+constexpr const char* kRegBurst = "registration-burst";
 constexpr const char* kMetricsListen = "metrics-listen";
 constexpr const char* kControlSocket = "control-socket";
 constexpr const char* kLogLevel = "log-level";
@@ -63,6 +74,29 @@ po::options_description daemon_options() {
        "send runs of equal-size datagrams to one router as one UDP GSO send (falls back by itself)")
       (kStaticRouter, po::value<std::vector<std::string>>()->value_name("\"PROTO PROVIDER ADDR:PORT\""),
        "pin a router, e.g. \"ipv6 7 198.18.2.2:5000\"; repeatable")
+      (kRegistrationListen, po::value<std::vector<std::string>>()->value_name("ADDR:PORT"),
+       "accept router registrations here (anycast registration address and unicast); repeatable; "
+       "needs --ca-cert")
+      (kCaCert, po::value<std::string>()->value_name("FILE"),
+       "the operator's CA certificate (PEM, from dmux-ca) that provider credentials must chain to")
+      (kKeepaliveMs, po::value<unsigned>()->value_name("MS")->default_value(5000),
+       "keepalive interval told to registered routers")
+      (kHoldMs, po::value<unsigned>()->value_name("MS")->default_value(15000),
+       "a registered router silent this long is removed (>= 2 keepalive intervals)")
+      (kMaxRouters, po::value<std::size_t>()->value_name("N")->default_value(10000),
+       "registered routers in total; more are refused")
+      (kMaxPerProvider, po::value<std::size_t>()->value_name("N")->default_value(64),
+       "registered routers per provider; more are refused")
+      (kDampHalfLife, po::value<unsigned>()->value_name("S")->default_value(60),
+       "flap dampening: half-life of a router's penalty (1000 per withdrawal)")
+      (kDampSuppress, po::value<double>()->value_name("P")->default_value(3000),
+       "flap dampening: refuse a router whose penalty exceeds this")
+      (kDampReuse, po::value<double>()->value_name("P")->default_value(750),
+       "flap dampening: accept it again once its penalty decays below this")
+      (kRegRate, po::value<double>()->value_name("PER_S")->default_value(5),
+       "REGISTERs per second accepted from one source address (checked before any crypto)")
+      (kRegBurst, po::value<double>()->value_name("N")->default_value(10),
+       "burst allowance of --registration-rate")
       (kMetricsListen, po::value<std::string>()->value_name("ADDR:PORT|off")->default_value("127.0.0.1:9750"),
        "Prometheus metrics endpoint (/metrics), or 'off'")
       (kControlSocket, po::value<std::string>()->value_name("PATH")->default_value("/run/ipdmux/dmuxd.sock"),
@@ -91,6 +125,44 @@ std::uint32_t parse_gateway_id(const std::string& text) {
     throw ConfigError(kGatewayId, "'" + text + "' is neither a number nor a dotted quad");
   }
   return v;
+}
+
+std::optional<RegistrationConfig> to_registration(const po::variables_map& vm, std::uint32_t gateway_id) {
+  if (!vm.count(kRegistrationListen)) {
+    if (vm.count(kCaCert)) throw ConfigError(kCaCert, "given without --registration-listen");
+    return std::nullopt;
+  }
+  RegistrationConfig r;
+  for (const auto& s : get<std::vector<std::string>>(vm, kRegistrationListen)) {
+    r.listen.push_back(require_endpoint(s, kRegistrationListen, false));
+  }
+  if (!vm.count(kCaCert)) throw ConfigError(kCaCert, "required with --registration-listen");
+  r.ca_cert_path = get<std::string>(vm, kCaCert);
+  if (!std::ifstream(r.ca_cert_path)) throw ConfigError(kCaCert, "cannot read '" + r.ca_cert_path + "'");
+
+  const auto keepalive = get<unsigned>(vm, kKeepaliveMs);
+  const auto hold = get<unsigned>(vm, kHoldMs);
+  if (keepalive < 100) throw ConfigError(kKeepaliveMs, "must be at least 100");
+  if (hold < 2 * keepalive) throw ConfigError(kHoldMs, "must be at least twice --keepalive-interval-ms");
+  r.registry.keepalive_interval = std::chrono::milliseconds(keepalive);
+  r.registry.hold_time = std::chrono::milliseconds(hold);
+  r.registry.max_routers = get<std::size_t>(vm, kMaxRouters);
+  r.registry.max_routers_per_provider = get<std::size_t>(vm, kMaxPerProvider);
+  const auto half_life = get<unsigned>(vm, kDampHalfLife);
+  if (half_life == 0) throw ConfigError(kDampHalfLife, "must be at least 1");
+  r.registry.dampening.half_life = std::chrono::seconds(half_life);
+  r.registry.dampening.suppress_threshold = get<double>(vm, kDampSuppress);
+  r.registry.dampening.reuse_threshold = get<double>(vm, kDampReuse);
+  if (!(r.registry.dampening.reuse_threshold > 0 &&
+        r.registry.dampening.reuse_threshold < r.registry.dampening.suppress_threshold)) {
+    throw ConfigError(kDampReuse, "must be above 0 and below --dampening-suppress");
+  }
+  r.handler.gateway_id = gateway_id;
+  r.handler.rate.per_second = get<double>(vm, kRegRate);
+  r.handler.rate.burst = get<double>(vm, kRegBurst);
+  if (!(r.handler.rate.per_second > 0)) throw ConfigError(kRegRate, "must be above 0");
+  if (!(r.handler.rate.burst >= 1)) throw ConfigError(kRegBurst, "must be at least 1");
+  return r;
 }
 
 GatewayConfig to_config(const po::variables_map& vm) {
@@ -140,6 +212,8 @@ GatewayConfig to_config(const po::variables_map& vm) {
       c.static_routers.push_back(r);
     }
   }
+
+  c.registration = to_registration(vm, c.gateway_id);
 
   const auto metrics = get<std::string>(vm, kMetricsListen);
   if (metrics != "off") c.metrics_listen = require_endpoint(metrics, kMetricsListen, true);

@@ -8,6 +8,8 @@
 
 #include "gateway/counters.h"
 #include "gateway/forwarding_table.h"
+#include "gateway/registration_server.h"
+#include <optional>
 
 namespace dmux::gateway {
 
@@ -17,6 +19,7 @@ struct GatewayStats {
   std::size_t workers = 0;
   std::uint64_t table_generation = 0;
   double start_time_seconds = 0;  // Unix time
+  std::optional<RegistrationSnapshot> registration;  // when registration is enabled
 };
 
 using StatsSource = std::function<GatewayStats()>;

@@ -8,6 +8,29 @@ namespace dmux::gateway {
 
 using nlohmann::json;
 
+namespace {
+
+double seconds(registry::Duration d) { return std::chrono::duration<double>(d).count(); }
+
+json registration_json(const RegistrationSnapshot& r) {
+  json regs = json::object(), kas = json::object();
+  for (std::size_t i = 0; i < registry::kRegisterOutcomes; ++i) {
+    regs[std::string(registry::to_string(static_cast<registry::RegisterOutcome>(i)))] =
+        r.counters.registers[i];
+  }
+  for (std::size_t i = 0; i < registry::kKeepaliveOutcomes; ++i) {
+    kas[std::string(registry::to_string(static_cast<registry::KeepaliveOutcome>(i)))] =
+        r.counters.keepalives[i];
+  }
+  const auto mean_us = [](std::uint64_t ns, std::uint64_t n) { return n ? ns / 1e3 / n : 0.0; };
+  return json{{"registers", regs},
+              {"keepalives", kas},
+              {"register_cost_us_mean", mean_us(r.register_ns, r.register_count)},
+              {"keepalive_cost_us_mean", mean_us(r.keepalive_ns, r.keepalive_count)}};
+}
+
+}  // namespace
+
 std::string status_json(const GatewayConfig& config, const GatewayStats& stats, double now_seconds) {
   const CounterTotals& t = stats.totals;
   json per_proto = json::object();
@@ -44,20 +67,39 @@ std::string status_json(const GatewayConfig& config, const GatewayStats& stats, 
       {"receive_buffer_dropped_packets", t.socket_overflows},
       {"protocols", per_proto},
       {"drops", drops},
+      {"registration", stats.registration ? registration_json(*stats.registration) : json(nullptr)},
   }
       .dump();
 }
+
 
 std::string routers_json(const GatewayStats& stats) {
   json list = json::array();
   if (stats.table) {
     for (const auto& r : stats.table->routers()) {
+      if (r.origin == RouterOrigin::kRegistered) continue;  // listed with their soft state below
       list.push_back({{"protocol", wire::protocol_name(r.proto_id)},
                       {"proto_id", r.proto_id},
                       {"provider_id", r.provider_id},
                       {"address", r.address.to_string()},
                       {"origin", to_string(r.origin)},
                       {"state", "up"}});
+    }
+  }
+  if (stats.registration) {
+    for (const auto& r : stats.registration->routers) {
+      const bool up = r.state == registry::RouterState::kUp;
+      list.push_back({{"protocol", wire::protocol_name(r.key.proto_id)},
+                      {"proto_id", r.key.proto_id},
+                      {"provider_id", r.key.provider_id},
+                      {"address", r.key.address.to_string()},
+                      {"origin", to_string(RouterOrigin::kRegistered)},
+                      {"state", up ? "up" : (r.suppressed ? "suppressed" : "withdrawn")},
+                      {"age_seconds", seconds(r.age)},
+                      {"last_heard_seconds", seconds(r.since_heard)},
+                      {"dampening_penalty", r.penalty},
+                      {"suppressed", r.suppressed},
+                      {"flaps", r.flaps}});
     }
   }
   return json{{"routers", list}}.dump();

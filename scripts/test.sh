@@ -52,16 +52,20 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
 
 step "fuzzing (${FUZZ_SECONDS}s per target, seeded with the spec's test vectors)"
 cmake -S . -B build-fuzz -DDMUX_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build-fuzz -j"$JOBS" --target fuzz_datagram
-corpus=$(mktemp -d)
-cp tests/fuzz/corpus/* "$corpus"/
-if build-fuzz/tests/fuzz/fuzz_datagram -max_total_time="$FUZZ_SECONDS" -print_final_stats=1 "$corpus" \
-    > build-fuzz/fuzz.log 2>&1; then
-  passed=$((passed + 1)); tail -3 build-fuzz/fuzz.log
-else
-  failed=$((failed + 1)); failed_names+=("fuzz_datagram"); tail -40 build-fuzz/fuzz.log
-fi
-rm -rf "$corpus"
+FUZZ_TARGETS=(tests/fuzz/fuzz_datagram common/crypto/fuzz_certificate)
+cmake --build build-fuzz -j"$JOBS" --target "${FUZZ_TARGETS[@]##*/}"
+for target in "${FUZZ_TARGETS[@]}"; do
+  name=${target##*/}
+  corpus=$(mktemp -d)
+  cp tests/fuzz/corpus/* "$corpus"/
+  if "build-fuzz/$target" -max_total_time="$FUZZ_SECONDS" -print_final_stats=1 "$corpus" \
+      > "build-fuzz/$name.log" 2>&1; then
+    passed=$((passed + 1)); echo "$name: $(grep -E '^Done' "build-fuzz/$name.log")"
+  else
+    failed=$((failed + 1)); failed_names+=("$name"); tail -40 "build-fuzz/$name.log"
+  fi
+  rm -rf "$corpus"
+done
 
 if [[ -x bench/forwarding/run.sh ]]; then
   step "benchmark smoke run (bench/forwarding --quick)"

@@ -1,10 +1,12 @@
-// libFuzzer target: every parser of untrusted datagrams and the gateway's per-packet decision.
+// libFuzzer target: every parser of untrusted datagrams (data path and registration) and the
+// gateway's per-packet decision.
 // Build with -DDMUX_FUZZ=ON and clang; run: build-fuzz/tests/fuzz/fuzz_datagram -max_total_time=30
 #include <array>
 #include <cstddef>
 #include <cstdint>
 #include <span>
 
+#include "common/wire/registration.h"
 #include "common/wire/shim.h"
 #include "gateway/packet_processor.h"
 
@@ -39,6 +41,22 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (wire::parse_tunnel(in, tunnel, payload) == wire::ParseStatus::kOk) {
     std::array<std::byte, wire::kTunnelHeaderLen> out{};
     if (wire::write_tunnel(out, tunnel) != wire::kTunnelHeaderLen) __builtin_trap();
+  }
+  {
+    wire::RegisterMsg reg;
+    if (wire::parse_register(in, reg) == wire::ParseStatus::kOk) {
+      // The signed part and the certificate lie inside the datagram.
+      if (reg.signed_bytes.size() > in.size() || reg.certificate.size() > wire::kMaxCertificateLen) __builtin_trap();
+    }
+    wire::RegisterAckMsg ack;
+    (void)wire::parse_register_ack(in, ack);
+    wire::KeepaliveMsg ka;
+    std::uint8_t ka_type = 0;
+    if (wire::parse_keepalive(in, ka_type, ka) == wire::ParseStatus::kOk && in.size() != wire::kKeepaliveLen) {
+      __builtin_trap();
+    }
+    wire::KeepaliveAckMsg kack;
+    (void)wire::parse_keepalive_ack(in, kack);
   }
   std::array<std::byte, wire::kTunnelHeaderLen> hdr{};
   gateway::ForwardAction action;

@@ -1,0 +1,123 @@
+#include "registry/router_registry.h"
+
+namespace dmux::registry {
+namespace {
+// How long withdrawn state is kept at least: REGISTERs older than this are stale anyway.
+constexpr auto kReplayMemory = std::chrono::seconds(60);
+}  // namespace
+
+AdmitResult RouterRegistry::on_register(const RouterKey& key, std::uint64_t timestamp_us,
+                                        const Session& session, TimePoint now) {
+  auto it = routers_.find(key);
+  if (it != routers_.end()) {
+    Router& r = it->second;
+    if (timestamp_us <= r.last_timestamp_us) return AdmitResult::kReplayed;
+    if (r.dampening.suppressed(now, config_.dampening)) {
+      r.last_timestamp_us = timestamp_us;
+      return AdmitResult::kSuppressed;
+    }
+  }
+  const bool already_up = it != routers_.end() && it->second.state == RouterState::kUp;
+  if (!already_up && (up_count_ >= config_.max_routers ||
+                      up_for_provider(key.provider_id) >= config_.max_routers_per_provider)) {
+    return AdmitResult::kLimitReached;
+  }
+  if (it == routers_.end()) it = routers_.emplace(key, Router{}).first;
+  Router& r = it->second;
+  if (r.session_id != 0) sessions_.erase(r.session_id);
+  r.session_id = session.id;
+  r.last_timestamp_us = timestamp_us;
+  r.last_heard = now;
+  Session s = session;
+  s.router = key;
+  sessions_[s.id] = s;
+  if (!already_up) {
+    r.state = RouterState::kUp;
+    r.registered_at = now;
+    ++up_count_;
+    ++version_;
+  }
+  return AdmitResult::kAccepted;
+}
+
+const Session* RouterRegistry::session(std::uint64_t id) const {
+  auto it = sessions_.find(id);
+  return it == sessions_.end() ? nullptr : &it->second;
+}
+
+bool RouterRegistry::on_keepalive(std::uint64_t session_id, std::uint64_t counter, TimePoint now) {
+  auto it = sessions_.find(session_id);
+  if (it == sessions_.end() || counter <= it->second.last_counter) return false;
+  it->second.last_counter = counter;
+  routers_.at(it->second.router).last_heard = now;
+  return true;
+}
+
+bool RouterRegistry::on_deregister(std::uint64_t session_id, std::uint64_t counter, TimePoint now) {
+  auto it = sessions_.find(session_id);
+  if (it == sessions_.end() || counter <= it->second.last_counter) return false;
+  Router& r = routers_.at(it->second.router);
+  sessions_.erase(it);
+  r.session_id = 0;
+  withdraw(r, now);
+  return true;
+}
+
+void RouterRegistry::withdraw(Router& r, TimePoint now) {
+  if (r.state != RouterState::kUp) return;
+  r.state = RouterState::kWithdrawn;
+  r.withdrawn_at = now;
+  r.dampening.on_withdrawal(now, config_.dampening);
+  ++r.flaps;
+  --up_count_;
+  ++version_;
+}
+
+std::size_t RouterRegistry::expire(TimePoint now) {
+  std::size_t withdrawn = 0;
+  for (auto it = routers_.begin(); it != routers_.end();) {
+    Router& r = it->second;
+    if (r.state == RouterState::kUp && now - r.last_heard >= config_.hold_time) {
+      sessions_.erase(r.session_id);
+      r.session_id = 0;
+      withdraw(r, now);
+      ++withdrawn;
+    }
+    if (r.state == RouterState::kWithdrawn && now - r.withdrawn_at >= kReplayMemory &&
+        r.dampening.forgettable(now, config_.dampening)) {
+      it = routers_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  return withdrawn;
+}
+
+std::size_t RouterRegistry::up_for_provider(std::uint32_t provider_id) const {
+  std::size_t n = 0;
+  for (auto it = routers_.lower_bound(RouterKey{provider_id, 0, {}});
+       it != routers_.end() && it->first.provider_id == provider_id; ++it) {
+    n += it->second.state == RouterState::kUp ? 1 : 0;
+  }
+  return n;
+}
+
+std::vector<RouterKey> RouterRegistry::up_routers() const {
+  std::vector<RouterKey> out;
+  for (const auto& [key, r] : routers_) {
+    if (r.state == RouterState::kUp) out.push_back(key);
+  }
+  return out;
+}
+
+std::vector<RouterStatus> RouterRegistry::status(TimePoint now) {
+  std::vector<RouterStatus> out;
+  for (auto& [key, r] : routers_) {
+    out.push_back(RouterStatus{key, r.state, r.dampening.suppressed(now, config_.dampening),
+                               r.dampening.penalty(now, config_.dampening), now - r.registered_at,
+                               now - r.last_heard, r.flaps});
+  }
+  return out;
+}
+
+}  // namespace dmux::registry

@@ -1,0 +1,123 @@
+#include <doctest/doctest.h>
+
+#include "registry/router_registry.h"
+
+using namespace dmux;
+using namespace dmux::registry;
+using namespace std::chrono_literals;
+
+namespace {
+RouterKey key(std::uint32_t provider, std::uint32_t addr) {
+  return RouterKey{provider, 1, net::Endpoint{addr, 5000}};
+}
+RegistryConfig config(std::chrono::milliseconds keepalive, std::chrono::milliseconds hold) {
+  RegistryConfig c;
+  c.keepalive_interval = keepalive;
+  c.hold_time = hold;
+  return c;
+}
+Session session(std::uint64_t id) {
+  Session s;
+  s.id = id;
+  return s;
+}
+}  // namespace
+
+TEST_CASE("register, keep alive, expire after hold time of silence") {
+  RouterRegistry r(config(1000ms, 3000ms));
+  TimePoint t{};
+  REQUIRE(r.on_register(key(7, 1), 100, session(11), t) == AdmitResult::kAccepted);
+  CHECK(r.up_routers().size() == 1);
+  const auto v = r.version();
+  for (int i = 1; i <= 10; ++i) {
+    t += 1000ms;
+    CHECK(r.on_keepalive(11, static_cast<std::uint64_t>(i), t));
+    CHECK(r.expire(t) == 0);
+  }
+  CHECK(r.version() == v);
+  CHECK_FALSE(r.on_keepalive(11, 10, t));  // replayed counter
+  t += 2999ms;
+  CHECK(r.expire(t) == 0);
+  t += 1ms;
+  CHECK(r.expire(t) == 1);
+  CHECK(r.up_routers().empty());
+  CHECK(r.version() == v + 1);
+  CHECK(r.session(11) == nullptr);
+}
+
+TEST_CASE("replayed or old REGISTERs are refused; a newer one replaces the session") {
+  RouterRegistry r({});
+  const TimePoint t{};
+  REQUIRE(r.on_register(key(7, 1), 100, session(1), t) == AdmitResult::kAccepted);
+  CHECK(r.on_register(key(7, 1), 100, session(2), t) == AdmitResult::kReplayed);
+  CHECK(r.on_register(key(7, 1), 99, session(2), t) == AdmitResult::kReplayed);
+  const auto v = r.version();
+  CHECK(r.on_register(key(7, 1), 101, session(2), t) == AdmitResult::kAccepted);
+  CHECK(r.version() == v);  // same router, still up: the table does not change
+  CHECK(r.session(1) == nullptr);
+  CHECK(r.session(2) != nullptr);
+}
+
+TEST_CASE("deregistration withdraws at once and cannot be replayed") {
+  RouterRegistry r({});
+  const TimePoint t{};
+  REQUIRE(r.on_register(key(7, 1), 100, session(1), t) == AdmitResult::kAccepted);
+  CHECK(r.on_keepalive(1, 5, t));
+  CHECK_FALSE(r.on_deregister(1, 5, t));
+  CHECK(r.on_deregister(1, 6, t));
+  CHECK(r.up_routers().empty());
+  CHECK_FALSE(r.on_deregister(1, 7, t));
+}
+
+TEST_CASE("limits per provider and in total") {
+  RegistryConfig c;
+  c.max_routers = 3;
+  c.max_routers_per_provider = 2;
+  RouterRegistry r(c);
+  const TimePoint t{};
+  CHECK(r.on_register(key(7, 1), 1, session(1), t) == AdmitResult::kAccepted);
+  CHECK(r.on_register(key(7, 2), 1, session(2), t) == AdmitResult::kAccepted);
+  CHECK(r.on_register(key(7, 3), 1, session(3), t) == AdmitResult::kLimitReached);
+  CHECK(r.on_register(key(7, 1), 2, session(4), t) == AdmitResult::kAccepted);  // re-register
+  CHECK(r.on_register(key(8, 1), 1, session(5), t) == AdmitResult::kAccepted);
+  CHECK(r.on_register(key(9, 1), 1, session(6), t) == AdmitResult::kLimitReached);
+  CHECK(r.up_routers().size() == 3);
+}
+
+TEST_CASE("a flapping router is suppressed, stays out of the table, and comes back after decay") {
+  RegistryConfig c = config(1000ms, 3000ms);
+  c.dampening.half_life = 10s;
+  RouterRegistry r(c);
+  TimePoint t{};
+  std::uint64_t ts = 1, sid = 1;
+  int accepted = 0;
+  for (int flap = 0; flap < 10; ++flap) {
+    if (r.on_register(key(7, 1), ts++, session(sid), t) == AdmitResult::kAccepted) {
+      ++accepted;
+      CHECK(r.on_deregister(sid, 1, t));
+    }
+    ++sid;
+    t += 1s;
+  }
+  CHECK(accepted == 4);  // the fourth withdrawal pushed the penalty over 3000
+  const auto statuses = r.status(t);
+  REQUIRE(statuses.size() == 1);
+  CHECK(statuses[0].suppressed);
+  CHECK(statuses[0].flaps == 4);
+  CHECK(r.on_register(key(7, 1), ts++, session(sid++), t) == AdmitResult::kSuppressed);
+  CHECK(r.up_routers().empty());
+  t += 30s;  // ~3300 -> ~420 < 750
+  CHECK(r.on_register(key(7, 1), ts++, session(sid++), t) == AdmitResult::kAccepted);
+}
+
+TEST_CASE("withdrawn state is forgotten once worthless") {
+  RouterRegistry r(config(1000ms, 3000ms));
+  TimePoint t{};
+  REQUIRE(r.on_register(key(7, 1), 1, session(1), t) == AdmitResult::kAccepted);
+  t += 3s;
+  CHECK(r.expire(t) == 1);
+  CHECK(r.status(t).size() == 1);
+  t += std::chrono::hours(2);
+  r.expire(t);
+  CHECK(r.status(t).empty());
+}
