@@ -35,7 +35,7 @@ GatewayApp::GatewayApp(GatewayConfig config, Reloader reloader)
     registration_ = std::make_unique<RegistrationServer>(loop_, *config_.registration,
                                                          [this] { publish_table(); });
   }
-  control_ = std::make_unique<ControlServer>(
+  control_ = std::make_unique<control::ControlServer>(
       loop_, config_.control_socket, [this](std::string_view cmd) { return handle_command(cmd); });
   if (config_.metrics_listen) {
     metrics_ = std::make_unique<MetricsExporter>(*config_.metrics_listen, [this] { return stats(); });

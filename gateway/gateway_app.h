@@ -8,7 +8,7 @@
 
 #include "common/evloop/event_loop.h"
 #include "gateway/config.h"
-#include "gateway/control_server.h"
+#include "common/control/control_server.h"
 #include "gateway/data_plane.h"
 #include "gateway/metrics_exporter.h"
 #include "gateway/registration_server.h"
@@ -41,7 +41,7 @@ class GatewayApp {
   evloop::EventLoop loop_;
   TablePublisher tables_;
   std::unique_ptr<DataPlane> data_plane_;
-  std::unique_ptr<ControlServer> control_;
+  std::unique_ptr<control::ControlServer> control_;
   std::unique_ptr<RegistrationServer> registration_;
   std::unique_ptr<MetricsExporter> metrics_;
   std::vector<std::unique_ptr<evloop::SignalWatcher>> signals_;

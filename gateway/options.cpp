@@ -1,5 +1,7 @@
 #include "gateway/options.h"
 
+#include "common/util/option_errors.h"
+
 #include <boost/program_options.hpp>
 #include <charconv>
 #include <fstream>
@@ -230,19 +232,12 @@ GatewayConfig to_config(const po::variables_map& vm) {
   return c;
 }
 
-// Turns Boost's exceptions into ConfigError naming the option.
 template <typename F>
 auto translate_errors(F&& f) {
   try {
     return f();
-  } catch (const ConfigError&) {
-    throw;
-  } catch (const po::error_with_option_name& e) {
-    std::string name = e.get_option_name();
-    while (!name.empty() && name.front() == '-') name.erase(0, 1);
-    throw ConfigError(name.empty() ? "command line" : name, e.what());
-  } catch (const po::error& e) {
-    throw ConfigError("command line", e.what());
+  } catch (...) {
+    rethrow_as_config_error();
   }
 }
 

@@ -5,20 +5,12 @@
 #include <stdexcept>
 #include <string>
 
+#include "common/util/config_error.h"
 #include "gateway/config.h"
 
 namespace dmux::gateway {
 
-// A bad option: `option` names it, `what()` says why. main prints one line and exits 2.
-class ConfigError : public std::runtime_error {
- public:
-  ConfigError(std::string option, const std::string& reason)
-      : std::runtime_error(reason), option_(std::move(option)) {}
-  [[nodiscard]] const std::string& option() const noexcept { return option_; }
-
- private:
-  std::string option_;
-};
+using dmux::ConfigError;
 
 struct CommandLine {
   GatewayConfig config;

@@ -4,7 +4,7 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "common/wire/byte_writer.h"
+#include "common/crypto/session_key.h"
 #include "common/wire/registration.h"
 
 namespace dmux::registry {
@@ -43,25 +43,6 @@ std::string_view to_string(KeepaliveOutcome o) noexcept {
                                                 "replayed", "rate_limited", "truncated", "malformed"};
   const auto i = static_cast<std::size_t>(o);
   return i < std::size(kNames) ? kNames[i] : "unknown";
-}
-
-SessionKey derive_session_key(const crypto::Digest& shared_secret, std::uint64_t session_id,
-                              std::uint64_t timestamp_us) noexcept {
-  static constexpr std::string_view kLabel = "ipdmux-v1-session";
-  std::array<std::byte, kLabel.size() + 16> data{};
-  std::memcpy(data.data(), kLabel.data(), kLabel.size());
-  wire::ByteWriter w{std::span<std::byte>(data).subspan(kLabel.size())};
-  w.u64(session_id);
-  w.u64(timestamp_us);
-  return crypto::hmac_sha256(shared_secret, data);
-}
-
-std::array<std::byte, 16> session_mac(const SessionKey& key,
-                                      std::span<const std::byte> covered) noexcept {
-  const auto full = crypto::hmac_sha256(key, covered);
-  std::array<std::byte, 16> mac{};
-  std::copy_n(full.begin(), mac.size(), mac.begin());
-  return mac;
 }
 
 RegistrationHandler::RegistrationHandler(const HandlerConfig& config, crypto::CertVerifier& verifier,
@@ -136,7 +117,7 @@ std::size_t RegistrationHandler::on_register(std::span<const std::byte> d, const
     do {
       session.id = crypto::random_u64();
     } while (session.id == 0 || registry_.session(session.id) != nullptr);
-    session.key = derive_session_key(shared, session.id, m.timestamp_us);
+    session.key = crypto::derive_session_key(shared, session.id, m.timestamp_us);
     const RouterKey key{m.provider_id, m.proto_id,
                         net::Endpoint{m.router_ipv4 != 0 ? m.router_ipv4 : from.addr, m.router_port}};
     switch (registry_.on_register(key, m.timestamp_us, session, now.mono)) {
@@ -160,7 +141,7 @@ std::size_t RegistrationHandler::on_register(std::span<const std::byte> d, const
   }
   const std::size_t n = wire::write_register_ack(reply, ack);
   if (n != 0 && accepted) {
-    const auto mac = session_mac(session.key, reply.first(wire::kRegisterAckMacOffset));
+    const auto mac = crypto::session_mac(session.key, reply.first(wire::kRegisterAckMacOffset));
     std::copy(mac.begin(), mac.end(), reply.begin() + wire::kRegisterAckMacOffset);
   }
   return n;
@@ -190,7 +171,7 @@ std::size_t RegistrationHandler::on_keepalive(std::span<const std::byte> d, cons
     ack.result = wire::KeepaliveResult::kUnknownSession;
     return wire::write_keepalive_ack(reply, ack);
   }
-  const auto expected = session_mac(s->key, d.first(wire::kKeepaliveMacOffset));
+  const auto expected = crypto::session_mac(s->key, d.first(wire::kKeepaliveMacOffset));
   if (!crypto::equal_constant_time(expected, m.mac)) {
     count(KeepaliveOutcome::kBadMac);
     return 0;
@@ -208,7 +189,7 @@ std::size_t RegistrationHandler::on_keepalive(std::span<const std::byte> d, cons
   ack.result = dereg ? wire::KeepaliveResult::kDeregistered : wire::KeepaliveResult::kAlive;
   const std::size_t n = wire::write_keepalive_ack(reply, ack);
   if (n != 0) {
-    const auto mac = session_mac(key, reply.first(wire::kKeepaliveAckMacOffset));
+    const auto mac = crypto::session_mac(key, reply.first(wire::kKeepaliveAckMacOffset));
     std::copy(mac.begin(), mac.end(), reply.begin() + wire::kKeepaliveAckMacOffset);
   }
   return n;

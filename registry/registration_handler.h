@@ -95,10 +95,5 @@ class RegistrationHandler {
   RegistrationCounters counters_;
 };
 
-// K = HMAC-SHA256(S, "ipdmux-v1-session" || session_id || timestamp_us) (protocol.md 9.2).
-SessionKey derive_session_key(const crypto::Digest& shared_secret, std::uint64_t session_id,
-                              std::uint64_t timestamp_us) noexcept;
-// The first 16 bytes of HMAC-SHA256(K, covered).
-std::array<std::byte, 16> session_mac(const SessionKey& key, std::span<const std::byte> covered) noexcept;
 
 }  // namespace dmux::registry

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "common/crypto/crypto.h"
+#include "common/crypto/session_key.h"
 #include "common/wire/registration.h"
 #include "registry/registration_handler.h"
 
@@ -91,7 +92,7 @@ std::vector<std::byte> keepalive(std::uint8_t type, std::uint64_t session, std::
                                  const SessionKey& key) {
   std::vector<std::byte> out(wire::kKeepaliveLen);
   wire::write_keepalive(out, type, wire::KeepaliveMsg{session, counter, {}});
-  const auto mac = session_mac(key, std::span(out).first(wire::kKeepaliveMacOffset));
+  const auto mac = crypto::session_mac(key, std::span(out).first(wire::kKeepaliveMacOffset));
   std::copy(mac.begin(), mac.end(), out.begin() + wire::kKeepaliveMacOffset);
   return out;
 }
@@ -115,8 +116,8 @@ TEST_CASE("a valid REGISTER is accepted, acknowledged with a MAC'd session, and 
   // The agent derives the same key and checks the MAC.
   crypto::Digest shared{};
   REQUIRE(a.agreement.derive(ack.session_key, shared));
-  const auto key = derive_session_key(shared, ack.session_id, a.timestamp_us);
-  CHECK(session_mac(key, std::span(g.reply).first(wire::kRegisterAckMacOffset)) == ack.mac);
+  const auto key = crypto::derive_session_key(shared, ack.session_id, a.timestamp_us);
+  CHECK(crypto::session_mac(key, std::span(g.reply).first(wire::kRegisterAckMacOffset)) == ack.mac);
 
   const auto routers = g.registry.up_routers();
   REQUIRE(routers.size() == 1);
@@ -127,7 +128,7 @@ TEST_CASE("a valid REGISTER is accepted, acknowledged with a MAC'd session, and 
   REQUIRE(wire::parse_keepalive_ack(std::span(g.reply).first(wire::kKeepaliveAckLen), kack) ==
           wire::ParseStatus::kOk);
   CHECK(kack.result == wire::KeepaliveResult::kAlive);
-  CHECK(session_mac(key, std::span(g.reply).first(wire::kKeepaliveAckMacOffset)) == kack.mac);
+  CHECK(crypto::session_mac(key, std::span(g.reply).first(wire::kKeepaliveAckMacOffset)) == kack.mac);
 
   CHECK(g.send(keepalive(wire::kTypeKeepalive, ack.session_id, 1, key)) == 0);  // replay
   CHECK(g.keepalives(KeepaliveOutcome::kReplayed) == 1);

@@ -1,4 +1,4 @@
-#include "gateway/control_server.h"
+#include "common/control/control_server.h"
 
 #include <fcntl.h>
 #include <sys/socket.h>
@@ -14,7 +14,7 @@
 
 #include "common/util/log.h"
 
-namespace dmux::gateway {
+namespace dmux::control {
 namespace {
 
 constexpr std::size_t kMaxCommandBytes = 4096;
@@ -118,4 +118,4 @@ void ControlServer::respond(Connection& c, std::string_view line) noexcept {
   write_all(fd, reply);
 }
 
-}  // namespace dmux::gateway
+}  // namespace dmux::control

@@ -1,4 +1,4 @@
-// The local control socket dmuxctl talks to (UNIX stream socket).
+// A local control socket (UNIX stream) for dmuxctl, used by dmuxd and dmux-provider.
 //
 // Protocol: the client sends one command line ("status\n"), the server answers with one JSON
 // document and closes. Runs on the control thread's event loop; the handler is called there.
@@ -13,7 +13,7 @@
 #include "common/evloop/event_loop.h"
 #include "common/net/unique_fd.h"
 
-namespace dmux::gateway {
+namespace dmux::control {
 
 class ControlServer {
  public:
@@ -44,4 +44,4 @@ class ControlServer {
   std::map<int, Connection> connections_;
 };
 
-}  // namespace dmux::gateway
+}  // namespace dmux::control

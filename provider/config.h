@@ -1,0 +1,32 @@
+// dmux-provider's configuration as a plain struct. Built by options.cpp (the only code that knows
+// Boost.Program_options); handed to ProviderApp and its components.
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "common/net/endpoint.h"
+#include "common/util/config_error.h"
+#include "common/util/log.h"
+#include "provider/client_address.h"
+
+namespace dmux::provider {
+
+struct ProviderConfig {
+  net::Endpoint gateway;                 // registration endpoint: anycast or a gateway's unicast
+  net::Endpoint listen;                  // TUNNEL arrives here; source of REGISTER and RETURN
+  std::string cert_file;                 // PEM provider certificate from dmux-ca
+  std::string key_file;                  // PEM Ed25519 key matching cert_file
+  std::vector<std::uint16_t> protocols;  // proto_ids to register; each must be in the certificate
+  ClientPrefix client_prefix;            // the /48 whose addresses embed client IPv4:port:tag
+  std::string tun_name = "dmuxp0";       // TUN device created (non-persistent) at start
+  int tun_mtu = 1400;                    // IPvN MTU: fits 1500-byte IPv4 paths with both headers
+  std::string control_socket;            // UNIX socket for "status"; empty = none
+  log::Level log_level = log::Level::kInfo;
+};
+
+using dmux::ConfigError;
+
+}  // namespace dmux::provider

@@ -1,0 +1,56 @@
+// Data-path counters of dmux-provider. Everything runs on one thread (the event loop), so these
+// are plain integers: the data path writes them, the control socket reads them on the same thread.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace dmux::provider {
+
+enum class Drop : std::uint8_t {
+  // TUNNEL datagrams (gateway -> agent), in the order they are checked.
+  kTruncated = 0,
+  kMalformed,
+  kUnsupportedVersion,
+  kUnexpectedType,       // not a TUNNEL (or a registration reply) on the listen socket
+  kUnsupportedProtocol,  // a proto_id without a data path here (only ipv6 has one)
+  kWrongProvider,        // TUNNEL for another provider_id (0, "any", is accepted)
+  kBadPacket,            // payload is not one whole IPv6 packet
+  kSpoofedSource,        // IPv6 source does not embed the TUNNEL's client address/port/token
+  kTunWriteFailed,
+  // Packets read from the TUN device (router -> clients).
+  kTunBadPacket,         // not one whole IPv6 packet
+  kMulticast,            // to ff00::/8: the kernel's own MLD reports (a few at start)
+  kOutsideClientPrefix,  // destination not in --client-prefix
+  kBadClientAddress,     // embedded IPv4/port unusable (0, loopback, multicast, broadcast)
+  kSendFailed,           // sendmsg of the RETURN failed
+  kCount_,
+};
+inline constexpr std::size_t kDropReasons = static_cast<std::size_t>(Drop::kCount_);
+std::string_view to_string(Drop d) noexcept;
+
+struct DataPathCounters {
+  std::uint64_t tunnels_received = 0;  // datagrams on the listen socket that were not control
+  std::uint64_t tunnel_bytes_received = 0;
+  std::uint64_t delivered_to_tun = 0;  // IPv6 packets written to the TUN device
+  std::uint64_t delivered_bytes = 0;
+  std::uint64_t tun_packets_read = 0;  // packets the kernel routed into the TUN device
+  std::uint64_t returned = 0;          // RETURN datagrams sent to clients
+  std::uint64_t returned_bytes = 0;    // IPv6 bytes in them (headers excluded)
+  std::array<std::uint64_t, kDropReasons> drops{};
+
+  void drop(Drop d) noexcept { ++drops[static_cast<std::size_t>(d)]; }
+  [[nodiscard]] std::uint64_t dropped(Drop d) const noexcept {
+    return drops[static_cast<std::size_t>(d)];
+  }
+};
+
+// Registration replies seen on the listen socket (counted by ProviderApp, which demultiplexes).
+struct ControlReplyCounters {
+  std::uint64_t received = 0;  // REGISTER_ACK and KEEPALIVE_ACK datagrams
+  std::uint64_t bad = 0;       // ... that did not parse (truncated, malformed)
+};
+
+}  // namespace dmux::provider

@@ -1,0 +1,20 @@
+// Every dmux-provider option's name, written once. options.cpp declares the options with these;
+// code that reports a problem with an option (ConfigError) names it with these.
+#pragma once
+
+namespace dmux::provider::opt {
+
+inline constexpr const char* kHelp = "help";
+inline constexpr const char* kVersion = "version";
+inline constexpr const char* kCheckConfig = "check-config";
+inline constexpr const char* kGateway = "gateway";
+inline constexpr const char* kListen = "listen";
+inline constexpr const char* kCert = "cert";
+inline constexpr const char* kKey = "key";
+inline constexpr const char* kProtocol = "protocol";
+inline constexpr const char* kClientPrefix = "client-prefix";
+inline constexpr const char* kTun = "tun";
+inline constexpr const char* kControlSocket = "control-socket";
+inline constexpr const char* kLogLevel = "log-level";
+
+}  // namespace dmux::provider::opt

@@ -1,0 +1,22 @@
+// dmux-provider's command line. The only code that knows Boost.Program_options; option names come
+// from option_names.h.
+#pragma once
+
+#include <string>
+
+#include "provider/config.h"
+
+namespace dmux::provider {
+
+struct CommandLine {
+  ProviderConfig config;
+  bool help = false;
+  bool version = false;
+  bool check_config = false;
+  std::string help_text;
+};
+
+// Parses and validates argv (not the credential files: see load_credentials). Throws ConfigError.
+CommandLine parse_command_line(int argc, const char* const argv[]);
+
+}  // namespace dmux::provider

@@ -1,0 +1,73 @@
+#include "provider/status_json.h"
+
+#include <nlohmann/json.hpp>
+
+#include "common/wire/protocols.h"
+
+namespace dmux::provider {
+namespace {
+
+using nlohmann::json;
+
+json registration_json(const RegistrationClient& r) {
+  const RegistrationCounters& c = r.counters();
+  const bool up = r.state() == RegistrationState::kRegistered;
+  return json{
+      {"protocol", wire::protocol_name(r.config().proto_id)},
+      {"proto_id", r.config().proto_id},
+      {"state", to_string(r.state())},
+      {"gateway_id", up ? net::ipv4_to_string(r.gateway_id()) : ""},
+      {"session_id", up ? r.session_id() : 0},
+      {"keepalive_interval_ms", up ? r.keepalive_interval().count() : 0},
+      {"hold_time_ms", up ? r.hold_time().count() : 0},
+      {"retry_delay_ms", r.retry_delay().count()},
+      {"registers_sent", c.registers_sent},
+      {"registrations", c.registrations},
+      {"refusals", c.refusals},
+      {"keepalives_sent", c.keepalives_sent},
+      {"keepalive_acks", c.keepalive_acks},
+      {"bad_macs", c.bad_macs},
+      {"unknown_session_hints", c.unknown_session_hints},
+      {"reregistrations", c.reregistrations},
+      {"ignored_replies", c.ignored},
+  };
+}
+
+}  // namespace
+
+std::string status_json(const StatusView& v) {
+  const DataPathCounters& c = v.counters;
+  json drops = json::object();
+  std::uint64_t dropped = 0;
+  for (std::size_t i = 0; i < kDropReasons; ++i) {
+    drops[std::string(to_string(static_cast<Drop>(i)))] = c.drops[i];
+    dropped += c.drops[i];
+  }
+  json registrations = json::array();
+  for (const auto& r : v.registrations) registrations.push_back(registration_json(*r));
+  return json{
+      {"agent", "dmux-provider"},
+      {"version", "0.1.0"},
+      {"provider_id", v.provider_id},
+      {"uptime_seconds", v.uptime_seconds},
+      {"gateway", v.config.gateway.to_string()},
+      {"listen", v.config.listen.to_string()},
+      {"tun", v.tun_name},
+      {"client_prefix", to_string(v.config.client_prefix)},
+      {"registrations", registrations},
+      {"control_replies", v.control_replies.received},
+      {"bad_control_replies", v.control_replies.bad},
+      {"tunnels_received", c.tunnels_received},
+      {"tunnel_bytes_received", c.tunnel_bytes_received},
+      {"delivered_to_tun", c.delivered_to_tun},
+      {"delivered_bytes", c.delivered_bytes},
+      {"tun_packets_read", c.tun_packets_read},
+      {"returned", c.returned},
+      {"returned_bytes", c.returned_bytes},
+      {"dropped_packets", dropped},
+      {"drops", drops},
+  }
+      .dump();
+}
+
+}  // namespace dmux::provider
