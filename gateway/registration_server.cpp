@@ -42,7 +42,7 @@ void RegistrationServer::on_readable(int fd) noexcept {
     socklen_t from_len = sizeof from;
     const ssize_t n = ::recvfrom(fd, buf.data(), buf.size(), MSG_DONTWAIT | MSG_TRUNC,
                                  reinterpret_cast<sockaddr*>(&from), &from_len);
-    if (n < 0) return;
+    if (n < 0) break;  // drained
     const auto source = net::Endpoint::from_sockaddr(from);
     const std::size_t len = std::min(static_cast<std::size_t>(n), buf.size());
     const auto start = std::chrono::steady_clock::now();
