@@ -2,6 +2,8 @@
 by the openssl command line (an independent implementation of the spec), credentials made by the
 real dmux-ca: the valid one is accepted and forwarded to; every bad one is refused, counted by
 reason, never answered (except out-of-scope) and never enters the forwarding table."""
+import hashlib
+import hmac
 import os
 import secrets
 import shutil
@@ -47,13 +49,53 @@ class Credentials:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+X25519_SPKI_PREFIX = bytes.fromhex("302a300506032b656e032100")
+
+
+class X25519:
+    """An X25519 key pair through the openssl command line (protocol.md 9.2)."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="dmux-x25519-")
+        self.key = os.path.join(self.dir, "k.pem")
+        run("openssl", "genpkey", "-algorithm", "X25519", "-out", self.key)
+        der = subprocess.run(["openssl", "pkey", "-in", self.key, "-pubout", "-outform", "DER"],
+                             check=True, capture_output=True).stdout
+        self.public = der[-32:]
+
+    def shared_secret(self, peer_public):
+        peer = os.path.join(self.dir, "peer.der")
+        with open(peer, "wb") as f:
+            f.write(X25519_SPKI_PREFIX + peer_public)
+        return subprocess.run(["openssl", "pkeyutl", "-derive", "-inkey", self.key, "-peerkey", peer,
+                               "-peerform", "DER"], check=True, capture_output=True).stdout
+
+    def close(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def session_key(shared, session_id, ts_us):
+    return hmac.new(shared, b"ipdmux-v1-session" + struct.pack("!QQ", session_id, ts_us),
+                    hashlib.sha256).digest()
+
+
+def mac(key, covered):
+    return hmac.new(key, covered, hashlib.sha256).digest()[:16]
+
+
+def keepalive_msg(key, session_id, counter, msg_type=6):
+    head = struct.pack("!BBBBQQ", 1, msg_type, 4, 0, session_id, counter)
+    return head + mac(key, head)
+
+
 def register_msg(cred, provider=7, proto=IPV6, router_port=5000, router_ipv4=0, ts_us=None,
-                 signer=None):
+                 signer=None, session_key_public=None):
     """REGISTER per protocol.md 9.1, signed with `openssl pkeyutl` (Ed25519)."""
     der = subprocess.run(["openssl", "x509", "-in", cred + ".crt", "-outform", "DER"],
                          check=True, capture_output=True).stdout
     ts_us = ts_us if ts_us is not None else int(time.time() * 1e6)
-    session_key = secrets.token_bytes(32)  # any 32 bytes is a usable X25519 public key
+    # Any 32 bytes is a usable X25519 public key when the session is not used afterwards.
+    session_key = session_key_public or secrets.token_bytes(32)
     body = struct.pack("!BBBBHHIIQ", 1, 4, 4, 0, proto, router_port, provider, router_ipv4, ts_us)
     body += session_key + struct.pack("!H", len(der)) + der
     with tempfile.NamedTemporaryFile() as msg, tempfile.NamedTemporaryFile() as sig:
@@ -173,6 +215,99 @@ class Registration(unittest.TestCase):
         text = self.d.metrics()
         self.assertIn('dmux_gateway_registrations_total{result="forged"}', text)
         self.assertIn('dmux_gateway_keepalives_total{result="alive"}', text)
+
+
+class SessionsExpiryAndDampening(unittest.TestCase):
+    """Short timers: keepalive 200 ms, hold 600 ms, dampening half-life 2 s."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.cred = Credentials()
+        cls.good = cls.cred.provider("good")
+        cls.reg_port = free_udp_port()
+        cls.d = Dmuxd(["--listen", f"127.0.0.1:{free_udp_port()}",
+                       "--registration-listen", f"127.0.0.1:{cls.reg_port}",
+                       "--ca-cert", os.path.join(cls.cred.ca, "ca.crt"), "--gateway-id", "198.18.0.1",
+                       "--keepalive-interval-ms", "200", "--hold-time-ms", "600",
+                       "--dampening-half-life-s", "2", "--registration-rate", "1000",
+                       "--registration-burst", "1000"])
+        cls.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        cls.sock.bind(("127.0.0.1", 0))
+        cls.sock.settimeout(1.0)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.sock.close()
+        cls.d.stop()
+        cls.cred.close()
+
+    def exchange(self, msg):
+        self.sock.sendto(msg, ("127.0.0.1", self.reg_port))
+        return self.sock.recv(1024)
+
+    def register(self, port, ts_us=None):
+        """Registers with a real X25519 exchange; returns (ack result, session id, K)."""
+        x = X25519()
+        try:
+            ts_us = ts_us or int(time.time() * 1e6)
+            ack = self.exchange(register_msg(self.good, router_port=port, ts_us=ts_us,
+                                             session_key_public=x.public))
+            result, = struct.unpack("!B", ack[4:5])
+            session_id, echo_ts, keepalive_ms, hold_ms = struct.unpack("!QQII", ack[12:36])
+            if result != 0:
+                return result, 0, None
+            self.assertEqual(echo_ts, ts_us)
+            self.assertEqual((keepalive_ms, hold_ms), (200, 600))
+            key = session_key(x.shared_secret(ack[36:68]), session_id, ts_us)
+            self.assertEqual(mac(key, ack[:68]), ack[68:84], "REGISTER_ACK MAC per protocol.md 9.2")
+            return result, session_id, key
+        finally:
+            x.close()
+
+    def state(self, port):
+        for r in self.d.ctl("routers")["routers"]:
+            if r["address"] == f"127.0.0.1:{port}":
+                return r
+        return None
+
+    def test_keepalives_hold_a_router_and_silence_expires_it(self):
+        _, sid, key = self.register(7001)
+        for counter in range(1, 8):  # 1.4 s of keepalives, over twice the hold time
+            ack = self.exchange(keepalive_msg(key, sid, counter))
+            self.assertEqual(len(ack), 44)
+            self.assertEqual(ack[4], 0)
+            self.assertEqual(mac(key, ack[:28]), ack[28:44], "KEEPALIVE_ACK MAC per protocol.md 9.4")
+            time.sleep(0.2)
+        self.assertEqual(self.state(7001)["state"], "up")
+        # A keepalive with a wrong MAC is ignored; a replayed counter too.
+        self.sock.sendto(keepalive_msg(b"x" * 32, sid, 100), ("127.0.0.1", self.reg_port))
+        self.sock.sendto(keepalive_msg(key, sid, 3), ("127.0.0.1", self.reg_port))
+        self.assertTrue(wait_for(lambda: self.state(7001)["state"] == "withdrawn", timeout=3))
+        ka = self.d.ctl("status")["registration"]["keepalives"]
+        self.assertGreaterEqual(ka["bad_mac"], 1)
+        self.assertGreaterEqual(ka["replayed"], 1)
+        # Its session is gone: the gateway says so, unauthenticated.
+        ack = self.exchange(keepalive_msg(key, sid, 200))
+        self.assertEqual(ack[4], 1)
+
+    def test_deregister_is_immediate_and_flapping_is_suppressed(self):
+        results = []
+        for _ in range(6):
+            result, sid, key = self.register(7002)
+            results.append(result)
+            if result == 0:
+                ack = self.exchange(keepalive_msg(key, sid, 1, msg_type=8))  # DEREGISTER
+                self.assertEqual(ack[4], 2)
+                self.assertIn(self.state(7002)["state"], ("withdrawn", "suppressed"))
+        # Each withdrawal adds 1000; above 3000 the router is refused as suppressed (result 3).
+        self.assertEqual(results[:4], [0, 0, 0, 0])
+        self.assertEqual(results[4:], [3, 3])
+        st = self.state(7002)
+        self.assertTrue(st["suppressed"])
+        self.assertEqual(st["state"], "suppressed")
+        self.assertEqual(st["flaps"], 4)
+        # With a 2 s half-life the penalty (~4000) falls below 750 within ~5 s.
+        self.assertTrue(wait_for(lambda: self.register(7002)[0] == 0, timeout=10, interval=0.5))
 
 
 if __name__ == "__main__":
