@@ -25,7 +25,8 @@ std::string request(const std::string& socket_path, const std::string& command) 
                              " (is dmuxd running? see --socket)");
   }
   const std::string line = command + "\n";
-  if (::send(fd.get(), line.data(), line.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(line.size())) {
+  if (::send(fd.get(), line.data(), line.size(), MSG_NOSIGNAL) !=
+      static_cast<ssize_t>(line.size())) {
     throw std::runtime_error("cannot send to " + socket_path + ": " + std::strerror(errno));
   }
   std::string reply;

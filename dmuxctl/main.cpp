@@ -11,11 +11,13 @@ namespace po = boost::program_options;
 
 int main(int argc, char** argv) {
   po::options_description opts("Options");
+  // clang-format off
   opts.add_options()
       ("help,h", "show this help")
       ("socket,s", po::value<std::string>()->default_value("/run/ipdmux/dmuxd.sock")->value_name("PATH"),
        "dmuxd's control socket")
       ("json", "print the raw JSON reply");
+  // clang-format on
   po::options_description hidden;
   hidden.add_options()("command", po::value<std::string>());
   po::options_description all;

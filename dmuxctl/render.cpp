@@ -21,8 +21,8 @@ std::string duration(double s) {
 
 std::string render_status(const nlohmann::json& s) {
   std::ostringstream o;
-  o << "gateway " << s.value("gateway_id", "?") << "  (dmuxd " << s.value("version", "?")
-    << ", up " << duration(s.value("uptime_seconds", 0.0)) << ")\n";
+  o << "gateway " << s.value("gateway_id", "?") << "  (dmuxd " << s.value("version", "?") << ", up "
+    << duration(s.value("uptime_seconds", 0.0)) << ")\n";
   o << "  listen:        ";
   for (const auto& l : s["listen"]) o << l.get<std::string>() << " ";
   o << "\n  tunnel source: " << s.value("tunnel_source", "?")
@@ -48,11 +48,13 @@ std::string render_status(const nlohmann::json& s) {
     const auto& r = s["registration"];
     o << "\n  registrations:";
     for (const auto& [result, n] : r["registers"].items()) {
-      if (n.get<unsigned long long>() != 0) o << " " << result << "=" << n.get<unsigned long long>();
+      if (n.get<unsigned long long>() != 0)
+        o << " " << result << "=" << n.get<unsigned long long>();
     }
     o << "\n  keepalives:   ";
     for (const auto& [result, n] : r["keepalives"].items()) {
-      if (n.get<unsigned long long>() != 0) o << " " << result << "=" << n.get<unsigned long long>();
+      if (n.get<unsigned long long>() != 0)
+        o << " " << result << "=" << n.get<unsigned long long>();
     }
     o << fmt("\n  cost at this gateway: %.1f us per REGISTER, %.1f us per KEEPALIVE (mean)\n",
              r.value("register_cost_us_mean", 0.0), r.value("keepalive_cost_us_mean", 0.0));
@@ -69,7 +71,8 @@ std::string render_routers(const nlohmann::json& r) {
   for (const auto& x : list) {
     const bool registered = x.contains("age_seconds");
     const std::string age = registered ? fmt("%.0fs", x.value("age_seconds", 0.0)) : "-";
-    const std::string heard = registered ? fmt("%.1fs ago", x.value("last_heard_seconds", 0.0)) : "-";
+    const std::string heard =
+        registered ? fmt("%.1fs ago", x.value("last_heard_seconds", 0.0)) : "-";
     const std::string penalty = registered ? fmt("%.0f", x.value("dampening_penalty", 0.0)) : "-";
     const std::string flaps = registered ? fmt("%u", x.value("flaps", 0u)) : "-";
     o << fmt("%-16s %10u %-22s %-11s %-11s %9s %9s %8s %6s\n", x.value("protocol", "?").c_str(),

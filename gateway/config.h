@@ -15,20 +15,20 @@
 namespace dmux::gateway {
 
 struct GatewayConfig {
-  std::vector<net::Endpoint> listen;            // DATA endpoints (anycast and unicast); >= 1
-  net::Endpoint tunnel_source;                  // egress bind address; 0.0.0.0:0 = kernel picks
-  std::uint32_t gateway_id = 0;                 // ingress id in TUNNEL headers; 0 = first listen addr
-  unsigned workers = 0;                         // data-plane threads; 0 = one per CPU
-  unsigned batch_size = 64;                     // datagrams per recvmmsg/sendmmsg
-  std::size_t max_datagram_bytes = 1500;        // larger DATA datagrams are dropped (oversize)
-  int socket_buffer_bytes = 4 << 20;            // SO_RCVBUF/SO_SNDBUF per data socket
-  bool use_gso = true;                          // UDP GSO for runs of datagrams to one router
-  std::vector<RouterEntry> static_routers;      // operator-pinned routers
+  std::vector<net::Endpoint> listen;        // DATA endpoints (anycast and unicast); >= 1
+  net::Endpoint tunnel_source;              // egress bind address; 0.0.0.0:0 = kernel picks
+  std::uint32_t gateway_id = 0;             // ingress id in TUNNEL headers; 0 = first listen addr
+  unsigned workers = 0;                     // data-plane threads; 0 = one per CPU
+  unsigned batch_size = 64;                 // datagrams per recvmmsg/sendmmsg
+  std::size_t max_datagram_bytes = 1500;    // larger DATA datagrams are dropped (oversize)
+  int socket_buffer_bytes = 4 << 20;        // SO_RCVBUF/SO_SNDBUF per data socket
+  bool use_gso = true;                      // UDP GSO for runs of datagrams to one router
+  std::vector<RouterEntry> static_routers;  // operator-pinned routers
   std::optional<RegistrationConfig> registration;  // nullopt = static routers only
-  std::optional<net::Endpoint> metrics_listen;  // Prometheus exposer; nullopt = disabled
+  std::optional<net::Endpoint> metrics_listen;     // Prometheus exposer; nullopt = disabled
   std::string control_socket = "/run/ipdmux/dmuxd.sock";
   log::Level log_level = log::Level::kInfo;
-  std::string config_file;                      // where the config came from ("" = CLI only)
+  std::string config_file;  // where the config came from ("" = CLI only)
 };
 
 // Parses one static-router value: "PROTO PROVIDER_ID ADDR:PORT", e.g. "ipv6 7 198.18.2.2:5000".

@@ -24,8 +24,7 @@ constexpr std::uint64_t mix64(std::uint64_t x) noexcept {
 // restart computes the same seed.
 constexpr std::uint64_t router_seed(std::uint32_t addr, std::uint16_t port,
                                     std::uint32_t provider_id) noexcept {
-  return mix64((std::uint64_t{addr} << 32) ^ (std::uint64_t{port} << 16) ^
-               mix64(provider_id));
+  return mix64((std::uint64_t{addr} << 32) ^ (std::uint64_t{port} << 16) ^ mix64(provider_id));
 }
 
 constexpr std::uint64_t rendezvous_score(std::uint64_t seed, std::uint32_t client) noexcept {

@@ -1,10 +1,10 @@
+#include "gateway/consistent_hash.h"
+
 #include <doctest/doctest.h>
 
 #include <algorithm>
 #include <map>
 #include <vector>
-
-#include "gateway/consistent_hash.h"
 
 using namespace dmux::gateway;
 

@@ -4,15 +4,24 @@ namespace dmux::gateway {
 
 std::string_view to_string(DropReason r) noexcept {
   switch (r) {
-    case DropReason::kTruncated: return "truncated";
-    case DropReason::kMalformed: return "malformed";
-    case DropReason::kUnsupportedVersion: return "unsupported_version";
-    case DropReason::kUnexpectedType: return "unexpected_type";
-    case DropReason::kUnknownProtocol: return "unknown_protocol";
-    case DropReason::kNoRouter: return "no_router";
-    case DropReason::kOversize: return "oversize";
-    case DropReason::kSendFailed: return "send_failed";
-    case DropReason::kCount_: break;
+    case DropReason::kTruncated:
+      return "truncated";
+    case DropReason::kMalformed:
+      return "malformed";
+    case DropReason::kUnsupportedVersion:
+      return "unsupported_version";
+    case DropReason::kUnexpectedType:
+      return "unexpected_type";
+    case DropReason::kUnknownProtocol:
+      return "unknown_protocol";
+    case DropReason::kNoRouter:
+      return "no_router";
+    case DropReason::kOversize:
+      return "oversize";
+    case DropReason::kSendFailed:
+      return "send_failed";
+    case DropReason::kCount_:
+      break;
   }
   return "unknown";
 }

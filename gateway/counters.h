@@ -45,9 +45,9 @@ struct alignas(64) DataPathCounters {
   std::array<SingleWriterCounter, wire::kProtocolSlots> tx_packets;
   std::array<SingleWriterCounter, wire::kProtocolSlots> tx_bytes;
   std::array<SingleWriterCounter, kDropReasons> drops;
-  SingleWriterCounter rx_batches;  // recvmmsg calls that returned data
+  SingleWriterCounter rx_batches;        // recvmmsg calls that returned data
   SingleWriterCounter socket_overflows;  // datagrams the kernel dropped: receive buffer full
-  SingleWriterCounter table_updates;  // table snapshots this worker picked up
+  SingleWriterCounter table_updates;     // table snapshots this worker picked up
 };
 
 // A plain copy of the sum over workers, for status and metrics.

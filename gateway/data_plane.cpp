@@ -3,7 +3,8 @@
 namespace dmux::gateway {
 
 DataPlane::DataPlane(const WorkerConfig& config, unsigned workers, const TablePublisher& tables) {
-  for (unsigned i = 0; i < workers; ++i) workers_.push_back(std::make_unique<Worker>(config, tables));
+  for (unsigned i = 0; i < workers; ++i)
+    workers_.push_back(std::make_unique<Worker>(config, tables));
 }
 
 DataPlane::~DataPlane() { stop(); }

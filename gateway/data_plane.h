@@ -12,7 +12,8 @@ namespace dmux::gateway {
 
 class DataPlane {
  public:
-  // Opens every socket now (throws std::system_error naming the endpoint); threads start in start().
+  // Opens every socket now (throws std::system_error naming the endpoint); threads start in
+  // start().
   DataPlane(const WorkerConfig& config, unsigned workers, const TablePublisher& tables);
   ~DataPlane();
 

@@ -68,7 +68,8 @@ std::size_t EgressBatch::build_messages(std::size_t groups) noexcept {
     SendGroup& grp = groups_[group_of_[i]];
     const std::size_t at = first_iov_[group_of_[i]] + 2 * grp.count++;
     iov_[at] = iovec{const_cast<std::byte*>(packets_[i].header.data()), packets_[i].header.size()};
-    iov_[at + 1] = iovec{const_cast<std::byte*>(packets_[i].payload.data()), packets_[i].payload.size()};
+    iov_[at + 1] =
+        iovec{const_cast<std::byte*>(packets_[i].payload.data()), packets_[i].payload.size()};
   }
   for (std::size_t g = 0; g < groups; ++g) {
     addr_[g] = groups_[g].dest.to_sockaddr();
@@ -104,7 +105,8 @@ void EgressBatch::count_results(DataPathCounters& counters) noexcept {
       case Result::kFailed:
         counters.drops[static_cast<std::size_t>(DropReason::kSendFailed)].add();
         break;
-      case Result::kCountedAlready: break;
+      case Result::kCountedAlready:
+        break;
     }
   }
 }
@@ -112,9 +114,8 @@ void EgressBatch::count_results(DataPathCounters& counters) noexcept {
 void EgressBatch::send_one_by_one(int fd, std::size_t group, DataPathCounters& counters) noexcept {
   for (unsigned i = 0; i < queued_; ++i) {
     if (group_of_[i] != group) continue;
-    iovec v[2] = {
-        {const_cast<std::byte*>(packets_[i].header.data()), packets_[i].header.size()},
-        {const_cast<std::byte*>(packets_[i].payload.data()), packets_[i].payload.size()}};
+    iovec v[2] = {{const_cast<std::byte*>(packets_[i].header.data()), packets_[i].header.size()},
+                  {const_cast<std::byte*>(packets_[i].payload.data()), packets_[i].payload.size()}};
     sockaddr_in sa = packets_[i].dest.to_sockaddr();
     msghdr h{};
     h.msg_name = &sa;
@@ -136,12 +137,12 @@ void EgressBatch::flush(int fd, DataPathCounters& counters) noexcept {
   if (queued_ == 0) return;
   GsoLimits limits;
   if (!use_gso_) limits.max_segments = 1;
-  const std::size_t groups =
-      build_messages(plan_send_groups(std::span(packets_.data(), queued_), groups_, group_of_, limits));
+  const std::size_t groups = build_messages(
+      plan_send_groups(std::span(packets_.data(), queued_), groups_, group_of_, limits));
   std::size_t done = 0;
   while (done < groups) {
-    const int sent = ::sendmmsg(fd, msgs_.data() + done, static_cast<unsigned>(groups - done),
-                                MSG_DONTWAIT);
+    const int sent =
+        ::sendmmsg(fd, msgs_.data() + done, static_cast<unsigned>(groups - done), MSG_DONTWAIT);
     if (sent < 0 && errno == EINTR) continue;
     if (sent < 0) {
       // The first pending message failed. If GSO was refused (no checksum offload on the route,
@@ -158,7 +159,8 @@ void EgressBatch::flush(int fd, DataPathCounters& counters) noexcept {
       ++done;
       continue;
     }
-    for (int k = 0; k < sent; ++k) group_result_[done + static_cast<std::size_t>(k)] = Result::kSent;
+    for (int k = 0; k < sent; ++k)
+      group_result_[done + static_cast<std::size_t>(k)] = Result::kSent;
     done += static_cast<std::size_t>(sent);
   }
   count_results(counters);

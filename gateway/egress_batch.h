@@ -39,8 +39,8 @@ struct SendGroup {
 };
 
 struct GsoLimits {
-  unsigned max_segments = 64;      // UDP_MAX_SEGMENTS in Linux
-  std::size_t max_bytes = 65000;   // one GSO send must fit a 64 KiB IP datagram
+  unsigned max_segments = 64;     // UDP_MAX_SEGMENTS in Linux
+  std::size_t max_bytes = 65000;  // one GSO send must fit a 64 KiB IP datagram
 };
 
 // Assigns each packet (in order) to a group: same destination, equal sizes, the last one may be

@@ -1,5 +1,6 @@
-#include <doctest/doctest.h>
+#include "gateway/egress_batch.h"
 
+#include <doctest/doctest.h>
 #include <sys/socket.h>
 
 #include <array>
@@ -7,7 +8,6 @@
 #include <vector>
 
 #include "common/net/udp_socket.h"
-#include "gateway/egress_batch.h"
 
 using namespace dmux;
 using namespace dmux::gateway;
@@ -57,8 +57,10 @@ TEST_CASE("limits on segments and bytes split groups; max_segments 1 disables co
 TEST_CASE("a flushed batch arrives as the original datagrams, in order, GSO or not") {
   for (bool gso : {true, false}) {
     CAPTURE(gso);
-    auto rx = net::open_udp_socket(net::Endpoint{0x7f000001, 0}, {.nonblocking = false, .rcvbuf_bytes = 1 << 20});
-    auto rx2 = net::open_udp_socket(net::Endpoint{0x7f000001, 0}, {.nonblocking = false, .rcvbuf_bytes = 1 << 20});
+    auto rx = net::open_udp_socket(net::Endpoint{0x7f000001, 0},
+                                   {.nonblocking = false, .rcvbuf_bytes = 1 << 20});
+    auto rx2 = net::open_udp_socket(net::Endpoint{0x7f000001, 0},
+                                    {.nonblocking = false, .rcvbuf_bytes = 1 << 20});
     auto tx = net::open_udp_socket(net::Endpoint{0x7f000001, 0}, {});
     const auto to = net::local_endpoint(rx.get());
     const auto to2 = net::local_endpoint(rx2.get());
@@ -70,7 +72,8 @@ TEST_CASE("a flushed batch arrives as the original datagrams, in order, GSO or n
       headers[i].fill(std::byte{0xaa});
       payloads[i].fill(static_cast<std::byte>(i));
       const std::size_t len = i == 9 ? 60 : 100;  // a short one (to rx2) closes its group
-      batch.queue(OutPacket{headers[i], std::span(payloads[i].data(), len), i % 5 == 4 ? to2 : to, 1});
+      batch.queue(
+          OutPacket{headers[i], std::span(payloads[i].data(), len), i % 5 == 4 ? to2 : to, 1});
     }
     DataPathCounters counters;
     batch.flush(tx.get(), counters);

@@ -9,8 +9,10 @@ namespace dmux::gateway {
 
 std::string_view to_string(RouterOrigin o) noexcept {
   switch (o) {
-    case RouterOrigin::kStatic: return "static";
-    case RouterOrigin::kRegistered: return "registered";
+    case RouterOrigin::kStatic:
+      return "static";
+    case RouterOrigin::kRegistered:
+      return "registered";
   }
   return "unknown";
 }
@@ -25,7 +27,8 @@ ForwardingTable::ForwardingTable(std::vector<RouterEntry> routers) : routers_(st
                  routers_.end());
   for (const auto& r : routers_) {
     const std::uint64_t seed = router_seed(r.address.addr, r.address.port, r.provider_id);
-    for (const std::uint64_t k : {key(r.proto_id, r.provider_id), key(r.proto_id, wire::kAnyProvider)}) {
+    for (const std::uint64_t k :
+         {key(r.proto_id, r.provider_id), key(r.proto_id, wire::kAnyProvider)}) {
       auto& g = groups_[k];
       g.seeds.push_back(seed);
       g.addresses.push_back(r.address);

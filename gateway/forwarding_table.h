@@ -50,7 +50,7 @@ class ForwardingTable {
 
  private:
   struct Group {
-    std::vector<std::uint64_t> seeds;     // rendezvous seeds, parallel to addresses
+    std::vector<std::uint64_t> seeds;  // rendezvous seeds, parallel to addresses
     std::vector<net::Endpoint> addresses;
   };
   static std::uint64_t key(std::uint16_t proto, std::uint32_t provider) noexcept {

@@ -1,7 +1,8 @@
+#include "gateway/forwarding_table.h"
+
 #include <doctest/doctest.h>
 
 #include "common/wire/shim.h"
-#include "gateway/forwarding_table.h"
 
 using namespace dmux;
 using namespace dmux::gateway;

@@ -38,7 +38,8 @@ GatewayApp::GatewayApp(GatewayConfig config, Reloader reloader)
   control_ = std::make_unique<control::ControlServer>(
       loop_, config_.control_socket, [this](std::string_view cmd) { return handle_command(cmd); });
   if (config_.metrics_listen) {
-    metrics_ = std::make_unique<MetricsExporter>(*config_.metrics_listen, [this] { return stats(); });
+    metrics_ =
+        std::make_unique<MetricsExporter>(*config_.metrics_listen, [this] { return stats(); });
   }
   signals_.push_back(std::make_unique<evloop::SignalWatcher>(loop_, SIGTERM, [this] {
     LOG_INFO("SIGTERM: shutting down");
@@ -48,8 +49,7 @@ GatewayApp::GatewayApp(GatewayConfig config, Reloader reloader)
     LOG_INFO("SIGINT: shutting down");
     loop_.stop();
   }));
-  signals_.push_back(
-      std::make_unique<evloop::SignalWatcher>(loop_, SIGHUP, [this] { reload(); }));
+  signals_.push_back(std::make_unique<evloop::SignalWatcher>(loop_, SIGHUP, [this] { reload(); }));
 }
 
 GatewayApp::~GatewayApp() {
@@ -73,12 +73,12 @@ void GatewayApp::run() {
     }
     registration += "(CA " + config_.registration->ca_cert_path + ")";
   }
-  LOG_INFO("dmuxd up: gateway-id %s, %zu workers, listening on%s, %zu static routers, "
-           "registration %s, control %s, metrics %s",
-           net::ipv4_to_string(config_.gateway_id).c_str(), data_plane_->worker_count(),
-           listen.c_str(), config_.static_routers.size(), registration.c_str(),
-           control_->path().c_str(),
-           config_.metrics_listen ? config_.metrics_listen->to_string().c_str() : "off");
+  LOG_INFO(
+      "dmuxd up: gateway-id %s, %zu workers, listening on%s, %zu static routers, "
+      "registration %s, control %s, metrics %s",
+      net::ipv4_to_string(config_.gateway_id).c_str(), data_plane_->worker_count(), listen.c_str(),
+      config_.static_routers.size(), registration.c_str(), control_->path().c_str(),
+      config_.metrics_listen ? config_.metrics_listen->to_string().c_str() : "off");
   loop_.run();
   data_plane_->stop();
   const auto t = data_plane_->totals();
@@ -95,7 +95,8 @@ void GatewayApp::publish_table() {
   std::vector<RouterEntry> routers = config_.static_routers;
   if (registration_) {
     for (const auto& k : registration_->routers()) {
-      routers.push_back(RouterEntry{k.proto_id, k.provider_id, k.address, RouterOrigin::kRegistered});
+      routers.push_back(
+          RouterEntry{k.proto_id, k.provider_id, k.address, RouterOrigin::kRegistered});
     }
   }
   tables_.publish(std::make_shared<const ForwardingTable>(std::move(routers)));

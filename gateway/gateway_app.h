@@ -6,9 +6,9 @@
 #include <memory>
 #include <optional>
 
+#include "common/control/control_server.h"
 #include "common/evloop/event_loop.h"
 #include "gateway/config.h"
-#include "common/control/control_server.h"
 #include "gateway/data_plane.h"
 #include "gateway/metrics_exporter.h"
 #include "gateway/registration_server.h"

@@ -82,8 +82,8 @@ class MetricsExporter::Collectable : public prometheus::Collectable {
     add(overflow, {}, static_cast<double>(t.socket_overflows));
     out.push_back(std::move(overflow));
 
-    auto routers = family("dmux_gateway_routers", "Routers in the forwarding table",
-                          MetricType::Gauge);
+    auto routers =
+        family("dmux_gateway_routers", "Routers in the forwarding table", MetricType::Gauge);
     std::map<std::pair<std::string, std::string>, double> counts;
     if (s.table) {
       for (const auto& r : s.table->routers()) {
@@ -101,22 +101,26 @@ class MetricsExporter::Collectable : public prometheus::Collectable {
                          "REGISTER messages by result (accepted or the reason for refusal)",
                          MetricType::Counter);
       for (std::size_t i = 0; i < registry::kRegisterOutcomes; ++i) {
-        add(regs, {{"result", std::string(registry::to_string(static_cast<registry::RegisterOutcome>(i)))}},
+        add(regs,
+            {{"result",
+              std::string(registry::to_string(static_cast<registry::RegisterOutcome>(i)))}},
             static_cast<double>(rc.registers[i]));
       }
       out.push_back(std::move(regs));
       auto kas = family("dmux_gateway_keepalives_total",
                         "KEEPALIVE and DEREGISTER messages by result", MetricType::Counter);
       for (std::size_t i = 0; i < registry::kKeepaliveOutcomes; ++i) {
-        add(kas, {{"result", std::string(registry::to_string(static_cast<registry::KeepaliveOutcome>(i)))}},
+        add(kas,
+            {{"result",
+              std::string(registry::to_string(static_cast<registry::KeepaliveOutcome>(i)))}},
             static_cast<double>(rc.keepalives[i]));
       }
       out.push_back(std::move(kas));
       std::size_t suppressed = 0;
       for (const auto& r : s.registration->routers) suppressed += r.suppressed ? 1 : 0;
-      auto damped = family("dmux_gateway_suppressed_routers",
-                           "Registered routers currently suppressed by flap dampening",
-                           MetricType::Gauge);
+      auto damped =
+          family("dmux_gateway_suppressed_routers",
+                 "Registered routers currently suppressed by flap dampening", MetricType::Gauge);
       add(damped, {}, static_cast<double>(suppressed));
       out.push_back(std::move(damped));
     }

@@ -1,12 +1,12 @@
 #include "gateway/options.h"
 
-#include "common/util/option_errors.h"
-
 #include <boost/program_options.hpp>
 #include <charconv>
 #include <fstream>
 #include <sstream>
 #include <thread>
+
+#include "common/util/option_errors.h"
 
 namespace po = boost::program_options;
 
@@ -46,17 +46,20 @@ std::string with_short(const char* name, const char* s) { return std::string(nam
 
 po::options_description command_line_only() {
   po::options_description d("Program", 100, 50);
+  // clang-format off
   d.add_options()
       (with_short(kHelp, "h").c_str(), "show this help and exit")
       (kVersion, "print the version and exit")
       (with_short(kConfig, "c").c_str(), po::value<std::string>()->value_name("FILE"),
        "read options from FILE (INI style 'name = value'); command-line options override it")
       (kCheckConfig, "validate the configuration, print a summary and exit (0 if valid)");
+  // clang-format on
   return d;
 }
 
 po::options_description daemon_options() {
   po::options_description d("Gateway", 100, 50);
+  // clang-format off
   d.add_options()
       (kListen, po::value<std::vector<std::string>>()->value_name("ADDR:PORT"),
        "receive client DATA datagrams here; repeat for anycast and unicast addresses (required)")
@@ -105,6 +108,7 @@ po::options_description daemon_options() {
        "UNIX socket for dmuxctl")
       (kLogLevel, po::value<std::string>()->value_name("LEVEL")->default_value("info"),
        "debug, info, warn or error");
+  // clang-format on
   return d;
 }
 
@@ -129,7 +133,8 @@ std::uint32_t parse_gateway_id(const std::string& text) {
   return v;
 }
 
-std::optional<RegistrationConfig> to_registration(const po::variables_map& vm, std::uint32_t gateway_id) {
+std::optional<RegistrationConfig> to_registration(const po::variables_map& vm,
+                                                  std::uint32_t gateway_id) {
   if (!vm.count(kRegistrationListen)) {
     if (vm.count(kCaCert)) throw ConfigError(kCaCert, "given without --registration-listen");
     return std::nullopt;
@@ -140,12 +145,14 @@ std::optional<RegistrationConfig> to_registration(const po::variables_map& vm, s
   }
   if (!vm.count(kCaCert)) throw ConfigError(kCaCert, "required with --registration-listen");
   r.ca_cert_path = get<std::string>(vm, kCaCert);
-  if (!std::ifstream(r.ca_cert_path)) throw ConfigError(kCaCert, "cannot read '" + r.ca_cert_path + "'");
+  if (!std::ifstream(r.ca_cert_path))
+    throw ConfigError(kCaCert, "cannot read '" + r.ca_cert_path + "'");
 
   const auto keepalive = get<unsigned>(vm, kKeepaliveMs);
   const auto hold = get<unsigned>(vm, kHoldMs);
   if (keepalive < 100) throw ConfigError(kKeepaliveMs, "must be at least 100");
-  if (hold < 2 * keepalive) throw ConfigError(kHoldMs, "must be at least twice --keepalive-interval-ms");
+  if (hold < 2 * keepalive)
+    throw ConfigError(kHoldMs, "must be at least twice --keepalive-interval-ms");
   r.registry.keepalive_interval = std::chrono::milliseconds(keepalive);
   r.registry.hold_time = std::chrono::milliseconds(hold);
   r.registry.max_routers = get<std::size_t>(vm, kMaxRouters);
@@ -187,7 +194,8 @@ GatewayConfig to_config(const po::variables_map& vm) {
     c.gateway_id = c.listen.front().addr;
   }
   if (c.gateway_id == 0) {
-    throw ConfigError(kGatewayId, "must be set (and non-zero) when the first listen address is 0.0.0.0");
+    throw ConfigError(kGatewayId,
+                      "must be set (and non-zero) when the first listen address is 0.0.0.0");
   }
 
   c.workers = get<unsigned>(vm, kWorkers);
@@ -274,7 +282,8 @@ CommandLine parse_command_line(int argc, const char* const argv[]) {
             "endpoints and re-tunnels each IPvN packet to the nearest matching provider router.\n\n"
             "Usage: dmuxd [--config FILE] [options]\n\n"
          << all
-         << "\nExample:\n  dmuxd --listen 198.18.0.1:4500 --static-router \"ipv6 7 198.18.2.2:5000\"\n"
+         << "\nExample:\n  dmuxd --listen 198.18.0.1:4500 --static-router \"ipv6 7 "
+            "198.18.2.2:5000\"\n"
             "Reload: SIGHUP re-reads --config (static routers) without stopping the data plane.\n"
             "Docs: docs/operations.md; wire formats: docs/protocol.md\n";
     cl.help_text = help.str();

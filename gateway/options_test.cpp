@@ -1,11 +1,11 @@
+#include "gateway/options.h"
+
 #include <doctest/doctest.h>
 
 #include <cstdio>
 #include <fstream>
 #include <string>
 #include <vector>
-
-#include "gateway/options.h"
 
 using namespace dmux::gateway;
 
@@ -46,14 +46,19 @@ TEST_CASE("each bad option is named in the error") {
   CHECK(error_option({"--listen", "198.18.0.1:4500", "--workers", "65"}) == "workers");
   CHECK(error_option({"--listen", "198.18.0.1:4500", "--workers", "x"}) == "workers");
   CHECK(error_option({"--listen", "198.18.0.1:4500", "--batch-size", "0"}) == "batch-size");
-  CHECK(error_option({"--listen", "198.18.0.1:4500", "--max-datagram-bytes", "10"}) == "max-datagram-bytes");
-  CHECK(error_option({"--listen", "198.18.0.1:4500", "--static-router", "ipv7 1 198.18.2.2:5000"}) == "static-router");
-  CHECK(error_option({"--listen", "198.18.0.1:4500", "--static-router", "ipv6 0 198.18.2.2:5000"}) == "static-router");
-  CHECK(error_option({"--listen", "198.18.0.1:4500", "--static-router", "ipv6 1 198.18.2.2"}) == "static-router");
+  CHECK(error_option({"--listen", "198.18.0.1:4500", "--max-datagram-bytes", "10"}) ==
+        "max-datagram-bytes");
+  CHECK(error_option({"--listen", "198.18.0.1:4500", "--static-router",
+                      "ipv7 1 198.18.2.2:5000"}) == "static-router");
+  CHECK(error_option({"--listen", "198.18.0.1:4500", "--static-router",
+                      "ipv6 0 198.18.2.2:5000"}) == "static-router");
+  CHECK(error_option({"--listen", "198.18.0.1:4500", "--static-router", "ipv6 1 198.18.2.2"}) ==
+        "static-router");
   CHECK(error_option({"--listen", "198.18.0.1:4500", "--metrics-listen", "x"}) == "metrics-listen");
   CHECK(error_option({"--listen", "198.18.0.1:4500", "--log-level", "loud"}) == "log-level");
   CHECK(error_option({"--listen", "0.0.0.0:4500"}) == "gateway-id");
-  CHECK(error_option({"--listen", "198.18.0.1:4500", "--config", "/nonexistent/dmuxd.conf"}) == "config");
+  CHECK(error_option({"--listen", "198.18.0.1:4500", "--config", "/nonexistent/dmuxd.conf"}) ==
+        "config");
   CHECK(error_option({"--listen", "198.18.0.1:4500", "--bogus"}) == "bogus");
 }
 
@@ -62,7 +67,8 @@ TEST_CASE("a config file is read and the command line overrides it") {
   {
     std::ofstream f(path);
     f << "# example\nlisten = 198.18.0.1:4500\nlisten = 198.18.0.2:4500\nworkers = 3\n"
-         "static-router = ipv6 7 198.18.2.2:5000\nstatic-router = ipv4-multicast 9 198.18.2.3:5001\n";
+         "static-router = ipv6 7 198.18.2.2:5000\nstatic-router = ipv4-multicast 9 "
+         "198.18.2.3:5001\n";
   }
   auto cl = parse({"--config", path, "--workers", "2"});
   CHECK(cl.config.listen.size() == 2);

@@ -5,11 +5,15 @@ namespace {
 
 DropReason to_drop(wire::ParseStatus s) noexcept {
   switch (s) {
-    case wire::ParseStatus::kTruncated: return DropReason::kTruncated;
-    case wire::ParseStatus::kUnsupportedVersion: return DropReason::kUnsupportedVersion;
-    case wire::ParseStatus::kUnexpectedType: return DropReason::kUnexpectedType;
+    case wire::ParseStatus::kTruncated:
+      return DropReason::kTruncated;
+    case wire::ParseStatus::kUnsupportedVersion:
+      return DropReason::kUnsupportedVersion;
+    case wire::ParseStatus::kUnexpectedType:
+      return DropReason::kUnexpectedType;
     case wire::ParseStatus::kMalformed:
-    case wire::ParseStatus::kOk: break;
+    case wire::ParseStatus::kOk:
+      break;
   }
   return DropReason::kMalformed;
 }
@@ -31,9 +35,14 @@ bool process_datagram(std::span<const std::byte> datagram, const net::Endpoint& 
 
   net::Endpoint router;
   switch (ctx.table->select(shim.proto_id, shim.provider_id, client.addr, router)) {
-    case SelectStatus::kOk: break;
-    case SelectStatus::kUnknownProtocol: drop = DropReason::kUnknownProtocol; return false;
-    case SelectStatus::kNoRouter: drop = DropReason::kNoRouter; return false;
+    case SelectStatus::kOk:
+      break;
+    case SelectStatus::kUnknownProtocol:
+      drop = DropReason::kUnknownProtocol;
+      return false;
+    case SelectStatus::kNoRouter:
+      drop = DropReason::kNoRouter;
+      return false;
   }
 
   const wire::TunnelHeader th{

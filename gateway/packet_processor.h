@@ -14,9 +14,9 @@
 namespace dmux::gateway {
 
 struct ForwardAction {
-  net::Endpoint router;                  // where to send
-  std::size_t header_len = 0;            // TUNNEL header bytes written into the caller's buffer
-  std::span<const std::byte> payload;    // the IPvN packet, inside the received datagram
+  net::Endpoint router;                // where to send
+  std::size_t header_len = 0;          // TUNNEL header bytes written into the caller's buffer
+  std::span<const std::byte> payload;  // the IPvN packet, inside the received datagram
   std::uint16_t proto_id = 0;
 };
 

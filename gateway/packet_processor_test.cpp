@@ -1,9 +1,10 @@
+#include "gateway/packet_processor.h"
+
 #include <doctest/doctest.h>
 
 #include <array>
 
 #include "common/wire/test_bytes.h"
-#include "gateway/packet_processor.h"
 
 using namespace dmux;
 using namespace dmux::gateway;
@@ -11,7 +12,8 @@ using wire::testing::hex;
 
 namespace {
 struct Fixture {
-  ForwardingTable table{{RouterEntry{1, 7, *net::parse_endpoint("198.18.2.2:5000"), RouterOrigin::kStatic}}};
+  ForwardingTable table{
+      {RouterEntry{1, 7, *net::parse_endpoint("198.18.2.2:5000"), RouterOrigin::kStatic}}};
   ProcessorContext ctx{&table, 0xc6120001u};
   std::array<std::byte, wire::kTunnelHeaderLen> hdr{};
   ForwardAction action;
@@ -31,7 +33,8 @@ TEST_CASE("a valid DATA datagram becomes the documented TUNNEL (spec vector 2)")
   REQUIRE(f.run(data));
   CHECK(f.action.router == *net::parse_endpoint("198.18.2.2:5000"));
   CHECK(f.action.header_len == wire::kTunnelHeaderLen);
-  const auto want = hex("01 02 1c 00 00 01 9c 40 00 00 00 00 c6 12 01 02 c6 12 00 01 01 02 03 04 05 06 07 08");
+  const auto want =
+      hex("01 02 1c 00 00 01 9c 40 00 00 00 00 c6 12 01 02 c6 12 00 01 01 02 03 04 05 06 07 08");
   CHECK(std::vector<std::byte>(f.hdr.begin(), f.hdr.end()) == want);
   CHECK(f.action.payload.size() == 4);
   CHECK(f.action.payload.data() == data.data() + 20);  // zero copy
@@ -45,9 +48,12 @@ TEST_CASE("each kind of bad datagram is dropped with its own reason") {
   const Case cases[] = {
       {"01 01 14", DropReason::kTruncated},
       {"01 01 10 00 00 01 00 00 00 00 00 00 01 02 03 04 05 06 07 08 60", DropReason::kMalformed},
-      {"07 01 14 00 00 01 00 00 00 00 00 00 01 02 03 04 05 06 07 08 60", DropReason::kUnsupportedVersion},
-      {"01 03 14 00 00 01 00 00 00 00 00 00 01 02 03 04 05 06 07 08 60", DropReason::kUnexpectedType},
-      {"01 01 14 00 00 02 00 00 00 00 00 00 01 02 03 04 05 06 07 08 60", DropReason::kUnknownProtocol},
+      {"07 01 14 00 00 01 00 00 00 00 00 00 01 02 03 04 05 06 07 08 60",
+       DropReason::kUnsupportedVersion},
+      {"01 03 14 00 00 01 00 00 00 00 00 00 01 02 03 04 05 06 07 08 60",
+       DropReason::kUnexpectedType},
+      {"01 01 14 00 00 02 00 00 00 00 00 00 01 02 03 04 05 06 07 08 60",
+       DropReason::kUnknownProtocol},
       {"01 01 14 00 00 01 00 00 00 00 00 08 01 02 03 04 05 06 07 08 60", DropReason::kNoRouter},
   };
   for (const auto& c : cases) {

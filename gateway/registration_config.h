@@ -11,10 +11,10 @@
 namespace dmux::gateway {
 
 struct RegistrationConfig {
-  std::vector<net::Endpoint> listen;   // REGISTER/KEEPALIVE arrive here (anycast and unicast)
-  std::string ca_cert_path;            // the operator's CA certificate (PEM)
-  registry::RegistryConfig registry;   // keepalive, hold time, limits, dampening
-  registry::HandlerConfig handler;     // gateway id, freshness, rate limit
+  std::vector<net::Endpoint> listen;  // REGISTER/KEEPALIVE arrive here (anycast and unicast)
+  std::string ca_cert_path;           // the operator's CA certificate (PEM)
+  registry::RegistryConfig registry;  // keepalive, hold time, limits, dampening
+  registry::HandlerConfig handler;    // gateway id, freshness, rate limit
 };
 
 }  // namespace dmux::gateway

@@ -26,7 +26,8 @@ RegistrationServer::RegistrationServer(evloop::EventLoop& loop, const Registrati
   for (const auto& ep : config_.listen) {
     fds_.push_back(net::open_udp_socket(ep, {.reuse_port = false, .nonblocking = true}));
     const int fd = fds_.back().get();
-    watchers_.push_back(std::make_unique<evloop::IoWatcher>(loop, fd, [this, fd] { on_readable(fd); }));
+    watchers_.push_back(
+        std::make_unique<evloop::IoWatcher>(loop, fd, [this, fd] { on_readable(fd); }));
   }
   tick_.start_periodic(kTick);
   refresh_snapshot();
@@ -50,11 +51,13 @@ void RegistrationServer::on_readable(int fd) noexcept {
     try {
       out = handler_.on_datagram(std::span(buf.data(), len), source, registry::system_now(), reply);
     } catch (const std::exception& e) {
-      LOG_WARN("registration: error handling a datagram from %s: %s", source.to_string().c_str(), e.what());
+      LOG_WARN("registration: error handling a datagram from %s: %s", source.to_string().c_str(),
+               e.what());
       continue;
     }
-    const auto ns = static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count());
+    const auto ns = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                                   std::chrono::steady_clock::now() - start)
+                                                   .count());
     const auto type = len >= 2 ? std::to_integer<std::uint8_t>(buf[1]) : 0;
     if (type == wire::kTypeRegister) {
       ++register_count_;
@@ -64,7 +67,8 @@ void RegistrationServer::on_readable(int fd) noexcept {
       keepalive_ns_ += ns;
     }
     if (out != 0) {
-      ::sendto(fd, reply.data(), out, MSG_DONTWAIT, reinterpret_cast<const sockaddr*>(&from), sizeof from);
+      ::sendto(fd, reply.data(), out, MSG_DONTWAIT, reinterpret_cast<const sockaddr*>(&from),
+               sizeof from);
     }
     notify_if_changed();
   }
@@ -87,8 +91,12 @@ RegistrationSnapshot RegistrationServer::snapshot() const {
 
 void RegistrationServer::refresh_snapshot() noexcept {
   try {
-    RegistrationSnapshot s{registry_.status(registry::system_now().mono), handler_.counters(),
-                           register_count_, register_ns_, keepalive_count_, keepalive_ns_};
+    RegistrationSnapshot s{registry_.status(registry::system_now().mono),
+                           handler_.counters(),
+                           register_count_,
+                           register_ns_,
+                           keepalive_count_,
+                           keepalive_ns_};
     std::lock_guard lock(snapshot_mu_);
     snapshot_ = std::move(s);
   } catch (const std::exception&) {

@@ -23,7 +23,7 @@ namespace dmux::gateway {
 struct RegistrationSnapshot {
   std::vector<registry::RouterStatus> routers;
   registry::RegistrationCounters counters;
-  std::uint64_t register_count = 0, register_ns = 0;    // handler time, for cost figures
+  std::uint64_t register_count = 0, register_ns = 0;  // handler time, for cost figures
   std::uint64_t keepalive_count = 0, keepalive_ns = 0;
 };
 

@@ -5,11 +5,11 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 
 #include "gateway/counters.h"
 #include "gateway/forwarding_table.h"
 #include "gateway/registration_server.h"
-#include <optional>
 
 namespace dmux::gateway {
 
@@ -18,7 +18,7 @@ struct GatewayStats {
   std::shared_ptr<const ForwardingTable> table;
   std::size_t workers = 0;
   std::uint64_t table_generation = 0;
-  double start_time_seconds = 0;  // Unix time
+  double start_time_seconds = 0;                     // Unix time
   std::optional<RegistrationSnapshot> registration;  // when registration is enabled
 };
 

@@ -31,14 +31,17 @@ json registration_json(const RegistrationSnapshot& r) {
 
 }  // namespace
 
-std::string status_json(const GatewayConfig& config, const GatewayStats& stats, double now_seconds) {
+std::string status_json(const GatewayConfig& config, const GatewayStats& stats,
+                        double now_seconds) {
   const CounterTotals& t = stats.totals;
   json per_proto = json::object();
   std::uint64_t rx = 0, tx = 0, dropped = 0;
   for (std::size_t slot = 0; slot < wire::kProtocolSlots; ++slot) {
     per_proto[std::string(wire::protocol_slot_name(slot))] = {
-        {"received_packets", t.rx_packets[slot]}, {"received_bytes", t.rx_bytes[slot]},
-        {"forwarded_packets", t.tx_packets[slot]}, {"forwarded_bytes", t.tx_bytes[slot]}};
+        {"received_packets", t.rx_packets[slot]},
+        {"received_bytes", t.rx_bytes[slot]},
+        {"forwarded_packets", t.tx_packets[slot]},
+        {"forwarded_bytes", t.tx_bytes[slot]}};
     rx += t.rx_packets[slot];
     tx += t.tx_packets[slot];
   }
@@ -71,7 +74,6 @@ std::string status_json(const GatewayConfig& config, const GatewayStats& stats, 
   }
       .dump();
 }
-
 
 std::string routers_json(const GatewayStats& stats) {
   json list = json::array();

@@ -1,9 +1,9 @@
+#include "gateway/table_publisher.h"
+
 #include <doctest/doctest.h>
 
 #include <atomic>
 #include <thread>
-
-#include "gateway/table_publisher.h"
 
 using namespace dmux;
 using namespace dmux::gateway;

@@ -27,11 +27,11 @@ Worker::Worker(const WorkerConfig& config, const TablePublisher& tables)
     ::setsockopt(listen_fds_.back().get(), SOL_SOCKET, SO_RXQ_OVFL, &on, sizeof on);
   }
   overflow_seen_.assign(listen_fds_.size(), 0);
-  egress_fd_ = net::open_udp_socket(config_.tunnel_source,
-                                    {.reuse_port = false,
-                                     .nonblocking = true,
-                                     .rcvbuf_bytes = 0,
-                                     .sndbuf_bytes = config_.socket_buffer_bytes});
+  egress_fd_ =
+      net::open_udp_socket(config_.tunnel_source, {.reuse_port = false,
+                                                   .nonblocking = true,
+                                                   .rcvbuf_bytes = 0,
+                                                   .sndbuf_bytes = config_.socket_buffer_bytes});
 
   const unsigned n = config_.batch_size;
   const std::size_t slot = config_.max_datagram_bytes + 1;  // +1 so oversize shows as MSG_TRUNC
@@ -77,7 +77,8 @@ void Worker::refresh_table() noexcept {
 }
 
 void Worker::note_socket_overflow(std::size_t socket_index, const msghdr& last) noexcept {
-  for (cmsghdr* c = CMSG_FIRSTHDR(&last); c != nullptr; c = CMSG_NXTHDR(const_cast<msghdr*>(&last), c)) {
+  for (cmsghdr* c = CMSG_FIRSTHDR(&last); c != nullptr;
+       c = CMSG_NXTHDR(const_cast<msghdr*>(&last), c)) {
     if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SO_RXQ_OVFL) continue;
     std::uint32_t total = 0;
     std::memcpy(&total, CMSG_DATA(c), sizeof total);
@@ -123,7 +124,8 @@ void Worker::handle_batch(unsigned received) noexcept {
     if ((hdr.msg_flags & MSG_TRUNC) != 0 || len > config_.max_datagram_bytes) {
       drop = DropReason::kOversize;
     } else {
-      forward = process_datagram(datagram, client, ctx, tx_headers_[egress_.queued()], action, drop, proto);
+      forward = process_datagram(datagram, client, ctx, tx_headers_[egress_.queued()], action, drop,
+                                 proto);
     }
     const std::size_t slot = wire::protocol_slot(proto);
     counters_.rx_packets[slot].add();

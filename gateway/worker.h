@@ -26,13 +26,13 @@
 namespace dmux::gateway {
 
 struct WorkerConfig {
-  std::vector<net::Endpoint> listen;       // DATA is accepted on each (anycast and unicast)
-  net::Endpoint tunnel_source;             // bind address of the egress socket (port 0 = any)
-  std::uint32_t gateway_id = 0;            // written into every TUNNEL header
-  unsigned batch_size = 64;                // datagrams per recvmmsg/sendmmsg
-  std::size_t max_datagram_bytes = 1500;   // larger DATA datagrams are dropped as oversize
-  int socket_buffer_bytes = 4 << 20;       // SO_RCVBUF/SO_SNDBUF
-  bool use_gso = true;                     // coalesce sends to one router with UDP_SEGMENT
+  std::vector<net::Endpoint> listen;      // DATA is accepted on each (anycast and unicast)
+  net::Endpoint tunnel_source;            // bind address of the egress socket (port 0 = any)
+  std::uint32_t gateway_id = 0;           // written into every TUNNEL header
+  unsigned batch_size = 64;               // datagrams per recvmmsg/sendmmsg
+  std::size_t max_datagram_bytes = 1500;  // larger DATA datagrams are dropped as oversize
+  int socket_buffer_bytes = 4 << 20;      // SO_RCVBUF/SO_SNDBUF
+  bool use_gso = true;                    // coalesce sends to one router with UDP_SEGMENT
 };
 
 class Worker {
@@ -69,8 +69,8 @@ class Worker {
   std::vector<iovec> rx_iov_;
   std::vector<sockaddr_in> rx_addr_;
   std::vector<mmsghdr> rx_msgs_;
-  std::vector<std::byte> rx_control_;            // per slot: room for the SO_RXQ_OVFL cmsg
-  std::vector<std::uint32_t> overflow_seen_;     // per listen socket: kernel drop count so far
+  std::vector<std::byte> rx_control_;         // per slot: room for the SO_RXQ_OVFL cmsg
+  std::vector<std::uint32_t> overflow_seen_;  // per listen socket: kernel drop count so far
   // Send side: a TUNNEL header per slot; payloads stay in the receive buffers (zero copy).
   std::vector<std::array<std::byte, wire::kTunnelHeaderLen>> tx_headers_;
   EgressBatch egress_;

@@ -12,8 +12,8 @@ namespace dmux::registry {
 struct DampeningConfig {
   double penalty_per_flap = 1000.0;
   std::chrono::seconds half_life{60};
-  double suppress_threshold = 3000.0;  // suppressed once the penalty exceeds this
-  double reuse_threshold = 750.0;      // usable again once it decays below this
+  double suppress_threshold = 3000.0;      // suppressed once the penalty exceeds this
+  double reuse_threshold = 750.0;          // usable again once it decays below this
   std::chrono::seconds max_suppress{900};  // caps the penalty so suppression ends by then
 };
 

@@ -1,6 +1,6 @@
-#include <doctest/doctest.h>
-
 #include "registry/dampening.h"
+
+#include <doctest/doctest.h>
 
 using namespace dmux::registry;
 using namespace std::chrono_literals;

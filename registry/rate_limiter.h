@@ -12,8 +12,8 @@
 namespace dmux::registry {
 
 struct RateLimiterConfig {
-  double per_second = 5.0;        // sustained REGISTERs per second per source address
-  double burst = 10.0;            // bucket size
+  double per_second = 5.0;  // sustained REGISTERs per second per source address
+  double burst = 10.0;      // bucket size
   std::size_t max_sources = 65536;
 };
 

@@ -1,6 +1,6 @@
-#include <doctest/doctest.h>
-
 #include "registry/rate_limiter.h"
+
+#include <doctest/doctest.h>
 
 using namespace dmux::registry;
 using namespace std::chrono_literals;

@@ -12,12 +12,17 @@ namespace {
 
 RegisterOutcome from_verify(crypto::VerifyResult r) noexcept {
   switch (r) {
-    case crypto::VerifyResult::kExpired: return RegisterOutcome::kExpired;
-    case crypto::VerifyResult::kNotYetValid: return RegisterOutcome::kNotYetValid;
-    case crypto::VerifyResult::kWrongRole: return RegisterOutcome::kWrongRole;
-    case crypto::VerifyResult::kBadEncoding: return RegisterOutcome::kBadCertificate;
+    case crypto::VerifyResult::kExpired:
+      return RegisterOutcome::kExpired;
+    case crypto::VerifyResult::kNotYetValid:
+      return RegisterOutcome::kNotYetValid;
+    case crypto::VerifyResult::kWrongRole:
+      return RegisterOutcome::kWrongRole;
+    case crypto::VerifyResult::kBadEncoding:
+      return RegisterOutcome::kBadCertificate;
     case crypto::VerifyResult::kUntrusted:
-    case crypto::VerifyResult::kOk: break;
+    case crypto::VerifyResult::kOk:
+      break;
   }
   return RegisterOutcome::kForged;
 }
@@ -31,41 +36,48 @@ Outcome from_parse(wire::ParseStatus s) noexcept {
 
 std::string_view to_string(RegisterOutcome o) noexcept {
   static constexpr std::string_view kNames[] = {
-      "accepted", "out_of_scope", "limit_reached", "suppressed", "forged",
-      "expired", "not_yet_valid", "wrong_role", "bad_certificate", "bad_signature",
-      "replayed", "stale", "rate_limited", "truncated", "malformed"};
+      "accepted", "out_of_scope",  "limit_reached", "suppressed",      "forged",
+      "expired",  "not_yet_valid", "wrong_role",    "bad_certificate", "bad_signature",
+      "replayed", "stale",         "rate_limited",  "truncated",       "malformed"};
   const auto i = static_cast<std::size_t>(o);
   return i < std::size(kNames) ? kNames[i] : "unknown";
 }
 
 std::string_view to_string(KeepaliveOutcome o) noexcept {
-  static constexpr std::string_view kNames[] = {"alive", "deregistered", "unknown_session", "bad_mac",
-                                                "replayed", "rate_limited", "truncated", "malformed"};
+  static constexpr std::string_view kNames[] = {"alive",     "deregistered", "unknown_session",
+                                                "bad_mac",   "replayed",     "rate_limited",
+                                                "truncated", "malformed"};
   const auto i = static_cast<std::size_t>(o);
   return i < std::size(kNames) ? kNames[i] : "unknown";
 }
 
-RegistrationHandler::RegistrationHandler(const HandlerConfig& config, crypto::CertVerifier& verifier,
-                                         RouterRegistry& registry)
+RegistrationHandler::RegistrationHandler(const HandlerConfig& config,
+                                         crypto::CertVerifier& verifier, RouterRegistry& registry)
     : config_(config), verifier_(verifier), registry_(registry), limiter_(config.rate) {}
 
-std::size_t RegistrationHandler::on_datagram(std::span<const std::byte> d, const net::Endpoint& from,
-                                             const Now& now, std::span<std::byte> reply) {
+std::size_t RegistrationHandler::on_datagram(std::span<const std::byte> d,
+                                             const net::Endpoint& from, const Now& now,
+                                             std::span<std::byte> reply) {
   wire::MsgType type{};
   if (wire::peek_type(d, type) != wire::ParseStatus::kOk) {
     ++counters_.other;
     return 0;
   }
   switch (static_cast<std::uint8_t>(type)) {
-    case wire::kTypeRegister: return on_register(d, from, now, reply);
+    case wire::kTypeRegister:
+      return on_register(d, from, now, reply);
     case wire::kTypeKeepalive:
-    case wire::kTypeDeregister: return on_keepalive(d, from, now, reply);
-    default: ++counters_.other; return 0;
+    case wire::kTypeDeregister:
+      return on_keepalive(d, from, now, reply);
+    default:
+      ++counters_.other;
+      return 0;
   }
 }
 
-std::size_t RegistrationHandler::on_register(std::span<const std::byte> d, const net::Endpoint& from,
-                                             const Now& now, std::span<std::byte> reply) {
+std::size_t RegistrationHandler::on_register(std::span<const std::byte> d,
+                                             const net::Endpoint& from, const Now& now,
+                                             std::span<std::byte> reply) {
   wire::RegisterMsg m;
   if (auto s = wire::parse_register(d, m); s != wire::ParseStatus::kOk) {
     count(from_parse<RegisterOutcome>(s));
@@ -82,7 +94,8 @@ std::size_t RegistrationHandler::on_register(std::span<const std::byte> d, const
     return 0;
   }
   const auto skew = static_cast<std::int64_t>(m.timestamp_us) - now.unix_us;
-  if (std::llabs(skew) > std::chrono::duration_cast<std::chrono::microseconds>(config_.freshness).count()) {
+  if (std::llabs(skew) >
+      std::chrono::duration_cast<std::chrono::microseconds>(config_.freshness).count()) {
     count(RegisterOutcome::kStale);
     return 0;
   }
@@ -96,12 +109,13 @@ std::size_t RegistrationHandler::on_register(std::span<const std::byte> d, const
   wire::RegisterAckMsg ack;
   ack.gateway_id = config_.gateway_id;
   ack.timestamp_us = m.timestamp_us;
-  ack.keepalive_interval_ms = static_cast<std::uint32_t>(registry_.config().keepalive_interval.count());
+  ack.keepalive_interval_ms =
+      static_cast<std::uint32_t>(registry_.config().keepalive_interval.count());
   ack.hold_time_ms = static_cast<std::uint32_t>(registry_.config().hold_time.count());
 
-  const bool in_scope = m.provider_id == cert.provider_id &&
-                        std::find(cert.protocols.begin(), cert.protocols.end(), m.proto_id) !=
-                            cert.protocols.end();
+  const bool in_scope =
+      m.provider_id == cert.provider_id &&
+      std::find(cert.protocols.begin(), cert.protocols.end(), m.proto_id) != cert.protocols.end();
   bool accepted = false;
   Session session;
   crypto::KeyAgreement agreement;
@@ -118,10 +132,13 @@ std::size_t RegistrationHandler::on_register(std::span<const std::byte> d, const
       session.id = crypto::random_u64();
     } while (session.id == 0 || registry_.session(session.id) != nullptr);
     session.key = crypto::derive_session_key(shared, session.id, m.timestamp_us);
-    const RouterKey key{m.provider_id, m.proto_id,
-                        net::Endpoint{m.router_ipv4 != 0 ? m.router_ipv4 : from.addr, m.router_port}};
+    const RouterKey key{
+        m.provider_id, m.proto_id,
+        net::Endpoint{m.router_ipv4 != 0 ? m.router_ipv4 : from.addr, m.router_port}};
     switch (registry_.on_register(key, m.timestamp_us, session, now.mono)) {
-      case AdmitResult::kReplayed: count(RegisterOutcome::kReplayed); return 0;
+      case AdmitResult::kReplayed:
+        count(RegisterOutcome::kReplayed);
+        return 0;
       case AdmitResult::kLimitReached:
         ack.result = wire::RegisterResult::kLimitReached;
         count(RegisterOutcome::kLimitReached);
@@ -147,8 +164,9 @@ std::size_t RegistrationHandler::on_register(std::span<const std::byte> d, const
   return n;
 }
 
-std::size_t RegistrationHandler::on_keepalive(std::span<const std::byte> d, const net::Endpoint& from,
-                                              const Now& now, std::span<std::byte> reply) {
+std::size_t RegistrationHandler::on_keepalive(std::span<const std::byte> d,
+                                              const net::Endpoint& from, const Now& now,
+                                              std::span<std::byte> reply) {
   std::uint8_t type = 0;
   wire::KeepaliveMsg m;
   if (auto s = wire::parse_keepalive(d, type, m); s != wire::ParseStatus::kOk) {

@@ -26,14 +26,14 @@ enum class RegisterOutcome : std::uint8_t {
   kOutOfScope,
   kLimitReached,
   kSuppressed,
-  kForged,          // certificate not from our CA (other CA, self-signed, tampered)
+  kForged,  // certificate not from our CA (other CA, self-signed, tampered)
   kExpired,
   kNotYetValid,
   kWrongRole,
   kBadCertificate,  // not X.509 DER or no valid IPdmux extension
   kBadSignature,
   kReplayed,
-  kStale,           // timestamp outside the freshness window
+  kStale,  // timestamp outside the freshness window
   kRateLimited,
   kTruncated,
   kMalformed,
@@ -54,7 +54,8 @@ std::string_view to_string(RegisterOutcome o) noexcept;
 std::string_view to_string(KeepaliveOutcome o) noexcept;
 
 inline constexpr std::size_t kRegisterOutcomes = static_cast<std::size_t>(RegisterOutcome::kCount_);
-inline constexpr std::size_t kKeepaliveOutcomes = static_cast<std::size_t>(KeepaliveOutcome::kCount_);
+inline constexpr std::size_t kKeepaliveOutcomes =
+    static_cast<std::size_t>(KeepaliveOutcome::kCount_);
 
 struct RegistrationCounters {
   std::array<std::uint64_t, kRegisterOutcomes> registers{};
@@ -94,6 +95,5 @@ class RegistrationHandler {
   RateLimiter limiter_;
   RegistrationCounters counters_;
 };
-
 
 }  // namespace dmux::registry

@@ -1,3 +1,5 @@
+#include "registry/registration_handler.h"
+
 #include <doctest/doctest.h>
 
 #include <array>
@@ -6,7 +8,6 @@
 #include "common/crypto/crypto.h"
 #include "common/crypto/session_key.h"
 #include "common/wire/registration.h"
-#include "registry/registration_handler.h"
 
 using namespace dmux;
 using namespace dmux::registry;
@@ -22,9 +23,9 @@ struct Pki {
   crypto::Certificate ca = crypto::make_ca(ca_key, "test CA", 10);
   crypto::SigningKey provider_key = crypto::SigningKey::generate();
 
-  crypto::Certificate issue(crypto::Role role, std::uint32_t provider, std::vector<std::uint16_t> protos,
-                            std::int64_t nb = -3600, std::int64_t na = 3600,
-                            const crypto::SigningKey* key = nullptr) {
+  crypto::Certificate issue(crypto::Role role, std::uint32_t provider,
+                            std::vector<std::uint16_t> protos, std::int64_t nb = -3600,
+                            std::int64_t na = 3600, const crypto::SigningKey* key = nullptr) {
     crypto::IssueRequest req;
     req.info.role = role;
     req.info.provider_id = provider;
@@ -42,8 +43,9 @@ struct Agent {
   crypto::KeyAgreement agreement;
   std::uint64_t timestamp_us = static_cast<std::uint64_t>(kNowUs);
 
-  std::vector<std::byte> register_msg(const crypto::Certificate& cert, const crypto::SigningKey& key,
-                                      std::uint32_t provider = 7, std::uint16_t proto = 1) {
+  std::vector<std::byte> register_msg(const crypto::Certificate& cert,
+                                      const crypto::SigningKey& key, std::uint32_t provider = 7,
+                                      std::uint16_t proto = 1) {
     const auto der = cert.der();
     wire::RegisterMsg m;
     m.proto_id = proto;
@@ -72,14 +74,18 @@ struct Gateway {
     c.hold_time = 3000ms;
     return c;
   }()};
-  RegistrationHandler handler{HandlerConfig{.gateway_id = 0xc6120001u, .freshness = 30s,
-                                            .rate = {.per_second = 1000, .burst = 1000, .max_sources = 100}},
-                              verifier, registry};
+  RegistrationHandler handler{
+      HandlerConfig{.gateway_id = 0xc6120001u,
+                    .freshness = 30s,
+                    .rate = {.per_second = 1000, .burst = 1000, .max_sources = 100}},
+      verifier, registry};
   std::array<std::byte, 256> reply{};
   Now now{TimePoint{}, kNowUs};
   net::Endpoint from{0xc6120202u, 5000};
 
-  std::size_t send(std::span<const std::byte> d) { return handler.on_datagram(d, from, now, reply); }
+  std::size_t send(std::span<const std::byte> d) {
+    return handler.on_datagram(d, from, now, reply);
+  }
   std::uint64_t registers(RegisterOutcome o) const {
     return handler.counters().registers[static_cast<std::size_t>(o)];
   }
@@ -123,12 +129,14 @@ TEST_CASE("a valid REGISTER is accepted, acknowledged with a MAC'd session, and 
   REQUIRE(routers.size() == 1);
   CHECK(routers[0].address == g.from);  // router_ipv4 0 = the source address
 
-  REQUIRE(g.send(keepalive(wire::kTypeKeepalive, ack.session_id, 1, key)) == wire::kKeepaliveAckLen);
+  REQUIRE(g.send(keepalive(wire::kTypeKeepalive, ack.session_id, 1, key)) ==
+          wire::kKeepaliveAckLen);
   wire::KeepaliveAckMsg kack;
   REQUIRE(wire::parse_keepalive_ack(std::span(g.reply).first(wire::kKeepaliveAckLen), kack) ==
           wire::ParseStatus::kOk);
   CHECK(kack.result == wire::KeepaliveResult::kAlive);
-  CHECK(crypto::session_mac(key, std::span(g.reply).first(wire::kKeepaliveAckMacOffset)) == kack.mac);
+  CHECK(crypto::session_mac(key, std::span(g.reply).first(wire::kKeepaliveAckMacOffset)) ==
+        kack.mac);
 
   CHECK(g.send(keepalive(wire::kTypeKeepalive, ack.session_id, 1, key)) == 0);  // replay
   CHECK(g.keepalives(KeepaliveOutcome::kReplayed) == 1);
@@ -203,7 +211,8 @@ TEST_CASE("every kind of bad REGISTER is refused, counted, and never enters the 
     auto msg = Agent{}.register_msg(good, g.pki.provider_key);
     msg[wire::kRegisterFixedLen + 200] ^= std::byte{0x01};
     CHECK(g.send(msg) == 0);
-    CHECK((g.registers(RegisterOutcome::kForged) + g.registers(RegisterOutcome::kBadCertificate)) == 1);
+    CHECK((g.registers(RegisterOutcome::kForged) + g.registers(RegisterOutcome::kBadCertificate)) ==
+          1);
   }
   SUBCASE("replayed") {
     const auto msg = Agent{}.register_msg(good, g.pki.provider_key);
@@ -228,15 +237,18 @@ TEST_CASE("every kind of bad REGISTER is refused, counted, and never enters the 
 
 TEST_CASE("the rate limit applies before any certificate work") {
   Gateway g;
-  RegistrationHandler strict(HandlerConfig{.gateway_id = 1, .freshness = 30s,
-                                           .rate = {.per_second = 1, .burst = 2, .max_sources = 100}},
-                             g.verifier, g.registry);
+  RegistrationHandler strict(
+      HandlerConfig{.gateway_id = 1,
+                    .freshness = 30s,
+                    .rate = {.per_second = 1, .burst = 2, .max_sources = 100}},
+      g.verifier, g.registry);
   const auto cert = g.pki.issue(crypto::Role::kProvider, 7, {1});
   Agent a;
   int accepted = 0;
   for (int i = 0; i < 5; ++i) {
     a.timestamp_us += 1;
-    accepted += strict.on_datagram(a.register_msg(cert, g.pki.provider_key), g.from, g.now, g.reply) != 0;
+    accepted +=
+        strict.on_datagram(a.register_msg(cert, g.pki.provider_key), g.from, g.now, g.reply) != 0;
   }
   CHECK(accepted == 2);
   CHECK(strict.counters().registers[static_cast<std::size_t>(RegisterOutcome::kRateLimited)] == 3);

@@ -53,9 +53,9 @@ struct RouterStatus {
   RouterState state = RouterState::kUp;
   bool suppressed = false;
   double penalty = 0;
-  Duration age{};              // since it (last) registered
-  Duration since_heard{};      // since its last REGISTER or KEEPALIVE
-  std::uint32_t flaps = 0;     // withdrawals seen
+  Duration age{};           // since it (last) registered
+  Duration since_heard{};   // since its last REGISTER or KEEPALIVE
+  std::uint32_t flaps = 0;  // withdrawals seen
 };
 
 class RouterRegistry {

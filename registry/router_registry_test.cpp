@@ -1,6 +1,6 @@
-#include <doctest/doctest.h>
-
 #include "registry/router_registry.h"
+
+#include <doctest/doctest.h>
 
 using namespace dmux;
 using namespace dmux::registry;

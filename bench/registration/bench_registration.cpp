@@ -82,18 +82,21 @@ int main(int argc, char** argv) {
   // Pre-build messages so only the gateway's work is timed.
   std::vector<std::vector<std::byte>> cold, warm;
   for (std::size_t i = 0; i < n; ++i) {
-    cold.push_back(make_register(setup.certs[i], setup.key, 0x0a000000u + static_cast<std::uint32_t>(i),
+    cold.push_back(make_register(setup.certs[i], setup.key,
+                                 0x0a000000u + static_cast<std::uint32_t>(i),
                                  static_cast<std::uint64_t>(now.unix_us)));
   }
   for (std::size_t i = 0; i < n; ++i) {
-    warm.push_back(make_register(setup.certs[i], setup.key, 0x0a000000u + static_cast<std::uint32_t>(i),
+    warm.push_back(make_register(setup.certs[i], setup.key,
+                                 0x0a000000u + static_cast<std::uint32_t>(i),
                                  static_cast<std::uint64_t>(now.unix_us) + 1));
   }
 
   auto t0 = Clock::now();
   std::vector<std::uint64_t> sessions;
   for (auto& m : cold) {
-    if (handler.on_datagram(m, net::Endpoint{0x0a000001u, 5000}, now, reply) != wire::kRegisterAckLen) {
+    if (handler.on_datagram(m, net::Endpoint{0x0a000001u, 5000}, now, reply) !=
+        wire::kRegisterAckLen) {
       std::fprintf(stderr, "bench: a REGISTER was refused\n");
       return 1;
     }
@@ -104,7 +107,8 @@ int main(int argc, char** argv) {
   for (auto& m : warm) {
     handler.on_datagram(m, net::Endpoint{0x0a000001u, 5000}, now, reply);
     wire::RegisterAckMsg ack;
-    if (wire::parse_register_ack(std::span(reply).first(wire::kRegisterAckLen), ack) != wire::ParseStatus::kOk ||
+    if (wire::parse_register_ack(std::span(reply).first(wire::kRegisterAckLen), ack) !=
+            wire::ParseStatus::kOk ||
         ack.result != wire::RegisterResult::kAccepted) {
       std::fprintf(stderr, "bench: a cached REGISTER was refused\n");
       return 1;
@@ -138,17 +142,21 @@ int main(int argc, char** argv) {
   t0 = Clock::now();
   std::uint8_t sink = 0;
   for (std::size_t i = 0; i < n * rounds; ++i) {
-    sink ^= std::to_integer<std::uint8_t>(crypto::hmac_sha256(key, std::span(kas[i % n]).first(20))[0]);
+    sink ^=
+        std::to_integer<std::uint8_t>(crypto::hmac_sha256(key, std::span(kas[i % n]).first(20))[0]);
   }
   const double hmac_us = us_per(Clock::now() - t0, n * rounds);
 
   std::printf("registration cost at the gateway (%zu routers, one thread)\n", n);
-  std::printf("  %-40s %8.1f us   (%.2fx one Ed25519 verify)\n", "REGISTER, certificate not yet cached", cold_us, cold_us / ed_us);
-  std::printf("  %-40s %8.1f us   (%.2fx one Ed25519 verify)\n", "REGISTER, certificate cached", warm_us, warm_us / ed_us);
+  std::printf("  %-40s %8.1f us   (%.2fx one Ed25519 verify)\n",
+              "REGISTER, certificate not yet cached", cold_us, cold_us / ed_us);
+  std::printf("  %-40s %8.1f us   (%.2fx one Ed25519 verify)\n", "REGISTER, certificate cached",
+              warm_us, warm_us / ed_us);
   std::printf("  %-40s %8.2f us   (%.2fx one HMAC-SHA256)\n", "KEEPALIVE", ka_us, ka_us / hmac_us);
   std::printf("  reference: Ed25519 verify %.1f us, HMAC-SHA256 %.2f us\n", ed_us, hmac_us);
-  std::printf("{\"register_cold_us\":%.2f,\"register_cached_us\":%.2f,\"keepalive_us\":%.3f,"
-              "\"ed25519_verify_us\":%.2f,\"hmac_us\":%.3f,\"checks\":%zu,\"x\":%u}\n",
-              cold_us, warm_us, ka_us, ed_us, hmac_us, ok, sink);
+  std::printf(
+      "{\"register_cold_us\":%.2f,\"register_cached_us\":%.2f,\"keepalive_us\":%.3f,"
+      "\"ed25519_verify_us\":%.2f,\"hmac_us\":%.3f,\"checks\":%zu,\"x\":%u}\n",
+      cold_us, warm_us, ka_us, ed_us, hmac_us, ok, sink);
   return ok == n ? 0 : 1;
 }

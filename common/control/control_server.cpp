@@ -62,7 +62,8 @@ ControlServer::ControlServer(evloop::EventLoop& loop, std::string path, Handler 
     throw std::system_error(errno, std::generic_category(), "control socket " + path_);
   }
   ::chmod(path_.c_str(), 0660);
-  accept_watcher_ = std::make_unique<evloop::IoWatcher>(loop_, listen_fd_.get(), [this] { on_accept(); });
+  accept_watcher_ =
+      std::make_unique<evloop::IoWatcher>(loop_, listen_fd_.get(), [this] { on_accept(); });
 }
 
 ControlServer::~ControlServer() {
@@ -93,7 +94,8 @@ void ControlServer::on_data(int fd) noexcept {
   if (n > 0) c.buffer.append(buf, static_cast<std::size_t>(n));
   const auto nl = c.buffer.find('\n');
   if (nl != std::string::npos || n == 0) {
-    respond(c, std::string_view(c.buffer).substr(0, nl == std::string::npos ? c.buffer.size() : nl));
+    respond(c,
+            std::string_view(c.buffer).substr(0, nl == std::string::npos ? c.buffer.size() : nl));
   } else if (c.buffer.size() <= kMaxCommandBytes && n > 0) {
     return;  // wait for the rest of the line
   }
@@ -107,7 +109,8 @@ void ControlServer::respond(Connection& c, std::string_view line) noexcept {
   try {
     reply = handler_(line);
   } catch (const std::exception& e) {
-    LOG_WARN("control: command '%.*s' failed: %s", static_cast<int>(line.size()), line.data(), e.what());
+    LOG_WARN("control: command '%.*s' failed: %s", static_cast<int>(line.size()), line.data(),
+             e.what());
     reply = std::string("{\"error\":\"internal error\"}");
   }
   reply.push_back('\n');

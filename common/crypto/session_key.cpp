@@ -14,7 +14,7 @@ constexpr std::string_view kLabel = "ipdmux-v1-session";
 }  // namespace
 
 Digest derive_session_key(const Digest& shared_secret, std::uint64_t session_id,
-                                  std::uint64_t timestamp_us) noexcept {
+                          std::uint64_t timestamp_us) noexcept {
   std::array<std::byte, kLabel.size() + 16> info{};
   wire::ByteWriter w(info);
   w.bytes(std::as_bytes(std::span(kLabel.data(), kLabel.size())));

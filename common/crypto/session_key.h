@@ -15,7 +15,7 @@ namespace dmux::crypto {
 using SessionMac = std::array<std::byte, 16>;  // truncated HMAC-SHA256
 
 Digest derive_session_key(const Digest& shared_secret, std::uint64_t session_id,
-                                  std::uint64_t timestamp_us) noexcept;
+                          std::uint64_t timestamp_us) noexcept;
 
 SessionMac session_mac(const Digest& key, std::span<const std::byte> covered) noexcept;
 

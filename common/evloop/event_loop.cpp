@@ -73,7 +73,8 @@ IoWatcher::IoWatcher(EventLoop& loop, int fd, std::function<void()> on_readable)
 
 IoWatcher::~IoWatcher() { event_free(ev_); }
 
-Timer::Timer(EventLoop& loop, std::function<void()> on_fire) : loop_(loop), cb_(std::move(on_fire)) {}
+Timer::Timer(EventLoop& loop, std::function<void()> on_fire)
+    : loop_(loop), cb_(std::move(on_fire)) {}
 
 Timer::~Timer() { cancel(); }
 

@@ -1,11 +1,10 @@
-#include <doctest/doctest.h>
+#include "common/evloop/event_loop.h"
 
+#include <doctest/doctest.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <thread>
-
-#include "common/evloop/event_loop.h"
 
 using namespace dmux::evloop;
 

@@ -18,7 +18,9 @@ Endpoint Endpoint::from_sockaddr(const sockaddr_in& sa) noexcept {
   return Endpoint{ntohl(sa.sin_addr.s_addr), ntohs(sa.sin_port)};
 }
 
-std::string Endpoint::to_string() const { return ipv4_to_string(addr) + ":" + std::to_string(port); }
+std::string Endpoint::to_string() const {
+  return ipv4_to_string(addr) + ":" + std::to_string(port);
+}
 
 std::optional<std::uint32_t> parse_ipv4(std::string_view text) {
   if (text.empty() || text.size() > 15) return std::nullopt;

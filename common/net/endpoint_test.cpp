@@ -1,6 +1,6 @@
-#include <doctest/doctest.h>
-
 #include "common/net/endpoint.h"
+
+#include <doctest/doctest.h>
 
 using namespace dmux::net;
 

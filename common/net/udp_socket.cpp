@@ -10,8 +10,7 @@ namespace dmux::net {
 namespace {
 
 [[noreturn]] void fail(const char* what, const Endpoint& ep) {
-  throw std::system_error(errno, std::generic_category(),
-                          std::string(what) + " " + ep.to_string());
+  throw std::system_error(errno, std::generic_category(), std::string(what) + " " + ep.to_string());
 }
 
 void set_int(int fd, int level, int opt, int value, const char* what, const Endpoint& ep) {

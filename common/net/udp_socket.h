@@ -10,7 +10,7 @@ namespace dmux::net {
 struct UdpSocketOptions {
   bool reuse_port = false;  // SO_REUSEPORT: one socket per worker on the same endpoint
   bool nonblocking = true;
-  int rcvbuf_bytes = 0;     // 0 = kernel default
+  int rcvbuf_bytes = 0;  // 0 = kernel default
   int sndbuf_bytes = 0;
 };
 

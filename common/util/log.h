@@ -17,8 +17,8 @@ void write(Level level, const char* fmt, ...) noexcept __attribute__((format(pri
 
 }  // namespace dmux::log
 
-#define DMUX_LOG(level, ...)                                                  \
-  do {                                                                        \
+#define DMUX_LOG(level, ...)                                                 \
+  do {                                                                       \
     if (::dmux::log::enabled(level)) ::dmux::log::write(level, __VA_ARGS__); \
   } while (0)
 #define LOG_DEBUG(...) DMUX_LOG(::dmux::log::Level::kDebug, __VA_ARGS__)

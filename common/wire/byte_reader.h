@@ -46,7 +46,8 @@ class ByteReader {
     if (sizeof(T) > remaining()) return false;
     T v = 0;
     for (std::size_t i = 0; i < sizeof(T); ++i) {
-      v = static_cast<T>((v << 8) | static_cast<T>(std::to_integer<std::uint8_t>(bytes_[pos_ + i])));
+      v = static_cast<T>((v << 8) |
+                         static_cast<T>(std::to_integer<std::uint8_t>(bytes_[pos_ + i])));
     }
     pos_ += sizeof(T);
     out = v;

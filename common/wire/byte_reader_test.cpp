@@ -1,8 +1,9 @@
+#include "common/wire/byte_reader.h"
+
 #include <doctest/doctest.h>
 
 #include <array>
 
-#include "common/wire/byte_reader.h"
 #include "common/wire/byte_writer.h"
 #include "common/wire/test_bytes.h"
 

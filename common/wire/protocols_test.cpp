@@ -1,11 +1,11 @@
+#include "common/wire/protocols.h"
+
 #include <doctest/doctest.h>
 
 #include <fstream>
 #include <map>
 #include <regex>
 #include <sstream>
-
-#include "common/wire/protocols.h"
 
 using namespace dmux::wire;
 
@@ -42,7 +42,8 @@ TEST_CASE("docs/protocol.md lists exactly the assigned protocols of protocols.h"
   // Rows look like: | 1 | `ipv6` | ... |
   const std::regex row(R"(\|\s*(\d+)\s*\|\s*`([a-z0-9-]+)`\s*\|)");
   std::map<int, std::string> documented;
-  for (auto it = std::sregex_iterator(doc.begin(), doc.end(), row); it != std::sregex_iterator(); ++it) {
+  for (auto it = std::sregex_iterator(doc.begin(), doc.end(), row); it != std::sregex_iterator();
+       ++it) {
     documented[std::stoi((*it)[1])] = (*it)[2];
   }
   std::map<int, std::string> coded;

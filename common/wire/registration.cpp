@@ -1,10 +1,10 @@
 #include "common/wire/registration.h"
 
+#include <algorithm>
+
 #include "common/wire/byte_reader.h"
 #include "common/wire/byte_writer.h"
 #include "common/wire/protocols.h"
-
-#include <algorithm>
 
 namespace dmux::wire {
 namespace {
@@ -89,7 +89,8 @@ ParseStatus parse_register_ack(std::span<const std::byte> d, RegisterAckMsg& out
       !read_array(r, m.session_key) || !read_array(r, m.mac)) {
     return ParseStatus::kTruncated;
   }
-  if (result > static_cast<std::uint8_t>(RegisterResult::kSuppressed)) return ParseStatus::kMalformed;
+  if (result > static_cast<std::uint8_t>(RegisterResult::kSuppressed))
+    return ParseStatus::kMalformed;
   m.result = static_cast<RegisterResult>(result);
   out = m;
   return ParseStatus::kOk;
@@ -121,7 +122,8 @@ ParseStatus parse_keepalive_ack(std::span<const std::byte> d, KeepaliveAckMsg& o
       !read_array(r, m.mac)) {
     return ParseStatus::kTruncated;
   }
-  if (result > static_cast<std::uint8_t>(KeepaliveResult::kDeregistered)) return ParseStatus::kMalformed;
+  if (result > static_cast<std::uint8_t>(KeepaliveResult::kDeregistered))
+    return ParseStatus::kMalformed;
   m.result = static_cast<KeepaliveResult>(result);
   out = m;
   return ParseStatus::kOk;
@@ -167,7 +169,8 @@ std::size_t write_register_ack(std::span<std::byte> out, const RegisterAckMsg& m
   return w.ok() ? w.size() : 0;
 }
 
-std::size_t write_keepalive(std::span<std::byte> out, std::uint8_t type, const KeepaliveMsg& m) noexcept {
+std::size_t write_keepalive(std::span<std::byte> out, std::uint8_t type,
+                            const KeepaliveMsg& m) noexcept {
   ByteWriter w(out);
   write_control_header(w, type);
   w.u64(m.session_id);

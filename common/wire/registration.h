@@ -37,11 +37,11 @@ struct RegisterMsg {
   std::uint16_t proto_id = 0;
   std::uint16_t router_port = 0;
   std::uint32_t provider_id = 0;
-  std::uint32_t router_ipv4 = 0;   // 0 = the datagram's source address
-  std::uint64_t timestamp_us = 0;  // sender's clock; strictly increasing per router
-  KeyBytes session_key{};          // the agent's ephemeral X25519 public key
-  std::span<const std::byte> certificate;  // DER, views the datagram (parse) or caller (write)
-  std::span<const std::byte> signed_bytes; // parse only: what the signature covers
+  std::uint32_t router_ipv4 = 0;            // 0 = the datagram's source address
+  std::uint64_t timestamp_us = 0;           // sender's clock; strictly increasing per router
+  KeyBytes session_key{};                   // the agent's ephemeral X25519 public key
+  std::span<const std::byte> certificate;   // DER, views the datagram (parse) or caller (write)
+  std::span<const std::byte> signed_bytes;  // parse only: what the signature covers
   SignatureBytes signature{};
 };
 
@@ -60,8 +60,8 @@ struct RegisterAckMsg {
   std::uint64_t timestamp_us = 0;  // echo of the REGISTER's
   std::uint32_t keepalive_interval_ms = 0;
   std::uint32_t hold_time_ms = 0;
-  KeyBytes session_key{};          // the gateway's ephemeral X25519 public key
-  MacBytes mac{};                  // over bytes [0, 68)
+  KeyBytes session_key{};  // the gateway's ephemeral X25519 public key
+  MacBytes mac{};          // over bytes [0, 68)
 };
 
 // KEEPALIVE and DEREGISTER share this layout (type differs).
@@ -106,7 +106,8 @@ std::size_t append_register_signature(std::span<std::byte> out, std::size_t unsi
 // These write the whole message with `m.mac` at its offset; callers compute the MAC over the
 // leading bytes and write it again (or pass it in after a first call with a zero MAC).
 std::size_t write_register_ack(std::span<std::byte> out, const RegisterAckMsg& m) noexcept;
-std::size_t write_keepalive(std::span<std::byte> out, std::uint8_t type, const KeepaliveMsg& m) noexcept;
+std::size_t write_keepalive(std::span<std::byte> out, std::uint8_t type,
+                            const KeepaliveMsg& m) noexcept;
 std::size_t write_keepalive_ack(std::span<std::byte> out, const KeepaliveAckMsg& m) noexcept;
 
 }  // namespace dmux::wire

@@ -1,9 +1,10 @@
+#include "common/wire/registration.h"
+
 #include <doctest/doctest.h>
 
 #include <array>
 #include <vector>
 
-#include "common/wire/registration.h"
 #include "common/wire/test_bytes.h"
 
 using namespace dmux::wire;
@@ -98,8 +99,10 @@ TEST_CASE("REGISTER_ACK, KEEPALIVE, DEREGISTER and KEEPALIVE_ACK round trip at e
   CHECK(a2.hold_time_ms == 15000);
   CHECK(a2.mac == a.mac);
   CHECK(buf[kRegisterAckMacOffset] == std::byte{0x33});
-  CHECK(parse_register_ack(std::span(buf).first(kRegisterAckLen - 1), a2) == ParseStatus::kTruncated);
-  CHECK(parse_register_ack(std::span(buf).first(kRegisterAckLen + 1), a2) == ParseStatus::kMalformed);
+  CHECK(parse_register_ack(std::span(buf).first(kRegisterAckLen - 1), a2) ==
+        ParseStatus::kTruncated);
+  CHECK(parse_register_ack(std::span(buf).first(kRegisterAckLen + 1), a2) ==
+        ParseStatus::kMalformed);
 
   KeepaliveMsg k{7, 42, {}};
   k.mac.fill(std::byte{0x44});
@@ -119,7 +122,8 @@ TEST_CASE("REGISTER_ACK, KEEPALIVE, DEREGISTER and KEEPALIVE_ACK round trip at e
   REQUIRE(parse_keepalive_ack(std::span(buf).first(kKeepaliveAckLen), ka2) == ParseStatus::kOk);
   CHECK(ka2.result == KeepaliveResult::kUnknownSession);
   buf[4] = std::byte{9};
-  CHECK(parse_keepalive_ack(std::span(buf).first(kKeepaliveAckLen), ka2) == ParseStatus::kMalformed);
+  CHECK(parse_keepalive_ack(std::span(buf).first(kKeepaliveAckLen), ka2) ==
+        ParseStatus::kMalformed);
 }
 
 TEST_CASE("control messages refuse other header lengths, versions and types") {

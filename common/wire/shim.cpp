@@ -44,11 +44,16 @@ void write_common(ByteWriter& w, MsgType type, std::size_t hdr_len, std::uint8_t
 
 std::string_view to_string(ParseStatus s) noexcept {
   switch (s) {
-    case ParseStatus::kOk: return "ok";
-    case ParseStatus::kTruncated: return "truncated";
-    case ParseStatus::kMalformed: return "malformed";
-    case ParseStatus::kUnsupportedVersion: return "unsupported_version";
-    case ParseStatus::kUnexpectedType: return "unexpected_type";
+    case ParseStatus::kOk:
+      return "ok";
+    case ParseStatus::kTruncated:
+      return "truncated";
+    case ParseStatus::kMalformed:
+      return "malformed";
+    case ParseStatus::kUnsupportedVersion:
+      return "unsupported_version";
+    case ParseStatus::kUnexpectedType:
+      return "unexpected_type";
   }
   return "unknown";
 }
@@ -89,8 +94,7 @@ ParseStatus parse_tunnel(std::span<const std::byte> datagram, TunnelHeader& out,
   Common c;
   if (auto s = read_common(r, c); s != ParseStatus::kOk) return s;
   if (c.type != static_cast<std::uint8_t>(MsgType::kTunnel)) return ParseStatus::kUnexpectedType;
-  if (auto s = check_lengths(datagram.size(), c.hdr_len, kTunnelHeaderLen);
-      s != ParseStatus::kOk) {
+  if (auto s = check_lengths(datagram.size(), c.hdr_len, kTunnelHeaderLen); s != ParseStatus::kOk) {
     return s;
   }
   TunnelHeader h;

@@ -1,10 +1,11 @@
 // The test vectors of docs/protocol.md, byte for byte.
+#include "common/wire/shim.h"
+
 #include <doctest/doctest.h>
 
 #include <array>
 #include <vector>
 
-#include "common/wire/shim.h"
 #include "common/wire/test_bytes.h"
 
 using namespace dmux::wire;
@@ -21,7 +22,8 @@ std::vector<std::byte> cat(std::span<const std::byte> a, std::span<const std::by
 }  // namespace
 
 TEST_CASE("vector 1: DATA, IPv6, any provider") {
-  const auto wire_bytes = hex("01 01 14 00  00 01 00 00  00 00 00 00  01 02 03 04 05 06 07 08  60 00 00 00");
+  const auto wire_bytes =
+      hex("01 01 14 00  00 01 00 00  00 00 00 00  01 02 03 04 05 06 07 08  60 00 00 00");
   ShimHeader h;
   std::span<const std::byte> payload;
   REQUIRE(parse_shim(wire_bytes, MsgType::kData, h, payload) == ParseStatus::kOk);
@@ -37,9 +39,9 @@ TEST_CASE("vector 1: DATA, IPv6, any provider") {
 }
 
 TEST_CASE("vector 2: TUNNEL for vector 1 from client 198.18.1.2:40000 at gateway 198.18.0.1") {
-  const auto wire_bytes = hex(
-      "01 02 1c 00  00 01 9c 40  00 00 00 00  c6 12 01 02  c6 12 00 01  01 02 03 04 05 06 07 08"
-      "  60 00 00 00");
+  const auto wire_bytes =
+      hex("01 02 1c 00  00 01 9c 40  00 00 00 00  c6 12 01 02  c6 12 00 01  01 02 03 04 05 06 07 08"
+          "  60 00 00 00");
   TunnelHeader h;
   std::span<const std::byte> payload;
   REQUIRE(parse_tunnel(wire_bytes, h, payload) == ParseStatus::kOk);
@@ -57,7 +59,8 @@ TEST_CASE("vector 2: TUNNEL for vector 1 from client 198.18.1.2:40000 at gateway
 }
 
 TEST_CASE("vector 3: RETURN from provider 7") {
-  const auto wire_bytes = hex("01 03 14 00  00 01 00 00  00 00 00 07  01 02 03 04 05 06 07 08  60 00 00 00");
+  const auto wire_bytes =
+      hex("01 03 14 00  00 01 00 00  00 00 00 07  01 02 03 04 05 06 07 08  60 00 00 00");
   ShimHeader h;
   std::span<const std::byte> payload;
   REQUIRE(parse_shim(wire_bytes, MsgType::kReturn, h, payload) == ParseStatus::kOk);
@@ -89,15 +92,25 @@ TEST_CASE("negative vectors are refused with the documented status") {
     ParseStatus want;
   };
   const Case cases[] = {
-      {"N1 version 2", "02 01 14 00 00 01 00 00 00 00 00 00 01 02 03 04 05 06 07 08 60", ParseStatus::kUnsupportedVersion},
-      {"N2 19 bytes", "01 01 14 00 00 01 00 00 00 00 00 00 01 02 03 04 05 06 07", ParseStatus::kTruncated},
-      {"N3 hdr_len 16", "01 01 10 00 00 01 00 00 00 00 00 00 01 02 03 04 05 06 07 08 60", ParseStatus::kMalformed},
-      {"N4 hdr_len 22", "01 01 16 00 00 01 00 00 00 00 00 00 01 02 03 04 05 06 07 08 60 00 00 00", ParseStatus::kMalformed},
-      {"N5 no payload", "01 01 14 00 00 01 00 00 00 00 00 00 01 02 03 04 05 06 07 08", ParseStatus::kMalformed},
-      {"N6 hdr_len past end", "01 01 20 00 00 01 00 00 00 00 00 00 01 02 03 04 05 06 07 08 60 00", ParseStatus::kTruncated},
-      {"N7 proto 0", "01 01 14 00 00 00 00 00 00 00 00 00 01 02 03 04 05 06 07 08 60", ParseStatus::kMalformed},
-      {"N8 proto 0xffff", "01 01 14 00 ff ff 00 00 00 00 00 00 01 02 03 04 05 06 07 08 60", ParseStatus::kMalformed},
-      {"N9 TUNNEL at gateway", "01 02 1c 00 00 01 9c 40 00 00 00 00 c6 12 01 02 c6 12 00 01 01 02 03 04 05 06 07 08 60", ParseStatus::kUnexpectedType},
+      {"N1 version 2", "02 01 14 00 00 01 00 00 00 00 00 00 01 02 03 04 05 06 07 08 60",
+       ParseStatus::kUnsupportedVersion},
+      {"N2 19 bytes", "01 01 14 00 00 01 00 00 00 00 00 00 01 02 03 04 05 06 07",
+       ParseStatus::kTruncated},
+      {"N3 hdr_len 16", "01 01 10 00 00 01 00 00 00 00 00 00 01 02 03 04 05 06 07 08 60",
+       ParseStatus::kMalformed},
+      {"N4 hdr_len 22", "01 01 16 00 00 01 00 00 00 00 00 00 01 02 03 04 05 06 07 08 60 00 00 00",
+       ParseStatus::kMalformed},
+      {"N5 no payload", "01 01 14 00 00 01 00 00 00 00 00 00 01 02 03 04 05 06 07 08",
+       ParseStatus::kMalformed},
+      {"N6 hdr_len past end", "01 01 20 00 00 01 00 00 00 00 00 00 01 02 03 04 05 06 07 08 60 00",
+       ParseStatus::kTruncated},
+      {"N7 proto 0", "01 01 14 00 00 00 00 00 00 00 00 00 01 02 03 04 05 06 07 08 60",
+       ParseStatus::kMalformed},
+      {"N8 proto 0xffff", "01 01 14 00 ff ff 00 00 00 00 00 00 01 02 03 04 05 06 07 08 60",
+       ParseStatus::kMalformed},
+      {"N9 TUNNEL at gateway",
+       "01 02 1c 00 00 01 9c 40 00 00 00 00 c6 12 01 02 c6 12 00 01 01 02 03 04 05 06 07 08 60",
+       ParseStatus::kUnexpectedType},
       {"N10 empty", "", ParseStatus::kTruncated},
       {"N11 3 bytes", "01 01 14", ParseStatus::kTruncated},
   };
@@ -111,8 +124,9 @@ TEST_CASE("negative vectors are refused with the documented status") {
 }
 
 TEST_CASE("every truncation of a valid datagram is refused, never read past") {
-  const auto full = hex(
-      "01 02 1c 00  00 01 9c 40  00 00 00 00  c6 12 01 02  c6 12 00 01  01 02 03 04 05 06 07 08  60");
+  const auto full =
+      hex("01 02 1c 00  00 01 9c 40  00 00 00 00  c6 12 01 02  c6 12 00 01  01 02 03 04 05 06 07 "
+          "08  60");
   for (std::size_t n = 0; n < full.size(); ++n) {
     const std::vector<std::byte> cut(full.begin(), full.begin() + static_cast<long>(n));
     TunnelHeader h;

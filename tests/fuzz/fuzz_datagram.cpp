@@ -35,7 +35,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       // (options are not re-encoded).
       std::array<std::byte, wire::kDataHeaderLen> out{};
       if (wire::write_shim(out, t, shim) != wire::kDataHeaderLen) __builtin_trap();
-      if (payload.empty() || payload.data() + payload.size() != in.data() + in.size()) __builtin_trap();
+      if (payload.empty() || payload.data() + payload.size() != in.data() + in.size())
+        __builtin_trap();
     }
   }
   if (wire::parse_tunnel(in, tunnel, payload) == wire::ParseStatus::kOk) {
@@ -46,13 +47,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     wire::RegisterMsg reg;
     if (wire::parse_register(in, reg) == wire::ParseStatus::kOk) {
       // The signed part and the certificate lie inside the datagram.
-      if (reg.signed_bytes.size() > in.size() || reg.certificate.size() > wire::kMaxCertificateLen) __builtin_trap();
+      if (reg.signed_bytes.size() > in.size() || reg.certificate.size() > wire::kMaxCertificateLen)
+        __builtin_trap();
     }
     wire::RegisterAckMsg ack;
     (void)wire::parse_register_ack(in, ack);
     wire::KeepaliveMsg ka;
     std::uint8_t ka_type = 0;
-    if (wire::parse_keepalive(in, ka_type, ka) == wire::ParseStatus::kOk && in.size() != wire::kKeepaliveLen) {
+    if (wire::parse_keepalive(in, ka_type, ka) == wire::ParseStatus::kOk &&
+        in.size() != wire::kKeepaliveLen) {
       __builtin_trap();
     }
     wire::KeepaliveAckMsg kack;
@@ -63,7 +66,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   gateway::DropReason drop;
   std::uint16_t proto = 0;
   const gateway::ProcessorContext ctx{&table(), 0xc6120001u};
-  if (gateway::process_datagram(in, net::Endpoint{0xc6130001u, 40000}, ctx, hdr, action, drop, proto)) {
+  if (gateway::process_datagram(in, net::Endpoint{0xc6130001u, 40000}, ctx, hdr, action, drop,
+                                proto)) {
     // Only routers in the table are ever chosen.
     bool known = false;
     for (const auto& r : table().routers()) known |= r.address == action.router;
