@@ -28,7 +28,8 @@ std::size_t plan_send_groups(std::span<const OutPacket> packets, std::span<SendG
         break;
       }
     }
-    if (g < n && len <= groups[g].segment_size && groups[g].count < limits.max_segments &&
+    if (g < n && len <= groups[g].segment_size && len <= limits.max_segment_size &&
+        groups[g].segment_size <= limits.max_segment_size && groups[g].count < limits.max_segments &&
         groups[g].bytes + len <= limits.max_bytes) {
       SendGroup& grp = groups[g];
       ++grp.count;
@@ -145,12 +146,13 @@ void EgressBatch::flush(int fd, DataPathCounters& counters) noexcept {
         ::sendmmsg(fd, msgs_.data() + done, static_cast<unsigned>(groups - done), MSG_DONTWAIT);
     if (sent < 0 && errno == EINTR) continue;
     if (sent < 0) {
-      // The first pending message failed. If GSO was refused (no checksum offload on the route,
-      // old kernel), stop using it and send that group's datagrams one by one; otherwise
-      // (EAGAIN: buffer full; or a per-destination error) count it and move on. Never block.
+      // The first pending message failed. If a GSO send was refused (no checksum offload on the
+      // route, a smaller MTU, an old kernel), resend that group datagram by datagram and give up
+      // GSO after repeated refusals; otherwise (EAGAIN: buffer full; or a per-destination
+      // error) count it and move on. Never block.
       const int err = errno;
       if (groups_[done].count > 1 && (err == EIO || err == EINVAL || err == EOPNOTSUPP)) {
-        use_gso_ = false;
+        if (++gso_failures_ >= kMaxGsoFailures) use_gso_ = false;
         send_one_by_one(fd, done, counters);
         group_result_[done] = Result::kCountedAlready;
       } else {
@@ -159,8 +161,11 @@ void EgressBatch::flush(int fd, DataPathCounters& counters) noexcept {
       ++done;
       continue;
     }
-    for (int k = 0; k < sent; ++k)
-      group_result_[done + static_cast<std::size_t>(k)] = Result::kSent;
+    for (int k = 0; k < sent; ++k) {
+      const std::size_t g = done + static_cast<std::size_t>(k);
+      group_result_[g] = Result::kSent;
+      if (groups_[g].count > 1) gso_failures_ = 0;
+    }
     done += static_cast<std::size_t>(sent);
   }
   count_results(counters);

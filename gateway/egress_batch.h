@@ -2,8 +2,9 @@
 //
 // Packets are queued in arrival order, then flush() coalesces each run of equal-size datagrams to
 // the same router into one UDP GSO send (UDP_SEGMENT: the kernel splits it into the original
-// datagrams), and sends all runs with one sendmmsg. Order per router is kept. If the kernel refuses
-// GSO, the batch falls back to one datagram per message for good.
+// datagrams), and sends all runs with one sendmmsg. Order per router is kept. A GSO send the kernel
+// refuses is resent datagram by datagram; after kMaxGsoFailures refusals in a row the batch stops
+// using GSO for good.
 //
 // Threading: owned and used by one worker thread. All storage is sized in the constructor; queue()
 // and flush() never allocate, block or throw.
@@ -41,6 +42,8 @@ struct SendGroup {
 struct GsoLimits {
   unsigned max_segments = 64;     // UDP_MAX_SEGMENTS in Linux
   std::size_t max_bytes = 65000;  // one GSO send must fit a 64 KiB IP datagram
+  // Segments must fit the path MTU unfragmented (the kernel refuses GSO otherwise): 1500 - 28.
+  std::size_t max_segment_size = 1472;
 };
 
 // Assigns each packet (in order) to a group: same destination, equal sizes, the last one may be
@@ -67,7 +70,9 @@ class EgressBatch {
 
   enum class Result : std::uint8_t { kSent, kFailed, kCountedAlready };
 
+  static constexpr int kMaxGsoFailures = 3;
   bool use_gso_;
+  int gso_failures_ = 0;
   unsigned queued_ = 0;
   std::vector<OutPacket> packets_;
   std::vector<SendGroup> groups_;

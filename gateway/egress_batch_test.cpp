@@ -54,6 +54,13 @@ TEST_CASE("limits on segments and bytes split groups; max_segments 1 disables co
   CHECK(n == 10);
 }
 
+TEST_CASE("datagrams larger than one MTU's worth are never coalesced") {
+  std::size_t n = 0;
+  std::vector<OutPacket> big(4, pkt(1, 1480));  // 1508 bytes with the header
+  plan(big, n);
+  CHECK(n == 4);
+}
+
 TEST_CASE("a flushed batch arrives as the original datagrams, in order, GSO or not") {
   for (bool gso : {true, false}) {
     CAPTURE(gso);
