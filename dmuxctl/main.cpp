@@ -38,13 +38,14 @@ int main(int argc, char** argv) {
                  "Usage: dmuxctl [--socket PATH] [--json] COMMAND\n\n"
                  "Commands:\n"
                  "  status    gateway identity, listeners, packet and drop counters\n"
-                 "  routers   the routers this gateway may forward to\n\n"
+                 "  routers   the routers this gateway may forward to\n"
+                 "  peers     the other gateways in the mesh: link state, RTT, loss, routers\n\n"
               << opts;
     return vm.count("help") ? 0 : 2;
   }
   const auto command = vm["command"].as<std::string>();
-  if (command != "status" && command != "routers") {
-    std::fprintf(stderr, "dmuxctl: error: unknown command '%s' (try status or routers)\n",
+  if (command != "status" && command != "routers" && command != "peers") {
+    std::fprintf(stderr, "dmuxctl: error: unknown command '%s' (try status, routers or peers)\n",
                  command.c_str());
     return 2;
   }
@@ -59,6 +60,8 @@ int main(int argc, char** argv) {
       std::cout << doc.dump(2) << "\n";
     } else if (command == "status") {
       std::cout << dmux::ctl::render_status(doc);
+    } else if (command == "peers") {
+      std::cout << dmux::ctl::render_peers(doc);
     } else {
       std::cout << dmux::ctl::render_routers(doc);
     }

@@ -83,4 +83,45 @@ std::string render_routers(const nlohmann::json& r) {
   return o.str();
 }
 
+std::string render_peers(const nlohmann::json& m) {
+  std::ostringstream o;
+  o << "mesh on " << m.value("listen", "?") << ": " << m.value("local_routers", 0)
+    << " routers registered here (version " << m.value("incarnation", 0ULL) << "."
+    << m.value("seq", 0ULL) << "), " << m.value("remote_routers", 0) << " learned from peers\n\n";
+  o << fmt("  %-16s %-22s %-11s %-9s %10s %7s %8s %10s\n", "gateway", "mesh endpoint", "state",
+           "link", "rtt ms", "loss", "routers", "for s");
+  for (const auto& p : m["peers"]) {
+    const std::string id = p.value("gateway_id", "");
+    std::string rtt = "-";
+    if (p.contains("rtt_ms") && p["rtt_ms"].is_number()) rtt = fmt("%.3f", p["rtt_ms"].get<double>());
+    o << fmt("  %-16s %-22s %-11s %-9s %10s %6.1f%% %8zu %10.1f\n", id.empty() ? "?" : id.c_str(),
+             p.value("mesh_endpoint", "?").c_str(), p.value("state", "?").c_str(),
+             p.value("direction", "").c_str(), rtt.c_str(), 100.0 * p.value("loss", 0.0),
+             p.value("routers", std::size_t{0}), p.value("state_seconds", 0.0));
+  }
+  const auto& c = m["counters"];
+  o << "\n  refused:";
+  bool any = false;
+  for (const auto& [reason, n] : c["auth_refused"].items()) {
+    if (n.get<unsigned long long>() == 0) continue;
+    o << " " << reason << "=" << n.get<unsigned long long>();
+    any = true;
+  }
+  for (const auto& [reason, n] : c["bad_frames"].items()) {
+    if (n.get<unsigned long long>() == 0) continue;
+    o << " " << reason << "=" << n.get<unsigned long long>();
+    any = true;
+  }
+  for (const char* k : {"hello_mismatch", "protocol_violations", "links_failed", "dead_links"}) {
+    if (c.value(k, 0ULL) == 0) continue;
+    o << " " << k << "=" << c.value(k, 0ULL);
+    any = true;
+  }
+  o << (any ? "\n" : " none\n");
+  o << fmt("  traffic: %llu bytes in, %llu bytes out; %llu updates sent, %llu received\n",
+           c.value("bytes_in", 0ULL), c.value("bytes_out", 0ULL), c.value("updates_sent", 0ULL),
+           c.value("updates_received", 0ULL));
+  return o.str();
+}
+
 }  // namespace dmux::ctl

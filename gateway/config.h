@@ -11,6 +11,8 @@
 #include "common/util/log.h"
 #include "gateway/forwarding_table.h"
 #include "gateway/registration_config.h"
+#include "mesh/mesh_config.h"
+#include "mesh/selection.h"
 
 namespace dmux::gateway {
 
@@ -25,6 +27,8 @@ struct GatewayConfig {
   bool use_gso = true;                      // UDP GSO for runs of datagrams to one router
   std::vector<RouterEntry> static_routers;  // operator-pinned routers
   std::optional<RegistrationConfig> registration;  // nullopt = static routers only
+  std::optional<mesh::MeshConfig> mesh;            // nullopt = a lone gateway
+  mesh::SelectionConfig selection;                 // how the nearest tier is chosen
   std::optional<net::Endpoint> metrics_listen;     // Prometheus exposer; nullopt = disabled
   std::string control_socket = "/run/ipdmux/dmuxd.sock";
   log::Level log_level = log::Level::kInfo;

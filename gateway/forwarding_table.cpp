@@ -1,6 +1,7 @@
 #include "gateway/forwarding_table.h"
 
 #include <algorithm>
+#include <set>
 
 #include "common/wire/shim.h"
 #include "gateway/consistent_hash.h"
@@ -13,11 +14,13 @@ std::string_view to_string(RouterOrigin o) noexcept {
       return "static";
     case RouterOrigin::kRegistered:
       return "registered";
+    case RouterOrigin::kMesh:
+      return "mesh";
   }
   return "unknown";
 }
 
-ForwardingTable::ForwardingTable(std::vector<RouterEntry> routers) : routers_(std::move(routers)) {
+void ForwardingTable::sort_routers() {
   std::sort(routers_.begin(), routers_.end());
   routers_.erase(std::unique(routers_.begin(), routers_.end(),
                              [](const RouterEntry& a, const RouterEntry& b) {
@@ -25,13 +28,33 @@ ForwardingTable::ForwardingTable(std::vector<RouterEntry> routers) : routers_(st
                                       a.address == b.address;
                              }),
                  routers_.end());
+}
+
+void ForwardingTable::add_to_group(std::uint64_t k, const RouterEntry& r) {
+  auto& g = groups_[k];
+  const std::uint64_t seed = router_seed(r.address.addr, r.address.port, r.provider_id);
+  g.seeds.push_back(seed);
+  g.addresses.push_back(r.address);
+}
+
+ForwardingTable::ForwardingTable(std::vector<RouterEntry> routers) : routers_(std::move(routers)) {
+  sort_routers();
   for (const auto& r : routers_) {
-    const std::uint64_t seed = router_seed(r.address.addr, r.address.port, r.provider_id);
-    for (const std::uint64_t k :
-         {key(r.proto_id, r.provider_id), key(r.proto_id, wire::kAnyProvider)}) {
-      auto& g = groups_[k];
-      g.seeds.push_back(seed);
-      g.addresses.push_back(r.address);
+    add_to_group(key(r.proto_id, r.provider_id), r);
+    add_to_group(key(r.proto_id, wire::kAnyProvider), r);
+  }
+}
+
+ForwardingTable::ForwardingTable(std::vector<RouterEntry> routers,
+                                 const std::vector<ExplicitGroup>& groups)
+    : routers_(std::move(routers)) {
+  sort_routers();
+  for (const auto& g : groups) {
+    std::set<std::pair<std::uint32_t, net::Endpoint>> seen;  // (provider, address)
+    for (const auto& r : g.members) {
+      if (seen.emplace(r.provider_id, r.address).second) {
+        add_to_group(key(g.proto_id, g.provider_id), r);
+      }
     }
   }
 }

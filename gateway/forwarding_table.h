@@ -15,8 +15,8 @@
 
 namespace dmux::gateway {
 
-// Where a router entry came from (the mesh adds its own origin later).
-enum class RouterOrigin : std::uint8_t { kStatic = 0, kRegistered = 1 };
+// Where a router entry came from.
+enum class RouterOrigin : std::uint8_t { kStatic = 0, kRegistered = 1, kMesh = 2 };
 std::string_view to_string(RouterOrigin o) noexcept;
 
 struct RouterEntry {
@@ -24,6 +24,7 @@ struct RouterEntry {
   std::uint32_t provider_id = 0;  // never 0: a router always belongs to a provider
   net::Endpoint address;
   RouterOrigin origin = RouterOrigin::kStatic;
+  std::uint32_t origin_gateway = 0;  // kMesh: the gateway it registered with
 
   auto operator<=>(const RouterEntry&) const = default;
 };
@@ -39,6 +40,16 @@ class ForwardingTable {
   ForwardingTable() = default;
   // Duplicates (same proto, provider and address) are merged.
   explicit ForwardingTable(std::vector<RouterEntry> routers);
+
+  // The routers to hash over for one key, chosen by the caller (e.g. the nearest tier).
+  struct ExplicitGroup {
+    std::uint16_t proto_id = 0;
+    std::uint32_t provider_id = 0;  // 0 = any provider
+    std::vector<RouterEntry> members;
+  };
+  // `routers` is what routers() lists; lookups use `groups` only (a key without a group has no
+  // router). Duplicate members are merged.
+  ForwardingTable(std::vector<RouterEntry> routers, const std::vector<ExplicitGroup>& groups);
 
   // Chooses a router for a client. Data path: noexcept, no allocation.
   SelectStatus select(std::uint16_t proto_id, std::uint32_t provider_id, std::uint32_t client_ipv4,
@@ -56,6 +67,9 @@ class ForwardingTable {
   static std::uint64_t key(std::uint16_t proto, std::uint32_t provider) noexcept {
     return (std::uint64_t{proto} << 32) | provider;
   }
+
+  void sort_routers();
+  void add_to_group(std::uint64_t key, const RouterEntry& r);
 
   std::vector<RouterEntry> routers_;
   std::unordered_map<std::uint64_t, Group> groups_;  // (proto, provider) and (proto, any)

@@ -4,6 +4,7 @@
 #include <ctime>
 
 #include "common/util/log.h"
+#include "gateway/mesh_table.h"
 #include "gateway/status_json.h"
 
 namespace dmux::gateway {
@@ -33,7 +34,11 @@ GatewayApp::GatewayApp(GatewayConfig config, Reloader reloader)
   data_plane_ = std::make_unique<DataPlane>(worker_config(config_), config_.workers, tables_);
   if (config_.registration) {
     registration_ = std::make_unique<RegistrationServer>(loop_, *config_.registration,
-                                                         [this] { publish_table(); });
+                                                         [this] { on_registrations_changed(); });
+  }
+  if (config_.mesh) {
+    mesh_ = std::make_unique<mesh::MeshServer>(loop_, *config_.mesh, [this] { publish_table(); });
+    on_registrations_changed();
   }
   control_ = std::make_unique<control::ControlServer>(
       loop_, config_.control_socket, [this](std::string_view cmd) { return handle_command(cmd); });
@@ -73,11 +78,16 @@ void GatewayApp::run() {
     }
     registration += "(CA " + config_.registration->ca_cert_path + ")";
   }
+  std::string mesh = "off";
+  if (mesh_) {
+    mesh = mesh_->listen_endpoint().to_string() + " (" +
+           std::to_string(config_.mesh->seeds.size()) + " seeds)";
+  }
   LOG_INFO(
       "dmuxd up: gateway-id %s, %zu workers, listening on%s, %zu static routers, "
-      "registration %s, control %s, metrics %s",
+      "registration %s, mesh %s, control %s, metrics %s",
       net::ipv4_to_string(config_.gateway_id).c_str(), data_plane_->worker_count(), listen.c_str(),
-      config_.static_routers.size(), registration.c_str(), control_->path().c_str(),
+      config_.static_routers.size(), registration.c_str(), mesh.c_str(), control_->path().c_str(),
       config_.metrics_listen ? config_.metrics_listen->to_string().c_str() : "off");
   loop_.run();
   data_plane_->stop();
@@ -91,15 +101,32 @@ void GatewayApp::run() {
            static_cast<unsigned long long>(rx), static_cast<unsigned long long>(tx));
 }
 
+void GatewayApp::on_registrations_changed() {
+  if (mesh_ && registration_) {
+    std::vector<mesh::RouterRecord> records;
+    for (const auto& k : registration_->routers()) {
+      records.push_back(mesh::RouterRecord{k.proto_id, k.provider_id, k.address, 0});
+    }
+    mesh_->set_local_routers(records);
+  }
+  publish_table();
+}
+
 void GatewayApp::publish_table() {
   std::vector<RouterEntry> routers = config_.static_routers;
   if (registration_) {
     for (const auto& k : registration_->routers()) {
       routers.push_back(
-          RouterEntry{k.proto_id, k.provider_id, k.address, RouterOrigin::kRegistered});
+          RouterEntry{k.proto_id, k.provider_id, k.address, RouterOrigin::kRegistered, 0});
     }
   }
-  tables_.publish(std::make_shared<const ForwardingTable>(std::move(routers)));
+  if (!mesh_) {
+    tables_.publish(std::make_shared<const ForwardingTable>(std::move(routers)));
+    return;
+  }
+  tables_.publish(build_mesh_table(
+      std::move(routers), mesh_->remote_routers(),
+      [this](std::uint32_t gw) { return mesh_->rtt_to(gw); }, config_.selection));
 }
 
 void GatewayApp::reload() noexcept {
@@ -126,13 +153,15 @@ GatewayStats GatewayApp::stats() const {
   s.table_generation = tables_.generation();
   s.start_time_seconds = start_time_;
   if (registration_) s.registration = registration_->snapshot();
+  if (mesh_) s.mesh = mesh_->snapshot();
   return s;
 }
 
 std::string GatewayApp::handle_command(std::string_view command) {
   if (command == "status") return status_json(config_, stats(), unix_now());
   if (command == "routers") return routers_json(stats());
-  return R"({"error":"unknown command; try status or routers"})";
+  if (command == "peers") return peers_json(stats());
+  return R"({"error":"unknown command; try status, routers or peers"})";
 }
 
 }  // namespace dmux::gateway

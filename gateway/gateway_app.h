@@ -13,6 +13,7 @@
 #include "gateway/metrics_exporter.h"
 #include "gateway/registration_server.h"
 #include "gateway/table_publisher.h"
+#include "mesh/mesh_server.h"
 
 namespace dmux::gateway {
 
@@ -32,6 +33,7 @@ class GatewayApp {
 
  private:
   void publish_table();
+  void on_registrations_changed();
   void reload() noexcept;
   std::string handle_command(std::string_view command);
 
@@ -43,6 +45,7 @@ class GatewayApp {
   std::unique_ptr<DataPlane> data_plane_;
   std::unique_ptr<control::ControlServer> control_;
   std::unique_ptr<RegistrationServer> registration_;
+  std::unique_ptr<mesh::MeshServer> mesh_;
   std::unique_ptr<MetricsExporter> metrics_;
   std::vector<std::unique_ptr<evloop::SignalWatcher>> signals_;
 };

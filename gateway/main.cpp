@@ -1,4 +1,5 @@
 // dmuxd entry point: parse options, build the GatewayApp, run it. No logic lives here.
+#include <csignal>
 #include <cstdio>
 #include <exception>
 
@@ -31,6 +32,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   dmux::log::set_level(c.log_level);
+  std::signal(SIGPIPE, SIG_IGN);  // a mesh peer that vanishes mid-write is an error return
   try {
     GatewayApp app(c, [argc, argv] { return reload_config(argc, argv); });
     app.run();

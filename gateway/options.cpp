@@ -38,6 +38,13 @@ constexpr const char* kDampSuppress = "dampening-suppress";
 constexpr const char* kDampReuse = "dampening-reuse";
 constexpr const char* kRegRate = "registration-rate";
 constexpr const char* kRegBurst = "registration-burst";
+constexpr const char* kMeshListen = "mesh-listen";
+constexpr const char* kMeshPeer = "mesh-peer";
+constexpr const char* kMeshCert = "mesh-cert";
+constexpr const char* kMeshKey = "mesh-key";
+constexpr const char* kMeshGraceMs = "mesh-grace-ms";
+constexpr const char* kMeshProbeMs = "mesh-probe-interval-ms";
+constexpr const char* kSelection = "selection";
 constexpr const char* kMetricsListen = "metrics-listen";
 constexpr const char* kControlSocket = "control-socket";
 constexpr const char* kLogLevel = "log-level";
@@ -102,6 +109,21 @@ po::options_description daemon_options() {
        "REGISTERs per second accepted from one source address (checked before any crypto)")
       (kRegBurst, po::value<double>()->value_name("N")->default_value(10),
        "burst allowance of --registration-rate")
+      (kMeshListen, po::value<std::string>()->value_name("ADDR:PORT"),
+       "join the gateway mesh: accept TLS links from other gateways here; needs --mesh-cert, "
+       "--mesh-key and --ca-cert")
+      (kMeshPeer, po::value<std::vector<std::string>>()->value_name("ADDR:PORT"),
+       "a gateway to dial at start (seed); the rest of the mesh is learned from it; repeatable")
+      (kMeshCert, po::value<std::string>()->value_name("FILE"),
+       "this gateway's certificate (PEM, from dmux-ca issue-gateway, for --gateway-id)")
+      (kMeshKey, po::value<std::string>()->value_name("FILE"), "the key of --mesh-cert (PEM)")
+      (kMeshGraceMs, po::value<unsigned>()->value_name("MS")->default_value(10000),
+       "a gateway unreachable this long has its routers dropped here")
+      (kMeshProbeMs, po::value<unsigned>()->value_name("MS")->default_value(1000),
+       "RTT probe interval per peer; a link silent for 5 intervals is closed")
+      (kSelection, po::value<std::string>()->value_name("paper|path")->default_value("path"),
+       "router choice: 'paper' = routers at the nearest gateway; 'path' = also count each "
+       "router's distance to its gateway")
       (kMetricsListen, po::value<std::string>()->value_name("ADDR:PORT|off")->default_value("127.0.0.1:9750"),
        "Prometheus metrics endpoint (/metrics), or 'off'")
       (kControlSocket, po::value<std::string>()->value_name("PATH")->default_value("/run/ipdmux/dmuxd.sock"),
@@ -136,7 +158,9 @@ std::uint32_t parse_gateway_id(const std::string& text) {
 std::optional<RegistrationConfig> to_registration(const po::variables_map& vm,
                                                   std::uint32_t gateway_id) {
   if (!vm.count(kRegistrationListen)) {
-    if (vm.count(kCaCert)) throw ConfigError(kCaCert, "given without --registration-listen");
+    if (vm.count(kCaCert) && !vm.count(kMeshListen)) {
+      throw ConfigError(kCaCert, "given without --registration-listen or --mesh-listen");
+    }
     return std::nullopt;
   }
   RegistrationConfig r;
@@ -172,6 +196,40 @@ std::optional<RegistrationConfig> to_registration(const po::variables_map& vm,
   if (!(r.handler.rate.per_second > 0)) throw ConfigError(kRegRate, "must be above 0");
   if (!(r.handler.rate.burst >= 1)) throw ConfigError(kRegBurst, "must be at least 1");
   return r;
+}
+
+std::string require_readable(const po::variables_map& vm, const char* option, const char* why) {
+  if (!vm.count(option)) throw ConfigError(option, why);
+  auto path = get<std::string>(vm, option);
+  if (!std::ifstream(path)) throw ConfigError(option, "cannot read '" + path + "'");
+  return path;
+}
+
+std::optional<mesh::MeshConfig> to_mesh(const po::variables_map& vm, std::uint32_t gateway_id) {
+  if (!vm.count(kMeshListen)) {
+    for (const char* o : {kMeshPeer, kMeshCert, kMeshKey}) {
+      if (vm.count(o)) throw ConfigError(o, "given without --mesh-listen");
+    }
+    return std::nullopt;
+  }
+  mesh::MeshConfig m;
+  m.gateway_id = gateway_id;
+  m.listen = require_endpoint(get<std::string>(vm, kMeshListen), kMeshListen, true);
+  if (vm.count(kMeshPeer)) {
+    for (const auto& s : get<std::vector<std::string>>(vm, kMeshPeer)) {
+      m.seeds.push_back(require_endpoint(s, kMeshPeer, false));
+    }
+  }
+  m.cert_path = require_readable(vm, kMeshCert, "required with --mesh-listen");
+  m.key_path = require_readable(vm, kMeshKey, "required with --mesh-listen");
+  m.ca_cert_path = require_readable(vm, kCaCert, "required with --mesh-listen");
+  const auto grace = get<unsigned>(vm, kMeshGraceMs);
+  const auto probe = get<unsigned>(vm, kMeshProbeMs);
+  if (probe < 10 || probe > 60000) throw ConfigError(kMeshProbeMs, "must be 10-60000");
+  if (grace < 100) throw ConfigError(kMeshGraceMs, "must be at least 100");
+  m.grace = std::chrono::milliseconds(grace);
+  m.probe_interval = std::chrono::milliseconds(probe);
+  return m;
 }
 
 GatewayConfig to_config(const po::variables_map& vm) {
@@ -224,6 +282,12 @@ GatewayConfig to_config(const po::variables_map& vm) {
   }
 
   c.registration = to_registration(vm, c.gateway_id);
+  c.mesh = to_mesh(vm, c.gateway_id);
+  const auto selection = get<std::string>(vm, kSelection);
+  if (selection != "paper" && selection != "path") {
+    throw ConfigError(kSelection, "'" + selection + "' is neither paper nor path");
+  }
+  c.selection.use_router_distance = selection == "path";
 
   const auto metrics = get<std::string>(vm, kMetricsListen);
   if (metrics != "off") c.metrics_listen = require_endpoint(metrics, kMetricsListen, true);

@@ -88,3 +88,17 @@ TEST_CASE("--help and --check-config are recognised before validation") {
   CHECK(parse({"--help"}).help);
   CHECK(parse({"--listen", "198.18.0.1:4500", "--check-config"}).check_config);
 }
+
+TEST_CASE("mesh options: each needs --mesh-listen, which needs credentials and the CA") {
+  CHECK_FALSE(parse({"--listen", "198.18.0.1:4500"}).config.mesh);
+  CHECK(parse({"--listen", "198.18.0.1:4500"}).config.selection.use_router_distance);
+  CHECK_FALSE(parse({"--listen", "198.18.0.1:4500", "--selection", "paper"})
+                  .config.selection.use_router_distance);
+  CHECK(error_option({"--listen", "198.18.0.1:4500", "--selection", "nearest"}) == "selection");
+  CHECK(error_option({"--listen", "198.18.0.1:4500", "--mesh-peer", "198.18.0.2:4600"}) ==
+        "mesh-peer");
+  CHECK(error_option({"--listen", "198.18.0.1:4500", "--mesh-listen", "198.18.0.1:4600"}) ==
+        "mesh-cert");
+  CHECK(error_option({"--listen", "198.18.0.1:4500", "--mesh-listen", "bogus"}) == "mesh-listen");
+  CHECK(error_option({"--listen", "198.18.0.1:4500", "--ca-cert", "/etc/hostname"}) == "ca-cert");
+}

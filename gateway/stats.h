@@ -10,6 +10,7 @@
 #include "gateway/counters.h"
 #include "gateway/forwarding_table.h"
 #include "gateway/registration_server.h"
+#include "mesh/mesh_server.h"
 
 namespace dmux::gateway {
 
@@ -20,6 +21,7 @@ struct GatewayStats {
   std::uint64_t table_generation = 0;
   double start_time_seconds = 0;                     // Unix time
   std::optional<RegistrationSnapshot> registration;  // when registration is enabled
+  std::optional<mesh::MeshSnapshot> mesh;            // when the mesh is enabled
 };
 
 using StatsSource = std::function<GatewayStats()>;

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/crypto/crypto.h"
+#include "common/wire/mesh.h"
 #include "common/wire/protocols.h"
 
 namespace dmux::gateway {
@@ -27,6 +29,36 @@ json registration_json(const RegistrationSnapshot& r) {
               {"keepalives", kas},
               {"register_cost_us_mean", mean_us(r.register_ns, r.register_count)},
               {"keepalive_cost_us_mean", mean_us(r.keepalive_ns, r.keepalive_count)}};
+}
+
+json mesh_counters_json(const mesh::MeshCounters& c) {
+  json refused = json::object();
+  for (std::size_t i = 1; i < c.auth_refused.size(); ++i) {
+    refused[crypto::to_string(static_cast<crypto::VerifyResult>(i))] = c.auth_refused[i];
+  }
+  json bad = json::object();
+  for (std::size_t i = 1; i < c.bad_frames.size(); ++i) {
+    bad[std::string(wire::mesh::to_string(static_cast<wire::mesh::Status>(i)))] = c.bad_frames[i];
+  }
+  return json{{"links_accepted", c.links_accepted},
+              {"links_dialed", c.links_dialed},
+              {"links_failed", c.links_failed},
+              {"auth_refused", refused},
+              {"hello_mismatch", c.hello_mismatch},
+              {"protocol_violations", c.protocol_violations},
+              {"bad_frames", bad},
+              {"self_links", c.self_links},
+              {"duplicate_links", c.duplicate_links},
+              {"dead_links", c.dead_links},
+              {"updates_sent", c.updates_sent},
+              {"updates_received", c.updates_received},
+              {"updates_not_applied", c.updates_not_applied},
+              {"full_states_sent", c.full_states_sent},
+              {"full_states_received", c.full_states_received},
+              {"probes_sent", c.probes_sent},
+              {"probe_replies", c.probe_replies},
+              {"bytes_in", c.bytes_in},
+              {"bytes_out", c.bytes_out}};
 }
 
 }  // namespace
@@ -71,6 +103,7 @@ std::string status_json(const GatewayConfig& config, const GatewayStats& stats,
       {"protocols", per_proto},
       {"drops", drops},
       {"registration", stats.registration ? registration_json(*stats.registration) : json(nullptr)},
+      {"mesh", stats.mesh ? mesh_counters_json(stats.mesh->counters) : json(nullptr)},
   }
       .dump();
 }
@@ -80,12 +113,16 @@ std::string routers_json(const GatewayStats& stats) {
   if (stats.table) {
     for (const auto& r : stats.table->routers()) {
       if (r.origin == RouterOrigin::kRegistered) continue;  // listed with their soft state below
-      list.push_back({{"protocol", wire::protocol_name(r.proto_id)},
-                      {"proto_id", r.proto_id},
-                      {"provider_id", r.provider_id},
-                      {"address", r.address.to_string()},
-                      {"origin", to_string(r.origin)},
-                      {"state", "up"}});
+      json entry = {{"protocol", wire::protocol_name(r.proto_id)},
+                    {"proto_id", r.proto_id},
+                    {"provider_id", r.provider_id},
+                    {"address", r.address.to_string()},
+                    {"origin", to_string(r.origin)},
+                    {"state", "up"}};
+      if (r.origin == RouterOrigin::kMesh) {
+        entry["origin_gateway"] = net::ipv4_to_string(r.origin_gateway);
+      }
+      list.push_back(std::move(entry));
     }
   }
   if (stats.registration) {
@@ -105,6 +142,36 @@ std::string routers_json(const GatewayStats& stats) {
     }
   }
   return json{{"routers", list}}.dump();
+}
+
+
+std::string peers_json(const GatewayStats& stats) {
+  if (!stats.mesh) return json{{"error", "the mesh is not enabled (--mesh-listen)"}}.dump();
+  const auto& m = *stats.mesh;
+  json peers = json::array();
+  for (const auto& p : m.peers) {
+    peers.push_back({{"gateway_id", p.gateway_id != 0 ? net::ipv4_to_string(p.gateway_id) : ""},
+                     {"mesh_endpoint", p.mesh_endpoint.to_string()},
+                     {"state", p.state},
+                     {"direction", p.state == std::string_view("up")
+                                       ? (p.outbound ? "outbound" : "inbound")
+                                       : ""},
+                     {"rtt_ms", p.rtt ? json(static_cast<double>(p.rtt->count()) / 1e3)
+                                      : json(nullptr)},
+                     {"loss", p.loss},
+                     {"routers", p.routers},
+                     {"incarnation", p.version.incarnation},
+                     {"seq", p.version.seq},
+                     {"state_seconds", p.state_seconds}});
+  }
+  return json{{"listen", m.listen.to_string()},
+              {"local_routers", m.local_routers},
+              {"remote_routers", m.remote_routers},
+              {"incarnation", m.local_version.incarnation},
+              {"seq", m.local_version.seq},
+              {"peers", peers},
+              {"counters", mesh_counters_json(m.counters)}}
+      .dump();
 }
 
 }  // namespace dmux::gateway

@@ -11,5 +11,6 @@ namespace dmux::gateway {
 
 std::string status_json(const GatewayConfig& config, const GatewayStats& stats, double now_seconds);
 std::string routers_json(const GatewayStats& stats);
+std::string peers_json(const GatewayStats& stats);
 
 }  // namespace dmux::gateway

@@ -39,6 +39,7 @@ struct DataPathCounters {
   std::uint64_t tun_packets_read = 0;  // packets the kernel routed into the TUN device
   std::uint64_t returned = 0;          // RETURN datagrams sent to clients
   std::uint64_t returned_bytes = 0;    // IPv6 bytes in them (headers excluded)
+  std::uint64_t solicitations_answered = 0;  // address offers (RA in RETURN) sent to clients
   std::array<std::uint64_t, kDropReasons> drops{};
 
   void drop(Drop d) noexcept { ++drops[static_cast<std::size_t>(d)]; }

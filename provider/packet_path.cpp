@@ -28,7 +28,9 @@ bool usable_client_endpoint(std::uint32_t ipv4, std::uint16_t port) noexcept {
   return port != 0 && first_octet != 0 && first_octet != 127 && first_octet < 224;
 }
 
-std::span<const std::byte> PacketPath::on_tunnel(std::span<const std::byte> datagram) noexcept {
+std::span<const std::byte> PacketPath::on_tunnel(std::span<const std::byte> datagram,
+                                                 TunnelReply* reply) noexcept {
+  if (reply != nullptr) reply->size = 0;
   ++counters_.tunnels_received;
   counters_.tunnel_bytes_received += datagram.size();
   wire::TunnelHeader h;
@@ -48,6 +50,10 @@ std::span<const std::byte> PacketPath::on_tunnel(std::span<const std::byte> data
   Ipv6Header ip;
   if (!parse_ipv6_header(payload, ip)) {
     counters_.drop(Drop::kBadPacket);
+    return {};
+  }
+  if (reply != nullptr && is_router_solicitation(payload)) {
+    answer_solicitation(h, *reply);
     return {};
   }
   if (!source_matches_client(config_.client_prefix, ip.source, h.client_ipv4, h.client_port,
@@ -87,6 +93,26 @@ bool PacketPath::on_tun_packet(std::span<const std::byte> packet, std::span<std:
   }
   client = net::Endpoint{c.ipv4, c.port};
   return true;
+}
+
+void PacketPath::answer_solicitation(const wire::TunnelHeader& h, TunnelReply& reply) noexcept {
+  if (!usable_client_endpoint(h.client_ipv4, h.client_port)) {
+    counters_.drop(Drop::kBadClientAddress);
+    return;
+  }
+  const wire::ShimHeader ret{
+      .flags = 0, .proto_id = wire::kProtoIpv6, .provider_id = config_.provider_id, .token = h.token};
+  const std::span<std::byte> out(reply.bytes);
+  const std::size_t hdr = wire::write_shim(out, wire::MsgType::kReturn, ret);
+  const std::size_t ra = write_router_advert(out.subspan(hdr), config_.client_prefix,
+                                             h.client_ipv4, h.client_port, config_.offer_mtu);
+  if (hdr != wire::kReturnHeaderLen || ra != kRouterAdvertLen) {
+    counters_.drop(Drop::kSendFailed);  // buffer too small: a programming error
+    return;
+  }
+  reply.size = hdr + ra;
+  reply.to = net::Endpoint{h.client_ipv4, h.client_port};
+  ++counters_.solicitations_answered;
 }
 
 void PacketPath::delivered_to_tun(std::size_t bytes) noexcept {

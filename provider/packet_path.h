@@ -4,6 +4,7 @@
 // throws; every drop is counted by reason. Single-threaded.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <span>
 
@@ -11,12 +12,22 @@
 #include "common/wire/shim.h"
 #include "provider/client_address.h"
 #include "provider/counters.h"
+#include "provider/router_advert.h"
 
 namespace dmux::provider {
 
 struct PacketPathConfig {
   ClientPrefix client_prefix;     // client addresses embed their IPv4:port:tag under it
   std::uint32_t provider_id = 0;  // ours (from the certificate); sent in every RETURN
+  std::uint32_t offer_mtu = 1400; // MTU advertised in address offers (the agent's TUN MTU)
+};
+
+// A datagram the agent sends back itself instead of de-tunnelling (the address offer: a RETURN
+// carrying a Router Advertisement). Caller-owned, reused for every datagram.
+struct TunnelReply {
+  std::array<std::byte, wire::kReturnHeaderLen + kRouterAdvertLen> bytes{};
+  std::size_t size = 0;  // 0: nothing to send
+  net::Endpoint to;
 };
 
 class PacketPath {
@@ -25,7 +36,14 @@ class PacketPath {
 
   // A datagram from the listen socket that is not a registration reply. Returns the IPv6 packet to
   // write to the TUN device (a view into `datagram`), or an empty span if it was dropped.
-  std::span<const std::byte> on_tunnel(std::span<const std::byte> datagram) noexcept;
+  std::span<const std::byte> on_tunnel(std::span<const std::byte> datagram) noexcept {
+    return on_tunnel(datagram, nullptr);
+  }
+  // As above; with `reply` set, a Router Solicitation from a client is answered: `reply` gets the
+  // RETURN to send (and nothing is returned for the TUN device). Without it, RS are dropped as
+  // spoofed_source like any packet from an address that is not the client's.
+  std::span<const std::byte> on_tunnel(std::span<const std::byte> datagram,
+                                       TunnelReply* reply) noexcept;
 
   // A packet the kernel routed into the TUN device. On success writes the RETURN header
   // (wire::kReturnHeaderLen bytes) to `header` and the client's address to `client`; the RETURN is
@@ -41,6 +59,8 @@ class PacketPath {
   [[nodiscard]] const DataPathCounters& counters() const noexcept { return counters_; }
 
  private:
+  void answer_solicitation(const wire::TunnelHeader& h, TunnelReply& reply) noexcept;
+
   PacketPathConfig config_;
   DataPathCounters counters_;
 };

@@ -48,7 +48,8 @@ ProviderApp::ProviderApp(ProviderConfig config, Credentials credentials)
       tun_(config_.tun_name, config_.tun_mtu),
       route_(config_.client_prefix, tun_.ifindex()),
       path_(PacketPathConfig{.client_prefix = config_.client_prefix,
-                             .provider_id = credentials_.info.provider_id}),
+                             .provider_id = credentials_.info.provider_id,
+                             .offer_mtu = static_cast<std::uint32_t>(config_.tun_mtu)}),
       socket_buffer_(kMaxDatagram),
       tun_buffer_(kMaxDatagram),
       timer_(loop_, [this] { on_timer(); }) {
@@ -129,7 +130,15 @@ void ProviderApp::on_socket_readable() noexcept {
 }
 
 void ProviderApp::on_tunnel(std::span<const std::byte> datagram) noexcept {
-  const std::span<const std::byte> packet = path_.on_tunnel(datagram);
+  const std::span<const std::byte> packet = path_.on_tunnel(datagram, &reply_);
+  if (reply_.size != 0) {
+    const sockaddr_in to = reply_.to.to_sockaddr();
+    if (::sendto(socket_.get(), reply_.bytes.data(), reply_.size, 0,
+                 reinterpret_cast<const sockaddr*>(&to), sizeof to) < 0) {
+      path_.failed(Drop::kSendFailed);
+    }
+    return;
+  }
   if (packet.empty()) return;
   const ssize_t n = ::write(tun_.fd(), packet.data(), packet.size());
   if (n == static_cast<ssize_t>(packet.size())) {

@@ -56,6 +56,7 @@ class ProviderApp final : private GatewayLink {
   std::vector<std::unique_ptr<RegistrationClient>> registrations_;
   std::vector<std::byte> socket_buffer_;  // one received datagram
   std::vector<std::byte> tun_buffer_;     // one packet read from the TUN device
+  TunnelReply reply_;                     // an address offer to send (reused)
   evloop::Timer timer_;
   std::unique_ptr<evloop::IoWatcher> socket_watcher_;
   std::unique_ptr<evloop::IoWatcher> tun_watcher_;

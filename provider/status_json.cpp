@@ -64,6 +64,7 @@ std::string status_json(const StatusView& v) {
       {"tun_packets_read", c.tun_packets_read},
       {"returned", c.returned},
       {"returned_bytes", c.returned_bytes},
+      {"solicitations_answered", c.solicitations_answered},
       {"dropped_packets", dropped},
       {"drops", drops},
   }

@@ -12,7 +12,7 @@ PACKAGES=(
   # tests
   doctest-dev python3 clang libclang-rt-14-dev prometheus
   # integration tests, lab and benchmarks
-  iproute2 iptables frr socat iperf3 curl procps util-linux
+  iproute2 iptables frr socat iperf3 curl procps util-linux iputils-ping
 )
 
 missing=()

@@ -71,7 +71,29 @@ IoWatcher::IoWatcher(EventLoop& loop, int fd, std::function<void()> on_readable)
   event_add(ev_, nullptr);
 }
 
-IoWatcher::~IoWatcher() { event_free(ev_); }
+IoWatcher::IoWatcher(EventLoop& loop, int fd, std::function<void()> on_readable,
+                     std::function<void()> on_writable)
+    : IoWatcher(loop, fd, std::move(on_readable)) {
+  write_cb_ = std::move(on_writable);
+  write_ev_ = event_new(loop.base(), fd, EV_WRITE | EV_PERSIST, call_std_function, &write_cb_);
+  // The delegated constructor has finished, so the destructor frees ev_ if this throws.
+  if (write_ev_ == nullptr) throw std::runtime_error("libevent: cannot create write event");
+}
+
+IoWatcher::~IoWatcher() {
+  if (write_ev_ != nullptr) event_free(write_ev_);
+  event_free(ev_);
+}
+
+void IoWatcher::want_write(bool on) noexcept {
+  if (write_ev_ == nullptr || on == write_armed_) return;
+  if (on) {
+    event_add(write_ev_, nullptr);
+  } else {
+    event_del(write_ev_);
+  }
+  write_armed_ = on;
+}
 
 Timer::Timer(EventLoop& loop, std::function<void()> on_fire)
     : loop_(loop), cb_(std::move(on_fire)) {}

@@ -34,17 +34,26 @@ class EventLoop {
   event* wake_event_;
 };
 
-// Calls back when a file descriptor is readable. Persistent until destroyed.
+// Calls back when a file descriptor is readable. Persistent until destroyed. With an
+// `on_writable` callback, write readiness is also reported, but only while want_write(true).
 class IoWatcher {
  public:
   IoWatcher(EventLoop& loop, int fd, std::function<void()> on_readable);
+  IoWatcher(EventLoop& loop, int fd, std::function<void()> on_readable,
+            std::function<void()> on_writable);
   ~IoWatcher();
   IoWatcher(const IoWatcher&) = delete;
   IoWatcher& operator=(const IoWatcher&) = delete;
 
+  // Turns write-readiness callbacks on or off (no-op without an on_writable callback).
+  void want_write(bool on) noexcept;
+
  private:
   std::function<void()> cb_;
+  std::function<void()> write_cb_;
   event* ev_;
+  event* write_ev_ = nullptr;
+  bool write_armed_ = false;
 };
 
 // A timer; periodic or one-shot. Destroying it cancels it.

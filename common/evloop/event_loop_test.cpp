@@ -44,3 +44,19 @@ TEST_CASE("IoWatcher fires on a readable fd; Timer fires once") {
   ::close(fds[0]);
   ::close(fds[1]);
 }
+
+TEST_CASE("IoWatcher reports write readiness only while asked") {
+  dmux::evloop::EventLoop loop;
+  int fds[2];
+  REQUIRE(::pipe(fds) == 0);
+  int writable = 0;
+  dmux::evloop::IoWatcher w(loop, fds[1], [] {}, [&] {
+    if (++writable == 1) loop.stop();
+  });
+  w.want_write(true);
+  loop.run();
+  CHECK(writable >= 1);
+  w.want_write(false);
+  ::close(fds[0]);
+  ::close(fds[1]);
+}

@@ -1,0 +1,33 @@
+#include "client-capture/address_offer.h"
+
+#include <algorithm>
+
+namespace dmux::client {
+
+bool AddressOffer::on_timer(Clock::time_point now) noexcept {
+  if (now < deadline_) return false;
+  ++counters_.solicitations;
+  ++unanswered_;
+  // Retry soon while unanswered, backing off: 1 s, 2 s, 4 s ... up to the refresh interval.
+  const auto shift = std::min<std::uint32_t>(unanswered_ - 1, 16);
+  deadline_ = now + std::min<std::chrono::milliseconds>(config_.retry * (1u << shift),
+                                                        config_.refresh);
+  return true;
+}
+
+AddressOffer::Change AddressOffer::on_advert(const Offer& offer, Clock::time_point now) noexcept {
+  ++counters_.adverts;
+  unanswered_ = 0;
+  deadline_ = now + config_.refresh;
+  mtu_ = offer.mtu;
+  Ipv6Address a{};
+  std::copy(offer.prefix.begin(), offer.prefix.end(), a.begin());
+  for (int i = 0; i < 4; ++i) a[12 + i] = static_cast<std::byte>((tag_ >> (24 - 8 * i)) & 0xff);
+  if (address_ == a) return Change::kNone;
+  const Change c = address_ ? Change::kChanged : Change::kAssigned;
+  if (c == Change::kChanged) ++counters_.changes;
+  address_ = a;
+  return c;
+}
+
+}  // namespace dmux::client

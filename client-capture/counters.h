@@ -1,0 +1,55 @@
+// Data-path counters of dmux-client. One thread (the event loop) writes and reads them, so they
+// are plain integers; the status command and the metrics adapter read them on that thread.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace dmux::client {
+
+enum class Drop : std::uint8_t {
+  // Captured packets (host -> tunnel).
+  kUnknownQueue = 0,  // from a queue no selector owns (never expected)
+  kNoAddress,         // IPv6 before the provider offered an address
+  kStaleSource,       // IPv6 from an address that is not (or no longer) ours
+  kOversize,          // longer than the TUN MTU and not TCP/IPv6 (which we segment)
+  kBadPacket,         // not a whole IP packet of the selector's family
+  kSendFailed,        // sendmmsg to the gateway failed
+  // RETURN datagrams (router -> host), in the order they are checked.
+  kTruncated,
+  kMalformed,
+  kUnsupportedVersion,
+  kUnexpectedType,
+  kBadToken,          // not the token this client chose: never injected
+  kUnknownProtocol,   // a proto_id we do not capture
+  kBadReturnPacket,   // payload not a whole packet of the protocol
+  kNotForUs,          // IPv6 destination is not our address
+  kBadAdvert,         // an RA we cannot use
+  kTunWriteFailed,
+  kCount_,
+};
+inline constexpr std::size_t kDropReasons = static_cast<std::size_t>(Drop::kCount_);
+std::string_view to_string(Drop d) noexcept;
+
+struct DataPathCounters {
+  std::uint64_t captured = 0;        // packets NFQUEUE gave us
+  std::uint64_t captured_bytes = 0;
+  std::uint64_t checksums_finished = 0;  // packets whose partial L4 checksum we completed
+  std::uint64_t segmented = 0;       // TCP super-packets (GSO) we cut to the MTU
+  std::uint64_t tunnelled = 0;       // DATA datagrams sent
+  std::uint64_t tunnelled_bytes = 0; // IPvN bytes in them
+  std::uint64_t returns = 0;         // datagrams on the tunnel socket
+  std::uint64_t injected = 0;        // packets written into the TUN device
+  std::uint64_t injected_bytes = 0;
+  std::uint64_t adverts = 0;         // address offers consumed
+  std::array<std::uint64_t, kDropReasons> drops{};
+
+  void drop(Drop d) noexcept { ++drops[static_cast<std::size_t>(d)]; }
+  [[nodiscard]] std::uint64_t dropped(Drop d) const noexcept {
+    return drops[static_cast<std::size_t>(d)];
+  }
+};
+
+}  // namespace dmux::client

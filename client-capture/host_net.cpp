@@ -1,0 +1,56 @@
+#include "client-capture/host_net.h"
+
+#include <arpa/inet.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "client-capture/command.h"
+#include "common/util/log.h"
+
+namespace dmux::client {
+
+std::string to_string(const Ipv6Address& a) {
+  char text[INET6_ADDRSTRLEN] = {};
+  ::inet_ntop(AF_INET6, a.data(), text, sizeof text);
+  return text;
+}
+
+void add_address(const std::string& dev, const Ipv6Address& a) {
+  run_checked({"ip", "-6", "addr", "replace", to_string(a) + "/128", "dev", dev, "nodad"});
+}
+
+void remove_address(const std::string& dev, const Ipv6Address& a) noexcept {
+  try {
+    if (run_command({"ip", "-6", "addr", "del", to_string(a) + "/128", "dev", dev}) != 0)
+      LOG_DEBUG("address %s was already gone from %s", to_string(a).c_str(), dev.c_str());
+  } catch (const std::exception& e) {
+    LOG_WARN("removing %s: %s", to_string(a).c_str(), e.what());
+  }
+}
+
+void add_route(const std::string& dev, const std::string& prefix) {
+  run_checked({"ip", "-6", "route", "replace", prefix, "dev", dev, "metric", "1024"});
+}
+
+bool has_native_ipv6(const std::string& our_dev) {
+  // Fields: dest, dest_len, src, src_len, next_hop, metric, refcnt, use, flags, device.
+  std::ifstream routes("/proc/net/ipv6_route");
+  std::string line;
+  constexpr unsigned kRtfReject = 0x0200;
+  while (std::getline(routes, line)) {
+    std::istringstream f(line);
+    std::string dest, dest_len, src, src_len, next_hop, metric, refcnt, use, flags, dev;
+    if (!(f >> dest >> dest_len >> src >> src_len >> next_hop >> metric >> refcnt >> use >>
+          flags >> dev)) {
+      continue;
+    }
+    if (dest != std::string(32, '0') || dest_len != "00") continue;
+    if (dev == our_dev || dev == "lo") continue;
+    if (std::stoul(flags, nullptr, 16) & kRtfReject) continue;
+    return true;
+  }
+  return false;
+}
+
+}  // namespace dmux::client

@@ -1,0 +1,26 @@
+// The host's IPv6 configuration the daemon changes or looks at: the TUN device's address and
+// routes (through iproute2), and whether the host has native IPv6 (the phase-out). Control plane;
+// the mutators throw std::runtime_error.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <string>
+
+namespace dmux::client {
+
+using Ipv6Address = std::array<std::byte, 16>;
+
+std::string to_string(const Ipv6Address& a);
+
+// "ip -6 addr replace ADDR/128 dev DEV nodad" and "ip -6 addr del ...".
+void add_address(const std::string& dev, const Ipv6Address& a);
+void remove_address(const std::string& dev, const Ipv6Address& a) noexcept;
+// "ip -6 route replace PREFIX dev DEV metric 1024".
+void add_route(const std::string& dev, const std::string& prefix);
+
+// True if the host has an IPv6 default route through a device other than `our_dev` and lo
+// (read from /proc/net/ipv6_route): native connectivity, so IPv6 need not be captured.
+bool has_native_ipv6(const std::string& our_dev);
+
+}  // namespace dmux::client

@@ -1,0 +1,49 @@
+// dmux-client entry point: parse options, build the ClientApp, run it.
+#include <cstdio>
+#include <exception>
+
+#include "client-capture/client_app.h"
+#include "client-capture/firewall.h"
+#include "client-capture/options.h"
+#include "common/util/config_error.h"
+#include "common/util/log.h"
+
+int main(int argc, char** argv) {
+  using namespace dmux::client;
+  CommandLine cl;
+  try {
+    cl = parse_command_line(argc, argv);
+  } catch (const dmux::ConfigError& e) {
+    std::fprintf(stderr, "dmux-client: error: --%s: %s\n", e.option().c_str(), e.what());
+    return 2;
+  }
+  if (cl.help) {
+    std::fputs(cl.help_text.c_str(), stdout);
+    return 0;
+  }
+  if (cl.version) {
+    std::puts("dmux-client 0.1.0 (IPdmux wire protocol version 1)");
+    return 0;
+  }
+  if (cl.cleanup) {
+    std::printf("removed %d stale chain(s) named %s\n", FirewallRules::remove(cl.config.chain),
+                cl.config.chain.c_str());
+    return 0;
+  }
+  if (cl.check_config) {
+    std::printf("config OK: gateway %s, %zu selector(s), tun %s (mtu %d), chain %s, queues from %u\n",
+                cl.config.gateway.to_string().c_str(), cl.config.selectors.size(),
+                cl.config.tun_name.c_str(), cl.config.tun_mtu, cl.config.chain.c_str(),
+                cl.config.queue_num);
+    return 0;
+  }
+  dmux::log::set_level(cl.config.log_level);
+  try {
+    ClientApp app(std::move(cl.config));
+    app.run();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "dmux-client: error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

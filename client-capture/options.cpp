@@ -1,0 +1,141 @@
+#include "client-capture/options.h"
+
+#include <boost/program_options.hpp>
+#include <fstream>
+#include <sstream>
+
+#include "client-capture/option_names.h"
+#include "client-capture/selector.h"
+#include "common/util/option_errors.h"
+
+namespace po = boost::program_options;
+
+namespace dmux::client {
+namespace {
+
+using strings = std::vector<std::string>;
+
+po::options_description program_options() {
+  po::options_description d("Program", 100, 50);
+  d.add_options()((std::string(opt::kHelp) + ",h").c_str(), "show this help and exit")(
+      opt::kVersion, "print the version and exit")(
+      opt::kCheckConfig, "validate the options, print a summary and exit")(
+      opt::kCleanup, "remove the iptables chain a killed daemon left behind, and exit")(
+      opt::kConfig, po::value<std::string>()->value_name("FILE"),
+      "config file of KEY = VALUE lines (keys are the long option names); the command line wins");
+  return d;
+}
+
+po::options_description client_options() {
+  po::options_description d("Client", 100, 50);
+  d.add_options()(opt::kGateway, po::value<std::string>()->value_name("ADDR:PORT"),
+                  "where DATA goes: the anycast data address in the dmux-prefix (required)")(
+      opt::kBind, po::value<std::string>()->value_name("ADDR:PORT")->default_value("0.0.0.0:0"),
+      "local UDP endpoint of the tunnel (replies arrive here; port 0: any)")(
+      opt::kCapture, po::value<strings>()->value_name("SELECTOR")->default_value(strings{"ipv6"}, "ipv6"),
+      "what to capture, repeatable: ipv6[:provider=N], ipv4-multicast[:provider=N], "
+      "generic:proto=exp-0xNNNN[,provider=N],match=IPTABLES-MATCH")(
+      opt::kTun, po::value<std::string>()->value_name("NAME")->default_value("dmuxc0"),
+      "TUN device for routing and injection (removed at exit, also when killed)")(
+      opt::kMtu, po::value<int>()->value_name("BYTES")->default_value(1400),
+      "TUN MTU: the largest IPvN packet tunnelled (1280-1444)")(
+      opt::kChain, po::value<std::string>()->value_name("NAME")->default_value("DMUX-CLIENT"),
+      "our iptables/ip6tables chain (a stale one is removed at start)")(
+      opt::kQueue, po::value<unsigned>()->value_name("N")->default_value(0),
+      "NFQUEUE number of the first selector; selector i uses N+i")(
+      opt::kQueueMaxlen, po::value<std::uint32_t>()->value_name("PACKETS")->default_value(4096),
+      "packets the kernel holds per queue; beyond, it accepts them uncaptured (fail-open)")(
+      opt::kRoute, po::value<strings>()->value_name("PREFIX")->default_value(strings{"::/0"}, "::/0"),
+      "IPv6 prefix routed into the TUN device (captured), repeatable")(
+      opt::kPhaseOut, po::value<std::string>()->value_name("on|off")->default_value("on"),
+      "on: do not capture IPv6 while the host has a native IPv6 default route")(
+      opt::kSolicitInterval, po::value<unsigned>()->value_name("MS")->default_value(25000),
+      "address refresh and NAT keepalive interval (100-3600000)")(
+      opt::kControlSocket, po::value<std::string>()->value_name("PATH"),
+      "UNIX socket answering 'status' (JSON) and 'metrics' (Prometheus text)")(
+      opt::kLogLevel, po::value<std::string>()->value_name("LEVEL")->default_value("info"),
+      "debug, info, warn or error");
+  return d;
+}
+
+net::Endpoint endpoint(const po::variables_map& vm, const char* name, bool allow_zero) {
+  if (!vm.count(name)) throw ConfigError(name, "required");
+  const auto text = vm[name].as<std::string>();
+  const auto ep = net::parse_endpoint(text, allow_zero);
+  if (!ep) throw ConfigError(name, "'" + text + "' is not IPV4:PORT");
+  return *ep;
+}
+
+ClientConfig to_config(const po::variables_map& vm) {
+  ClientConfig c;
+  c.gateway = endpoint(vm, opt::kGateway, false);
+  c.bind = endpoint(vm, opt::kBind, true);
+  for (const auto& text : vm[opt::kCapture].as<strings>()) c.selectors.push_back(parse_selector(text));
+  int ipv6 = 0;
+  for (const auto& s : c.selectors) ipv6 += s.kind == Selector::Kind::kIpv6;
+  if (ipv6 > 1) throw ConfigError(opt::kCapture, "at most one ipv6 selector");
+  c.tun_name = vm[opt::kTun].as<std::string>();
+  if (c.tun_name.empty() || c.tun_name.size() > 15)
+    throw ConfigError(opt::kTun, "1 to 15 characters");
+  c.tun_mtu = vm[opt::kMtu].as<int>();
+  if (c.tun_mtu < 1280 || c.tun_mtu > 1444) throw ConfigError(opt::kMtu, "must be 1280-1444");
+  c.chain = vm[opt::kChain].as<std::string>();
+  if (c.chain.empty() || c.chain.size() > 28) throw ConfigError(opt::kChain, "1 to 28 characters");
+  const unsigned q = vm[opt::kQueue].as<unsigned>();
+  if (q + c.selectors.size() > 65536) throw ConfigError(opt::kQueue, "queue numbers are 0-65535");
+  c.queue_num = static_cast<std::uint16_t>(q);
+  c.queue_maxlen = vm[opt::kQueueMaxlen].as<std::uint32_t>();
+  if (c.queue_maxlen == 0) throw ConfigError(opt::kQueueMaxlen, "must be at least 1");
+  c.ipv6_routes = vm[opt::kRoute].as<strings>();
+  const auto phase = vm[opt::kPhaseOut].as<std::string>();
+  if (phase != "on" && phase != "off") throw ConfigError(opt::kPhaseOut, "on or off");
+  c.phase_out = phase == "on";
+  const unsigned ms = vm[opt::kSolicitInterval].as<unsigned>();
+  if (ms < 100 || ms > 3'600'000) throw ConfigError(opt::kSolicitInterval, "must be 100-3600000");
+  c.solicit_interval = std::chrono::milliseconds(ms);
+  if (vm.count(opt::kControlSocket)) c.control_socket = vm[opt::kControlSocket].as<std::string>();
+  const auto level = vm[opt::kLogLevel].as<std::string>();
+  if (!log::parse_level(level, c.log_level))
+    throw ConfigError(opt::kLogLevel, "'" + level + "' is not debug, info, warn or error");
+  return c;
+}
+
+}  // namespace
+
+CommandLine parse_command_line(int argc, const char* const* argv) {
+  CommandLine cl;
+  po::options_description all;
+  all.add(program_options()).add(client_options());
+  std::ostringstream help;
+  help << "Usage: dmux-client --gateway ADDR:PORT [options]\n"
+          "Captures host packets with NFQUEUE, tunnels them to an IPdmux gateway, injects the "
+          "replies.\n\n"
+       << all;
+  cl.help_text = help.str();
+  try {
+    po::variables_map vm;
+    po::store(po::parse_command_line(argc, argv, all), vm);
+    if (vm.count(opt::kConfig)) {
+      const auto path = vm[opt::kConfig].as<std::string>();
+      std::ifstream f(path);
+      if (!f) throw ConfigError(opt::kConfig, "cannot read " + path);
+      po::store(po::parse_config_file(f, client_options()), vm);
+    }
+    po::notify(vm);
+    cl.help = vm.count(opt::kHelp) > 0;
+    cl.version = vm.count(opt::kVersion) > 0;
+    cl.check_config = vm.count(opt::kCheckConfig) > 0;
+    cl.cleanup = vm.count(opt::kCleanup) > 0;
+    if (cl.help || cl.version) return cl;
+    if (cl.cleanup) {
+      cl.config.chain = vm[opt::kChain].as<std::string>();
+      return cl;
+    }
+    cl.config = to_config(vm);
+  } catch (...) {
+    rethrow_as_config_error();
+  }
+  return cl;
+}
+
+}  // namespace dmux::client

@@ -1,0 +1,107 @@
+#include "client-capture/selector.h"
+
+#include <charconv>
+
+#include "common/util/config_error.h"
+#include "common/wire/protocols.h"
+
+namespace dmux::client {
+namespace {
+
+constexpr const char* kOption = "capture";
+
+[[noreturn]] void bad(std::string_view text, const std::string& why) {
+  throw ConfigError(kOption, "'" + std::string(text) + "': " + why);
+}
+
+std::vector<std::string> split_words(std::string_view s) {
+  std::vector<std::string> out;
+  std::size_t i = 0;
+  while (i < s.size()) {
+    while (i < s.size() && s[i] == ' ') ++i;
+    std::size_t j = i;
+    while (j < s.size() && s[j] != ' ') ++j;
+    if (j > i) out.emplace_back(s.substr(i, j - i));
+    i = j;
+  }
+  return out;
+}
+
+}  // namespace
+
+Selector parse_selector(std::string_view text) {
+  Selector s;
+  s.text = std::string(text);
+  const std::size_t colon = text.find(':');
+  const std::string_view kind = text.substr(0, colon);
+  if (kind == "ipv6") {
+    s.kind = Selector::Kind::kIpv6;
+    s.proto_id = wire::kProtoIpv6;
+  } else if (kind == "ipv4-multicast") {
+    s.kind = Selector::Kind::kIpv4Multicast;
+    s.proto_id = wire::kProtoIpv4Multicast;
+  } else if (kind == "generic") {
+    s.kind = Selector::Kind::kGeneric;
+  } else {
+    bad(text, "unknown kind '" + std::string(kind) + "' (ipv6, ipv4-multicast or generic)");
+  }
+  std::string_view rest = colon == std::string_view::npos ? "" : text.substr(colon + 1);
+  while (!rest.empty()) {
+    const std::size_t eq = rest.find('=');
+    if (eq == std::string_view::npos) bad(text, "expected KEY=VALUE");
+    const std::string_view key = rest.substr(0, eq);
+    if (key == "match") {  // the rest of the text, commas included
+      s.match = split_words(rest.substr(eq + 1));
+      break;
+    }
+    const std::size_t comma = rest.find(',');
+    const std::string_view value = rest.substr(eq + 1, comma == std::string_view::npos
+                                                           ? std::string_view::npos
+                                                           : comma - eq - 1);
+    rest = comma == std::string_view::npos ? "" : rest.substr(comma + 1);
+    if (key == "provider") {
+      const auto r = std::from_chars(value.data(), value.data() + value.size(), s.provider_id);
+      if (r.ec != std::errc() || r.ptr != value.data() + value.size())
+        bad(text, "provider must be a number from 0 (any) to 4294967295");
+    } else if (key == "proto") {
+      const auto id = wire::parse_protocol(value);
+      if (!id) bad(text, "unknown protocol '" + std::string(value) + "'");
+      s.proto_id = *id;
+    } else {
+      bad(text, "unknown key '" + std::string(key) + "' (provider, proto, match)");
+    }
+  }
+  if (s.kind == Selector::Kind::kGeneric) {
+    if (s.proto_id == 0) bad(text, "generic needs proto=");
+    if (s.match.empty()) bad(text, "generic needs match= (iptables match arguments)");
+    for (const auto& w : s.match) {
+      if (w == "-j" || w == "-g" || w == "--jump" || w == "--goto")
+        bad(text, "match= must not contain a target");
+    }
+  } else if (!s.match.empty()) {
+    bad(text, "match= is only for generic selectors");
+  }
+  return s;
+}
+
+std::vector<Rule> selector_rules(const Selector& s, std::uint16_t queue, const std::string& tun) {
+  const std::vector<std::string> target{"-j", "NFQUEUE", "--queue-num", std::to_string(queue),
+                                        "--queue-bypass"};
+  auto with_target = [&](std::vector<std::string> args) {
+    args.insert(args.end(), target.begin(), target.end());
+    return args;
+  };
+  switch (s.kind) {
+    case Selector::Kind::kIpv6:
+      return {Rule{6, {"-o", tun, "-d", "fe80::/10", "-j", "RETURN"}},
+              Rule{6, {"-o", tun, "-d", "ff02::/16", "-j", "RETURN"}},
+              Rule{6, with_target({"-o", tun})}};
+    case Selector::Kind::kIpv4Multicast:
+      return {Rule{4, with_target({"-d", "224.0.0.0/4", "!", "-o", "lo"})}};
+    case Selector::Kind::kGeneric:
+      return {Rule{4, with_target(s.match)}};
+  }
+  return {};
+}
+
+}  // namespace dmux::client

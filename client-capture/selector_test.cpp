@@ -1,0 +1,52 @@
+#include "client-capture/selector.h"
+
+#include <doctest/doctest.h>
+
+#include "common/util/config_error.h"
+#include "common/wire/protocols.h"
+
+namespace dmux::client {
+
+TEST_CASE("selectors parse with their defaults and keys") {
+  const Selector v6 = parse_selector("ipv6");
+  CHECK(v6.kind == Selector::Kind::kIpv6);
+  CHECK(v6.proto_id == wire::kProtoIpv6);
+  CHECK(v6.provider_id == 0);
+  const Selector mc = parse_selector("ipv4-multicast:provider=42");
+  CHECK(mc.proto_id == wire::kProtoIpv4Multicast);
+  CHECK(mc.provider_id == 42);
+  const Selector g = parse_selector("generic:proto=exp-0x8001,provider=7,match=-p udp --dport 9");
+  CHECK(g.kind == Selector::Kind::kGeneric);
+  CHECK(g.proto_id == 0x8001);
+  CHECK(g.provider_id == 7);
+  CHECK(g.match == std::vector<std::string>{"-p", "udp", "--dport", "9"});
+}
+
+TEST_CASE("bad selectors name the capture option") {
+  for (const char* bad : {"ipv5", "ipv6:provider=x", "ipv6:colour=red", "generic:match=-p 253",
+                          "generic:proto=exp-0x8001", "generic:proto=exp-0x8001,match=-j ACCEPT",
+                          "ipv6:match=-p 6", "ipv6:provider"}) {
+    CAPTURE(bad);
+    try {
+      (void)parse_selector(bad);
+      FAIL("accepted");
+    } catch (const ConfigError& e) {
+      CHECK(e.option() == "capture");
+    }
+  }
+}
+
+TEST_CASE("rules queue with bypass and skip link-local for ipv6") {
+  const auto rules = selector_rules(parse_selector("ipv6"), 3, "dmuxc0");
+  REQUIRE(rules.size() == 3);
+  CHECK(rules[0].family == 6);
+  CHECK(rules[0].args == std::vector<std::string>{"-o", "dmuxc0", "-d", "fe80::/10", "-j", "RETURN"});
+  CHECK(rules[2].args == std::vector<std::string>{"-o", "dmuxc0", "-j", "NFQUEUE", "--queue-num",
+                                                  "3", "--queue-bypass"});
+  const auto mc = selector_rules(parse_selector("ipv4-multicast"), 4, "dmuxc0");
+  REQUIRE(mc.size() == 1);
+  CHECK(mc[0].family == 4);
+  CHECK(mc[0].args[1] == "224.0.0.0/4");
+}
+
+}  // namespace dmux::client

@@ -1,0 +1,109 @@
+#include "client-capture/status_json.h"
+
+#include <nlohmann/json.hpp>
+
+#include "common/wire/protocols.h"
+
+namespace dmux::client {
+namespace {
+
+using nlohmann::json;
+
+const char* kind_name(Selector::Kind k) {
+  switch (k) {
+    case Selector::Kind::kIpv6: return "ipv6";
+    case Selector::Kind::kIpv4Multicast: return "ipv4-multicast";
+    case Selector::Kind::kGeneric: return "generic";
+  }
+  return "unknown";
+}
+
+}  // namespace
+
+std::string status_json(const StatusView& v) {
+  const DataPathCounters& c = v.counters;
+  json drops = json::object();
+  std::uint64_t dropped = 0;
+  for (std::size_t i = 0; i < kDropReasons; ++i) {
+    drops[std::string(to_string(static_cast<Drop>(i)))] = c.drops[i];
+    dropped += c.drops[i];
+  }
+  json selectors = json::array();
+  for (std::size_t i = 0; i < v.config.selectors.size(); ++i) {
+    const Selector& s = v.config.selectors[i];
+    selectors.push_back(json{{"selector", s.text},
+                             {"kind", kind_name(s.kind)},
+                             {"protocol", wire::protocol_name(s.proto_id)},
+                             {"proto_id", s.proto_id},
+                             {"provider_id", s.provider_id},
+                             {"queue", v.config.queue_num + i},
+                             {"active", s.kind != Selector::Kind::kIpv6 || v.ipv6_active}});
+  }
+  const auto& addr = v.offer.address();
+  const AddressOfferCounters& oc = v.offer.counters();
+  char token[17];
+  std::snprintf(token, sizeof token, "%016llx", static_cast<unsigned long long>(v.offer.token()));
+  return json{{"daemon", "dmux-client"},
+              {"uptime_seconds", v.uptime_seconds},
+              {"gateway", v.config.gateway.to_string()},
+              {"local", v.local.to_string()},
+              {"tun", v.tun_name},
+              {"mtu", v.config.tun_mtu},
+              {"chain", v.config.chain},
+              {"selectors", selectors},
+              {"ipv6_active", v.ipv6_active},
+              {"address", addr ? to_string(*addr) : ""},
+              {"token", token},
+              {"solicitations", oc.solicitations},
+              {"adverts", oc.adverts},
+              {"address_changes", oc.changes},
+              {"unanswered_solicitations", v.offer.unanswered()},
+              {"captured", c.captured},
+              {"captured_bytes", c.captured_bytes},
+              {"checksums_finished", c.checksums_finished},
+              {"segmented", c.segmented},
+              {"tunnelled", c.tunnelled},
+              {"tunnelled_bytes", c.tunnelled_bytes},
+              {"returns_received", c.returns},
+              {"injected", c.injected},
+              {"injected_bytes", c.injected_bytes},
+              {"address_offers", c.adverts},
+              {"dropped_packets", dropped},
+              {"drops", drops},
+              {"nfqueue",
+               json{{"messages", v.queue.messages},
+                    {"not_packets", v.queue.not_packets},
+                    {"recv_errors", v.queue.recv_errors},
+                    {"verdict_batches", v.queue.verdict_batches},
+                    {"verdict_errors", v.queue.verdict_errors}}}}
+      .dump();
+}
+
+std::string metrics_text(const StatusView& v) {
+  const DataPathCounters& c = v.counters;
+  std::string out;
+  auto counter = [&out](const char* name, const char* help, std::uint64_t value) {
+    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " counter\n";
+    out += std::string(name) + " " + std::to_string(value) + "\n";
+  };
+  counter("dmux_client_captured_packets_total", "Packets NFQUEUE handed to the client.", c.captured);
+  counter("dmux_client_tunnelled_packets_total", "DATA datagrams sent to the gateway.", c.tunnelled);
+  counter("dmux_client_tunnelled_bytes_total", "IPvN bytes tunnelled.", c.tunnelled_bytes);
+  counter("dmux_client_returns_total", "Datagrams received on the tunnel socket.", c.returns);
+  counter("dmux_client_injected_packets_total", "Packets injected into the host stack.", c.injected);
+  counter("dmux_client_injected_bytes_total", "Bytes injected into the host stack.", c.injected_bytes);
+  counter("dmux_client_solicitations_total", "Router solicitations sent (address refresh).",
+          v.offer.counters().solicitations);
+  counter("dmux_client_address_changes_total", "Times the offered address changed.",
+          v.offer.counters().changes);
+  out += "# HELP dmux_client_dropped_packets_total Packets and datagrams dropped, by reason.\n"
+         "# TYPE dmux_client_dropped_packets_total counter\n";
+  for (std::size_t i = 0; i < kDropReasons; ++i) {
+    out += "dmux_client_dropped_packets_total{reason=\"" +
+           std::string(to_string(static_cast<Drop>(i))) + "\"} " + std::to_string(c.drops[i]) +
+           "\n";
+  }
+  return out;
+}
+
+}  // namespace dmux::client

@@ -1,0 +1,29 @@
+// The control socket's answers: 'status' as one JSON document (dmuxctl --json status prints it)
+// and 'metrics' in the Prometheus text exposition format. Read on the event-loop thread.
+#pragma once
+
+#include <string>
+
+#include "client-capture/address_offer.h"
+#include "client-capture/config.h"
+#include "client-capture/counters.h"
+#include "client-capture/nfqueue.h"
+#include "common/net/endpoint.h"
+
+namespace dmux::client {
+
+struct StatusView {
+  const ClientConfig& config;
+  const std::string& tun_name;
+  net::Endpoint local;
+  bool ipv6_active;
+  double uptime_seconds;
+  const AddressOffer& offer;
+  const DataPathCounters& counters;
+  const NfQueueCounters& queue;
+};
+
+std::string status_json(const StatusView& v);
+std::string metrics_text(const StatusView& v);
+
+}  // namespace dmux::client

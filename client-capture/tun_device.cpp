@@ -1,0 +1,69 @@
+#include "client-capture/tun_device.h"
+
+#include <fcntl.h>
+#include <linux/ethtool.h>
+#include <linux/if_tun.h>
+#include <linux/sockios.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <system_error>
+
+#include "common/util/log.h"
+
+namespace dmux::client {
+namespace {
+
+[[noreturn]] void fail(const std::string& what) {
+  throw std::system_error(errno, std::generic_category(), what);
+}
+
+ifreq make_ifreq(const std::string& name) {
+  ifreq ifr{};
+  std::memcpy(ifr.ifr_name, name.data(), std::min(name.size(), sizeof ifr.ifr_name - 1));
+  return ifr;
+}
+
+void write_sysctl(const std::string& path, const char* value) {
+  std::ofstream f(path);
+  f << value << '\n';
+  f.flush();
+  if (!f) LOG_WARN("could not write %s", path.c_str());
+}
+
+}  // namespace
+
+TunDevice::TunDevice(const std::string& name, int mtu) {
+  fd_.reset(::open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC));
+  if (!fd_.valid()) fail("open /dev/net/tun");
+  ifreq ifr = make_ifreq(name);
+  ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+  if (::ioctl(fd_.get(), TUNSETIFF, &ifr) != 0) fail("TUNSETIFF " + name);
+  if (::ioctl(fd_.get(), TUNSETPERSIST, 0) != 0) fail("TUNSETPERSIST 0 " + name);
+  name_ = ifr.ifr_name;
+
+  const net::UniqueFd s(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (!s.valid()) fail("socket");
+  ifreq req = make_ifreq(name_);
+  req.ifr_mtu = mtu;
+  if (::ioctl(s.get(), SIOCSIFMTU, &req) != 0) fail("set MTU of " + name_);
+  ethtool_value gso{ETHTOOL_SGSO, 0};
+  req = make_ifreq(name_);
+  req.ifr_data = reinterpret_cast<char*>(&gso);
+  if (::ioctl(s.get(), SIOCETHTOOL, &req) != 0) fail("turn off GSO on " + name_);
+  const std::string conf = "/proc/sys/net/ipv6/conf/" + name_ + "/";
+  write_sysctl(conf + "disable_ipv6", "0");
+  write_sysctl(conf + "addr_gen_mode", "1");  // no link-local address: no RS/ND into the device
+  write_sysctl(conf + "accept_ra", "0");      // the daemon handles the provider's RA itself
+  req = make_ifreq(name_);
+  if (::ioctl(s.get(), SIOCGIFFLAGS, &req) != 0) fail("get flags of " + name_);
+  req.ifr_flags = static_cast<short>(req.ifr_flags | IFF_UP);
+  if (::ioctl(s.get(), SIOCSIFFLAGS, &req) != 0) fail("bring up " + name_);
+}
+
+}  // namespace dmux::client

@@ -1,0 +1,216 @@
+#include "common/wire/mesh.h"
+
+#include "common/wire/byte_reader.h"
+#include "common/wire/byte_writer.h"
+#include "common/wire/shim.h"
+
+namespace dmux::wire::mesh {
+namespace {
+
+constexpr std::size_t kHelloLen = 28;
+constexpr std::size_t kFullStateFixedLen = 24;
+constexpr std::size_t kUpdateLen = 24 + kRouterLen;
+constexpr std::size_t kProbeLen = 16;
+constexpr std::size_t kPeersFixedLen = 4;
+
+bool read_version(ByteReader& r, Version& v) noexcept {
+  return r.read_u64(v.incarnation) && r.read_u64(v.seq);
+}
+
+bool read_endpoint(ByteReader& r, net::Endpoint& ep) noexcept {
+  std::uint16_t reserved = 0;
+  return r.read_u32(ep.addr) && r.read_u16(ep.port) && r.read_u16(reserved);
+}
+
+// A router entry; false = truncated. `valid` is cleared for values no router can have.
+bool read_router(ByteReader& r, Router& out, bool& valid) noexcept {
+  if (!(r.read_u16(out.proto_id) && r.read_u16(out.address.port) && r.read_u32(out.provider_id) &&
+        r.read_u32(out.address.addr) && r.read_u32(out.router_rtt_us))) {
+    return false;
+  }
+  valid = valid && out.proto_id != 0 && out.proto_id != 0xFFFF && out.provider_id != 0 &&
+          out.address.addr != 0 && out.address.port != 0;
+  return true;
+}
+
+// Appends a frame header and returns a writer over the body, sized exactly.
+ByteWriter start_frame(Type type, std::size_t body_len, std::vector<std::byte>& out) {
+  const std::size_t at = out.size();
+  out.resize(at + kFrameHeaderLen + body_len);
+  ByteWriter w{std::span<std::byte>(out).subspan(at)};
+  w.u8(kVersion);
+  w.u8(static_cast<std::uint8_t>(type));
+  w.u8(kFrameHeaderLen);
+  w.u8(0);
+  w.u32(static_cast<std::uint32_t>(body_len));
+  return w;
+}
+
+void write_version(ByteWriter& w, const Version& v) noexcept {
+  w.u64(v.incarnation);
+  w.u64(v.seq);
+}
+
+void write_endpoint(ByteWriter& w, const net::Endpoint& ep) noexcept {
+  w.u32(ep.addr);
+  w.u16(ep.port);
+  w.u16(0);
+}
+
+void write_router(ByteWriter& w, const Router& r) noexcept {
+  w.u16(r.proto_id);
+  w.u16(r.address.port);
+  w.u32(r.provider_id);
+  w.u32(r.address.addr);
+  w.u32(r.router_rtt_us);
+}
+
+}  // namespace
+
+std::string_view to_string(Status s) noexcept {
+  switch (s) {
+    case Status::kOk:
+      return "ok";
+    case Status::kTruncated:
+      return "truncated";
+    case Status::kMalformed:
+      return "malformed";
+    case Status::kUnsupportedVersion:
+      return "unsupported_version";
+    case Status::kUnexpectedType:
+      return "unexpected_type";
+    case Status::kTooLarge:
+      return "too_large";
+  }
+  return "unknown";
+}
+
+Status parse_header(std::span<const std::byte> bytes, std::uint8_t& type,
+                    std::uint32_t& body_len) noexcept {
+  ByteReader r(bytes);
+  std::uint8_t version = 0, hdr_len = 0, flags = 0;
+  if (!r.read_u8(version)) return Status::kTruncated;
+  if (version != kVersion) return Status::kUnsupportedVersion;
+  if (!(r.read_u8(type) && r.read_u8(hdr_len) && r.read_u8(flags) && r.read_u32(body_len))) {
+    return Status::kTruncated;
+  }
+  if (hdr_len != kFrameHeaderLen) return Status::kMalformed;
+  if (body_len > kMaxBodyLen) return Status::kTooLarge;
+  if (type < static_cast<std::uint8_t>(Type::kHello) ||
+      type > static_cast<std::uint8_t>(Type::kPeers)) {
+    return Status::kUnexpectedType;
+  }
+  return Status::kOk;
+}
+
+Status parse_hello(std::span<const std::byte> body, Hello& out) noexcept {
+  if (body.size() < kHelloLen) return Status::kTruncated;
+  if (body.size() != kHelloLen) return Status::kMalformed;
+  ByteReader r(body);
+  if (!(r.read_u32(out.gateway_id) && read_endpoint(r, out.mesh_listen) &&
+        read_version(r, out.version))) {
+    return Status::kTruncated;
+  }
+  return out.gateway_id != 0 ? Status::kOk : Status::kMalformed;
+}
+
+Status parse_full_state(std::span<const std::byte> body, FullState& out) {
+  ByteReader r(body);
+  std::uint32_t count = 0;
+  if (!(r.read_u32(out.origin) && read_version(r, out.version) && r.read_u32(count))) {
+    return Status::kTruncated;
+  }
+  // The declared count is capped by the bytes present before anything is allocated.
+  if (r.remaining() < std::size_t{count} * kRouterLen) return Status::kTruncated;
+  if (r.remaining() != std::size_t{count} * kRouterLen) return Status::kMalformed;
+  out.routers.clear();
+  out.routers.reserve(count);
+  bool valid = out.origin != 0;
+  for (std::uint32_t i = 0; i < count; ++i) {
+    Router router;
+    if (!read_router(r, router, valid)) return Status::kTruncated;
+    out.routers.push_back(router);
+  }
+  return valid ? Status::kOk : Status::kMalformed;
+}
+
+Status parse_update(std::span<const std::byte> body, Update& out) noexcept {
+  if (body.size() < kUpdateLen) return Status::kTruncated;
+  if (body.size() != kUpdateLen) return Status::kMalformed;
+  ByteReader r(body);
+  std::uint8_t op = 0;
+  bool valid = true;
+  if (!(r.read_u32(out.origin) && read_version(r, out.version) && r.read_u8(op) && r.skip(3) &&
+        read_router(r, out.router, valid))) {
+    return Status::kTruncated;
+  }
+  if (op != 1 && op != 2) return Status::kMalformed;
+  out.present = op == 1;
+  return valid && out.origin != 0 ? Status::kOk : Status::kMalformed;
+}
+
+Status parse_probe(std::span<const std::byte> body, Probe& out) noexcept {
+  if (body.size() < kProbeLen) return Status::kTruncated;
+  if (body.size() != kProbeLen) return Status::kMalformed;
+  ByteReader r(body);
+  return r.read_u64(out.seq) && r.read_u64(out.sent_us) ? Status::kOk : Status::kTruncated;
+}
+
+Status parse_peers(std::span<const std::byte> body, std::vector<Peer>& out) {
+  ByteReader r(body);
+  std::uint32_t count = 0;
+  if (!r.read_u32(count)) return Status::kTruncated;
+  if (r.remaining() < std::size_t{count} * kPeerLen) return Status::kTruncated;
+  if (r.remaining() != std::size_t{count} * kPeerLen) return Status::kMalformed;
+  out.clear();
+  out.reserve(count);
+  for (std::uint32_t i = 0; i < count; ++i) {
+    Peer p;
+    if (!(r.read_u32(p.gateway_id) && read_endpoint(r, p.mesh_listen))) return Status::kTruncated;
+    if (p.gateway_id == 0 || p.mesh_listen.port == 0) return Status::kMalformed;
+    out.push_back(p);
+  }
+  return Status::kOk;
+}
+
+void encode_hello(const Hello& m, std::vector<std::byte>& out) {
+  ByteWriter w = start_frame(Type::kHello, kHelloLen, out);
+  w.u32(m.gateway_id);
+  write_endpoint(w, m.mesh_listen);
+  write_version(w, m.version);
+}
+
+void encode_full_state(const FullState& m, std::vector<std::byte>& out) {
+  ByteWriter w = start_frame(Type::kFullState, kFullStateFixedLen + m.routers.size() * kRouterLen,
+                             out);
+  w.u32(m.origin);
+  write_version(w, m.version);
+  w.u32(static_cast<std::uint32_t>(m.routers.size()));
+  for (const auto& r : m.routers) write_router(w, r);
+}
+
+void encode_update(const Update& m, std::vector<std::byte>& out) {
+  ByteWriter w = start_frame(Type::kUpdate, kUpdateLen, out);
+  w.u32(m.origin);
+  write_version(w, m.version);
+  w.u8(m.present ? 1 : 2);
+  w.zeros(3);
+  write_router(w, m.router);
+}
+
+void encode_probe(Type type, const Probe& m, std::vector<std::byte>& out) {
+  ByteWriter w = start_frame(type, kProbeLen, out);
+  w.u64(m.seq);
+  w.u64(m.sent_us);
+}
+
+void encode_peers(std::span<const Peer> peers, std::vector<std::byte>& out) {
+  ByteWriter w = start_frame(Type::kPeers, kPeersFixedLen + peers.size() * kPeerLen, out);
+  w.u32(static_cast<std::uint32_t>(peers.size()));
+  for (const auto& p : peers) {
+    w.u32(p.gateway_id);
+    write_endpoint(w, p.mesh_listen);
+  }
+}
+
+}  // namespace dmux::wire::mesh

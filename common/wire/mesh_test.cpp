@@ -1,0 +1,103 @@
+#include "common/wire/mesh.h"
+
+#include <doctest/doctest.h>
+
+using namespace dmux;
+using namespace dmux::wire::mesh;
+
+namespace {
+std::span<const std::byte> body_of(const std::vector<std::byte>& frame) {
+  return std::span(frame).subspan(kFrameHeaderLen);
+}
+Router router(std::uint32_t addr) { return Router{1, 7, net::Endpoint{addr, 5000}, 250}; }
+}  // namespace
+
+TEST_CASE("mesh frames round trip with exact lengths") {
+  std::vector<std::byte> f;
+  encode_hello(Hello{0xc6120001, net::Endpoint{0x7f000001, 7000}, Version{5, 6}}, f);
+  std::uint8_t type = 0;
+  std::uint32_t len = 0;
+  REQUIRE(parse_header(f, type, len) == Status::kOk);
+  CHECK(type == 16);
+  CHECK(len == f.size() - kFrameHeaderLen);
+  Hello h;
+  REQUIRE(parse_hello(body_of(f), h) == Status::kOk);
+  CHECK(h.gateway_id == 0xc6120001);
+  CHECK(h.mesh_listen.port == 7000);
+  CHECK(h.version.seq == 6);
+
+  f.clear();
+  encode_full_state(FullState{9, Version{1, 2}, {router(1), router(2)}}, f);
+  FullState fs;
+  REQUIRE(parse_full_state(body_of(f), fs) == Status::kOk);
+  CHECK(fs.routers.size() == 2);
+  CHECK(fs.routers[1].address.addr == 2);
+  CHECK(fs.routers[1].router_rtt_us == 250);
+
+  f.clear();
+  encode_update(Update{9, Version{1, 3}, false, router(4)}, f);
+  Update u;
+  REQUIRE(parse_update(body_of(f), u) == Status::kOk);
+  CHECK_FALSE(u.present);
+  CHECK(u.router.address.addr == 4);
+
+  f.clear();
+  encode_probe(Type::kProbeReply, Probe{11, 12}, f);
+  Probe p;
+  REQUIRE(parse_probe(body_of(f), p) == Status::kOk);
+  CHECK(p.sent_us == 12);
+
+  f.clear();
+  const std::vector<Peer> peers = {{3, net::Endpoint{1, 2}}};
+  encode_peers(peers, f);
+  std::vector<Peer> got;
+  REQUIRE(parse_peers(body_of(f), got) == Status::kOk);
+  CHECK(got.size() == 1);
+}
+
+TEST_CASE("declared counts are capped by the bytes present; lengths are exact") {
+  std::vector<std::byte> f;
+  encode_full_state(FullState{9, Version{1, 2}, {router(1)}}, f);
+  auto body = std::vector<std::byte>(f.begin() + kFrameHeaderLen, f.end());
+  body[20] = std::byte{0xff};  // count = 0xff000001: far more than present
+  FullState fs;
+  CHECK(parse_full_state(body, fs) == Status::kTruncated);
+  body[20] = std::byte{0};
+  body.push_back(std::byte{0});
+  CHECK(parse_full_state(body, fs) == Status::kMalformed);
+
+  Hello h;
+  CHECK(parse_hello(std::span(body).first(10), h) == Status::kTruncated);
+  Probe p;
+  CHECK(parse_probe(body, p) == Status::kMalformed);
+}
+
+TEST_CASE("header checks: version, hdr_len, size cap, unknown types") {
+  std::vector<std::byte> f;
+  encode_probe(Type::kProbe, Probe{1, 2}, f);
+  std::uint8_t type = 0;
+  std::uint32_t len = 0;
+  auto g = f;
+  g[0] = std::byte{2};
+  CHECK(parse_header(g, type, len) == Status::kUnsupportedVersion);
+  g = f;
+  g[2] = std::byte{12};
+  CHECK(parse_header(g, type, len) == Status::kMalformed);
+  g = f;
+  g[4] = std::byte{0x10};
+  CHECK(parse_header(g, type, len) == Status::kTooLarge);
+  g = f;
+  g[1] = std::byte{30};
+  CHECK(parse_header(g, type, len) == Status::kUnexpectedType);
+  CHECK(parse_header(std::span(f).first(5), type, len) == Status::kTruncated);
+}
+
+TEST_CASE("router values no router can have are malformed") {
+  std::vector<std::byte> f;
+  encode_update(Update{9, Version{1, 3}, true, Router{0, 7, net::Endpoint{1, 1}, 0}}, f);
+  Update u;
+  CHECK(parse_update(body_of(f), u) == Status::kMalformed);
+  f.clear();
+  encode_update(Update{9, Version{1, 3}, true, Router{1, 0, net::Endpoint{1, 1}, 0}}, f);
+  CHECK(parse_update(body_of(f), u) == Status::kMalformed);
+}

@@ -1,0 +1,48 @@
+#include "gateway/mesh_table.h"
+
+#include <set>
+#include <utility>
+
+#include "common/wire/shim.h"
+
+namespace dmux::gateway {
+
+std::shared_ptr<const ForwardingTable> build_mesh_table(std::vector<RouterEntry> local,
+                                                        const std::vector<mesh::RemoteRouter>& remote,
+                                                        const GatewayRtt& rtt_to,
+                                                        const mesh::SelectionConfig& config) {
+  std::vector<RouterEntry> entries = std::move(local);
+  std::vector<mesh::Candidate> candidates;
+  candidates.reserve(entries.size() + remote.size());
+  for (const auto& e : entries) {
+    candidates.push_back(mesh::Candidate{e.proto_id, e.provider_id, e.address, 0, std::nullopt,
+                                         std::nullopt});
+  }
+  for (const auto& r : remote) {
+    const auto& rec = r.record;
+    entries.push_back(RouterEntry{rec.proto_id, rec.provider_id, rec.address, RouterOrigin::kMesh,
+                                  r.origin_gateway});
+    std::optional<std::chrono::microseconds> router_rtt;
+    if (rec.router_rtt_us != 0) router_rtt = std::chrono::microseconds(rec.router_rtt_us);
+    candidates.push_back(mesh::Candidate{rec.proto_id, rec.provider_id, rec.address,
+                                         r.origin_gateway, rtt_to(r.origin_gateway), router_rtt});
+  }
+  // Entries are parallel to candidates until the table sorts its copy.
+  std::set<std::pair<std::uint16_t, std::uint32_t>> keys;
+  for (const auto& c : candidates) {
+    keys.emplace(c.proto_id, c.provider_id);
+    keys.emplace(c.proto_id, wire::kAnyProvider);
+  }
+  std::vector<ForwardingTable::ExplicitGroup> groups;
+  groups.reserve(keys.size());
+  for (const auto& [proto, provider] : keys) {
+    ForwardingTable::ExplicitGroup g{proto, provider, {}};
+    for (const std::size_t i : mesh::nearest_tier(candidates, proto, provider, config)) {
+      g.members.push_back(entries[i]);
+    }
+    if (!g.members.empty()) groups.push_back(std::move(g));
+  }
+  return std::make_shared<const ForwardingTable>(std::move(entries), groups);
+}
+
+}  // namespace dmux::gateway

@@ -1,0 +1,28 @@
+// Builds dmuxd's forwarding table from the routers known here (static, registered at this
+// gateway) and those learned over the mesh, keeping for every (proto_id, provider_id) and every
+// (proto_id, any) only the nearest tier (mesh/selection.h, docs/protocol.md 8). Control thread,
+// on every change; never per packet.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "gateway/forwarding_table.h"
+#include "mesh/remote_routers.h"
+#include "mesh/selection.h"
+
+namespace dmux::gateway {
+
+using GatewayRtt = std::function<std::optional<std::chrono::microseconds>(std::uint32_t gateway)>;
+
+// `local`: static and registered routers (cost 0 to reach their gateway: this one).
+// `remote`: routers at other gateways; `rtt_to` gives the distance to each origin gateway.
+std::shared_ptr<const ForwardingTable> build_mesh_table(std::vector<RouterEntry> local,
+                                                        const std::vector<mesh::RemoteRouter>& remote,
+                                                        const GatewayRtt& rtt_to,
+                                                        const mesh::SelectionConfig& config);
+
+}  // namespace dmux::gateway

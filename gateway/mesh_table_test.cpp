@@ -1,0 +1,86 @@
+// The forwarding table a meshed gateway builds, with injected RTTs: the paper's rule, the path
+// rule, provider scoping, and hashing over a tier.
+#include <doctest/doctest.h>
+
+#include <map>
+
+#include "gateway/mesh_table.h"
+
+using namespace dmux;
+using namespace dmux::gateway;
+using std::chrono::microseconds;
+
+namespace {
+
+mesh::RemoteRouter remote(std::uint32_t origin, std::uint32_t provider, std::uint32_t addr,
+                          std::uint32_t router_rtt_us = 0) {
+  return mesh::RemoteRouter{origin, mesh::RouterRecord{1, provider, net::Endpoint{addr, 5000},
+                                                       router_rtt_us}};
+}
+
+GatewayRtt rtts(std::map<std::uint32_t, int> ms) {
+  return [ms](std::uint32_t gw) -> std::optional<microseconds> {
+    auto it = ms.find(gw);
+    if (it == ms.end()) return std::nullopt;
+    return microseconds(it->second * 1000);
+  };
+}
+
+std::uint32_t pick(const ForwardingTable& t, std::uint32_t provider, std::uint32_t client) {
+  net::Endpoint out;
+  if (t.select(1, provider, client, out) != SelectStatus::kOk) return 0;
+  return out.addr;
+}
+
+}  // namespace
+
+TEST_CASE("remote routers at the nearest gateway are chosen; all are listed") {
+  const std::vector<mesh::RemoteRouter> rs = {remote(22, 7, 1), remote(33, 7, 2)};
+  const auto t = build_mesh_table({}, rs, rtts({{22, 30}, {33, 5}}), {});
+  CHECK(t->size() == 2);
+  for (std::uint32_t c = 0; c < 50; ++c) CHECK(pick(*t, 0, c) == 2);
+  CHECK(pick(*t, 7, 9) == 2);
+}
+
+TEST_CASE("a local router beats remote ones under the paper's rule; path counts its distance") {
+  const std::vector<RouterEntry> local = {
+      RouterEntry{1, 7, net::Endpoint{9, 5000}, RouterOrigin::kRegistered, 0}};
+  // The remote router is 5 ms from here via its gateway, 1 ms from that gateway.
+  const std::vector<mesh::RemoteRouter> rs = {remote(22, 7, 1, 1000)};
+  const auto paper =
+      build_mesh_table(local, rs, rtts({{22, 5}}), mesh::SelectionConfig{.use_router_distance = false});
+  CHECK(pick(*paper, 0, 1) == 9);
+  // Local routers' own distance is unknown (0), so the local one still wins on path cost 0 < 6.
+  const auto path = build_mesh_table(local, rs, rtts({{22, 5}}), {});
+  CHECK(pick(*path, 0, 1) == 9);
+}
+
+TEST_CASE("path selection prefers a router close to its gateway over one far from a nearer gateway") {
+  const std::vector<mesh::RemoteRouter> rs = {remote(22, 7, 1, 40'000), remote(33, 7, 2, 1'000)};
+  const auto g = rtts({{22, 5}, {33, 10}});
+  const auto paper = build_mesh_table({}, rs, g, mesh::SelectionConfig{.use_router_distance = false});
+  CHECK(pick(*paper, 0, 1) == 1);  // nearest gateway (5 ms), router 40 ms beyond it
+  const auto path = build_mesh_table({}, rs, g, {});
+  CHECK(pick(*path, 0, 1) == 2);  // 10 + 1 ms < 5 + 40 ms
+}
+
+TEST_CASE("provider-specific requests only go to that provider, however far") {
+  const std::vector<mesh::RemoteRouter> rs = {remote(22, 7, 1), remote(33, 9, 2)};
+  const auto t = build_mesh_table({}, rs, rtts({{22, 1}, {33, 80}}), {});
+  CHECK(pick(*t, 9, 5) == 2);
+  CHECK(pick(*t, 7, 5) == 1);
+  CHECK(pick(*t, 0, 5) == 1);
+  net::Endpoint out;
+  CHECK(t->select(1, 8, 5, out) == SelectStatus::kNoRouter);
+  CHECK(t->select(2, 0, 5, out) == SelectStatus::kUnknownProtocol);
+}
+
+TEST_CASE("equally near routers share clients by the consistent hash") {
+  const std::vector<mesh::RemoteRouter> rs = {remote(22, 7, 1), remote(22, 7, 2), remote(33, 7, 3)};
+  const auto t = build_mesh_table({}, rs, rtts({{22, 2}, {33, 50}}), {});
+  std::map<std::uint32_t, int> seen;
+  for (std::uint32_t c = 0; c < 200; ++c) ++seen[pick(*t, 0, c * 7919)];
+  CHECK(seen.size() == 2);
+  CHECK(seen.count(3) == 0);
+  CHECK(pick(*t, 0, 1234) == pick(*t, 0, 1234));  // stable per client
+}

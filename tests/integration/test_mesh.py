@@ -1,0 +1,227 @@
+"""The gateway mesh with real dmuxd processes on loopback (127.0.0.11-13), credentials from the
+real dmux-ca and REGISTERs signed with the openssl command line: a registration at one gateway is
+usable at the others, a killed gateway's routers vanish elsewhere after the grace time and come
+back when it restarts, a gateway with a certificate from another CA is refused and counted, and
+garbage on the mesh port harms nobody."""
+import os
+import socket
+import struct
+import subprocess
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+from dmuxlib import BUILD_DIR, Client, Dmuxd, Router, free_udp_port, main, parse_tunnel, wait_for
+from test_registration import Credentials, register_msg
+
+DMUX_CA = os.path.join(BUILD_DIR, "tools", "ca", "dmux-ca")
+GRACE_MS = 1500
+ADDRS = ["127.0.0.11", "127.0.0.12", "127.0.0.13"]
+
+
+def free_tcp_port_on(addr):
+    s = socket.socket()
+    s.bind((addr, 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def ip_int(a):
+    return struct.unpack("!I", socket.inet_aton(a))[0]
+
+
+class Gateway:
+    """One dmuxd of the mesh, restartable with the same addresses and ports."""
+
+    def __init__(self, cred_dir, ca_dir, index, seeds, name=None):
+        self.addr = ADDRS[index]
+        self.gateway_id = f"198.18.0.{11 + index}"
+        self.data_port = free_udp_port(self.addr)
+        self.reg_port = free_udp_port(self.addr)
+        self.mesh_port = free_tcp_port_on(self.addr)
+        prefix = os.path.join(cred_dir, name or f"gw{index}")
+        subprocess.run([DMUX_CA, "issue-gateway", "--dir", ca_dir, "--gateway-id", self.gateway_id,
+                        "--out", prefix], check=True, capture_output=True)
+        self.args = ["--listen", f"{self.addr}:{self.data_port}", "--gateway-id", self.gateway_id,
+                     "--registration-listen", f"{self.addr}:{self.reg_port}",
+                     "--ca-cert", os.path.join(ca_dir, "ca.crt"),
+                     "--registration-rate", "1000", "--registration-burst", "1000",
+                     "--mesh-listen", f"{self.addr}:{self.mesh_port}",
+                     "--mesh-cert", prefix + ".crt", "--mesh-key", prefix + ".key",
+                     "--mesh-grace-ms", str(GRACE_MS), "--mesh-probe-interval-ms", "200"]
+        for s in seeds:
+            self.args += ["--mesh-peer", s]
+        self.d = None
+
+    @property
+    def mesh_endpoint(self):
+        return f"{self.addr}:{self.mesh_port}"
+
+    def start(self):
+        self.d = Dmuxd(self.args, metrics=False, workers=1)
+
+    def peers(self):
+        return self.d.ctl("peers")
+
+    def up_peers(self):
+        return sorted(p["gateway_id"] for p in self.peers()["peers"] if p["state"] == "up")
+
+    def mesh_routers(self):
+        return sorted((r["address"], r["provider_id"], r.get("origin_gateway"))
+                      for r in self.d.ctl("routers")["routers"] if r["origin"] == "mesh")
+
+    def register(self, cred, router):
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock.settimeout(2)
+        sock.sendto(register_msg(cred, router_port=router.addr[1], router_ipv4=ip_int(router.addr[0])),
+                    (self.addr, self.reg_port))
+        reply = sock.recv(1024)
+        sock.close()
+        return reply
+
+
+class Mesh(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.cred = Credentials()
+        cls.provider = cls.cred.provider("prov")
+        ca = cls.cred.ca
+        g0 = Gateway(cls.cred.dir, ca, 0, [])
+        # The others know only the first gateway: the rest of the mesh is learned from it.
+        g1 = Gateway(cls.cred.dir, ca, 1, [g0.mesh_endpoint])
+        g2 = Gateway(cls.cred.dir, ca, 2, [g0.mesh_endpoint])
+        cls.gws = [g0, g1, g2]
+        for g in cls.gws:
+            g.start()
+        cls.routers = []
+
+    @classmethod
+    def tearDownClass(cls):
+        for g in cls.gws:
+            if g.d is not None:
+                g.d.stop()
+        for r in cls.routers:
+            r.close()
+        cls.cred.close()
+
+    def new_router(self):
+        r = Router()
+        self.routers.append(r)
+        return r
+
+    def assert_full_mesh(self, timeout=10):
+        ids = sorted(g.gateway_id for g in self.gws)
+        for g in self.gws:
+            want = [i for i in ids if i != g.gateway_id]
+            self.assertTrue(wait_for(lambda: g.up_peers() == want, timeout=timeout),
+                            f"{g.gateway_id} sees {g.up_peers()}, wants {want}:\n{g.d.read_log()[-2000:]}")
+
+    def forwards_to(self, gw, routers, payload):
+        """True if a DATA sent to `gw` reaches one of `routers` (a tier is hashed over)."""
+        c = Client()
+        c.send((gw.addr, gw.data_port), payload)
+        got = [d for r in routers for d, _ in r.recv_all(0.3)]
+        c.close()
+        return any(parse_tunnel(d)["payload"] == payload for d in got)
+
+    def test_1_full_mesh_from_a_seed_with_rtt(self):
+        self.assert_full_mesh()
+        g = self.gws[1]
+        self.assertTrue(wait_for(lambda: all(p["rtt_ms"] is not None for p in g.peers()["peers"]
+                                             if p["state"] == "up"), timeout=5))
+        for p in g.peers()["peers"]:
+            self.assertLess(p["rtt_ms"], 100)
+            self.assertEqual(p["loss"], 0)
+        text = g.d.ctl("peers", json_out=False)
+        self.assertIn("198.18.0.11", text)
+        self.assertIn("up", text)
+        # One link per pair: two links in total per gateway.
+        self.assertEqual(len(g.peers()["peers"]), 2)
+
+    def test_2_registration_at_one_is_usable_at_all(self):
+        self.assert_full_mesh()
+        r = self.new_router()
+        reply = self.gws[0].register(self.provider, r)
+        self.assertEqual(reply[4], 0)  # accepted
+        for i, g in enumerate(self.gws[1:], start=1):
+            self.assertTrue(wait_for(lambda: (r.endpoint, 7, "198.18.0.11") in g.mesh_routers()),
+                            g.d.read_log()[-2000:])
+            self.assertTrue(self.forwards_to(g, [r], b"\x60via-" + bytes([48 + i])))
+
+    def test_3_kill_drops_routers_after_grace_restart_resyncs(self):
+        self.assert_full_mesh()
+        r0 = self.new_router()
+        self.gws[0].register(self.provider, r0)
+        r2 = self.new_router()
+        self.gws[2].register(self.provider, r2)
+        g0, g1, g2 = self.gws
+        self.assertTrue(wait_for(lambda: (r2.endpoint, 7, "198.18.0.13") in g1.mesh_routers()))
+        self.assertTrue(wait_for(lambda: (r2.endpoint, 7, "198.18.0.13") in g0.mesh_routers()))
+
+        g2.d.proc.kill()  # SIGKILL: no goodbye
+        g2.d.proc.wait()
+        killed = time.time()
+        self.assertTrue(wait_for(lambda: "198.18.0.13" not in g1.up_peers(), timeout=5))
+        # Still there within the grace time...
+        self.assertIn((r2.endpoint, 7, "198.18.0.13"), g1.mesh_routers())
+        # ... and gone after it (bounded: grace + one expiry tick + scheduling slack).
+        self.assertTrue(wait_for(lambda: all((r2.endpoint, 7, "198.18.0.13") not in g.mesh_routers()
+                                             for g in (g0, g1)), timeout=GRACE_MS / 1000 + 3))
+        gone_after = time.time() - killed
+        self.assertGreaterEqual(gone_after, GRACE_MS / 1000 - 0.3)
+        g2.d.stop(check_exit=False)
+
+        g2.start()  # same addresses, ports and certificate; a new incarnation
+        self.assert_full_mesh()
+        # It relearns the others' registrations (anti-entropy) and can forward to them.
+        self.assertTrue(wait_for(lambda: (r0.endpoint, 7, "198.18.0.11") in g2.mesh_routers()))
+        # Every router registered at the first gateway is equally near: any of them may be chosen.
+        self.assertTrue(self.forwards_to(g2, self.routers, b"\x60resynced"))
+        # Its own registrations died with it (soft state); re-registering spreads again.
+        self.assertNotIn((r2.endpoint, 7, "198.18.0.13"), g1.mesh_routers())
+        g2.register(self.provider, r2)
+        self.assertTrue(wait_for(lambda: (r2.endpoint, 7, "198.18.0.13") in g1.mesh_routers()))
+
+    def test_4_foreign_certificate_is_refused_and_counted(self):
+        self.assert_full_mesh()
+        g0 = self.gws[0]
+        before = g0.peers()["counters"]["auth_refused"]["untrusted"]
+        other = Gateway(self.cred.dir, self.cred.other_ca, 0, [g0.mesh_endpoint], name="foreign")
+        # Same gateway id as a real one, different CA, its own loopback address and ports.
+        other.addr = "127.0.0.14"
+        other.args = [a.replace("127.0.0.11", "127.0.0.14") for a in other.args]
+        other.args[other.args.index("--mesh-listen") + 1] = f"127.0.0.14:{free_tcp_port_on('127.0.0.14')}"
+        other.args[other.args.index("--listen") + 1] = f"127.0.0.14:{free_udp_port('127.0.0.14')}"
+        other.args[other.args.index("--registration-listen") + 1] = \
+            f"127.0.0.14:{free_udp_port('127.0.0.14')}"
+        other.args += ["--mesh-peer", g0.mesh_endpoint]
+        other.start()
+        try:
+            self.assertTrue(wait_for(
+                lambda: g0.peers()["counters"]["auth_refused"]["untrusted"] > before, timeout=5))
+            self.assertEqual(len([p for p in g0.peers()["peers"] if p["state"] == "up"]), 2)
+            self.assertEqual(other.up_peers(), [])
+        finally:
+            other.d.stop()
+        self.assert_full_mesh()
+
+    def test_5_garbage_on_the_mesh_port_is_harmless(self):
+        self.assert_full_mesh()
+        g0 = self.gws[0]
+        before = g0.peers()["counters"]["links_failed"]
+        for junk in (b"", b"\x00" * 7, b"GET / HTTP/1.0\r\n\r\n", os.urandom(5000),
+                     b"\x16\x03\x01\xff\xff" + os.urandom(100)):
+            s = socket.create_connection((g0.addr, g0.mesh_port), timeout=2)
+            s.sendall(junk)
+            s.close()
+        # A connection that says nothing is dropped at the handshake timeout; here it just goes.
+        self.assertTrue(wait_for(lambda: g0.peers()["counters"]["links_failed"] >= before + 4,
+                                 timeout=5))
+        self.assertIsNone(g0.d.proc.poll())
+        self.assert_full_mesh()
+
+
+if __name__ == "__main__":
+    main()
