@@ -17,7 +17,9 @@
 namespace dmux::client {
 namespace {
 
-constexpr std::size_t kRxBufferBytes = 0xffff + 1024;  // one whole packet plus attributes
+// One whole packet plus attributes; a multiple of the page size keeps every buffer (and so every
+// netlink header in it) aligned.
+constexpr std::size_t kRxBufferBytes = 65536 + 4096;
 constexpr std::size_t kTxBufferBytes = 64 * 1024;
 constexpr std::size_t kVerdictMsgBytes = 64;  // NFQNL_MSG_VERDICT_BATCH with one verdict attribute
 

@@ -66,8 +66,8 @@ std::string render_routers(const nlohmann::json& r) {
   std::ostringstream o;
   const auto& list = r["routers"];
   if (list.empty()) return "no routers\n";
-  o << fmt("%-16s %10s %-22s %-11s %-11s %9s %9s %8s %6s\n", "PROTOCOL", "PROVIDER", "ADDRESS",
-           "ORIGIN", "STATE", "AGE", "HEARD", "PENALTY", "FLAPS");
+  o << fmt("%-16s %10s %-22s %-11s %-11s %9s %9s %8s %6s %9s\n", "PROTOCOL", "PROVIDER",
+           "ADDRESS", "ORIGIN", "STATE", "AGE", "HEARD", "PENALTY", "FLAPS", "RTT");
   for (const auto& x : list) {
     const bool registered = x.contains("age_seconds");
     const std::string age = registered ? fmt("%.0fs", x.value("age_seconds", 0.0)) : "-";
@@ -75,10 +75,13 @@ std::string render_routers(const nlohmann::json& r) {
         registered ? fmt("%.1fs ago", x.value("last_heard_seconds", 0.0)) : "-";
     const std::string penalty = registered ? fmt("%.0f", x.value("dampening_penalty", 0.0)) : "-";
     const std::string flaps = registered ? fmt("%u", x.value("flaps", 0u)) : "-";
-    o << fmt("%-16s %10u %-22s %-11s %-11s %9s %9s %8s %6s\n", x.value("protocol", "?").c_str(),
+    // The router's own distance to this gateway, as its agent measured it (0 = not yet).
+    const auto rtt_us = x.value("router_rtt_us", 0u);
+    const std::string rtt = rtt_us != 0 ? fmt("%.1fms", static_cast<double>(rtt_us) / 1e3) : "-";
+    o << fmt("%-16s %10u %-22s %-11s %-11s %9s %9s %8s %6s %9s\n", x.value("protocol", "?").c_str(),
              x.value("provider_id", 0u), x.value("address", "?").c_str(),
              x.value("origin", "?").c_str(), x.value("state", "?").c_str(), age.c_str(),
-             heard.c_str(), penalty.c_str(), flaps.c_str());
+             heard.c_str(), penalty.c_str(), flaps.c_str(), rtt.c_str());
   }
   return o.str();
 }

@@ -2,6 +2,7 @@
 
 #include <csignal>
 #include <ctime>
+#include <map>
 
 #include "common/util/log.h"
 #include "gateway/mesh_table.h"
@@ -104,8 +105,8 @@ void GatewayApp::run() {
 void GatewayApp::on_registrations_changed() {
   if (mesh_ && registration_) {
     std::vector<mesh::RouterRecord> records;
-    for (const auto& k : registration_->routers()) {
-      records.push_back(mesh::RouterRecord{k.proto_id, k.provider_id, k.address, 0});
+    for (const auto& [k, rtt_us] : registration_->routers()) {
+      records.push_back(mesh::RouterRecord{k.proto_id, k.provider_id, k.address, rtt_us});
     }
     mesh_->set_local_routers(records);
   }
@@ -114,10 +115,12 @@ void GatewayApp::on_registrations_changed() {
 
 void GatewayApp::publish_table() {
   std::vector<RouterEntry> routers = config_.static_routers;
+  std::map<RouterEntry, std::chrono::microseconds> local_rtt;  // registered routers' own distance
   if (registration_) {
-    for (const auto& k : registration_->routers()) {
-      routers.push_back(
-          RouterEntry{k.proto_id, k.provider_id, k.address, RouterOrigin::kRegistered, 0});
+    for (const auto& [k, rtt_us] : registration_->routers()) {
+      const RouterEntry e{k.proto_id, k.provider_id, k.address, RouterOrigin::kRegistered, 0};
+      routers.push_back(e);
+      if (rtt_us != 0) local_rtt.emplace(e, std::chrono::microseconds(rtt_us));
     }
   }
   if (!mesh_) {
@@ -126,7 +129,12 @@ void GatewayApp::publish_table() {
   }
   tables_.publish(build_mesh_table(
       std::move(routers), mesh_->remote_routers(),
-      [this](std::uint32_t gw) { return mesh_->rtt_to(gw); }, config_.selection));
+      [this](std::uint32_t gw) { return mesh_->rtt_to(gw); }, config_.selection,
+      [&local_rtt](const RouterEntry& e) -> std::optional<std::chrono::microseconds> {
+        auto it = local_rtt.find(e);
+        if (it == local_rtt.end()) return std::nullopt;
+        return it->second;
+      }));
 }
 
 void GatewayApp::reload() noexcept {

@@ -10,13 +10,14 @@ namespace dmux::gateway {
 std::shared_ptr<const ForwardingTable> build_mesh_table(std::vector<RouterEntry> local,
                                                         const std::vector<mesh::RemoteRouter>& remote,
                                                         const GatewayRtt& rtt_to,
-                                                        const mesh::SelectionConfig& config) {
+                                                        const mesh::SelectionConfig& config,
+                                                        const LocalRouterRtt& local_rtt) {
   std::vector<RouterEntry> entries = std::move(local);
   std::vector<mesh::Candidate> candidates;
   candidates.reserve(entries.size() + remote.size());
   for (const auto& e : entries) {
     candidates.push_back(mesh::Candidate{e.proto_id, e.provider_id, e.address, 0, std::nullopt,
-                                         std::nullopt});
+                                         local_rtt ? local_rtt(e) : std::nullopt});
   }
   for (const auto& r : remote) {
     const auto& rec = r.record;

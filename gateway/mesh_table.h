@@ -18,11 +18,16 @@ namespace dmux::gateway {
 
 using GatewayRtt = std::function<std::optional<std::chrono::microseconds>(std::uint32_t gateway)>;
 
-// `local`: static and registered routers (cost 0 to reach their gateway: this one).
+using LocalRouterRtt =
+    std::function<std::optional<std::chrono::microseconds>(const RouterEntry& router)>;
+
+// `local`: static and registered routers (cost 0 to reach their gateway: this one);
+// `local_rtt` (if set) gives a local router's own distance to this gateway, from its keepalives.
 // `remote`: routers at other gateways; `rtt_to` gives the distance to each origin gateway.
 std::shared_ptr<const ForwardingTable> build_mesh_table(std::vector<RouterEntry> local,
                                                         const std::vector<mesh::RemoteRouter>& remote,
                                                         const GatewayRtt& rtt_to,
-                                                        const mesh::SelectionConfig& config);
+                                                        const mesh::SelectionConfig& config,
+                                                        const LocalRouterRtt& local_rtt = {});
 
 }  // namespace dmux::gateway

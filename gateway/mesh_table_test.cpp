@@ -64,6 +64,19 @@ TEST_CASE("path selection prefers a router close to its gateway over one far fro
   CHECK(pick(*path, 0, 1) == 2);  // 10 + 1 ms < 5 + 40 ms
 }
 
+TEST_CASE("under path selection a local router far from this gateway loses to a near remote one") {
+  const RouterEntry far{1, 7, net::Endpoint{9, 5000}, RouterOrigin::kRegistered, 0};
+  const std::vector<mesh::RemoteRouter> rs = {remote(22, 7, 1, 1000)};
+  const LocalRouterRtt local_rtt = [](const RouterEntry&) -> std::optional<microseconds> {
+    return microseconds(60'000);  // the agent measured 60 ms to us
+  };
+  const auto path = build_mesh_table({far}, rs, rtts({{22, 5}}), {}, local_rtt);
+  CHECK(pick(*path, 0, 1) == 1);  // 5 + 1 ms < 60 ms
+  const auto paper = build_mesh_table({far}, rs, rtts({{22, 5}}),
+                                      mesh::SelectionConfig{.use_router_distance = false}, local_rtt);
+  CHECK(pick(*paper, 0, 1) == 9);
+}
+
 TEST_CASE("provider-specific requests only go to that provider, however far") {
   const std::vector<mesh::RemoteRouter> rs = {remote(22, 7, 1), remote(33, 9, 2)};
   const auto t = build_mesh_table({}, rs, rtts({{22, 1}, {33, 80}}), {});

@@ -6,8 +6,12 @@
 
 #include <map>
 #include <string>
+#include <string_view>
 #include <utility>
 
+#include "common/crypto/crypto.h"
+#include "common/net/endpoint.h"
+#include "common/wire/mesh.h"
 #include "common/wire/protocols.h"
 
 namespace dmux::gateway {
@@ -44,6 +48,99 @@ MetricFamily per_protocol(const char* name, const char* help, const Array& value
         static_cast<double>(values[slot]));
   }
   return f;
+}
+
+// The mesh, from the snapshot MeshServer refreshes on the control thread.
+void add_mesh(const mesh::MeshSnapshot& m, std::vector<MetricFamily>& out) {
+  auto up = family("dmux_gateway_mesh_peer_up",
+                   "1 if the mesh link to the peer gateway is established, else 0",
+                   MetricType::Gauge);
+  auto rtt = family("dmux_gateway_mesh_peer_rtt_seconds",
+                    "Round-trip time to the peer gateway (median of recent probes); absent "
+                    "until measured",
+                    MetricType::Gauge);
+  auto loss = family("dmux_gateway_mesh_peer_loss_ratio",
+                     "Fraction of the last 64 probes to the peer gateway left unanswered",
+                     MetricType::Gauge);
+  auto learned = family("dmux_gateway_mesh_peer_routers",
+                        "Routers learned from the peer gateway", MetricType::Gauge);
+  for (const auto& p : m.peers) {
+    // A seed not reached yet has no gateway id: name it by its mesh endpoint.
+    const std::string peer =
+        p.gateway_id != 0 ? net::ipv4_to_string(p.gateway_id) : p.mesh_endpoint.to_string();
+    add(up, {{"peer", peer}}, std::string_view(p.state) == "up" ? 1 : 0);
+    if (p.rtt) add(rtt, {{"peer", peer}}, static_cast<double>(p.rtt->count()) / 1e6);
+    add(loss, {{"peer", peer}}, p.loss);
+    add(learned, {{"peer", peer}}, static_cast<double>(p.routers));
+  }
+  out.push_back(std::move(up));
+  out.push_back(std::move(rtt));
+  out.push_back(std::move(loss));
+  out.push_back(std::move(learned));
+
+  auto routers = family("dmux_gateway_mesh_routers",
+                        "Routers announced to the mesh (local) and learned from it (remote)",
+                        MetricType::Gauge);
+  add(routers, {{"origin", "local"}}, static_cast<double>(m.local_routers));
+  add(routers, {{"origin", "remote"}}, static_cast<double>(m.remote_routers));
+  out.push_back(std::move(routers));
+
+  const mesh::MeshCounters& c = m.counters;
+  auto bytes = family("dmux_gateway_mesh_bytes_total",
+                      "TLS payload bytes on mesh links, all links", MetricType::Counter);
+  add(bytes, {{"direction", "received"}}, static_cast<double>(c.bytes_in));
+  add(bytes, {{"direction", "sent"}}, static_cast<double>(c.bytes_out));
+  out.push_back(std::move(bytes));
+
+  auto links = family("dmux_gateway_mesh_links_total",
+                      "Mesh links by event: accepted, dialed, failed before HELLO, closed as "
+                      "self, duplicate or dead",
+                      MetricType::Counter);
+  add(links, {{"event", "accepted"}}, static_cast<double>(c.links_accepted));
+  add(links, {{"event", "dialed"}}, static_cast<double>(c.links_dialed));
+  add(links, {{"event", "failed"}}, static_cast<double>(c.links_failed));
+  add(links, {{"event", "self"}}, static_cast<double>(c.self_links));
+  add(links, {{"event", "duplicate"}}, static_cast<double>(c.duplicate_links));
+  add(links, {{"event", "dead"}}, static_cast<double>(c.dead_links));
+  out.push_back(std::move(links));
+
+  auto rejected = family("dmux_gateway_mesh_rejected_total",
+                         "Mesh peers or frames refused, by reason (certificate check, HELLO "
+                         "mismatch, protocol violation, bad frame status)",
+                         MetricType::Counter);
+  for (std::size_t i = 1; i < c.auth_refused.size(); ++i) {
+    add(rejected,
+        {{"reason", std::string("auth_") + crypto::to_string(static_cast<crypto::VerifyResult>(i))}},
+        static_cast<double>(c.auth_refused[i]));
+  }
+  add(rejected, {{"reason", "hello_mismatch"}}, static_cast<double>(c.hello_mismatch));
+  add(rejected, {{"reason", "protocol_violation"}}, static_cast<double>(c.protocol_violations));
+  for (std::size_t i = 1; i < c.bad_frames.size(); ++i) {
+    add(rejected,
+        {{"reason", "frame_" + std::string(wire::mesh::to_string(static_cast<wire::mesh::Status>(i)))}},
+        static_cast<double>(c.bad_frames[i]));
+  }
+  out.push_back(std::move(rejected));
+
+  auto messages = family("dmux_gateway_mesh_messages_total",
+                         "Mesh messages by type and direction", MetricType::Counter);
+  add(messages, {{"direction", "sent"}, {"type", "update"}}, static_cast<double>(c.updates_sent));
+  add(messages, {{"direction", "received"}, {"type", "update"}},
+      static_cast<double>(c.updates_received));
+  add(messages, {{"direction", "sent"}, {"type", "full_state"}},
+      static_cast<double>(c.full_states_sent));
+  add(messages, {{"direction", "received"}, {"type", "full_state"}},
+      static_cast<double>(c.full_states_received));
+  add(messages, {{"direction", "sent"}, {"type", "probe"}}, static_cast<double>(c.probes_sent));
+  add(messages, {{"direction", "received"}, {"type", "probe_reply"}},
+      static_cast<double>(c.probe_replies));
+  out.push_back(std::move(messages));
+
+  auto stale = family("dmux_gateway_mesh_updates_not_applied_total",
+                      "UPDATEs received but not applied (stale or duplicate version)",
+                      MetricType::Counter);
+  add(stale, {}, static_cast<double>(c.updates_not_applied));
+  out.push_back(std::move(stale));
 }
 
 }  // namespace
@@ -124,6 +221,8 @@ class MetricsExporter::Collectable : public prometheus::Collectable {
       add(damped, {}, static_cast<double>(suppressed));
       out.push_back(std::move(damped));
     }
+
+    if (s.mesh) add_mesh(*s.mesh, out);
 
     auto workers = family("dmux_gateway_workers", "Data-plane worker threads", MetricType::Gauge);
     add(workers, {}, static_cast<double>(s.workers));

@@ -105,9 +105,15 @@ void RegistrationServer::refresh_snapshot() noexcept {
 }
 
 void RegistrationServer::notify_if_changed() noexcept {
-  if (registry_.version() == published_version_) return;
+  if (registry_.version() == published_version_ &&
+      registry_.rtt_version() == published_rtt_version_) {
+    return;
+  }
+  if (registry_.version() != published_version_) {
+    LOG_INFO("registration: %zu router(s) registered", registry_.up_routers().size());
+  }
   published_version_ = registry_.version();
-  LOG_INFO("registration: %zu router(s) registered", registry_.up_routers().size());
+  published_rtt_version_ = registry_.rtt_version();
   try {
     on_change_();
   } catch (const std::exception& e) {

@@ -1,6 +1,6 @@
 // Serves the registration protocol on the control thread: UDP sockets on the registration
 // endpoints (anycast and unicast), the handler, the registry's expiry timer, and a callback when
-// the set of registered routers changes (GatewayApp republishes the forwarding table then).
+// the set of registered routers or their announced RTTs change (GatewayApp republishes the forwarding table then).
 #pragma once
 
 #include <functional>
@@ -36,7 +36,10 @@ class RegistrationServer {
   ~RegistrationServer();
 
   // Control thread only.
-  [[nodiscard]] std::vector<registry::RouterKey> routers() const { return registry_.up_routers(); }
+  // The up routers with their announced RTTs (registry::rtt_change_worth_announcing).
+  [[nodiscard]] std::vector<registry::UpRouter> routers() const {
+    return registry_.up_routers_with_rtt();
+  }
   // Any thread.
   [[nodiscard]] RegistrationSnapshot snapshot() const;
 
@@ -52,6 +55,7 @@ class RegistrationServer {
   registry::RouterRegistry registry_;
   registry::RegistrationHandler handler_;
   std::uint64_t published_version_ = 0;
+  std::uint64_t published_rtt_version_ = 0;
   std::vector<net::UniqueFd> fds_;
   std::vector<std::unique_ptr<evloop::IoWatcher>> watchers_;
   evloop::Timer tick_;

@@ -138,7 +138,8 @@ std::string routers_json(const GatewayStats& stats) {
                       {"last_heard_seconds", seconds(r.since_heard)},
                       {"dampening_penalty", r.penalty},
                       {"suppressed", r.suppressed},
-                      {"flaps", r.flaps}});
+                      {"flaps", r.flaps},
+                      {"router_rtt_us", r.rtt_us}});  // from its keepalives; 0 = unknown
     }
   }
   return json{{"routers", list}}.dump();

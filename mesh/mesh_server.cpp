@@ -304,6 +304,16 @@ void MeshServer::send_full_state(Link& link) {
   ++counters_.full_states_sent;
 }
 
+// A send can fail and close its link, which moves it from links_ to the graveyard (reaped
+// later), so loops that send iterate over this copy, never over links_ itself.
+std::vector<Link*> MeshServer::established_links() const {
+  std::vector<Link*> out;
+  for (const auto& [id, link] : links_) {
+    if (link->established) out.push_back(link.get());
+  }
+  return out;
+}
+
 void MeshServer::broadcast_peers() {
   std::vector<mw::Peer> list;
   list.push_back(mw::Peer{config_.gateway_id, listen_});
@@ -312,9 +322,7 @@ void MeshServer::broadcast_peers() {
   }
   std::vector<std::byte> out;
   mw::encode_peers(list, out);
-  for (auto& [lid, link] : links_) {
-    if (link->established) link->send(out);
-  }
+  for (Link* link : established_links()) link->send(out);
 }
 
 void MeshServer::on_peers(std::span<const std::byte> body) {
@@ -500,16 +508,24 @@ void MeshServer::set_local_routers(const std::vector<RouterRecord>& routers) {
                       out);
     ++n;
   };
+  // Routers are identified without their RTT: a changed RTT is one UPDATE (present) that
+  // replaces the record at the receivers, not a removal and an addition.
+  auto same_router = [](const RouterRecord& a, const RouterRecord& b) {
+    return a.proto_id == b.proto_id && a.provider_id == b.provider_id && a.address == b.address;
+  };
+  auto contains_router = [&](const std::set<RouterRecord>& set, const RouterRecord& r) {
+    auto it = set.lower_bound(RouterRecord{r.proto_id, r.provider_id, r.address, 0});
+    return it != set.end() && same_router(*it, r);
+  };
   for (const auto& r : local_) {
-    if (!fresh.contains(r)) emit(r, false);
+    if (!contains_router(fresh, r)) emit(r, false);
   }
   for (const auto& r : fresh) {
     if (!local_.contains(r)) emit(r, true);
   }
   local_ = fresh;
   if (out.empty()) return;
-  for (auto& [id, link] : links_) {
-    if (!link->established) continue;
+  for (Link* link : established_links()) {
     link->send(out);
     counters_.updates_sent += n;
   }

@@ -26,7 +26,7 @@
 #include "mesh/link.h"
 #include "mesh/mesh_config.h"
 #include "mesh/remote_routers.h"
-#include "mesh/rtt_estimator.h"
+#include "common/util/rtt_estimator.h"
 
 namespace dmux::mesh {
 
@@ -73,7 +73,8 @@ class MeshServer final : private LinkEvents {
   MeshServer(evloop::EventLoop& loop, const MeshConfig& config, OnChange on_change);
   ~MeshServer();
 
-  // This gateway's registrations changed: the whole set now. Sends UPDATEs for the difference.
+  // This gateway's registrations changed: the whole set now. Sends UPDATEs for the difference (a
+  // router whose router_rtt_us changed is re-announced; the caller decides when that is worth it).
   void set_local_routers(const std::vector<RouterRecord>& routers);
   [[nodiscard]] std::vector<RemoteRouter> remote_routers() const { return remote_.routers(); }
   [[nodiscard]] std::optional<std::chrono::microseconds> rtt_to(std::uint32_t gateway) const;
@@ -84,7 +85,7 @@ class MeshServer final : private LinkEvents {
   struct Peer {
     net::Endpoint mesh_endpoint;
     std::uint64_t link_id = 0;  // the established link; 0 = down
-    RttEstimator rtt;
+    util::RttEstimator rtt;
     std::uint64_t probe_seq = 0;
     std::optional<std::chrono::microseconds> published_rtt;
     std::int64_t since_us = 0;
@@ -105,6 +106,7 @@ class MeshServer final : private LinkEvents {
 
   void on_accept() noexcept;
   void on_tick() noexcept;
+  [[nodiscard]] std::vector<Link*> established_links() const;
   void on_probe_timer() noexcept;
   void dial(const net::Endpoint& ep, Target& t) noexcept;
   void on_hello(Link& link, std::span<const std::byte> body);

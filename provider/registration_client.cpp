@@ -109,7 +109,12 @@ void RegistrationClient::send_register(const Instant& now) {
 }
 
 void RegistrationClient::send_session_message(std::uint8_t type) {
-  wire::KeepaliveMsg m{.session_id = session_id_, .counter = ++counter_, .mac = {}};
+  const auto rtt = rtt_.rtt();
+  const auto rtt_us = rtt ? std::clamp<std::int64_t>(rtt->count(), 1, 0xffffffffLL) : 0;
+  wire::KeepaliveMsg m{.session_id = session_id_,
+                       .counter = ++counter_,
+                       .rtt_us = static_cast<std::uint32_t>(rtt_us),
+                       .mac = {}};
   if (wire::write_keepalive(buffer_, type, m) != wire::kKeepaliveLen) return;
   m.mac = crypto::session_mac(session_key_, std::span(buffer_).first(wire::kKeepaliveMacOffset));
   const std::size_t len = wire::write_keepalive(buffer_, type, m);
@@ -135,6 +140,8 @@ void RegistrationClient::on_timer(const Instant& now) {
     return;
   }
   send_session_message(wire::kTypeKeepalive);
+  sent_keepalives_[counter_ % sent_keepalives_.size()] = {counter_, now.mono};
+  rtt_.on_probe_sent();
   ++counters_.keepalives_sent;
   deadline_ = now.mono + interval_;
 }
@@ -186,6 +193,8 @@ bool RegistrationClient::accept_session(std::span<const std::byte> datagram,
   session_id_ = ack.session_id;
   session_key_ = key;
   counter_ = 0;
+  sent_keepalives_ = {};
+  if (ack.gateway_id != previous_gateway) rtt_ = util::RttEstimator{};  // another path
   interval_ = std::max(config_.min_keepalive, std::chrono::milliseconds(ack.keepalive_interval_ms));
   hold_time_ = std::chrono::milliseconds(ack.hold_time_ms);
   last_valid_ack_ = now.mono;
@@ -241,7 +250,17 @@ bool RegistrationClient::on_keepalive_ack(std::span<const std::byte> datagram,
   }
   ++counters_.keepalive_acks;
   last_valid_ack_ = now.mono;
+  on_rtt_sample(ack.counter, now.mono);
   return true;
+}
+
+// One sample per keepalive we still remember sending; a duplicated ack adds nothing.
+void RegistrationClient::on_rtt_sample(std::uint64_t counter, MonoTime now) {
+  SentKeepalive& slot = sent_keepalives_[counter % sent_keepalives_.size()];
+  if (slot.counter != counter || counter == 0 || now < slot.at) return;
+  rtt_.on_probe_reply(std::chrono::duration_cast<std::chrono::microseconds>(now - slot.at),
+                      static_cast<std::size_t>(counter_ - counter));
+  slot.counter = 0;
 }
 
 void RegistrationClient::stop() {

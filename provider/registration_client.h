@@ -9,6 +9,7 @@
 // and KEEPALIVE_ACK (alive, deregistered) are acted on only after their MAC verifies.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -17,6 +18,7 @@
 #include <vector>
 
 #include "common/crypto/crypto.h"
+#include "common/util/rtt_estimator.h"
 #include "common/wire/registration.h"
 
 namespace dmux::provider {
@@ -97,11 +99,15 @@ class RegistrationClient {
   [[nodiscard]] std::chrono::milliseconds hold_time() const noexcept { return hold_time_; }
   [[nodiscard]] std::chrono::milliseconds retry_delay() const noexcept { return retry_delay_; }
   [[nodiscard]] const RegistrationCounters& counters() const noexcept { return counters_; }
+  // Smoothed RTT to the current gateway (median of recent KEEPALIVE -> KEEPALIVE_ACK samples);
+  // nullopt before the first sample. Reported to the gateway in each KEEPALIVE (rtt_us).
+  [[nodiscard]] std::optional<std::chrono::microseconds> rtt() const noexcept { return rtt_.rtt(); }
 
  private:
   void begin_registration(const Instant& now);
   void send_register(const Instant& now);
   void send_session_message(std::uint8_t type);
+  void on_rtt_sample(std::uint64_t counter, MonoTime now);
   void on_refusal(const wire::RegisterAckMsg& ack, const Instant& now);
   bool accept_session(std::span<const std::byte> datagram, const wire::RegisterAckMsg& ack,
                       const Instant& now);
@@ -131,6 +137,14 @@ class RegistrationClient {
   std::chrono::milliseconds hold_time_{0};
   MonoTime last_valid_ack_{};
   std::optional<MonoTime> last_hint_;  // last re-registration on an "unknown session" hint
+
+  // Send times of the last keepalives, slot counter % size; matched by counter when acked.
+  struct SentKeepalive {
+    std::uint64_t counter = 0;  // 0 = empty or already answered
+    MonoTime at{};
+  };
+  std::array<SentKeepalive, 8> sent_keepalives_{};
+  util::RttEstimator rtt_;  // to gateway_id_; reset when the gateway changes
 
   RegistrationCounters counters_;
 };

@@ -91,6 +91,8 @@ struct FakeGateway {
     return out;
   }
 
+  std::uint32_t last_rtt_us = 0;  // rtt_us of the last KEEPALIVE/DEREGISTER checked
+
   // Checks a KEEPALIVE/DEREGISTER (MAC, increasing counter); returns its type.
   std::uint8_t check_session_message(const Bytes& msg, std::uint64_t& counter) {
     std::uint8_t type = 0;
@@ -100,6 +102,7 @@ struct FakeGateway {
     CHECK(m.mac == mac16(key, std::span(msg).first(wire::kKeepaliveMacOffset)));
     CHECK(m.counter > last_counter);
     last_counter = counter = m.counter;
+    last_rtt_us = m.rtt_us;
     return type;
   }
 
@@ -345,6 +348,50 @@ TEST_CASE("stop sends an authenticated DEREGISTER and then nothing") {
   CHECK(counter == 2);
   CHECK(f.client.next_deadline() == MonoTime::max());
   CHECK(f.tick(milliseconds(100000)) == 0);
+}
+
+TEST_CASE("keepalives report the median RTT of earlier keepalive exchanges, matched by counter") {
+  Fixture f;
+  f.register_now();
+  std::uint64_t counter = 0;
+  REQUIRE(f.tick(milliseconds(500)) == 1);
+  f.gw.check_session_message(f.link.sent.back(), counter);
+  CHECK(f.gw.last_rtt_us == 0);  // nothing measured yet
+  CHECK_FALSE(f.client.rtt());
+  f.clock.advance(milliseconds(20));
+  REQUIRE(f.deliver_keepalive_ack(f.gw.keepalive_ack(counter)));
+  CHECK(f.client.rtt() == std::chrono::microseconds(20000));
+  // A duplicate of that ack adds no sample.
+  f.clock.advance(milliseconds(100));
+  REQUIRE(f.deliver_keepalive_ack(f.gw.keepalive_ack(counter)));
+  CHECK(f.client.rtt() == std::chrono::microseconds(20000));
+
+  // Two more at 30 ms, one outlier at 400 ms: the median stays put.
+  for (const int rtt_ms : {30, 400, 30}) {
+    REQUIRE(f.tick(milliseconds(500 - 120)) == 1);
+    f.gw.check_session_message(f.link.sent.back(), counter);
+    f.clock.advance(milliseconds(rtt_ms));
+    REQUIRE(f.deliver_keepalive_ack(f.gw.keepalive_ack(counter)));
+    f.clock.advance(milliseconds(120 - rtt_ms));
+  }
+  CHECK(f.client.rtt() == std::chrono::microseconds(30000));
+  REQUIRE(f.tick(milliseconds(500)) == 1);
+  f.gw.check_session_message(f.link.sent.back(), counter);
+  CHECK(f.gw.last_rtt_us == 30000);
+
+  // A late ack for the keepalive before (two outstanding) is matched by its counter.
+  const std::uint64_t earlier = counter;
+  REQUIRE(f.tick(milliseconds(500)) == 1);
+  f.gw.check_session_message(f.link.sent.back(), counter);
+  f.clock.advance(milliseconds(10));
+  REQUIRE(f.deliver_keepalive_ack(f.gw.keepalive_ack(earlier)));  // sent 510 ms ago
+  REQUIRE(f.deliver_keepalive_ack(f.gw.keepalive_ack(counter)));  // sent 10 ms ago
+  CHECK(f.client.rtt() == std::chrono::microseconds(30000));  // median of 20,30,400,30,510,10
+
+  // DEREGISTER carries it too.
+  f.client.stop();
+  CHECK(f.gw.check_session_message(f.link.sent.back(), counter) == wire::kTypeDeregister);
+  CHECK(f.gw.last_rtt_us == 30000);
 }
 
 TEST_CASE("stop before registration sends nothing") {

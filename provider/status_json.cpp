@@ -20,6 +20,7 @@ json registration_json(const RegistrationClient& r) {
       {"session_id", up ? r.session_id() : 0},
       {"keepalive_interval_ms", up ? r.keepalive_interval().count() : 0},
       {"hold_time_ms", up ? r.hold_time().count() : 0},
+      {"gateway_rtt_us", up && r.rtt() ? r.rtt()->count() : 0},  // 0 = not measured yet
       {"retry_delay_ms", r.retry_delay().count()},
       {"registers_sent", c.registers_sent},
       {"registrations", c.registrations},

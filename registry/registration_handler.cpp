@@ -197,7 +197,7 @@ std::size_t RegistrationHandler::on_keepalive(std::span<const std::byte> d,
   const SessionKey key = s->key;  // the session may be erased below
   const bool fresh = type == wire::kTypeDeregister
                          ? registry_.on_deregister(m.session_id, m.counter, now.mono)
-                         : registry_.on_keepalive(m.session_id, m.counter, now.mono);
+                         : registry_.on_keepalive(m.session_id, m.counter, m.rtt_us, now.mono);
   if (!fresh) {
     count(KeepaliveOutcome::kReplayed);
     return 0;

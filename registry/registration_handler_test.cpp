@@ -97,7 +97,7 @@ struct Gateway {
 std::vector<std::byte> keepalive(std::uint8_t type, std::uint64_t session, std::uint64_t counter,
                                  const SessionKey& key) {
   std::vector<std::byte> out(wire::kKeepaliveLen);
-  wire::write_keepalive(out, type, wire::KeepaliveMsg{session, counter, {}});
+  wire::write_keepalive(out, type, wire::KeepaliveMsg{session, counter, 0, {}});
   const auto mac = crypto::session_mac(key, std::span(out).first(wire::kKeepaliveMacOffset));
   std::copy(mac.begin(), mac.end(), out.begin() + wire::kKeepaliveMacOffset);
   return out;

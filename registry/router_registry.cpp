@@ -45,11 +45,26 @@ const Session* RouterRegistry::session(std::uint64_t id) const {
   return it == sessions_.end() ? nullptr : &it->second;
 }
 
-bool RouterRegistry::on_keepalive(std::uint64_t session_id, std::uint64_t counter, TimePoint now) {
+bool rtt_change_worth_announcing(std::uint32_t announced_us, std::uint32_t reported_us) noexcept {
+  if (reported_us == 0) return false;
+  if (announced_us == 0) return true;
+  const std::uint64_t diff =
+      announced_us > reported_us ? announced_us - reported_us : reported_us - announced_us;
+  return diff >= 1000 && diff * 5 > announced_us;  // >= 1 ms and > 20 %
+}
+
+bool RouterRegistry::on_keepalive(std::uint64_t session_id, std::uint64_t counter,
+                                  std::uint32_t rtt_us, TimePoint now) {
   auto it = sessions_.find(session_id);
   if (it == sessions_.end() || counter <= it->second.last_counter) return false;
   it->second.last_counter = counter;
-  routers_.at(it->second.router).last_heard = now;
+  Router& r = routers_.at(it->second.router);
+  r.last_heard = now;
+  if (rtt_us != 0) r.rtt_us = rtt_us;
+  if (r.state == RouterState::kUp && rtt_change_worth_announcing(r.announced_rtt_us, rtt_us)) {
+    r.announced_rtt_us = rtt_us;
+    ++rtt_version_;
+  }
   return true;
 }
 
@@ -110,12 +125,20 @@ std::vector<RouterKey> RouterRegistry::up_routers() const {
   return out;
 }
 
+std::vector<UpRouter> RouterRegistry::up_routers_with_rtt() const {
+  std::vector<UpRouter> out;
+  for (const auto& [key, r] : routers_) {
+    if (r.state == RouterState::kUp) out.push_back(UpRouter{key, r.announced_rtt_us});
+  }
+  return out;
+}
+
 std::vector<RouterStatus> RouterRegistry::status(TimePoint now) {
   std::vector<RouterStatus> out;
   for (auto& [key, r] : routers_) {
     out.push_back(RouterStatus{key, r.state, r.dampening.suppressed(now, config_.dampening),
                                r.dampening.penalty(now, config_.dampening), now - r.registered_at,
-                               now - r.last_heard, r.flaps});
+                               now - r.last_heard, r.flaps, r.rtt_us});
   }
   return out;
 }

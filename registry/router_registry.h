@@ -56,7 +56,21 @@ struct RouterStatus {
   Duration age{};           // since it (last) registered
   Duration since_heard{};   // since its last REGISTER or KEEPALIVE
   std::uint32_t flaps = 0;  // withdrawals seen
+  std::uint32_t rtt_us = 0;  // router <-> this gateway as last reported in a KEEPALIVE; 0 = unknown
 };
+
+// An up router and its distance to this gateway as last announced (to the mesh and to selection).
+struct UpRouter {
+  RouterKey key;
+  std::uint32_t rtt_us = 0;  // 0 = unknown
+  auto operator<=>(const UpRouter&) const = default;
+};
+
+// Whether a router's reported RTT moved far enough from the one last announced to announce it
+// again (docs/protocol.md 12.3): by more than 20 % and at least 1 ms, or first known. Keeps one
+// mesh UPDATE per keepalive from flooding the mesh while real path changes still get through.
+[[nodiscard]] bool rtt_change_worth_announcing(std::uint32_t announced_us,
+                                               std::uint32_t reported_us) noexcept;
 
 class RouterRegistry {
  public:
@@ -69,7 +83,9 @@ class RouterRegistry {
   // Looks up a session for MAC verification (nullptr if unknown).
   [[nodiscard]] const Session* session(std::uint64_t id) const;
   // An authenticated KEEPALIVE. False if the counter is not above the last one (replay).
-  bool on_keepalive(std::uint64_t session_id, std::uint64_t counter, TimePoint now);
+  // `rtt_us` is the agent's own RTT to this gateway (0 = not measured: the last value stays).
+  bool on_keepalive(std::uint64_t session_id, std::uint64_t counter, std::uint32_t rtt_us,
+                    TimePoint now);
   // An authenticated DEREGISTER. False if the counter is a replay.
   bool on_deregister(std::uint64_t session_id, std::uint64_t counter, TimePoint now);
   // Withdraws routers silent for hold_time and forgets dead state. Returns how many withdrew.
@@ -77,9 +93,13 @@ class RouterRegistry {
 
   // Routers currently up, sorted.
   [[nodiscard]] std::vector<RouterKey> up_routers() const;
+  // The same with their announced RTTs (which change only per rtt_change_worth_announcing).
+  [[nodiscard]] std::vector<UpRouter> up_routers_with_rtt() const;
   [[nodiscard]] std::vector<RouterStatus> status(TimePoint now);
   // Bumped whenever the set of up routers changes.
   [[nodiscard]] std::uint64_t version() const noexcept { return version_; }
+  // Bumped whenever an up router's announced RTT changes.
+  [[nodiscard]] std::uint64_t rtt_version() const noexcept { return rtt_version_; }
   [[nodiscard]] const RegistryConfig& config() const noexcept { return config_; }
 
  private:
@@ -92,6 +112,8 @@ class RouterRegistry {
     TimePoint withdrawn_at{};
     Dampening dampening;
     std::uint32_t flaps = 0;
+    std::uint32_t rtt_us = 0;            // last reported
+    std::uint32_t announced_rtt_us = 0;  // last announced
   };
   void withdraw(Router& r, TimePoint now);
   [[nodiscard]] std::size_t up_for_provider(std::uint32_t provider_id) const;
@@ -101,6 +123,7 @@ class RouterRegistry {
   std::unordered_map<std::uint64_t, Session> sessions_;
   std::size_t up_count_ = 0;
   std::uint64_t version_ = 0;
+  std::uint64_t rtt_version_ = 0;
 };
 
 }  // namespace dmux::registry

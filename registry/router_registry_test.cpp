@@ -31,11 +31,11 @@ TEST_CASE("register, keep alive, expire after hold time of silence") {
   const auto v = r.version();
   for (int i = 1; i <= 10; ++i) {
     t += 1000ms;
-    CHECK(r.on_keepalive(11, static_cast<std::uint64_t>(i), t));
+    CHECK(r.on_keepalive(11, static_cast<std::uint64_t>(i), 0, t));
     CHECK(r.expire(t) == 0);
   }
   CHECK(r.version() == v);
-  CHECK_FALSE(r.on_keepalive(11, 10, t));  // replayed counter
+  CHECK_FALSE(r.on_keepalive(11, 10, 0, t));  // replayed counter
   t += 2999ms;
   CHECK(r.expire(t) == 0);
   t += 1ms;
@@ -62,7 +62,7 @@ TEST_CASE("deregistration withdraws at once and cannot be replayed") {
   RouterRegistry r({});
   const TimePoint t{};
   REQUIRE(r.on_register(key(7, 1), 100, session(1), t) == AdmitResult::kAccepted);
-  CHECK(r.on_keepalive(1, 5, t));
+  CHECK(r.on_keepalive(1, 5, 0, t));
   CHECK_FALSE(r.on_deregister(1, 5, t));
   CHECK(r.on_deregister(1, 6, t));
   CHECK(r.up_routers().empty());
@@ -120,4 +120,39 @@ TEST_CASE("withdrawn state is forgotten once worthless") {
   t += std::chrono::hours(2);
   r.expire(t);
   CHECK(r.status(t).empty());
+}
+
+TEST_CASE("keepalive RTTs: status shows the latest, announcements only on a 20 % and 1 ms change") {
+  RouterRegistry r(config(1000ms, 3000ms));
+  TimePoint t{};
+  REQUIRE(r.on_register(key(7, 1), 100, session(11), t) == AdmitResult::kAccepted);
+  const auto v = r.version();
+  const auto rv = r.rtt_version();
+  auto announced = [&] { return r.up_routers_with_rtt().at(0).rtt_us; };
+  CHECK(announced() == 0);
+  std::uint64_t counter = 0;
+  auto keepalive = [&](std::uint32_t rtt_us) { REQUIRE(r.on_keepalive(11, ++counter, rtt_us, t)); };
+  keepalive(0);  // not measured yet
+  CHECK(r.rtt_version() == rv);
+  keepalive(10'000);  // first known value
+  CHECK(announced() == 10'000);
+  CHECK(r.rtt_version() == rv + 1);
+  keepalive(11'900);  // +19 %: kept quiet
+  keepalive(8'100);   // -19 %
+  CHECK(announced() == 10'000);
+  CHECK(r.rtt_version() == rv + 1);
+  CHECK(r.status(t).at(0).rtt_us == 8'100);  // status shows what was reported
+  keepalive(12'100);  // +21 %
+  CHECK(announced() == 12'100);
+  CHECK(r.rtt_version() == rv + 2);
+  keepalive(0);  // unknown again: the last value stays
+  CHECK(r.status(t).at(0).rtt_us == 12'100);
+  CHECK(r.version() == v);  // the set of routers never changed
+
+  // Near a gateway a relative change is not enough: it must also be at least 1 ms.
+  CHECK_FALSE(rtt_change_worth_announcing(2'000, 2'900));
+  CHECK(rtt_change_worth_announcing(2'000, 3'000));
+  CHECK_FALSE(rtt_change_worth_announcing(200, 900));
+  CHECK(rtt_change_worth_announcing(0, 1));
+  CHECK_FALSE(rtt_change_worth_announcing(5'000, 0));
 }

@@ -104,7 +104,8 @@ ParseStatus parse_keepalive(std::span<const std::byte> d, std::uint8_t& type,
   if (d.size() < kKeepaliveLen) return ParseStatus::kTruncated;
   if (d.size() > kKeepaliveLen) return ParseStatus::kMalformed;
   KeepaliveMsg m;
-  if (!r.read_u64(m.session_id) || !r.read_u64(m.counter) || !read_array(r, m.mac)) {
+  if (!r.read_u64(m.session_id) || !r.read_u64(m.counter) || !r.read_u32(m.rtt_us) ||
+      !read_array(r, m.mac)) {
     return ParseStatus::kTruncated;
   }
   out = m;
@@ -175,6 +176,7 @@ std::size_t write_keepalive(std::span<std::byte> out, std::uint8_t type,
   write_control_header(w, type);
   w.u64(m.session_id);
   w.u64(m.counter);
+  w.u32(m.rtt_us);
   w.bytes(m.mac);
   return w.ok() ? w.size() : 0;
 }

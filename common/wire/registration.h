@@ -20,7 +20,7 @@ inline constexpr std::size_t kMaxCertificateLen = 2048;
 
 inline constexpr std::size_t kRegisterFixedLen = 58;  // up to and including cert_len
 inline constexpr std::size_t kRegisterAckLen = 84;
-inline constexpr std::size_t kKeepaliveLen = 36;
+inline constexpr std::size_t kKeepaliveLen = 40;
 inline constexpr std::size_t kKeepaliveAckLen = 44;
 
 inline constexpr std::uint8_t kTypeRegister = 4;
@@ -68,7 +68,8 @@ struct RegisterAckMsg {
 struct KeepaliveMsg {
   std::uint64_t session_id = 0;
   std::uint64_t counter = 0;  // strictly increasing per session
-  MacBytes mac{};             // over bytes [0, 20)
+  std::uint32_t rtt_us = 0;   // agent's smoothed RTT to this gateway; 0 = unknown
+  MacBytes mac{};             // over bytes [0, 24)
 };
 
 enum class KeepaliveResult : std::uint8_t {
@@ -86,7 +87,7 @@ struct KeepaliveAckMsg {
 };
 
 inline constexpr std::size_t kRegisterAckMacOffset = 68;
-inline constexpr std::size_t kKeepaliveMacOffset = 20;
+inline constexpr std::size_t kKeepaliveMacOffset = 24;
 inline constexpr std::size_t kKeepaliveAckMacOffset = 28;
 
 // Parsers check the exact length of each message before reading it.

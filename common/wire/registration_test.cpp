@@ -104,7 +104,7 @@ TEST_CASE("REGISTER_ACK, KEEPALIVE, DEREGISTER and KEEPALIVE_ACK round trip at e
   CHECK(parse_register_ack(std::span(buf).first(kRegisterAckLen + 1), a2) ==
         ParseStatus::kMalformed);
 
-  KeepaliveMsg k{7, 42, {}};
+  KeepaliveMsg k{7, 42, 12345, {}};
   k.mac.fill(std::byte{0x44});
   for (std::uint8_t type : {kTypeKeepalive, kTypeDeregister}) {
     REQUIRE(write_keepalive(buf, type, k) == kKeepaliveLen);
@@ -113,6 +113,9 @@ TEST_CASE("REGISTER_ACK, KEEPALIVE, DEREGISTER and KEEPALIVE_ACK round trip at e
     REQUIRE(parse_keepalive(std::span(buf).first(kKeepaliveLen), got_type, k2) == ParseStatus::kOk);
     CHECK(got_type == type);
     CHECK(k2.counter == 42);
+    CHECK(k2.rtt_us == 12345);
+    CHECK(k2.mac == k.mac);
+    CHECK(buf[kKeepaliveMacOffset - 1] == std::byte{0x39});  // rtt_us low byte, before the MAC
     CHECK(buf[kKeepaliveMacOffset] == std::byte{0x44});
   }
 
@@ -128,7 +131,7 @@ TEST_CASE("REGISTER_ACK, KEEPALIVE, DEREGISTER and KEEPALIVE_ACK round trip at e
 
 TEST_CASE("control messages refuse other header lengths, versions and types") {
   std::array<std::byte, 64> buf{};
-  KeepaliveMsg k{1, 1, {}};
+  KeepaliveMsg k{1, 1, 0, {}};
   write_keepalive(buf, kTypeKeepalive, k);
   KeepaliveMsg out;
   std::uint8_t type = 0;

@@ -4,6 +4,7 @@ usable at the others, a killed gateway's routers vanish elsewhere after the grac
 back when it restarts, a gateway with a certificate from another CA is refused and counted, and
 garbage on the mesh port harms nobody."""
 import os
+import shutil
 import socket
 import struct
 import subprocess
@@ -60,7 +61,7 @@ class Gateway:
         return f"{self.addr}:{self.mesh_port}"
 
     def start(self):
-        self.d = Dmuxd(self.args, metrics=False, workers=1)
+        self.d = Dmuxd(self.args, workers=1)
 
     def peers(self):
         return self.d.ctl("peers")
@@ -71,6 +72,15 @@ class Gateway:
     def mesh_routers(self):
         return sorted((r["address"], r["provider_id"], r.get("origin_gateway"))
                       for r in self.d.ctl("routers")["routers"] if r["origin"] == "mesh")
+
+    def metric(self, name, **labels):
+        """The value of one sample on /metrics, None if absent."""
+        want = name + ("{" + ",".join(f'{k}="{v}"' for k, v in sorted(labels.items())) + "}"
+                       if labels else "")
+        for line in self.d.metrics().splitlines():
+            if line.startswith(want + " "):
+                return float(line.split()[-1])
+        return None
 
     def register(self, cred, router):
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -139,6 +149,24 @@ class Mesh(unittest.TestCase):
         self.assertIn("up", text)
         # One link per pair: two links in total per gateway.
         self.assertEqual(len(g.peers()["peers"]), 2)
+
+    def test_1b_mesh_metrics_follow_the_peers(self):
+        self.assert_full_mesh()
+        g = self.gws[1]
+        self.assertEqual(g.metric("dmux_gateway_mesh_peer_up", peer="198.18.0.11"), 1)
+        self.assertTrue(wait_for(lambda: g.metric("dmux_gateway_mesh_peer_rtt_seconds",
+                                                  peer="198.18.0.13") is not None, timeout=5))
+        self.assertLess(g.metric("dmux_gateway_mesh_peer_rtt_seconds", peer="198.18.0.13"), 0.1)
+        self.assertEqual(g.metric("dmux_gateway_mesh_peer_loss_ratio", peer="198.18.0.11"), 0)
+        self.assertGreater(g.metric("dmux_gateway_mesh_bytes_total", direction="sent"), 0)
+        self.assertGreater(g.metric("dmux_gateway_mesh_messages_total", direction="sent",
+                                    type="probe"), 0)
+        self.assertEqual(g.metric("dmux_gateway_mesh_rejected_total", reason="hello_mismatch"), 0)
+        if shutil.which("promtool"):
+            r = subprocess.run(["promtool", "check", "metrics"], input=g.d.metrics(),
+                               capture_output=True, text=True)
+            ours = [line for line in (r.stdout + r.stderr).splitlines() if "dmux_" in line]
+            self.assertEqual(ours, [], "\n".join(ours))
 
     def test_2_registration_at_one_is_usable_at_all(self):
         self.assert_full_mesh()

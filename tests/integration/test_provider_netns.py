@@ -320,6 +320,11 @@ class ProviderNetns(unittest.TestCase):
         self.assertEqual(reg["keepalive_interval_ms"], KEEPALIVE_MS)
         self.assertTrue(wait_for(  # keepalives flow and are answered
             lambda: self.provider_status()["registrations"][0]["keepalive_acks"] >= 2, timeout=5))
+        # The agent measures its RTT from those exchanges and reports it in its next KEEPALIVE.
+        self.assertGreater(self.provider_status()["registrations"][0]["gateway_rtt_us"], 0)
+        self.assertTrue(wait_for(lambda: any(
+            r.get("router_rtt_us", 0) > 0 for r in self.gateway_routers()
+            if r["origin"] == "registered"), timeout=5))
 
     def test_ping_through_gateway_and_provider(self):
         sock = self.client_socket()

@@ -83,8 +83,9 @@ def mac(key, covered):
     return hmac.new(key, covered, hashlib.sha256).digest()[:16]
 
 
-def keepalive_msg(key, session_id, counter, msg_type=6):
-    head = struct.pack("!BBBBQQ", 1, msg_type, 4, 0, session_id, counter)
+def keepalive_msg(key, session_id, counter, msg_type=6, rtt_us=0):
+    """KEEPALIVE (or DEREGISTER) per protocol.md 9.3."""
+    head = struct.pack("!BBBBQQI", 1, msg_type, 4, 0, session_id, counter, rtt_us)
     return head + mac(key, head)
 
 

@@ -1,8 +1,8 @@
 #include <doctest/doctest.h>
 
-#include "mesh/rtt_estimator.h"
+#include "common/util/rtt_estimator.h"
 
-using namespace dmux::mesh;
+using namespace dmux::util;
 using std::chrono::microseconds;
 
 TEST_CASE("no samples, no estimate; loss counts unanswered probes") {

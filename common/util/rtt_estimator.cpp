@@ -1,9 +1,9 @@
-#include "mesh/rtt_estimator.h"
+#include "common/util/rtt_estimator.h"
 
 #include <algorithm>
 #include <bit>
 
-namespace dmux::mesh {
+namespace dmux::util {
 
 void RttEstimator::on_probe_sent() noexcept {
   answered_ <<= 1;  // the new probe (bit 0) starts unanswered
@@ -32,4 +32,4 @@ double RttEstimator::loss() const noexcept {
   return 1.0 - static_cast<double>(answered) / static_cast<double>(probes_);
 }
 
-}  // namespace dmux::mesh
+}  // namespace dmux::util

@@ -11,7 +11,7 @@
 #include <cstdint>
 #include <optional>
 
-namespace dmux::mesh {
+namespace dmux::util {
 
 class RttEstimator {
  public:
@@ -38,4 +38,4 @@ class RttEstimator {
   std::size_t probes_ = 0;      // probes sent, capped at kLossWindow
 };
 
-}  // namespace dmux::mesh
+}  // namespace dmux::util
