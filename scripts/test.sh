@@ -67,14 +67,21 @@ for target in "${FUZZ_TARGETS[@]}"; do
   rm -rf "$corpus"
 done
 
-if [[ -x bench/forwarding/run.sh ]]; then
-  step "benchmark smoke run (bench/forwarding --quick)"
-  if BUILD_DIR=build bash bench/forwarding/run.sh --quick; then
+# Benchmark smoke runs: each script end to end in its quick mode (figures are not judged here).
+smoke() {
+  local name=$1
+  shift
+  step "benchmark smoke run ($name)"
+  if "$@"; then
     passed=$((passed + 1))
   else
-    failed=$((failed + 1)); failed_names+=("bench/forwarding --quick")
+    failed=$((failed + 1)); failed_names+=("$name")
   fi
-fi
+}
+smoke "bench/forwarding --quick" env BUILD_DIR=build bash bench/forwarding/run.sh --quick
+smoke "bench/mesh --quick" env BUILD_DIR=build python3 bench/mesh/run.py --quick
+smoke "bench/capture --quick" env BUILD_DIR=build DMUX_BUILD_DIR="$ROOT/build" python3 bench/capture/run.py --quick
+smoke "bench/registration" bash bench/registration/run.sh 300
 
 echo
 for n in "${failed_names[@]}"; do echo "FAILED: $n"; done
