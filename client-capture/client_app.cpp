@@ -70,7 +70,7 @@ ClientApp::ClientApp(ClientConfig config)
                                                          .rcvbuf_bytes = kSocketBufferBytes,
                                                          .sndbuf_bytes = kSocketBufferBytes})),
       gateway_(config_.gateway.to_sockaddr()),
-      tun_(config_.tun_name, config_.tun_mtu),
+      tun_(config_.tun_name, net::TunOptions{.mtu = config_.tun_mtu, .disable_gso = true}),
       path_(CapturePathConfig{.selectors = config_.selectors,
                               .first_queue = config_.queue_num,
                               .max_packet = static_cast<std::size_t>(config_.tun_mtu)},

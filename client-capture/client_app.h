@@ -20,7 +20,7 @@
 #include "client-capture/firewall.h"
 #include "client-capture/nfqueue.h"
 #include "client-capture/tcp_segmenter.h"
-#include "client-capture/tun_device.h"
+#include "common/net/tun_device.h"
 #include "common/control/control_server.h"
 #include "common/evloop/event_loop.h"
 #include "common/net/unique_fd.h"
@@ -57,7 +57,7 @@ class ClientApp {
   evloop::EventLoop loop_;
   net::UniqueFd socket_;
   sockaddr_in gateway_{};
-  TunDevice tun_;
+  net::TunDevice tun_;
   CapturePath path_;
   AddressOffer offer_;
   NfQueue queue_;

@@ -45,7 +45,7 @@ ProviderApp::ProviderApp(ProviderConfig config, Credentials credentials)
                                                          .nonblocking = true,
                                                          .rcvbuf_bytes = kSocketBufferBytes,
                                                          .sndbuf_bytes = kSocketBufferBytes})),
-      tun_(config_.tun_name, config_.tun_mtu),
+      tun_(config_.tun_name, net::TunOptions{.mtu = config_.tun_mtu, .disable_gso = false}),
       route_(config_.client_prefix, tun_.ifindex()),
       path_(PacketPathConfig{.client_prefix = config_.client_prefix,
                              .provider_id = credentials_.info.provider_id,

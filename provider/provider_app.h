@@ -16,7 +16,8 @@
 #include "provider/credentials.h"
 #include "provider/packet_path.h"
 #include "provider/registration_client.h"
-#include "provider/tun_device.h"
+#include "common/net/tun_device.h"
+#include "provider/client_prefix_route.h"
 
 namespace dmux::provider {
 
@@ -49,7 +50,7 @@ class ProviderApp final : private GatewayLink {
   double start_time_;
   evloop::EventLoop loop_;
   net::UniqueFd socket_;
-  TunDevice tun_;
+  net::TunDevice tun_;
   ClientPrefixRoute route_;
   PacketPath path_;
   ControlReplyCounters control_replies_;

@@ -1,4 +1,4 @@
-#include "client-capture/tun_device.h"
+#include "common/net/tun_device.h"
 
 #include <fcntl.h>
 #include <linux/ethtool.h>
@@ -16,7 +16,7 @@
 
 #include "common/util/log.h"
 
-namespace dmux::client {
+namespace dmux::net {
 namespace {
 
 [[noreturn]] void fail(const std::string& what) {
@@ -38,32 +38,37 @@ void write_sysctl(const std::string& path, const char* value) {
 
 }  // namespace
 
-TunDevice::TunDevice(const std::string& name, int mtu) {
+TunDevice::TunDevice(const std::string& name, const TunOptions& options) {
   fd_.reset(::open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC));
   if (!fd_.valid()) fail("open /dev/net/tun");
   ifreq ifr = make_ifreq(name);
   ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
   if (::ioctl(fd_.get(), TUNSETIFF, &ifr) != 0) fail("TUNSETIFF " + name);
+  // A persistent device of that name left by someone else would survive us; make it ours.
   if (::ioctl(fd_.get(), TUNSETPERSIST, 0) != 0) fail("TUNSETPERSIST 0 " + name);
   name_ = ifr.ifr_name;
 
-  const net::UniqueFd s(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  const UniqueFd s(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
   if (!s.valid()) fail("socket");
   ifreq req = make_ifreq(name_);
-  req.ifr_mtu = mtu;
+  req.ifr_mtu = options.mtu;
   if (::ioctl(s.get(), SIOCSIFMTU, &req) != 0) fail("set MTU of " + name_);
-  ethtool_value gso{ETHTOOL_SGSO, 0};
-  req = make_ifreq(name_);
-  req.ifr_data = reinterpret_cast<char*>(&gso);
-  if (::ioctl(s.get(), SIOCETHTOOL, &req) != 0) fail("turn off GSO on " + name_);
+  if (options.disable_gso) {
+    ethtool_value gso{ETHTOOL_SGSO, 0};
+    req = make_ifreq(name_);
+    req.ifr_data = reinterpret_cast<char*>(&gso);
+    if (::ioctl(s.get(), SIOCETHTOOL, &req) != 0) fail("turn off GSO on " + name_);
+  }
   const std::string conf = "/proc/sys/net/ipv6/conf/" + name_ + "/";
   write_sysctl(conf + "disable_ipv6", "0");
-  write_sysctl(conf + "addr_gen_mode", "1");  // no link-local address: no RS/ND into the device
-  write_sysctl(conf + "accept_ra", "0");      // the daemon handles the provider's RA itself
+  write_sysctl(conf + "addr_gen_mode", "1");  // no link-local address
+  write_sysctl(conf + "accept_ra", "0");      // RAs are the daemons' business, not the kernel's
   req = make_ifreq(name_);
   if (::ioctl(s.get(), SIOCGIFFLAGS, &req) != 0) fail("get flags of " + name_);
   req.ifr_flags = static_cast<short>(req.ifr_flags | IFF_UP);
   if (::ioctl(s.get(), SIOCSIFFLAGS, &req) != 0) fail("bring up " + name_);
+  ifindex_ = static_cast<int>(::if_nametoindex(name_.c_str()));
+  if (ifindex_ == 0) fail("if_nametoindex " + name_);
 }
 
-}  // namespace dmux::client
+}  // namespace dmux::net
