@@ -82,7 +82,8 @@ ClientApp::ClientApp(ClientConfig config)
       max_id_(config_.selectors.size()),
       seen_(config_.selectors.size()),
       rx_(kBatch * kRxSlot),
-      timer_(loop_, [this] { on_timer(); }) {
+      timer_(loop_, [this] { on_timer(); }),
+      metrics_timer_(loop_, [this] { publish_metrics(); }) {
   ipv6_active_ = ipv6_selector() != nullptr && !phase_out_ipv6(config_);
   if (ipv6_active_) {
     for (const auto& prefix : config_.ipv6_routes) add_route(tun_.name(), prefix);
@@ -108,6 +109,21 @@ ClientApp::ClientApp(ClientConfig config)
     control_ = std::make_unique<control::ControlServer>(
         loop_, config_.control_socket,
         [this](std::string_view cmd) { return handle_command(cmd); });
+  }
+  if (config_.metrics_listen) {
+    metrics_ = std::make_unique<MetricsExporter>(*config_.metrics_listen);
+    publish_metrics();
+    metrics_timer_.start_periodic(std::chrono::seconds(1));
+  }
+}
+
+void ClientApp::publish_metrics() noexcept {
+  if (!metrics_) return;
+  try {
+    metrics_->update(MetricsSnapshot{path_.counters(), offer_.counters().solicitations,
+                                     offer_.counters().changes});
+  } catch (const std::exception& e) {
+    LOG_WARN("metrics: %s", e.what());
   }
 }
 
@@ -309,8 +325,7 @@ std::string ClientApp::handle_command(std::string_view command) {
                      .counters = path_.counters(),
                      .queue = queue_.counters()};
   if (command == "status") return status_json(v);
-  if (command == "metrics") return metrics_text(v);
-  return R"({"error":"unknown command; try status or metrics"})";
+  return R"({"error":"unknown command; try status"})";
 }
 
 }  // namespace dmux::client

@@ -21,6 +21,7 @@
 #include "client-capture/nfqueue.h"
 #include "client-capture/tcp_segmenter.h"
 #include "common/net/tun_device.h"
+#include "client-capture/metrics_exporter.h"
 #include "common/control/control_server.h"
 #include "common/evloop/event_loop.h"
 #include "common/net/unique_fd.h"
@@ -87,6 +88,9 @@ class ClientApp {
   std::unique_ptr<evloop::IoWatcher> socket_watcher_;
   std::vector<std::unique_ptr<evloop::SignalWatcher>> signals_;
   std::unique_ptr<control::ControlServer> control_;
+  std::unique_ptr<MetricsExporter> metrics_;
+  evloop::Timer metrics_timer_;  // hands the exporter a copy of the counters every second
+  void publish_metrics() noexcept;
 };
 
 }  // namespace dmux::client

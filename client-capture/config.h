@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,7 @@ struct ClientConfig {
   bool phase_out = true;                 // skip IPv6 capture while the host has native IPv6
   std::chrono::milliseconds solicit_interval{25000};  // address refresh and NAT keepalive
   std::string control_socket;            // UNIX socket for 'status' (empty: none)
+  std::optional<net::Endpoint> metrics_listen;  // Prometheus /metrics over HTTP; nullopt = off
   log::Level log_level = log::Level::kInfo;
 };
 

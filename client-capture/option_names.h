@@ -20,6 +20,7 @@ inline constexpr const char* kRoute = "route";
 inline constexpr const char* kPhaseOut = "phase-out";
 inline constexpr const char* kSolicitInterval = "solicit-interval-ms";
 inline constexpr const char* kControlSocket = "control-socket";
+inline constexpr const char* kMetricsListen = "metrics-listen";
 inline constexpr const char* kLogLevel = "log-level";
 
 }  // namespace dmux::client::opt

@@ -52,7 +52,10 @@ po::options_description client_options() {
       opt::kSolicitInterval, po::value<unsigned>()->value_name("MS")->default_value(25000),
       "address refresh and NAT keepalive interval (100-3600000)")(
       opt::kControlSocket, po::value<std::string>()->value_name("PATH"),
-      "UNIX socket answering 'status' (JSON) and 'metrics' (Prometheus text)")(
+      "UNIX socket answering 'status' (JSON; dmuxctl --socket PATH status)")(
+      opt::kMetricsListen,
+      po::value<std::string>()->value_name("ADDR:PORT|off")->default_value("127.0.0.1:9751"),
+      "Prometheus metrics endpoint (/metrics), or 'off'")(
       opt::kLogLevel, po::value<std::string>()->value_name("LEVEL")->default_value("info"),
       "debug, info, warn or error");
   return d;
@@ -94,6 +97,9 @@ ClientConfig to_config(const po::variables_map& vm) {
   if (ms < 100 || ms > 3'600'000) throw ConfigError(opt::kSolicitInterval, "must be 100-3600000");
   c.solicit_interval = std::chrono::milliseconds(ms);
   if (vm.count(opt::kControlSocket)) c.control_socket = vm[opt::kControlSocket].as<std::string>();
+  if (const auto m = vm[opt::kMetricsListen].as<std::string>(); m != "off") {
+    c.metrics_listen = endpoint(vm, opt::kMetricsListen, true);
+  }
   const auto level = vm[opt::kLogLevel].as<std::string>();
   if (!log::parse_level(level, c.log_level))
     throw ConfigError(opt::kLogLevel, "'" + level + "' is not debug, info, warn or error");

@@ -79,31 +79,4 @@ std::string status_json(const StatusView& v) {
       .dump();
 }
 
-std::string metrics_text(const StatusView& v) {
-  const DataPathCounters& c = v.counters;
-  std::string out;
-  auto counter = [&out](const char* name, const char* help, std::uint64_t value) {
-    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " counter\n";
-    out += std::string(name) + " " + std::to_string(value) + "\n";
-  };
-  counter("dmux_client_captured_packets_total", "Packets NFQUEUE handed to the client.", c.captured);
-  counter("dmux_client_tunnelled_packets_total", "DATA datagrams sent to the gateway.", c.tunnelled);
-  counter("dmux_client_tunnelled_bytes_total", "IPvN bytes tunnelled.", c.tunnelled_bytes);
-  counter("dmux_client_returns_total", "Datagrams received on the tunnel socket.", c.returns);
-  counter("dmux_client_injected_packets_total", "Packets injected into the host stack.", c.injected);
-  counter("dmux_client_injected_bytes_total", "Bytes injected into the host stack.", c.injected_bytes);
-  counter("dmux_client_solicitations_total", "Router solicitations sent (address refresh).",
-          v.offer.counters().solicitations);
-  counter("dmux_client_address_changes_total", "Times the offered address changed.",
-          v.offer.counters().changes);
-  out += "# HELP dmux_client_dropped_packets_total Packets and datagrams dropped, by reason.\n"
-         "# TYPE dmux_client_dropped_packets_total counter\n";
-  for (std::size_t i = 0; i < kDropReasons; ++i) {
-    out += "dmux_client_dropped_packets_total{reason=\"" +
-           std::string(to_string(static_cast<Drop>(i))) + "\"} " + std::to_string(c.drops[i]) +
-           "\n";
-  }
-  return out;
-}
-
 }  // namespace dmux::client

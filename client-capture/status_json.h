@@ -1,5 +1,5 @@
-// The control socket's answers: 'status' as one JSON document (dmuxctl --json status prints it)
-// and 'metrics' in the Prometheus text exposition format. Read on the event-loop thread.
+// The control socket's answer to 'status': one JSON document (dmuxctl --json status prints it).
+// Read on the event-loop thread. (Prometheus metrics: metrics_exporter.h.)
 #pragma once
 
 #include <string>
@@ -24,6 +24,5 @@ struct StatusView {
 };
 
 std::string status_json(const StatusView& v);
-std::string metrics_text(const StatusView& v);
 
 }  // namespace dmux::client

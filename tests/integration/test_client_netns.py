@@ -10,6 +10,7 @@ the provider offers (2001:db8:7:c612:102:PORT:TAG). Namespaces, processes and fi
 tearDownClass and per-test cleanups, also on failure.
 """
 import hashlib
+import re
 import json
 import os
 import signal
@@ -37,6 +38,7 @@ CLIENT_PREFIX = "2001:db8:7::/48"
 DATA_PORT, REG_PORT, TUNNEL_PORT, BYPASS_PORT, TCP_PORT = 4500, 4501, 5000, 9999, 7000
 PROVIDER_ID = 7
 CHAIN = "DMUX-CLIENT"
+METRICS_PORT = 9751
 
 
 def make_topology():
@@ -196,8 +198,12 @@ class ClientNetns(unittest.TestCase):
         self.assertGreaterEqual(st["tunnelled"], 3)
         self.assertGreaterEqual(st["injected"], 3)
         self.assertEqual(st["drops"]["bad_token"], 0)
-        metrics = unix_request_text(self.sock_path, "metrics")
-        self.assertIn("dmux_client_injected_packets_total", metrics)
+        # Prometheus metrics over HTTP inside the client namespace (refreshed every second).
+        def injected_in_metrics():
+            r = self.run_in("client", "curl", "-s", f"http://127.0.0.1:{METRICS_PORT}/metrics")
+            m = re.search(r"^dmux_client_injected_packets_total (\d+)", r.stdout, re.M)
+            return m is not None and int(m.group(1)) >= 3
+        self.assertTrue(wait_for(injected_in_metrics, timeout=5))
 
     def test_tcp_transfer_is_intact(self):
         src = os.path.join(self.dir, "send.bin")
@@ -291,14 +297,6 @@ class ClientNetns(unittest.TestCase):
         t.join()
         self.socks.append(out["s"])
         return out["s"]
-
-
-def unix_request_text(path, command):
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-        s.settimeout(5)
-        s.connect(path)
-        s.sendall(command.encode() + b"\n")
-        return s.makefile("rb").read().decode()
 
 
 if __name__ == "__main__":

@@ -1,0 +1,93 @@
+#include "client-capture/metrics_exporter.h"
+
+#include <prometheus/collectable.h>
+#include <prometheus/exposer.h>
+#include <prometheus/metric_family.h>
+
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace dmux::client {
+namespace {
+
+using prometheus::ClientMetric;
+using prometheus::MetricFamily;
+using prometheus::MetricType;
+
+MetricFamily counter(std::string name, std::string help, std::uint64_t value) {
+  MetricFamily f{std::move(name), std::move(help), MetricType::Counter, {}};
+  ClientMetric m;
+  m.counter.value = static_cast<double>(value);
+  f.metric.push_back(std::move(m));
+  return f;
+}
+
+}  // namespace
+
+class MetricsExporter::Collectable : public prometheus::Collectable {
+ public:
+  void update(const MetricsSnapshot& s) {
+    std::lock_guard lock(mu_);
+    snapshot_ = s;
+  }
+
+  std::vector<MetricFamily> Collect() const override {
+    MetricsSnapshot s;
+    {
+      std::lock_guard lock(mu_);
+      s = snapshot_;
+    }
+    const DataPathCounters& c = s.counters;
+    std::vector<MetricFamily> out;
+    out.push_back(counter("dmux_client_captured_packets_total", "Packets NFQUEUE handed to the client",
+                          c.captured));
+    out.push_back(counter("dmux_client_captured_bytes_total", "Bytes of the captured packets",
+                          c.captured_bytes));
+    out.push_back(counter("dmux_client_segmented_packets_total",
+                          "TCP super-packets (GSO) cut to the MTU before tunnelling", c.segmented));
+    out.push_back(counter("dmux_client_tunnelled_packets_total", "DATA datagrams sent to the gateway",
+                          c.tunnelled));
+    out.push_back(counter("dmux_client_tunnelled_bytes_total", "IPvN bytes tunnelled",
+                          c.tunnelled_bytes));
+    out.push_back(counter("dmux_client_returns_total", "Datagrams received on the tunnel socket",
+                          c.returns));
+    out.push_back(counter("dmux_client_injected_packets_total",
+                          "Packets injected into the host stack", c.injected));
+    out.push_back(counter("dmux_client_injected_bytes_total", "Bytes injected into the host stack",
+                          c.injected_bytes));
+    out.push_back(counter("dmux_client_solicitations_total",
+                          "Router solicitations sent (address refresh and NAT keepalive)",
+                          s.solicitations));
+    out.push_back(counter("dmux_client_address_changes_total",
+                          "Times the address the provider offered changed", s.address_changes));
+    MetricFamily drops{"dmux_client_dropped_packets_total",
+                       "Packets and datagrams dropped, by reason", MetricType::Counter, {}};
+    for (std::size_t i = 0; i < kDropReasons; ++i) {
+      ClientMetric m;
+      m.label = {{"reason", std::string(to_string(static_cast<Drop>(i)))}};
+      m.counter.value = static_cast<double>(c.drops[i]);
+      drops.metric.push_back(std::move(m));
+    }
+    out.push_back(std::move(drops));
+    return out;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  MetricsSnapshot snapshot_;
+};
+
+MetricsExporter::MetricsExporter(const net::Endpoint& listen)
+    : collectable_(std::make_shared<Collectable>()),
+      exposer_(std::make_unique<prometheus::Exposer>(listen.to_string(), 1)) {
+  exposer_->RegisterCollectable(collectable_);
+}
+
+MetricsExporter::~MetricsExporter() {
+  if (exposer_) exposer_->RemoveCollectable(collectable_);
+}
+
+void MetricsExporter::update(const MetricsSnapshot& snapshot) { collectable_->update(snapshot); }
+
+}  // namespace dmux::client

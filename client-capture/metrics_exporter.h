@@ -1,0 +1,38 @@
+// Prometheus adapter of dmux-client: the only file of the client that includes prometheus-cpp.
+// The event-loop thread hands it a copy of the counters (update(), once a second); the exposer's
+// HTTP thread turns the latest copy into metric families at scrape time.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "client-capture/counters.h"
+#include "common/net/endpoint.h"
+
+namespace prometheus {
+class Exposer;
+}
+
+namespace dmux::client {
+
+struct MetricsSnapshot {
+  DataPathCounters counters;
+  std::uint64_t solicitations = 0;    // address refreshes (and NAT keepalives) sent
+  std::uint64_t address_changes = 0;  // times the offered address changed
+};
+
+class MetricsExporter {
+ public:
+  // Serves /metrics on `listen`; throws if it cannot bind.
+  explicit MetricsExporter(const net::Endpoint& listen);
+  ~MetricsExporter();
+
+  void update(const MetricsSnapshot& snapshot);  // any thread
+
+ private:
+  class Collectable;
+  std::shared_ptr<Collectable> collectable_;
+  std::unique_ptr<prometheus::Exposer> exposer_;
+};
+
+}  // namespace dmux::client
