@@ -8,8 +8,11 @@
 #include <string_view>
 
 #include "common/crypto/scope.h"
+#include "tests/temp_dir.h"
 
 namespace dmux::crypto {
+using dmux::testing::TempDir;
+
 namespace {
 
 std::span<const std::byte> bytes(std::string_view s) {
@@ -25,26 +28,6 @@ std::string hex(std::span<const std::byte> b) {
   }
   return s;
 }
-
-// A temporary directory, removed with everything in it when the test ends (also on failure).
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "dmux-crypto-XXXXXX").string();
-    REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  [[nodiscard]] std::string file(const char* name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
 
 struct TestCa {
   SigningKey key = SigningKey::generate();
@@ -390,7 +373,7 @@ TEST_CASE("constant-time comparison and randomness") {
 }
 
 TEST_CASE("PEM files round trip") {
-  TempDir dir;
+  TempDir dir("dmux-crypto");
   TestCa ca;
   const auto key_path = dir.file("ca.key");
   const auto cert_path = dir.file("ca.crt");

@@ -6,36 +6,19 @@
 #include <sstream>
 #include <vector>
 
+#include "tests/temp_dir.h"
 #include "tools/ca/commands.h"
 #include "tools/ca/options.h"
 
 namespace dmux::ca {
+using dmux::testing::TempDir;
+
 namespace {
 
 CommandLine parse(std::vector<const char*> args) {
   args.insert(args.begin(), "dmux-ca");
   return parse_command_line(static_cast<int>(args.size()), args.data());
 }
-
-// A temporary directory, removed with everything in it when the test ends (also on failure).
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "dmux-ca-XXXXXX").string();
-    REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  [[nodiscard]] std::string file(const char* name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
 
 TEST_CASE("command line: issue-provider") {
   const auto cl = parse({"issue-provider", "--dir", "ca", "--provider-id", "7", "--protocols",
@@ -103,7 +86,7 @@ TEST_CASE("command line: the other commands, help and mistakes") {
 }
 
 TEST_CASE("init, issue, show and verify end to end") {
-  TempDir tmp;
+  TempDir tmp("dmux-ca");
   const std::string dir = tmp.file("ca");
   std::ostringstream out;
   run_init(InitConfig{.dir = dir, .name = "Test CA", .days = 30}, out);
