@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "common/wire/address_offer.h"
 #include "common/wire/byte_reader.h"
 #include "common/wire/byte_writer.h"
 #include "common/wire/inet_checksum.h"
@@ -9,17 +10,11 @@
 namespace dmux::client {
 namespace {
 
-constexpr std::uint8_t kIcmpv6 = 58;
-constexpr std::uint8_t kRouterSolicitation = 133;
-constexpr std::uint8_t kRouterAdvertisement = 134;
-constexpr std::uint8_t kOptPrefixInfo = 3;
-constexpr std::uint8_t kOptMtu = 5;
-constexpr std::uint8_t kOfferPrefixBits = 96;
+using namespace wire::offer;
+
 constexpr std::size_t kIpv6HeaderLen = 40;
 
 constexpr std::array<std::byte, 16> kUnspecified{};
-constexpr std::array<std::byte, 16> kAllRouters{std::byte{0xff}, std::byte{0x02}, {}, {}, {}, {},
-                                                {}, {}, {}, {}, {}, {}, {}, {}, {}, std::byte{2}};
 
 struct Icmpv6View {
   std::span<const std::byte> src, dst, icmp;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "common/wire/address_offer.h"
 #include "common/wire/byte_reader.h"
 #include "common/wire/byte_writer.h"
 #include "common/wire/inet_checksum.h"
@@ -9,16 +10,10 @@
 namespace dmux::provider {
 namespace {
 
-constexpr std::uint8_t kIcmpv6 = 58;
-constexpr std::uint8_t kRouterSolicitation = 133;
-constexpr std::uint8_t kRouterAdvertisement = 134;
-constexpr std::uint8_t kOptPrefixInfo = 3;
-constexpr std::uint8_t kOptMtu = 5;
-constexpr std::uint8_t kOfferPrefixBits = 96;
+using namespace wire::offer;
+
 constexpr std::uint16_t kRouterLifetimeSeconds = 1800;
 
-constexpr Ipv6Address kAllRouters{std::byte{0xff}, std::byte{0x02}, {}, {}, {}, {}, {}, {},
-                                  {},              {},              {}, {}, {}, {}, {}, std::byte{2}};
 constexpr Ipv6Address kAllNodes{std::byte{0xff}, std::byte{0x02}, {}, {}, {}, {}, {}, {},
                                 {},              {},              {}, {}, {}, {}, {}, std::byte{1}};
 // The RA's source: a fixed link-local address of the (virtual) link between agent and client.
