@@ -39,13 +39,19 @@ int main(int argc, char** argv) {
                  "Commands:\n"
                  "  status    gateway identity, listeners, packet and drop counters\n"
                  "  routers   the routers this gateway may forward to\n"
-                 "  peers     the other gateways in the mesh: link state, RTT, loss, routers\n\n"
+                 "  peers     the other gateways in the mesh: link state, RTT, loss, routers\n"
+                 "  drain     take this PoP out: announce the dmux-prefix with graceful shutdown\n"
+                 "            (RFC 8326), then withdraw it; traffic keeps being served meanwhile\n"
+                 "  undrain   announce the dmux-prefix again (once healthy)\n\n"
               << opts;
     return vm.count("help") ? 0 : 2;
   }
   const auto command = vm["command"].as<std::string>();
-  if (command != "status" && command != "routers" && command != "peers") {
-    std::fprintf(stderr, "dmuxctl: error: unknown command '%s' (try status, routers or peers)\n",
+  if (command != "status" && command != "routers" && command != "peers" && command != "drain" &&
+      command != "undrain") {
+    std::fprintf(stderr,
+                 "dmuxctl: error: unknown command '%s' (try status, routers, peers, drain or "
+                 "undrain)\n",
                  command.c_str());
     return 2;
   }
@@ -58,7 +64,7 @@ int main(int argc, char** argv) {
     }
     if (vm.count("json")) {
       std::cout << doc.dump(2) << "\n";
-    } else if (command == "status") {
+    } else if (command == "status" || command == "drain" || command == "undrain") {
       std::cout << dmux::ctl::render_status(doc);
     } else if (command == "peers") {
       std::cout << dmux::ctl::render_peers(doc);

@@ -28,7 +28,18 @@ std::string render_status(const nlohmann::json& s) {
   o << "\n  tunnel source: " << s.value("tunnel_source", "?")
     << "\n  workers:       " << s.value("workers", 0)
     << "\n  metrics:       " << s.value("metrics", "?")
-    << "\n  routers known: " << s.value("routers_known", 0) << "\n\n";
+    << "\n  routers known: " << s.value("routers_known", 0) << "\n";
+  if (s.contains("announce") && s["announce"].is_object()) {
+    const auto& a = s["announce"];
+    o << "  announce:      " << a.value("prefix", "?") << " " << a.value("state", "?")
+      << (a.value("healthy", false) ? " (healthy" : " (unhealthy");
+    if (a["route_metric"].is_number()) o << ", route metric " << a["route_metric"].get<unsigned>();
+    if (a.value("state", "") == "draining") {
+      o << fmt(", withdrawal in %.1f s", a.value("drain_remaining_seconds", 0.0));
+    }
+    o << ")\n";
+  }
+  o << "\n";
   o << fmt("  %-16s %14s %14s %14s %14s\n", "protocol", "rx packets", "rx bytes", "fwd packets",
            "fwd bytes");
   for (const auto& [name, p] : s["protocols"].items()) {

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "bgp-glue/announce_config.h"
 #include "common/net/endpoint.h"
 #include "common/util/log.h"
 #include "gateway/forwarding_table.h"
@@ -29,6 +30,7 @@ struct GatewayConfig {
   std::optional<RegistrationConfig> registration;  // nullopt = static routers only
   std::optional<mesh::MeshConfig> mesh;            // nullopt = a lone gateway
   mesh::SelectionConfig selection;                 // how the nearest tier is chosen
+  std::optional<bgp_glue::AnnounceConfig> announce;  // nullopt = FRR announcement not ours
   std::optional<net::Endpoint> metrics_listen;     // Prometheus exposer; nullopt = disabled
   std::string control_socket = "/run/ipdmux/dmuxd.sock";
   log::Level log_level = log::Level::kInfo;

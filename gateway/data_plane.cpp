@@ -17,6 +17,13 @@ void DataPlane::stop() {
   for (auto& w : workers_) w->stop();
 }
 
+std::vector<std::uint64_t> DataPlane::heartbeats() const {
+  std::vector<std::uint64_t> beats;
+  beats.reserve(workers_.size());
+  for (const auto& w : workers_) beats.push_back(w->heartbeat());
+  return beats;
+}
+
 CounterTotals DataPlane::totals() const noexcept {
   CounterTotals t;
   for (const auto& w : workers_) t.add(w->counters());

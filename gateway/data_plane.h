@@ -21,6 +21,8 @@ class DataPlane {
   void stop();
 
   [[nodiscard]] CounterTotals totals() const noexcept;
+  // Each worker's heartbeat (see Worker::heartbeat), in worker order.
+  [[nodiscard]] std::vector<std::uint64_t> heartbeats() const;
   [[nodiscard]] std::size_t worker_count() const noexcept { return workers_.size(); }
 
  private:

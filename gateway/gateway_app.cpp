@@ -47,19 +47,26 @@ GatewayApp::GatewayApp(GatewayConfig config, Reloader reloader)
     metrics_ =
         std::make_unique<MetricsExporter>(*config_.metrics_listen, [this] { return stats(); });
   }
+  if (config_.announce) {
+    announce_ = std::make_unique<bgp_glue::Announcement>(
+        loop_, *config_.announce, [this] { return healthy(); });
+  }
+  notifier_ = std::make_unique<bgp_glue::SystemdNotifier>(
+      loop_, [this] { return data_plane_progressed(watchdog_beats_); });
   signals_.push_back(std::make_unique<evloop::SignalWatcher>(loop_, SIGTERM, [this] {
     LOG_INFO("SIGTERM: shutting down");
-    loop_.stop();
+    shut_down(true);
   }));
   signals_.push_back(std::make_unique<evloop::SignalWatcher>(loop_, SIGINT, [this] {
     LOG_INFO("SIGINT: shutting down");
-    loop_.stop();
+    shut_down(false);
   }));
   signals_.push_back(std::make_unique<evloop::SignalWatcher>(loop_, SIGHUP, [this] { reload(); }));
 }
 
 GatewayApp::~GatewayApp() {
   metrics_.reset();
+  announce_.reset();  // withdraws before the data plane stops
   if (data_plane_) data_plane_->stop();
 }
 
@@ -90,7 +97,9 @@ void GatewayApp::run() {
       net::ipv4_to_string(config_.gateway_id).c_str(), data_plane_->worker_count(), listen.c_str(),
       config_.static_routers.size(), registration.c_str(), mesh.c_str(), control_->path().c_str(),
       config_.metrics_listen ? config_.metrics_listen->to_string().c_str() : "off");
+  notifier_->ready(announce_ ? "serving; announcing once healthy" : "serving");
   loop_.run();
+  if (announce_) announce_->withdraw();
   data_plane_->stop();
   const auto t = data_plane_->totals();
   std::uint64_t rx = 0, tx = 0;
@@ -162,6 +171,10 @@ GatewayStats GatewayApp::stats() const {
   s.start_time_seconds = start_time_;
   if (registration_) s.registration = registration_->snapshot();
   if (mesh_) s.mesh = mesh_->snapshot();
+  if (announce_) {
+    s.announce = announce_->snapshot();
+    s.announce_stray_packets = announce_->stray_packets();
+  }
   return s;
 }
 
@@ -169,7 +182,74 @@ std::string GatewayApp::handle_command(std::string_view command) {
   if (command == "status") return status_json(config_, stats(), unix_now());
   if (command == "routers") return routers_json(stats());
   if (command == "peers") return peers_json(stats());
-  return R"({"error":"unknown command; try status, routers or peers"})";
+  if (command == "drain" || command == "undrain") return announce_command(command);
+  return R"({"error":"unknown command; try status, routers, peers, drain or undrain"})";
+}
+
+std::string GatewayApp::announce_command(std::string_view command) {
+  if (!announce_) {
+    return R"json({"error":"this gateway does not announce (no --announce-prefix)"})json";
+  }
+  if (command == "drain") {
+    LOG_INFO("drain requested over the control socket");
+    announce_->drain();
+    notifier_->status("draining");
+  } else {
+    if (shutting_down_) return R"({"error":"shutting down: undrain refused"})";
+    LOG_INFO("undrain requested over the control socket");
+    announce_->undrain();
+    notifier_->status("serving");
+  }
+  return status_json(config_, stats(), unix_now());
+}
+
+void GatewayApp::shut_down(bool graceful) noexcept {
+  notifier_->stopping();
+  if (!graceful || shutting_down_ || !announce_) {
+    loop_.stop();
+    return;
+  }
+  shutting_down_ = true;
+  LOG_INFO("draining %s for %lld ms before exit (SIGTERM again or SIGINT: exit now)",
+           config_.announce->prefix.to_string().c_str(),
+           static_cast<long long>(config_.announce->drain_withdraw.count()));
+  announce_->drain_then_withdraw([this] {
+    LOG_INFO("withdrawn; exiting");
+    loop_.stop();
+  });
+}
+
+bool GatewayApp::healthy() {
+  const bool progressed = data_plane_progressed(health_beats_);
+  return mesh_synced() && progressed;
+}
+
+bool GatewayApp::mesh_synced() {
+  if (mesh_synced_ || !mesh_) return true;
+  const auto m = mesh_->snapshot();
+  std::size_t up = 0;
+  for (const auto& p : m.peers) up += std::string_view(p.state) == "up" ? 1 : 0;
+  const bool all_up = up > 0 && up == m.peers.size() && m.counters.full_states_received >= up;
+  const double waited = unix_now() - start_time_;
+  const double limit = std::chrono::duration<double>(config_.mesh->grace).count();
+  if (all_up || m.peers.empty() || waited >= limit) {
+    mesh_synced_ = true;
+    if (all_up) {
+      LOG_INFO("mesh synchronised with %zu peers after %.1f s", up, waited);
+    } else {
+      LOG_WARN("mesh: %zu of %zu peers up after %.1f s; announcing with what is known", up,
+               m.peers.size(), waited);
+    }
+  }
+  return mesh_synced_;
+}
+
+bool GatewayApp::data_plane_progressed(std::vector<std::uint64_t>& last) const {
+  auto now = data_plane_->heartbeats();
+  bool progressed = now.size() == last.size();
+  for (std::size_t i = 0; progressed && i < now.size(); ++i) progressed = now[i] != last[i];
+  last = std::move(now);
+  return progressed;
 }
 
 }  // namespace dmux::gateway

@@ -6,6 +6,8 @@
 #include <memory>
 #include <optional>
 
+#include "bgp-glue/announcement.h"
+#include "bgp-glue/systemd_notifier.h"
 #include "common/control/control_server.h"
 #include "common/evloop/event_loop.h"
 #include "gateway/config.h"
@@ -26,7 +28,9 @@ class GatewayApp {
   GatewayApp(GatewayConfig config, Reloader reloader);
   ~GatewayApp();
 
-  // Starts the workers and serves until SIGTERM or SIGINT; then stops them and returns.
+  // Starts the workers and serves until SIGTERM or SIGINT; then stops them and returns. With
+  // --announce-prefix, SIGTERM first drains (graceful shutdown, then withdrawal) and a second
+  // SIGTERM, or SIGINT, stops at once.
   void run();
 
   [[nodiscard]] GatewayStats stats() const;
@@ -36,6 +40,14 @@ class GatewayApp {
   void on_registrations_changed();
   void reload() noexcept;
   std::string handle_command(std::string_view command);
+  std::string announce_command(std::string_view command);
+  void shut_down(bool graceful) noexcept;
+  // True if every data-plane worker's heartbeat moved since the previous call with `last`.
+  bool data_plane_progressed(std::vector<std::uint64_t>& last) const;
+  // Health of the whole gateway for the announcement: data plane progressing, and (once) the
+  // mesh synchronised, so a restarted gateway does not attract traffic before it knows routers.
+  bool healthy();
+  bool mesh_synced();
 
   GatewayConfig config_;
   Reloader reloader_;
@@ -48,6 +60,12 @@ class GatewayApp {
   std::unique_ptr<mesh::MeshServer> mesh_;
   std::unique_ptr<MetricsExporter> metrics_;
   std::vector<std::unique_ptr<evloop::SignalWatcher>> signals_;
+  std::unique_ptr<bgp_glue::Announcement> announce_;
+  std::unique_ptr<bgp_glue::SystemdNotifier> notifier_;
+  std::vector<std::uint64_t> health_beats_;    // heartbeats at the last health sample
+  std::vector<std::uint64_t> watchdog_beats_;  // heartbeats at the last watchdog ping
+  bool shutting_down_ = false;
+  bool mesh_synced_ = false;
 };
 
 }  // namespace dmux::gateway

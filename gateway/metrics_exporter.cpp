@@ -50,6 +50,43 @@ MetricFamily per_protocol(const char* name, const char* help, const Array& value
   return f;
 }
 
+// The dmux-prefix announcement (bgp-glue).
+void add_announce(const bgp_glue::AnnounceSnapshot& a, std::uint64_t stray,
+                  std::vector<MetricFamily>& out) {
+  auto state = family("dmux_gateway_announce_state",
+                      "1 for the announcement's current state (withdrawn, announced, draining, "
+                      "drained), 0 for the others",
+                      MetricType::Gauge);
+  for (auto st : {bgp_glue::AnnounceState::kWithdrawn, bgp_glue::AnnounceState::kAnnounced,
+                  bgp_glue::AnnounceState::kDraining, bgp_glue::AnnounceState::kDrained}) {
+    add(state, {{"state", std::string(bgp_glue::to_string(st))}}, a.state == st ? 1 : 0);
+  }
+  out.push_back(std::move(state));
+  auto healthy = family("dmux_gateway_healthy",
+                        "1 if the health check passes (rise/fall applied), else 0",
+                        MetricType::Gauge);
+  add(healthy, {}, a.healthy ? 1 : 0);
+  out.push_back(std::move(healthy));
+  auto changes = family("dmux_gateway_announce_route_changes_total",
+                        "Changes of the announced kernel route (add, metric change, removal)",
+                        MetricType::Counter);
+  add(changes, {}, static_cast<double>(a.transitions));
+  out.push_back(std::move(changes));
+  auto failures = family("dmux_gateway_announce_route_failures_total",
+                         "Kernel route operations that failed (retried)", MetricType::Counter);
+  add(failures, {}, static_cast<double>(a.route_failures));
+  out.push_back(std::move(failures));
+  auto bad = family("dmux_gateway_health_bad_samples_total", "Health samples that failed",
+                    MetricType::Counter);
+  add(bad, {}, static_cast<double>(a.bad_samples));
+  out.push_back(std::move(bad));
+  auto strays = family("dmux_gateway_announce_stray_packets_total",
+                       "Packets to non-local addresses of the dmux-prefix (discarded)",
+                       MetricType::Counter);
+  add(strays, {}, static_cast<double>(stray));
+  out.push_back(std::move(strays));
+}
+
 // The mesh, from the snapshot MeshServer refreshes on the control thread.
 void add_mesh(const mesh::MeshSnapshot& m, std::vector<MetricFamily>& out) {
   auto up = family("dmux_gateway_mesh_peer_up",
@@ -223,6 +260,7 @@ class MetricsExporter::Collectable : public prometheus::Collectable {
     }
 
     if (s.mesh) add_mesh(*s.mesh, out);
+    if (s.announce) add_announce(*s.announce, s.announce_stray_packets, out);
 
     auto workers = family("dmux_gateway_workers", "Data-plane worker threads", MetricType::Gauge);
     add(workers, {}, static_cast<double>(s.workers));

@@ -46,6 +46,14 @@ constexpr const char* kMeshGraceMs = "mesh-grace-ms";
 constexpr const char* kMeshProbeMs = "mesh-probe-interval-ms";
 constexpr const char* kSelection = "selection";
 constexpr const char* kMetricsListen = "metrics-listen";
+constexpr const char* kAnnouncePrefix = "announce-prefix";
+constexpr const char* kAnnounceDevice = "announce-device";
+constexpr const char* kAnnounceMetric = "announce-metric";
+constexpr const char* kDrainMetric = "drain-metric";
+constexpr const char* kHealthIntervalMs = "health-interval-ms";
+constexpr const char* kHealthRise = "health-rise";
+constexpr const char* kHealthFall = "health-fall";
+constexpr const char* kDrainWithdrawMs = "drain-withdraw-ms";
 constexpr const char* kControlSocket = "control-socket";
 constexpr const char* kLogLevel = "log-level";
 
@@ -124,6 +132,23 @@ po::options_description daemon_options() {
       (kSelection, po::value<std::string>()->value_name("paper|path")->default_value("path"),
        "router choice: 'paper' = routers at the nearest gateway; 'path' = also count each "
        "router's distance to its gateway")
+      (kAnnouncePrefix, po::value<std::string>()->value_name("PREFIX"),
+       "announce the dmux-prefix (e.g. 198.18.0.0/24) through FRR while healthy: a kernel route "
+       "into a TUN device only this process holds (FRR: redistribute kernel, deploy/frr/)")
+      (kAnnounceDevice, po::value<std::string>()->value_name("NAME")->default_value("dmuxa0"),
+       "the TUN device the announced route points into (created and removed by dmuxd)")
+      (kAnnounceMetric, po::value<long long>()->value_name("N")->default_value(100),
+       "route metric meaning 'announce' to FRR's route-map")
+      (kDrainMetric, po::value<long long>()->value_name("N")->default_value(1000),
+       "route metric meaning 'announce with graceful shutdown (RFC 8326)' while draining")
+      (kHealthIntervalMs, po::value<unsigned>()->value_name("MS")->default_value(200),
+       "health sample interval: every data-plane worker must have made progress (100-60000)")
+      (kHealthRise, po::value<unsigned>()->value_name("N")->default_value(3),
+       "good samples in a row before announcing (1-100)")
+      (kHealthFall, po::value<unsigned>()->value_name("N")->default_value(2),
+       "bad samples in a row before withdrawing (1-100)")
+      (kDrainWithdrawMs, po::value<unsigned>()->value_name("MS")->default_value(5000),
+       "drain (dmuxctl drain, SIGTERM): announce with graceful shutdown this long, then withdraw")
       (kMetricsListen, po::value<std::string>()->value_name("ADDR:PORT|off")->default_value("127.0.0.1:9750"),
        "Prometheus metrics endpoint (/metrics), or 'off'")
       (kControlSocket, po::value<std::string>()->value_name("PATH")->default_value("/run/ipdmux/dmuxd.sock"),
@@ -232,6 +257,35 @@ std::optional<mesh::MeshConfig> to_mesh(const po::variables_map& vm, std::uint32
   return m;
 }
 
+std::optional<bgp_glue::AnnounceConfig> to_announce(const po::variables_map& vm) {
+  if (!vm.count(kAnnouncePrefix)) return std::nullopt;
+  bgp_glue::AnnounceConfig a;
+  const auto text = get<std::string>(vm, kAnnouncePrefix);
+  const auto prefix = net::parse_ipv4_prefix(text);
+  if (!prefix) throw ConfigError(kAnnouncePrefix, "'" + text + "' is not an IPv4 prefix (host bits zero)");
+  a.prefix = *prefix;
+  a.device = get<std::string>(vm, kAnnounceDevice);
+  if (a.device.empty() || a.device.size() > 15) {
+    throw ConfigError(kAnnounceDevice, "must be 1-15 characters");
+  }
+  for (const char* o : {kAnnounceMetric, kDrainMetric}) {
+    const auto v = get<long long>(vm, o);
+    if (v < 0 || v > 0xffffffffLL) throw ConfigError(o, "must be 0-4294967295");
+  }
+  a.metric = static_cast<std::uint32_t>(get<long long>(vm, kAnnounceMetric));
+  a.drain_metric = static_cast<std::uint32_t>(get<long long>(vm, kDrainMetric));
+  if (a.metric == a.drain_metric) throw ConfigError(kDrainMetric, "must differ from --announce-metric");
+  const auto interval = get<unsigned>(vm, kHealthIntervalMs);
+  if (interval < 100 || interval > 60000) throw ConfigError(kHealthIntervalMs, "must be 100-60000");
+  a.health_interval = std::chrono::milliseconds(interval);
+  a.rise = get<unsigned>(vm, kHealthRise);
+  a.fall = get<unsigned>(vm, kHealthFall);
+  if (a.rise < 1 || a.rise > 100) throw ConfigError(kHealthRise, "must be 1-100");
+  if (a.fall < 1 || a.fall > 100) throw ConfigError(kHealthFall, "must be 1-100");
+  a.drain_withdraw = std::chrono::milliseconds(get<unsigned>(vm, kDrainWithdrawMs));
+  return a;
+}
+
 GatewayConfig to_config(const po::variables_map& vm) {
   GatewayConfig c;
   if (vm.count(kConfig)) c.config_file = get<std::string>(vm, kConfig);
@@ -288,6 +342,7 @@ GatewayConfig to_config(const po::variables_map& vm) {
     throw ConfigError(kSelection, "'" + selection + "' is neither paper nor path");
   }
   c.selection.use_router_distance = selection == "path";
+  c.announce = to_announce(vm);
 
   const auto metrics = get<std::string>(vm, kMetricsListen);
   if (metrics != "off") c.metrics_listen = require_endpoint(metrics, kMetricsListen, true);

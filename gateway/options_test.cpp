@@ -102,3 +102,33 @@ TEST_CASE("mesh options: each needs --mesh-listen, which needs credentials and t
   CHECK(error_option({"--listen", "198.18.0.1:4500", "--mesh-listen", "bogus"}) == "mesh-listen");
   CHECK(error_option({"--listen", "198.18.0.1:4500", "--ca-cert", "/etc/hostname"}) == "ca-cert");
 }
+
+TEST_CASE("announce options: off by default, documented defaults, each bad value named") {
+  CHECK_FALSE(parse({"--listen", "198.18.0.1:4500"}).config.announce);
+  const auto a = parse({"--listen", "198.18.0.1:4500", "--announce-prefix", "198.18.0.0/24"})
+                     .config.announce;
+  REQUIRE(a);
+  CHECK(a->prefix.to_string() == "198.18.0.0/24");
+  CHECK(a->device == "dmuxa0");
+  CHECK(a->metric == 100);
+  CHECK(a->drain_metric == 1000);
+  CHECK(a->health_interval == std::chrono::milliseconds(200));
+  CHECK(a->rise == 3);
+  CHECK(a->fall == 2);
+  CHECK(a->drain_withdraw == std::chrono::milliseconds(5000));
+  const std::vector<std::string> base{"--listen", "198.18.0.1:4500", "--announce-prefix",
+                                      "198.18.0.0/24"};
+  auto with = [&](std::vector<std::string> extra) {
+    auto args = base;
+    args.insert(args.end(), extra.begin(), extra.end());
+    return error_option(args);
+  };
+  CHECK(error_option({"--listen", "198.18.0.1:4500", "--announce-prefix", "198.18.0.1/24"}) ==
+        "announce-prefix");
+  CHECK(with({"--announce-device", "a-name-longer-than-15"}) == "announce-device");
+  CHECK(with({"--drain-metric", "100"}) == "drain-metric");
+  CHECK(with({"--announce-metric", "-1"}) == "announce-metric");
+  CHECK(with({"--health-interval-ms", "10"}) == "health-interval-ms");
+  CHECK(with({"--health-rise", "0"}) == "health-rise");
+  CHECK(with({"--health-fall", "101"}) == "health-fall");
+}

@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 
+#include "bgp-glue/announcer.h"
 #include "gateway/counters.h"
 #include "gateway/forwarding_table.h"
 #include "gateway/registration_server.h"
@@ -22,6 +23,8 @@ struct GatewayStats {
   double start_time_seconds = 0;                     // Unix time
   std::optional<RegistrationSnapshot> registration;  // when registration is enabled
   std::optional<mesh::MeshSnapshot> mesh;            // when the mesh is enabled
+  std::optional<bgp_glue::AnnounceSnapshot> announce;  // when --announce-prefix is set
+  std::uint64_t announce_stray_packets = 0;            // arrived on the announce device
 };
 
 using StatsSource = std::function<GatewayStats()>;

@@ -31,6 +31,21 @@ json registration_json(const RegistrationSnapshot& r) {
               {"keepalive_cost_us_mean", mean_us(r.keepalive_ns, r.keepalive_count)}};
 }
 
+json announce_json(const GatewayConfig& config, const GatewayStats& stats) {
+  const auto& a = *stats.announce;
+  return json{{"prefix", config.announce->prefix.to_string()},
+              {"device", config.announce->device},
+              {"state", std::string(bgp_glue::to_string(a.state))},
+              {"healthy", a.healthy},
+              {"drain_requested", a.drain_requested},
+              {"route_metric", a.installed_metric ? json(*a.installed_metric) : json(nullptr)},
+              {"drain_remaining_seconds", a.drain_remaining_seconds},
+              {"route_changes", a.transitions},
+              {"route_failures", a.route_failures},
+              {"bad_health_samples", a.bad_samples},
+              {"stray_packets", stats.announce_stray_packets}};
+}
+
 json mesh_counters_json(const mesh::MeshCounters& c) {
   json refused = json::object();
   for (std::size_t i = 1; i < c.auth_refused.size(); ++i) {
@@ -104,6 +119,8 @@ std::string status_json(const GatewayConfig& config, const GatewayStats& stats,
       {"drops", drops},
       {"registration", stats.registration ? registration_json(*stats.registration) : json(nullptr)},
       {"mesh", stats.mesh ? mesh_counters_json(stats.mesh->counters) : json(nullptr)},
+      {"announce", stats.announce && config.announce ? announce_json(config, stats)
+                                                     : json(nullptr)},
   }
       .dump();
 }

@@ -52,6 +52,8 @@ Worker::Worker(const WorkerConfig& config, const TablePublisher& tables)
     watchers_.push_back(std::make_unique<evloop::IoWatcher>(loop_, listen_fds_[k].get(),
                                                             [this, k] { on_readable(k); }));
   }
+  heartbeat_timer_ = std::make_unique<evloop::Timer>(loop_, [this] { heartbeat_.add(); });
+  heartbeat_timer_->start_periodic(kHeartbeatPeriod);
 }
 
 Worker::~Worker() { stop(); }

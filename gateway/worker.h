@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <thread>
@@ -46,6 +47,9 @@ class Worker {
   void stop();  // idempotent; joins the thread
 
   [[nodiscard]] const DataPathCounters& counters() const noexcept { return counters_; }
+  // Bumped by the worker's own loop every kHeartbeatPeriod: proof of progress for health checks.
+  [[nodiscard]] std::uint64_t heartbeat() const noexcept { return heartbeat_.get(); }
+  static constexpr std::chrono::milliseconds kHeartbeatPeriod{25};
 
  private:
   void on_readable(std::size_t socket_index) noexcept;
@@ -62,6 +66,8 @@ class Worker {
   std::vector<net::UniqueFd> listen_fds_;
   net::UniqueFd egress_fd_;
   std::vector<std::unique_ptr<evloop::IoWatcher>> watchers_;
+  std::unique_ptr<evloop::Timer> heartbeat_timer_;
+  SingleWriterCounter heartbeat_;
   std::thread thread_;
 
   // Receive side: one buffer, address and iovec per batch slot.

@@ -54,4 +54,22 @@ std::optional<Endpoint> parse_endpoint(std::string_view text, bool allow_port_ze
   return Endpoint{*addr, static_cast<std::uint16_t>(port)};
 }
 
+std::string Ipv4Prefix::to_string() const {
+  return ipv4_to_string(addr) + "/" + std::to_string(length);
+}
+
+std::optional<Ipv4Prefix> parse_ipv4_prefix(std::string_view text) {
+  const auto slash = text.find('/');
+  if (slash == std::string_view::npos) return std::nullopt;
+  const auto addr = parse_ipv4(text.substr(0, slash));
+  const auto len_text = text.substr(slash + 1);
+  unsigned len = 0;
+  const auto* end = len_text.data() + len_text.size();
+  auto [ptr, ec] = std::from_chars(len_text.data(), end, len);
+  if (!addr || len_text.empty() || ec != std::errc() || ptr != end || len > 32) return std::nullopt;
+  const std::uint32_t mask = len == 0 ? 0 : ~std::uint32_t{0} << (32 - len);
+  if ((*addr & ~mask) != 0) return std::nullopt;
+  return Ipv4Prefix{*addr, static_cast<std::uint8_t>(len)};
+}
+
 }  // namespace dmux::net

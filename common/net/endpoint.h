@@ -28,4 +28,15 @@ std::optional<Endpoint> parse_endpoint(std::string_view text, bool allow_port_ze
 std::optional<std::uint32_t> parse_ipv4(std::string_view text);
 std::string ipv4_to_string(std::uint32_t addr);
 
+struct Ipv4Prefix {
+  std::uint32_t addr = 0;  // host byte order, host bits zero
+  std::uint8_t length = 0;
+
+  auto operator<=>(const Ipv4Prefix&) const = default;
+  [[nodiscard]] std::string to_string() const;
+};
+
+// "198.18.0.0/24". Refuses host bits set ("198.18.0.1/24"), so a typo cannot widen a prefix.
+std::optional<Ipv4Prefix> parse_ipv4_prefix(std::string_view text);
+
 }  // namespace dmux::net

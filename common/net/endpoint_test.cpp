@@ -21,3 +21,18 @@ TEST_CASE("bad endpoints are refused") {
   }
   CHECK(parse_endpoint("0.0.0.0:0", true));
 }
+
+TEST_CASE("IPv4 prefixes parse, print and refuse host bits") {
+  const auto p = parse_ipv4_prefix("198.18.0.0/24");
+  REQUIRE(p);
+  CHECK(p->addr == 0xc6120000u);
+  CHECK(p->length == 24);
+  CHECK(p->to_string() == "198.18.0.0/24");
+  CHECK(parse_ipv4_prefix("0.0.0.0/0"));
+  CHECK(parse_ipv4_prefix("198.18.0.1/32"));
+  for (const char* bad : {"", "198.18.0.0", "198.18.0.1/24", "198.18.0.0/33", "198.18.0.0/",
+                          "198.18.0.0/-1", "198.18.0.0/24x", "/24", "198.18.0.256/32"}) {
+    CAPTURE(bad);
+    CHECK_FALSE(parse_ipv4_prefix(bad));
+  }
+}
