@@ -45,6 +45,7 @@ constexpr const char* kMeshKey = "mesh-key";
 constexpr const char* kMeshGraceMs = "mesh-grace-ms";
 constexpr const char* kMeshProbeMs = "mesh-probe-interval-ms";
 constexpr const char* kSelection = "selection";
+constexpr const char* kSelectionToleranceUs = "selection-tolerance-us";
 constexpr const char* kMetricsListen = "metrics-listen";
 constexpr const char* kAnnouncePrefix = "announce-prefix";
 constexpr const char* kAnnounceDevice = "announce-device";
@@ -149,6 +150,9 @@ po::options_description daemon_options() {
        "bad samples in a row before withdrawing (1-100)")
       (kDrainWithdrawMs, po::value<unsigned>()->value_name("MS")->default_value(5000),
        "drain (dmuxctl drain, SIGTERM): announce with graceful shutdown this long, then withdraw")
+      (kSelectionToleranceUs, po::value<unsigned>()->value_name("US")->default_value(1000),
+       "routers whose estimated distance is within this (or 10%) of the nearest form one tier, "
+       "over which clients are hashed (0-1000000)")
       (kMetricsListen, po::value<std::string>()->value_name("ADDR:PORT|off")->default_value("127.0.0.1:9750"),
        "Prometheus metrics endpoint (/metrics), or 'off'")
       (kControlSocket, po::value<std::string>()->value_name("PATH")->default_value("/run/ipdmux/dmuxd.sock"),
@@ -342,6 +346,9 @@ GatewayConfig to_config(const po::variables_map& vm) {
     throw ConfigError(kSelection, "'" + selection + "' is neither paper nor path");
   }
   c.selection.use_router_distance = selection == "path";
+  const auto tolerance = get<unsigned>(vm, kSelectionToleranceUs);
+  if (tolerance > 1'000'000) throw ConfigError(kSelectionToleranceUs, "must be 0-1000000");
+  c.selection.tolerance = std::chrono::microseconds(tolerance);
   c.announce = to_announce(vm);
 
   const auto metrics = get<std::string>(vm, kMetricsListen);

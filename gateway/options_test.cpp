@@ -38,6 +38,9 @@ TEST_CASE("minimal command line gets the documented defaults") {
   CHECK(c.metrics_listen->to_string() == "127.0.0.1:9750");
   CHECK(c.control_socket == "/run/ipdmux/dmuxd.sock");
   CHECK(c.static_routers.empty());
+  CHECK(c.selection.tolerance == std::chrono::microseconds(1000));
+  CHECK(error_option({"--listen", "198.18.0.1:4500", "--selection-tolerance-us", "2000000"}) ==
+        "selection-tolerance-us");
 }
 
 TEST_CASE("each bad option is named in the error") {

@@ -83,6 +83,7 @@ smoke "bench/forwarding --quick" env BUILD_DIR=build bash bench/forwarding/run.s
 smoke "bench/mesh --quick" env BUILD_DIR=build python3 bench/mesh/run.py --quick
 smoke "bench/capture --quick" env BUILD_DIR=build DMUX_BUILD_DIR="$ROOT/build" python3 bench/capture/run.py --quick
 smoke "bench/registration" bash bench/registration/run.sh 300
+smoke "bench/failover --trials 2" python3 bench/failover/run.py --trials 2 --settle 2 --build-dir build
 
 echo
 for n in "${failed_names[@]}"; do echo "FAILED: $n"; done

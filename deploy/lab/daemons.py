@@ -1,0 +1,172 @@
+"""Start and stop the IPdmux daemons of the lab (dmuxd, dmux-provider, dmux-client, and the
+each in its namespace, with a pid file and a log under the state directory."""
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import topology as T
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+_children = {}  # pid -> Popen, for processes this Python process started (so we can reap them)
+
+
+class Binaries:
+    """Paths of the programs in a build directory."""
+
+    def __init__(self, build_dir):
+        self.build_dir = os.path.abspath(build_dir)
+        self.dmuxd = os.path.join(self.build_dir, "gateway", "dmuxd")
+        self.dmuxctl = os.path.join(self.build_dir, "dmuxctl", "dmuxctl")
+        self.provider = os.path.join(self.build_dir, "provider", "dmux-provider")
+        self.client = os.path.join(self.build_dir, "client-capture", "dmux-client")
+        self.ca = os.path.join(self.build_dir, "tools", "ca", "dmux-ca")
+
+    def check(self):
+        missing = [p for p in (self.dmuxd, self.dmuxctl, self.provider, self.client, self.ca)
+                   if not os.access(p, os.X_OK)]
+        if missing:
+            b = self.build_dir
+            raise SystemExit("not built: " + ", ".join(missing) +
+                             f"\n  cmake -S . -B {b} && cmake --build {b}")
+
+
+
+def node_dir(node):
+    return os.path.join(T.STATE_DIR, node)
+
+
+def pid_file(node, name):
+    return os.path.join(node_dir(node), name + ".pid")
+
+
+def start(node, name, cmd):
+    """Start `cmd` in node's namespace, detached; log to <state>/<node>/<name>.log. Returns pid."""
+    os.makedirs(node_dir(node), exist_ok=True)
+    with open(os.path.join(node_dir(node), name + ".log"), "a") as log:
+        log.write(f"--- {time.strftime('%H:%M:%S')} {' '.join(cmd)}\n")
+        log.flush()
+        p = subprocess.Popen(["ip", "netns", "exec", T.ns(node)] + cmd, stdin=subprocess.DEVNULL,
+                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    _children[p.pid] = p
+    with open(pid_file(node, name), "w") as f:
+        f.write(str(p.pid))
+    return p.pid
+
+
+def pid_of(node, name):
+    try:
+        with open(pid_file(node, name)) as f:
+            return int(f.read())
+    except (OSError, ValueError):
+        return None
+
+
+def alive(node, name):
+    pid = pid_of(node, name)
+    if pid is None:
+        return False
+    p = _children.get(pid)
+    if p is not None:
+        return p.poll() is None
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def stop(node, name, sig=signal.SIGTERM, timeout=5):
+    """Signal the process and wait for it (SIGKILL after `timeout`); remove its pid file.
+    Returns the time.time() at which the signal was sent."""
+    return stop_many([(node, name)], sig, timeout)
+
+
+def stop_many(procs, sig=signal.SIGTERM, timeout=5):
+    """stop() for several (node, name) at once: signal all, then wait for all."""
+    procs = [(n, name, pid_of(n, name)) for n, name in procs]
+    sent = time.time()
+    for n, name, pid in procs:
+        if pid is not None and alive(n, name):
+            _kill(pid, sig)
+    deadline = time.time() + timeout
+    while any(alive(n, name) for n, name, _ in procs) and time.time() < deadline:
+        time.sleep(0.01)
+    for n, name, pid in procs:
+        if alive(n, name):
+            _kill(pid, signal.SIGKILL)
+            while alive(n, name):
+                time.sleep(0.01)
+        p = _children.pop(pid, None)
+        if p is not None:
+            p.wait()
+        try:
+            os.unlink(pid_file(n, name))
+        except FileNotFoundError:
+            pass
+    return sent
+
+
+def _kill(pid, sig):
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def request(sock_path, command, timeout=5):
+    """One request on a dmuxd / dmux-provider / dmux-client control socket: parsed JSON reply."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(timeout)
+        s.connect(sock_path)
+        s.sendall(command.encode() + b"\n")
+        return json.loads(s.makefile("rb").read())
+
+
+# ---- command lines --------------------------------------------------------------------------
+
+def control_socket(node):
+    return os.path.join(node_dir(node), {"g": "dmuxd", "r": "provider", "c": "client"}[node[0]] +
+                        ".sock")
+
+
+def dmuxd_cmd(bins, i, ca_dir, extra=()):
+    g, uni = f"g{i}", T.gateway_unicast(i)
+    cmd = [bins.dmuxd,
+           "--listen", f"{T.ANYCAST_DATA}:{T.DATA_PORT}", "--listen", f"{uni}:{T.DATA_PORT}",
+           "--gateway-id", uni, "--tunnel-source", uni, "--workers", "1",
+           "--registration-listen", f"{T.ANYCAST_REG}:{T.REG_PORT}",
+           "--registration-listen", f"{uni}:{T.REG_PORT}",
+           "--ca-cert", os.path.join(ca_dir, "ca.crt"),
+           "--keepalive-interval-ms", "1000", "--hold-time-ms", "5000",
+           "--mesh-listen", f"{uni}:{T.MESH_PORT}",
+           "--mesh-cert", os.path.join(ca_dir, f"{g}.crt"),
+           "--mesh-key", os.path.join(ca_dir, f"{g}.key"),
+           "--selection", "paper", "--selection-tolerance-us", "100",
+           "--metrics-listen", f"127.0.0.1:{T.METRICS_PORT}",
+           "--control-socket", control_socket(g)]
+    for j in T.INDEXES:
+        if j != i:
+            cmd += ["--mesh-peer", f"{T.gateway_unicast(j)}:{T.MESH_PORT}"]
+    cmd += ["--announce-prefix", T.DMUX_PREFIX, "--announce-device", "dmuxa0",
+            "--announce-metric", "100", "--drain-metric", "1000",
+            "--health-interval-ms", "200", "--health-rise", "2", "--health-fall", "2",
+            "--drain-withdraw-ms", "2000"]
+    return cmd + list(extra)
+
+
+def provider_cmd(bins, r, ca_dir):
+    return [bins.provider, "--gateway", f"{T.ANYCAST_REG}:{T.REG_PORT}",
+            "--listen", f"{T.router_v4(r)}:{T.ROUTER_PORT}",
+            "--cert", os.path.join(ca_dir, "provider.crt"),
+            "--key", os.path.join(ca_dir, "provider.key"),
+            "--client-prefix", T.CLIENT_PREFIX, "--control-socket", control_socket(r)]
+
+
+def client_cmd(bins, c):
+    return [bins.client, "--gateway", f"{T.ANYCAST_DATA}:{T.DATA_PORT}", "--capture", "ipv6",
+            "--control-socket", control_socket(c),
+            "--metrics-listen", f"127.0.0.1:{T.CLIENT_METRICS_PORT}"]

@@ -1,0 +1,108 @@
+"""The lab's address plan (see README.md for the picture). Everything here is data: names of
+namespaces, links, addresses and AS numbers; nothing touches the system.
+
+    c1 --- u1 ------ u2 ------ u3 --- c2          upstream ISPs u1..u3: AS 64501..64503
+           | \\       |       / |                  gateway PoPs g1..g3: AS 64500
+          g1  r1     g2     r2  g3                 r1, r2: the IPv6 provider's routers
+               \\             /
+                `--- s6 ----'                     s6: native IPv6 server
+"""
+
+PREFIX = "dl-"
+STATE_DIR = "/run/ipdmux-lab"
+
+GATEWAY_ASN = 64500
+DMUX_PREFIX = "198.18.0.0/24"
+ANYCAST_DATA = "198.18.0.1"       # client DATA, port 4789
+ANYCAST_REG = "198.18.0.2"        # router registration, port 4501
+DATA_PORT, REG_PORT, MESH_PORT, ROUTER_PORT = 4789, 4501, 4600, 5000
+METRICS_PORT, CLIENT_METRICS_PORT = 9750, 9751
+
+PROVIDER_ID = 7
+CLIENT_PREFIX = "2001:db8:100::/48"
+SERVER_V6 = "2001:db8:200::1"
+SERVER_PREFIX = "2001:db8:200::/48"
+
+INDEXES = (1, 2, 3)
+
+
+def ns(name):
+    """Namespace of a node: ns('g1') == 'dl-g1'."""
+    return PREFIX + name
+
+
+def upstream_asn(i):
+    return 64500 + i
+
+
+def upstream_router_id(i):
+    return f"198.18.2.{i}"        # also on the upstream's lo (redistributed: handy to ping)
+
+
+def gateway_unicast(i):
+    return f"198.18.1.{i}"        # on lo: mesh, registration unicast, tunnel source, gateway id
+
+
+# Links: (node_a, dev_a, addr_a, node_b, dev_b, addr_b, prefix_len). Device names say where the
+# link leads. IPv4 /30s from 198.18.10.0/24 on; IPv6 /64s for the provider's network.
+LINKS = [
+    # ISP chain u1 -- u2 -- u3
+    ("u1", "to-u2", "198.18.10.1", "u2", "to-u1", "198.18.10.2", 30),
+    ("u2", "to-u3", "198.18.10.5", "u3", "to-u2", "198.18.10.6", 30),
+    # PoPs: ui -- gi on 198.18.11.(4(i-1))/30, upstream .1, gateway .2
+    ("u1", "to-g1", "198.18.11.1", "g1", "to-u1", "198.18.11.2", 30),
+    ("u2", "to-g2", "198.18.11.5", "g2", "to-u2", "198.18.11.6", 30),
+    ("u3", "to-g3", "198.18.11.9", "g3", "to-u3", "198.18.11.10", 30),
+    # IPv4-only clients
+    ("u1", "to-c1", "198.18.12.1", "c1", "to-u1", "198.18.12.2", 30),
+    ("u3", "to-c2", "198.18.12.5", "c2", "to-u3", "198.18.12.6", 30),
+    # the provider's routers, IPv4 side
+    ("u1", "to-r1", "198.18.13.1", "r1", "to-u1", "198.18.13.2", 30),
+    ("u3", "to-r2", "198.18.13.5", "r2", "to-u3", "198.18.13.6", 30),
+    # the provider's IPv6 network
+    ("r1", "to-s6", "2001:db8:201::1", "s6", "to-r1", "2001:db8:201::2", 64),
+    ("r2", "to-s6", "2001:db8:202::1", "s6", "to-r2", "2001:db8:202::2", 64),
+]
+
+UPSTREAMS = ["u1", "u2", "u3"]
+GATEWAYS = ["g1", "g2", "g3"]
+CLIENTS = ["c1", "c2"]
+ROUTERS = ["r1", "r2"]
+SERVER = "s6"
+NODES = UPSTREAMS + GATEWAYS + CLIENTS + ROUTERS + [SERVER]
+
+# Which upstream each client / router hangs off.
+ATTACHED = {"c1": "u1", "c2": "u3", "r1": "u1", "r2": "u3"}
+
+
+def addr(node, peer):
+    """Address of `node` on its link to `peer`."""
+    for a, _, aa, b, _, ba, _ in LINKS:
+        if (a, b) == (node, peer):
+            return aa
+        if (b, a) == (node, peer):
+            return ba
+    raise KeyError(f"no link {node}--{peer}")
+
+
+def dev(node, peer):
+    return "to-" + peer
+
+
+def router_v4(r):
+    return addr(r, ATTACHED[r])
+
+
+def router_v6(r):
+    return addr(r, SERVER)
+
+
+def client_v4(c):
+    return addr(c, ATTACHED[c])
+
+
+def isp_neighbors(u):
+    """The other ISP routers next to upstream `u`: [(address, asn, name)]."""
+    i = UPSTREAMS.index(u)
+    return [(addr(v, u), upstream_asn(UPSTREAMS.index(v) + 1), v)
+            for v in UPSTREAMS[max(0, i - 1):i + 2] if v != u]

@@ -1,0 +1,150 @@
+"""The multi-PoP lab (deploy/lab) with real FRR, as an integration test (needs root, ~2 min):
+
+  * client traffic and anycast registrations land at the nearest PoP;
+  * ping6 works end to end from IPv4-only clients (to the IPv6 server and between the clients);
+  * kill -9 of a gateway's dmuxd moves its clients to another PoP (its route dies with it);
+  * a drain loses no packet (graceful shutdown first, then withdrawal);
+  * a restarted gateway re-announces the prefix and resyncs the mesh before attracting traffic.
+
+The lab's names are fixed (dl-*), so a lab left up by `lab.py up` is taken down first. The lab is
+torn down at the end, also when a test fails.
+"""
+import os
+import signal
+import subprocess
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+from dmuxlib import BUILD_DIR, main, wait_for  # noqa: E402
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+sys.path.insert(0, os.path.join(REPO, "deploy", "lab"))
+from lab import Lab  # noqa: E402
+import daemons as D  # noqa: E402
+
+STREAM = os.path.join(REPO, "bench", "failover", "stream.py")
+
+
+def received(lab, i):
+    return lab.ctl(f"g{i}")["received_packets"]
+
+
+class LabTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.lab = Lab(BUILD_DIR, verbose=False)
+        cls.lab.down(quiet=True)
+        try:
+            cls.lab.up()
+        except BaseException:
+            cls.lab.down(quiet=True)
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.lab.down(quiet=True)
+
+    def ping6(self, node, dst, count=3):
+        r = self.lab.run(node, "ping", "-6", "-c", str(count), "-i", "0.2", "-W", "2", dst)
+        return r.returncode == 0, r.stdout + r.stderr
+
+    def assert_entry(self, node, pop, timeout=10):
+        self.assertTrue(wait_for(lambda: self.lab.entry_pop(node) == pop, timeout=timeout),
+                        f"{node} enters at {self.lab.entry_pop(node)}, expected {pop}")
+
+    def test_1_nearest_pop_for_clients_and_registrations(self):
+        self.assert_entry("c1", "g1")
+        self.assert_entry("c2", "g3")
+        # DATA really enters there: ping from c1 moves g1's counter, not g2's or g3's
+        before = {i: received(self.lab, i) for i in (1, 2, 3)}
+        ok, out = self.ping6("c1", self.lab.server_v6)
+        self.assertTrue(ok, out)
+        after = {i: received(self.lab, i) for i in (1, 2, 3)}
+        self.assertGreaterEqual(after[1] - before[1], 3)
+        self.assertEqual(after[2], before[2])
+        self.assertEqual(after[3], before[3])
+        # r1 registered (through the anycast address) at g1, r2 at g3; each known everywhere
+        local = {}
+        for i in (1, 2, 3):
+            routers = self.lab.ctl(f"g{i}", "routers")["routers"]
+            local[i] = sorted(r["address"] for r in routers if r["origin"] == "registered")
+            self.assertEqual(len([r for r in routers if r["protocol"] == "ipv6"]), 2, routers)
+        r1 = f"{self.lab.topology.router_v4('r1')}:{self.lab.topology.ROUTER_PORT}"
+        r2 = f"{self.lab.topology.router_v4('r2')}:{self.lab.topology.ROUTER_PORT}"
+        self.assertEqual(local, {1: [r1], 2: [], 3: [r2]})
+
+    def test_2_ping6_end_to_end(self):
+        for node in ("c1", "c2"):
+            ok, out = self.ping6(node, self.lab.server_v6)
+            self.assertTrue(ok, out)
+        c2 = self.lab.client_address("c2")
+        self.assertTrue(c2)
+        ok, out = self.ping6("c1", c2)
+        self.assertTrue(ok, out)
+
+    def test_3_drain_loses_no_packet(self):
+        log_dir = os.path.join(self.lab.state_dir, "test-drain")
+        os.makedirs(log_dir, exist_ok=True)
+        sent_log, recv_log = os.path.join(log_dir, "sent"), os.path.join(log_dir, "recv")
+        recv = self.lab.popen(self.lab.server, sys.executable, STREAM, "recv", "--listen",
+                              "[::]:9001", "--log", recv_log)
+        self.addCleanup(lambda: recv.poll() is None and (recv.terminate(), recv.wait()))
+        time.sleep(0.3)
+        send = self.lab.popen("c1", sys.executable, STREAM, "send", "--to",
+                              f"[{self.lab.server_v6}]:9001", "--rate", "100", "--seconds", "8",
+                              "--log", sent_log)
+        self.addCleanup(lambda: send.poll() is None and (send.kill(), send.wait()))
+        time.sleep(1.5)
+        g2_before = received(self.lab, 2)
+        self.assertEqual(self.lab.ctl("g1", "drain")["announce"]["state"], "draining")
+        # graceful shutdown: u1 now prefers the path through u2 to g2, while g1 still forwards
+        self.assert_entry("c1", "g2", timeout=5)
+        self.assertTrue(wait_for(lambda: self.lab.ctl("g1")["announce"]["state"] == "drained",
+                                 timeout=10))
+        send.wait(timeout=20)
+        time.sleep(1.0)
+        recv.terminate()
+        recv.wait()
+        with open(sent_log) as f:
+            sent = {line.split()[0] for line in f}
+        with open(recv_log) as f:
+            got = {line.split()[0] for line in f}
+        self.assertGreater(len(sent), 700)
+        self.assertEqual(sorted(sent - got, key=int), [], "datagrams lost during the drain")
+        self.assertGreater(received(self.lab, 2) - g2_before, 100, "traffic did not move to g2")
+        self.lab.ctl("g1", "undrain")
+        self.assert_entry("c1", "g1")
+
+    def test_4_kill_moves_clients_and_restart_reannounces_and_resyncs(self):
+        self.assert_entry("c1", "g1")
+        pid = D.pid_of("g1", "dmuxd")
+        os.kill(pid, signal.SIGKILL)
+        t0 = time.time()
+        # the route died with the process: g1's FRR withdraws, u1 switches to g2
+        self.assert_entry("c1", "g2", timeout=5)
+        switched = time.time() - t0
+        self.lab.kill_gateway(1)  # reap
+        ok, out = self.ping6("c1", self.lab.server_v6)
+        self.assertTrue(ok, out)
+        print(f"\n  kill -9 of g1: u1 on g2's path after {switched:.2f} s", file=sys.stderr)
+
+        # restart: g1 announces again only once healthy and synchronised with the mesh
+        self.lab.start_gateway(1)
+        self.assert_entry("c1", "g1", timeout=20)
+        routers = self.lab.ctl("g1", "routers")["routers"]
+        self.assertEqual(len([r for r in routers if r["protocol"] == "ipv6"]), 2, routers)
+        with open(os.path.join(D.node_dir("g1"), "dmuxd.log")) as f:
+            log = f.read()
+        synced, announced = log.rfind("mesh synchronised"), log.rfind("metric 100 (announced)")
+        self.assertGreater(synced, 0, log[-2000:])
+        self.assertGreater(announced, synced, "announced before the mesh was synchronised")
+        before = received(self.lab, 1)
+        ok, out = self.ping6("c1", self.lab.server_v6)
+        self.assertTrue(ok, out)
+        self.assertGreaterEqual(received(self.lab, 1) - before, 3)
+
+
+if __name__ == "__main__":
+    main()
