@@ -4,6 +4,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstring>
 #include <ctime>
@@ -87,6 +88,11 @@ ClientApp::ClientApp(ClientConfig config)
   ipv6_active_ = ipv6_selector() != nullptr && !phase_out_ipv6(config_);
   if (ipv6_active_) {
     for (const auto& prefix : config_.ipv6_routes) add_route(tun_.name(), prefix);
+  }
+  if (std::any_of(config_.selectors.begin(), config_.selectors.end(), [](const Selector& s) {
+        return s.kind == Selector::Kind::kIpv4Multicast;
+      })) {
+    enable_ipv4_multicast(tun_.name());
   }
   firewall_ = std::make_unique<FirewallRules>(config_.chain, all_rules(config_, ipv6_active_));
   for (std::size_t i = 0; i < kBatch; ++i) {

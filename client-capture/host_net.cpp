@@ -4,6 +4,7 @@
 
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 
 #include "client-capture/command.h"
 #include "common/util/log.h"
@@ -31,6 +32,21 @@ void remove_address(const std::string& dev, const Ipv6Address& a) noexcept {
 
 void add_route(const std::string& dev, const std::string& prefix) {
   run_checked({"ip", "-6", "route", "replace", prefix, "dev", dev, "metric", "1024"});
+}
+
+void enable_ipv4_multicast(const std::string& dev) {
+  run_checked({"ip", "-4", "route", "replace", "224.0.0.0/4", "dev", dev});
+  const std::string path = "/proc/sys/net/ipv4/conf/" + dev + "/rp_filter";
+  std::ofstream(path) << "0\n";
+  int value = -1;
+  std::ifstream(path) >> value;
+  if (value != 0) throw std::runtime_error("cannot turn rp_filter off on " + dev);
+  std::ifstream("/proc/sys/net/ipv4/conf/all/rp_filter") >> value;
+  if (value == 1) {
+    LOG_WARN("net.ipv4.conf.all.rp_filter is 1 (strict): group packets injected into %s are "
+             "dropped; set it to 0 or 2",
+             dev.c_str());
+  }
 }
 
 bool has_native_ipv6(const std::string& our_dev) {

@@ -19,6 +19,13 @@ void remove_address(const std::string& dev, const Ipv6Address& a) noexcept;
 // "ip -6 route replace PREFIX dev DEV metric 1024".
 void add_route(const std::string& dev, const std::string& prefix);
 
+// What IPv4 multicast through the TUN device needs: "ip route replace 224.0.0.0/4 dev DEV" (so
+// joins with no interface given, and sends to a group, use the device), and rp_filter off on it (so
+// group packets from other clients' addresses, injected into it, are accepted). Logs a warning if
+// the host-wide rp_filter is strict (the kernel applies the larger of "all" and the device's).
+// Both disappear with the device.
+void enable_ipv4_multicast(const std::string& dev);
+
 // True if the host has an IPv6 default route through a device other than `our_dev` and lo
 // (read from /proc/net/ipv6_route): native connectivity, so IPv6 need not be captured.
 bool has_native_ipv6(const std::string& our_dev);

@@ -5,7 +5,6 @@
 #include "common/wire/protocols.h"
 
 namespace dmux::provider {
-namespace {
 
 using nlohmann::json;
 
@@ -33,8 +32,6 @@ json registration_json(const RegistrationClient& r) {
       {"ignored_replies", c.ignored},
   };
 }
-
-}  // namespace
 
 std::string status_json(const StatusView& v) {
   const DataPathCounters& c = v.counters;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -22,5 +23,9 @@ struct StatusView {
 };
 
 std::string status_json(const StatusView& v);
+
+// One registration's state and counters, as in the "registrations" list (also used by
+// dmux-mcast, whose routers register the same way).
+nlohmann::json registration_json(const RegistrationClient& r);
 
 }  // namespace dmux::provider

@@ -24,9 +24,11 @@ class Binaries:
         self.provider = os.path.join(self.build_dir, "provider", "dmux-provider")
         self.client = os.path.join(self.build_dir, "client-capture", "dmux-client")
         self.ca = os.path.join(self.build_dir, "tools", "ca", "dmux-ca")
+        self.mcast = os.path.join(self.build_dir, "multicast", "dmux-mcast")
 
     def check(self):
-        missing = [p for p in (self.dmuxd, self.dmuxctl, self.provider, self.client, self.ca)
+        missing = [p for p in (self.dmuxd, self.dmuxctl, self.provider, self.client, self.ca,
+                               self.mcast)
                    if not os.access(p, os.X_OK)]
         if missing:
             b = self.build_dir
@@ -129,7 +131,8 @@ def request(sock_path, command, timeout=5):
 # ---- command lines --------------------------------------------------------------------------
 
 def control_socket(node):
-    return os.path.join(node_dir(node), {"g": "dmuxd", "r": "provider", "c": "client"}[node[0]] +
+    return os.path.join(node_dir(node), {"g": "dmuxd", "r": "provider", "c": "client",
+                                          "m": "mcast"}[node[0]] +
                         ".sock")
 
 
@@ -166,7 +169,24 @@ def provider_cmd(bins, r, ca_dir):
             "--client-prefix", T.CLIENT_PREFIX, "--control-socket", control_socket(r)]
 
 
+def mcast_cmd(bins, m, ca_dir):
+    """dmux-mcast with demo timings: summaries every 300 ms, members queried every 5 s and
+    expired after 20 s of silence (a real deployment keeps IGMP's 125 s / 260 s)."""
+    peers = []
+    for other in T.MCAST_ROUTERS:
+        if other != m:
+            peers += ["--peer", f"{T.mcast_v4(other)}:{T.ROUTER_PORT}"]
+    return [bins.mcast, "--gateway", f"{T.ANYCAST_REG}:{T.REG_PORT}",
+            "--listen", f"{T.mcast_v4(m)}:{T.ROUTER_PORT}",
+            "--cert", os.path.join(ca_dir, "mcast.crt"), "--key", os.path.join(ca_dir, "mcast.key"),
+            *peers, "--peer-key", os.path.join(ca_dir, "mcast-peer.key"),
+            "--summary-interval-ms", "300", "--query-interval-ms", "5000",
+            "--query-response-ms", "1000", "--membership-timeout-ms", "20000",
+            "--control-socket", control_socket(m)]
+
+
 def client_cmd(bins, c):
     return [bins.client, "--gateway", f"{T.ANYCAST_DATA}:{T.DATA_PORT}", "--capture", "ipv6",
+            "--capture", "ipv4-multicast",
             "--control-socket", control_socket(c),
             "--metrics-listen", f"127.0.0.1:{T.CLIENT_METRICS_PORT}"]

@@ -122,7 +122,10 @@ class Lab:
             self.log("dmux-provider at r1, r2 ...")
             for r in T.ROUTERS:
                 self.start_router(r)
-            wait_for(self.routers_registered, timeout, "both routers registered at all gateways")
+            self.log("dmux-mcast at m1, m2 ...")
+            for m in T.MCAST_ROUTERS:
+                self.start_mcast_router(m)
+            wait_for(self.routers_registered, timeout, "all routers registered at all gateways")
             self.log("dmux-client at c1, c2 ...")
             for c in T.CLIENTS:
                 self.start_client(c)
@@ -141,7 +144,7 @@ class Lab:
     def down(self, quiet=False):
         """Stop everything and remove namespaces, FRR run dirs and the state directory.
         Idempotent."""
-        procs = [(n, name) for n in T.NODES for name in ("client", "provider", "dmuxd")]
+        procs = [(n, name) for n in T.NODES for name in ("client", "provider", "mcast", "dmuxd")]
         self._parallel(lambda f: f(), [lambda: D.stop_many(procs, timeout=5),
                                        lambda: frr.stop([T.ns(n) for n in
                                                          T.UPSTREAMS + T.GATEWAYS])])
@@ -159,7 +162,7 @@ class Lab:
         if not all(frr.alive(T.ns(n)) for n in T.UPSTREAMS + T.GATEWAYS):
             return False
         procs = [(g, "dmuxd") for g in T.GATEWAYS] + [(r, "provider") for r in T.ROUTERS] + \
-                [(c, "client") for c in T.CLIENTS]
+                [(m, "mcast") for m in T.MCAST_ROUTERS] + [(c, "client") for c in T.CLIENTS]
         return all(D.alive(n, name) for n, name in procs)
 
     @staticmethod
@@ -185,6 +188,11 @@ class Lab:
         netns.sh(ca, "init", "--dir", self.ca_dir, "--name", "IPdmux lab CA")
         netns.sh(ca, "issue-provider", "--dir", self.ca_dir, "--provider-id", T.PROVIDER_ID,
                  "--protocols", "ipv6", "--out", os.path.join(self.ca_dir, "provider"))
+        netns.sh(ca, "issue-provider", "--dir", self.ca_dir, "--provider-id",
+                 T.MCAST_PROVIDER_ID, "--protocols", "ipv4-multicast",
+                 "--out", os.path.join(self.ca_dir, "mcast"))
+        with open(os.path.join(self.ca_dir, "mcast-peer.key"), "w") as f:
+            f.write(os.urandom(32).hex() + "\n")  # the multicast provider's shared secret
         for i in T.INDEXES:
             netns.sh(ca, "issue-gateway", "--dir", self.ca_dir, "--gateway-id",
                      T.gateway_unicast(i), "--out", os.path.join(self.ca_dir, f"g{i}"))
@@ -256,6 +264,13 @@ class Lab:
 
     def stop_router(self, r, sig=signal.SIGTERM):
         return D.stop(r, "provider", sig=sig)
+
+    def start_mcast_router(self, m):
+        """Start dmux-mcast in m1 or m2 (returns its pid)."""
+        return D.start(m, "mcast", D.mcast_cmd(self.bins, m, self.ca_dir))
+
+    def stop_mcast_router(self, m, sig=signal.SIGTERM):
+        return D.stop(m, "mcast", sig=sig)
 
     def start_client(self, c):
         """Start dmux-client in c1 or c2 (returns its pid; the address comes a bit later)."""
@@ -346,11 +361,12 @@ class Lab:
 
     def routers_registered(self):
         try:
-            for r in T.ROUTERS:
+            for r in T.ROUTERS + T.MCAST_ROUTERS:
                 reg = self.ctl(r)["registrations"][0]
                 if reg["state"] != "registered":
                     return False
-            want = {f"{T.router_v4(r)}:{T.ROUTER_PORT}" for r in T.ROUTERS}
+            want = {f"{T.router_v4(r)}:{T.ROUTER_PORT}" for r in T.ROUTERS} | \
+                {f"{T.mcast_v4(m)}:{T.ROUTER_PORT}" for m in T.MCAST_ROUTERS}
             return all(want <= {x["address"] for x in self.ctl(g, "routers")["routers"]}
                        for g in T.GATEWAYS)
         except (OSError, ValueError, KeyError, IndexError):

@@ -1,5 +1,8 @@
 """What `lab.py status` and `lab.py demo` print, and the data behind it."""
+import os
 import re
+import subprocess
+import sys
 import time
 
 import daemons as D
@@ -24,12 +27,19 @@ def router_name(address):
     for r in T.ROUTERS:
         if address == f"{T.router_v4(r)}:{T.ROUTER_PORT}":
             return r
+    for m in T.MCAST_ROUTERS:
+        if address == f"{T.mcast_v4(m)}:{T.ROUTER_PORT}":
+            return m
     return address
+
+
+MPING = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools", "mping",
+                     "mping.py")
 
 
 def status(lab, out=True):
     st = {"build_dir": lab.bins.build_dir,
-          "pops": {}, "clients": {}, "routers": {}}
+          "pops": {}, "clients": {}, "routers": {}, "mcast_routers": {}}
     for i, g in enumerate(T.GATEWAYS, start=1):
         u = T.UPSTREAMS[i - 1]
         path = lab.best_path(u)
@@ -50,6 +60,13 @@ def status(lab, out=True):
         st["routers"][r] = {"state": reg.get("state", "down"),
                             "gateway": gateway_name(reg.get("gateway_id", "")),
                             "rtt_us": reg.get("gateway_rtt_us", 0)}
+    for m in T.MCAST_ROUTERS:
+        s = _try(lambda: lab.ctl(m), {})
+        reg = (s.get("registrations") or [{}])[0]
+        st["mcast_routers"][m] = {
+            "state": reg.get("state", "down"), "gateway": gateway_name(reg.get("gateway_id", "")),
+            "members": s.get("membership", {}).get("memberships", 0),
+            "peers_alive": sum(1 for p in s.get("peers", []) if p.get("alive"))}
     for c in T.CLIENTS:
         st["clients"][c] = {"ipv4": T.client_v4(c), "ipv6": lab.client_address(c),
                             "entry_pop": _try(lambda: lab.entry_pop(c))}
@@ -80,6 +97,10 @@ def print_status(st):
     for r, x in st["routers"].items():
         rtt = f", rtt {x['rtt_us'] / 1000:.2f} ms" if x["rtt_us"] else ""
         print(f"  {r} {T.router_v4(r)}:{T.ROUTER_PORT} {x['state']} at {x['gateway']}{rtt}")
+    print(f"Multicast routers (provider {T.MCAST_PROVIDER_ID}, dmux-mcast, ipv4-multicast):")
+    for m, x in st["mcast_routers"].items():
+        print(f"  {m} {T.mcast_v4(m)}:{T.ROUTER_PORT} {x['state']} at {x['gateway']}; "
+              f"{x['members']} group memberships; {x['peers_alive']} peer router(s) alive")
     print("Clients:")
     for c, x in st["clients"].items():
         print(f"  {c} {x['ipv4']:<12} IPv6 {x['ipv6'] or '(none yet)'}; "
@@ -97,6 +118,11 @@ def counters(lab):
         s = _try(lambda: lab.ctl(r), {})
         c[r + ".in"] = s.get("tunnels_received", 0)
         c[r + ".out"] = s.get("returned", 0)
+    for m in T.MCAST_ROUTERS:
+        s = _try(lambda: lab.ctl(m), {})
+        c[m + ".in"] = s.get("group_packets", 0)
+        c[m + ".out"] = s.get("delivered", 0)
+        c[m + ".peer"] = s.get("from_peers", 0)
     return c
 
 
@@ -139,9 +165,14 @@ def demo(lab, count=5):
         print(f"    entered at {', '.join(res['gateways']) or '-'}; "
               f"tunnelled to {', '.join(res['routers_in']) or '-'}; "
               f"returned by {', '.join(res['routers_out']) or '-'}")
+    results += multicast_demo(lab, count)
     b = lab.bins.build_dir
+    g1, g2 = T.MCAST_GROUPS
     print(f"""
 Replies go from a router straight to the client, not through a PoP. Explore:
+  ip netns exec dl-c2 socat -u UDP4-RECV:5001,reuseaddr,ip-add-membership={g1}:dmuxc0 -   # a receiver
+  echo hi | ip netns exec dl-c1 socat -u - UDP4-DATAGRAM:{g1}:5001                        # a sender
+  {b}/dmuxctl/dmuxctl --socket {D.control_socket('m1')} --json status      # a multicast router
   ip netns exec dl-g1 {b}/dmuxctl/dmuxctl --socket {D.control_socket('g1')} status|routers|peers
   {b}/dmuxctl/dmuxctl --socket {D.control_socket('r1')} --json status      # a provider router
   {b}/dmuxctl/dmuxctl --socket {D.control_socket('c1')} --json status      # a client
@@ -153,6 +184,78 @@ Replies go from a router straight to the client, not through a PoP. Explore:
 Tear down: python3 deploy/lab/lab.py down""")
     failed = [r for r in results if not r["ok"]]
     if failed:
-        raise RuntimeError("ping failed: " + "; ".join(f"{r['client']} -> {r['dest']}"
-                                                       for r in failed))
+        raise RuntimeError("failed: " + "; ".join(f"{r['client']} -> {r['dest']}"
+                                                  for r in failed))
+    return results
+
+
+def socat_exchange(lab, sender, receiver, group, port=5001):
+    """An unmodified socat joins `group` on `receiver`; socat on `sender` sends one line to it.
+    Returns what the receiver printed."""
+    rx = lab.popen(receiver, "socat", "-u",
+                   f"UDP4-RECV:{port},reuseaddr,ip-add-membership={group}:dmuxc0", "-",
+                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        time.sleep(1.0)  # the kernel's IGMP report reaches the receiver's multicast router
+        for _ in range(3):
+            lab.run(sender, "sh", "-c", f"echo 'hello {group} from {sender}' | "
+                    f"socat -u - UDP4-DATAGRAM:{group}:{port}")
+            time.sleep(0.3)
+    finally:
+        time.sleep(0.5)
+        rx.terminate()
+        out, _ = rx.communicate(timeout=5)
+    return out.strip().splitlines()
+
+
+def mping(lab, pinger, echoer, count):
+    """The paper's multicast ping: `pinger` joins group 1 and sends to group 2, `echoer` joins
+    group 2 and sends back to group 1."""
+    g1, g2 = T.MCAST_GROUPS
+    echo = lab.popen(echoer, sys.executable, MPING, "echo", "--join", g2, "--send", g1,
+                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(1.0)
+        r = lab.run(pinger, sys.executable, MPING, "ping", "--join", g1, "--send", g2, "-c",
+                    str(count), "-i", "0.2", "--settle", "1", "--json", timeout=count + 30)
+    finally:
+        echo.terminate()
+        echo.wait(timeout=5)
+    try:
+        import json
+        return json.loads(r.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return {"sent": count, "received": 0, "error": r.stdout + r.stderr}
+
+
+def multicast_demo(lab, count):
+    c1, c2 = T.CLIENTS
+    g1, _ = T.MCAST_GROUPS
+    print(f"\nIPv4 multicast between the IPv4-only clients, through the overlay of provider "
+          f"{T.MCAST_PROVIDER_ID} (dmux-mcast on m1, m2)")
+    results = []
+    before = counters(lab)
+    lines = socat_exchange(lab, c1, c2, g1)
+    d = {k: v - before[k] for k, v in counters(lab).items()}
+    ok = any(f"from {c1}" in line for line in lines)
+    results.append({"client": c1, "dest": f"{g1} (socat)", "ok": ok})
+    print(f"  socat: {c2} joined {g1}, {c1} sent 3 lines: {c2} received {len(lines)}"
+          f"{' (' + lines[0] + ')' if lines else ''}")
+    print(f"    DATA (group packets, IGMP) entered at {', '.join(used(d, T.GATEWAYS, 2)) or '-'}; "
+          f"multicast router {', '.join(used(d, [m + '.in' for m in T.MCAST_ROUTERS], 3)) or '-'}"
+          f" -> peer -> {', '.join(used(d, [m + '.peer' for m in T.MCAST_ROUTERS], 3)) or '-'}"
+          f" delivered to {c2}")
+    before = counters(lab)
+    res = mping(lab, c1, c2, count)
+    d = {k: v - before[k] for k, v in counters(lab).items()}
+    ok = res.get("received", 0) > 0 and res.get("duplicates", 0) == 0
+    results.append({"client": c1, "dest": "mping", "ok": ok})
+    rtt = (f", rtt min/p50/max {res['min_ms']:.2f}/{res['p50_ms']:.2f}/{res['max_ms']:.2f} ms"
+           if "p50_ms" in res else "")
+    print(f"  mping (paper style): {c1} joins {T.MCAST_GROUPS[0]} and sends to "
+          f"{T.MCAST_GROUPS[1]}; {c2} joins {T.MCAST_GROUPS[1]} and echoes: "
+          f"{res.get('received', 0)}/{res.get('sent', count)} replies, "
+          f"{res.get('duplicates', 0)} duplicates{rtt}")
+    print(f"    group packets entered at {', '.join(used(d, T.GATEWAYS, count)) or '-'}; handled "
+          f"by {', '.join(used(d, [m + '.in' for m in T.MCAST_ROUTERS], count)) or '-'}")
     return results

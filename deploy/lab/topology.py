@@ -2,9 +2,9 @@
 namespaces, links, addresses and AS numbers; nothing touches the system.
 
     c1 --- u1 ------ u2 ------ u3 --- c2          upstream ISPs u1..u3: AS 64501..64503
-           | \\       |       / |                  gateway PoPs g1..g3: AS 64500
-          g1  r1     g2     r2  g3                 r1, r2: the IPv6 provider's routers
-               \\             /
+          /| \\       |       / |\\                 gateway PoPs g1..g3: AS 64500
+        m1 g1  r1     g2     r2  g3 m2             r1, r2: the IPv6 provider's routers
+               \\             /                    m1, m2: the multicast provider's routers
                 `--- s6 ----'                     s6: native IPv6 server
 """
 
@@ -19,6 +19,8 @@ DATA_PORT, REG_PORT, MESH_PORT, ROUTER_PORT = 4789, 4501, 4600, 5000
 METRICS_PORT, CLIENT_METRICS_PORT = 9750, 9751
 
 PROVIDER_ID = 7
+MCAST_PROVIDER_ID = 8             # the multicast overlay provider (dmux-mcast on m1, m2)
+MCAST_GROUPS = ("239.1.1.1", "239.1.1.2")
 CLIENT_PREFIX = "2001:db8:100::/48"
 SERVER_V6 = "2001:db8:200::1"
 SERVER_PREFIX = "2001:db8:200::/48"
@@ -59,6 +61,9 @@ LINKS = [
     # the provider's routers, IPv4 side
     ("u1", "to-r1", "198.18.13.1", "r1", "to-u1", "198.18.13.2", 30),
     ("u3", "to-r2", "198.18.13.5", "r2", "to-u3", "198.18.13.6", 30),
+    # the multicast provider's routers
+    ("u1", "to-m1", "198.18.14.1", "m1", "to-u1", "198.18.14.2", 30),
+    ("u3", "to-m2", "198.18.14.5", "m2", "to-u3", "198.18.14.6", 30),
     # the provider's IPv6 network
     ("r1", "to-s6", "2001:db8:201::1", "s6", "to-r1", "2001:db8:201::2", 64),
     ("r2", "to-s6", "2001:db8:202::1", "s6", "to-r2", "2001:db8:202::2", 64),
@@ -68,11 +73,12 @@ UPSTREAMS = ["u1", "u2", "u3"]
 GATEWAYS = ["g1", "g2", "g3"]
 CLIENTS = ["c1", "c2"]
 ROUTERS = ["r1", "r2"]
+MCAST_ROUTERS = ["m1", "m2"]
 SERVER = "s6"
-NODES = UPSTREAMS + GATEWAYS + CLIENTS + ROUTERS + [SERVER]
+NODES = UPSTREAMS + GATEWAYS + CLIENTS + ROUTERS + MCAST_ROUTERS + [SERVER]
 
 # Which upstream each client / router hangs off.
-ATTACHED = {"c1": "u1", "c2": "u3", "r1": "u1", "r2": "u3"}
+ATTACHED = {"c1": "u1", "c2": "u3", "r1": "u1", "r2": "u3", "m1": "u1", "m2": "u3"}
 
 
 def addr(node, peer):
@@ -91,6 +97,10 @@ def dev(node, peer):
 
 def router_v4(r):
     return addr(r, ATTACHED[r])
+
+
+def mcast_v4(m):
+    return addr(m, ATTACHED[m])
 
 
 def router_v6(r):

@@ -4,7 +4,9 @@
   * ping6 works end to end from IPv4-only clients (to the IPv6 server and between the clients);
   * kill -9 of a gateway's dmuxd moves its clients to another PoP (its route dies with it);
   * a drain loses no packet (graceful shutdown first, then withdrawal);
-  * a restarted gateway re-announces the prefix and resyncs the mesh before attracting traffic.
+  * a restarted gateway re-announces the prefix and resyncs the mesh before attracting traffic;
+  * unmodified multicast programs (socat, the paper-style multicast ping) on the two IPv4-only
+    clients, attached through different PoPs and multicast routers, hear each other exactly once.
 
 The lab's names are fixed (dl-*), so a lab left up by `lab.py up` is taken down first. The lab is
 torn down at the end, also when a test fails.
@@ -23,6 +25,7 @@ REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path.insert(0, os.path.join(REPO, "deploy", "lab"))
 from lab import Lab  # noqa: E402
 import daemons as D  # noqa: E402
+import report  # noqa: E402
 
 STREAM = os.path.join(REPO, "bench", "failover", "stream.py")
 
@@ -71,9 +74,12 @@ class LabTest(unittest.TestCase):
             routers = self.lab.ctl(f"g{i}", "routers")["routers"]
             local[i] = sorted(r["address"] for r in routers if r["origin"] == "registered")
             self.assertEqual(len([r for r in routers if r["protocol"] == "ipv6"]), 2, routers)
+            self.assertEqual(len([r for r in routers if r["protocol"] == "ipv4-multicast"]), 2)
         r1 = f"{self.lab.topology.router_v4('r1')}:{self.lab.topology.ROUTER_PORT}"
         r2 = f"{self.lab.topology.router_v4('r2')}:{self.lab.topology.ROUTER_PORT}"
-        self.assertEqual(local, {1: [r1], 2: [], 3: [r2]})
+        m1 = f"{self.lab.topology.mcast_v4('m1')}:{self.lab.topology.ROUTER_PORT}"
+        m2 = f"{self.lab.topology.mcast_v4('m2')}:{self.lab.topology.ROUTER_PORT}"
+        self.assertEqual(local, {1: sorted([r1, m1]), 2: [], 3: sorted([r2, m2])})
 
     def test_2_ping6_end_to_end(self):
         for node in ("c1", "c2"):
@@ -144,6 +150,18 @@ class LabTest(unittest.TestCase):
         ok, out = self.ping6("c1", self.lab.server_v6)
         self.assertTrue(ok, out)
         self.assertGreaterEqual(received(self.lab, 1) - before, 3)
+
+    def test_5_multicast_between_clients_at_different_pops(self):
+        g1, _ = self.lab.topology.MCAST_GROUPS
+        lines = report.socat_exchange(self.lab, "c1", "c2", g1)
+        self.assertEqual(lines, [f"hello {g1} from c1"] * 3)  # each line exactly once
+        m1, m2 = (self.lab.ctl(m) for m in ("m1", "m2"))
+        self.assertGreaterEqual(m1["forwarded"], 3, "m1 did not pass c1's packets to m2")
+        self.assertGreaterEqual(m2["from_peers"], 3)
+        res = report.mping(self.lab, "c1", "c2", 10)
+        self.assertGreaterEqual(res["received"], 9, res)
+        self.assertEqual(res["duplicates"], 0, res)
+        print(f"\n  mping c1 <-> c2: p50 {res['p50_ms']:.2f} ms", file=sys.stderr)
 
 
 if __name__ == "__main__":

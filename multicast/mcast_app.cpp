@@ -1,0 +1,222 @@
+#include "multicast/mcast_app.h"
+
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <ctime>
+
+#include "common/net/udp_socket.h"
+#include "common/util/log.h"
+#include "common/wire/protocols.h"
+#include "common/wire/registration.h"
+#include "multicast/status_json.h"
+
+namespace dmux::mcast {
+namespace {
+
+constexpr std::size_t kMaxDatagram = 65536;
+constexpr int kBudgetPerWakeup = 64;  // datagrams handled before yielding to the loop
+constexpr int kSocketBufferBytes = 4 << 20;
+
+std::uint64_t unix_time_us() noexcept {
+  timespec ts{};
+  ::clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000u +
+         static_cast<std::uint64_t>(ts.tv_nsec) / 1000u;
+}
+
+Now now() noexcept { return Now{std::chrono::steady_clock::now(), unix_time_us()}; }
+
+provider::Instant instant(const Now& n) noexcept { return provider::Instant{n.mono, n.unix_us}; }
+
+RouterConfig router_config(const McastConfig& c, std::uint32_t provider_id) {
+  return RouterConfig{
+      .self = c.listen,
+      .provider_id = provider_id,
+      .membership = MembershipConfig{.timeout = c.membership_timeout,
+                                     .max_groups_per_client = c.max_groups_per_client,
+                                     .max_members_per_group = c.max_members_per_group,
+                                     .max_groups = c.max_groups,
+                                     .max_clients = c.max_clients},
+      .query_interval = c.query_interval,
+      .query_response_ds = static_cast<std::uint8_t>(c.query_response.count() / 100),
+      .peers = c.peers,
+      .summary_interval = c.summary_interval,
+      .peer_dead_after = c.peer_dead_after,
+  };
+}
+
+}  // namespace
+
+McastApp::McastApp(McastConfig config, provider::Credentials credentials, const PeerKey& peer_key)
+    : config_(std::move(config)),
+      credentials_(std::move(credentials)),
+      start_time_(static_cast<double>(unix_time_us()) / 1e6),
+      socket_(net::open_udp_socket(config_.listen,
+                                   net::UdpSocketOptions{.reuse_port = false,
+                                                         .nonblocking = true,
+                                                         .rcvbuf_bytes = kSocketBufferBytes,
+                                                         .sndbuf_bytes = kSocketBufferBytes})),
+      router_(std::make_unique<McastRouter>(router_config(config_, credentials_.info.provider_id),
+                                            peer_key, static_cast<Transport&>(*this), now())),
+      buffer_(kMaxDatagram),
+      timer_(loop_, [this] { on_timer(); }) {
+  const provider::RegistrationConfig rc{.proto_id = wire::kProtoIpv4Multicast,
+                                        .provider_id = credentials_.info.provider_id,
+                                        .router_ipv4 = config_.listen.addr,
+                                        .router_port = config_.listen.port};
+  registration_ = std::make_unique<provider::RegistrationClient>(
+      rc, credentials_.key, credentials_.certificate_der,
+      static_cast<provider::GatewayLink&>(*this));
+  socket_watcher_ =
+      std::make_unique<evloop::IoWatcher>(loop_, socket_.get(), [this] { on_socket_readable(); });
+  for (const int signo : {SIGTERM, SIGINT}) {
+    signals_.push_back(std::make_unique<evloop::SignalWatcher>(
+        loop_, signo, [this, signo] { shutdown(signo == SIGTERM ? "SIGTERM" : "SIGINT"); }));
+  }
+  if (!config_.control_socket.empty()) {
+    control_ = std::make_unique<control::ControlServer>(
+        loop_, config_.control_socket,
+        [this](std::string_view cmd) { return handle_command(cmd); });
+  }
+}
+
+McastApp::~McastApp() = default;
+
+void McastApp::run() {
+  LOG_INFO("dmux-mcast up: provider %u, listen %s, gateway %s, %zu peer(s)%s%s",
+           credentials_.info.provider_id, config_.listen.to_string().c_str(),
+           config_.gateway.to_string().c_str(), config_.peers.size(),
+           config_.control_socket.empty() ? "" : ", control ", config_.control_socket.c_str());
+  registration_->start(instant(now()));
+  rearm_timer();
+  loop_.run();
+  const RouterCounters& c = router_->counters();
+  LOG_INFO("dmux-mcast stopped: %llu group packets, %llu delivered, %llu forwarded to peers",
+           static_cast<unsigned long long>(c.group_packets),
+           static_cast<unsigned long long>(c.delivered),
+           static_cast<unsigned long long>(c.forwarded));
+}
+
+void McastApp::shutdown(const char* why) noexcept {
+  LOG_INFO("%s: deregistering and shutting down", why);
+  registration_->stop();
+  loop_.stop();
+}
+
+void McastApp::send(std::span<const std::byte> message) noexcept {
+  const sockaddr_in to = config_.gateway.to_sockaddr();
+  if (::sendto(socket_.get(), message.data(), message.size(), 0,
+               reinterpret_cast<const sockaddr*>(&to), sizeof to) < 0) {
+    LOG_DEBUG("send to gateway %s failed: %s", config_.gateway.to_string().c_str(),
+              std::strerror(errno));
+  }
+}
+
+bool McastApp::send_return(const Member& m, std::span<const std::byte> header,
+                           std::span<const std::byte> packet) noexcept {
+  sockaddr_in to = net::Endpoint{m.ipv4, m.port}.to_sockaddr();
+  iovec iov[2] = {{const_cast<std::byte*>(header.data()), header.size()},
+                  {const_cast<std::byte*>(packet.data()), packet.size()}};
+  msghdr msg{};
+  msg.msg_name = &to;
+  msg.msg_namelen = sizeof to;
+  msg.msg_iov = iov;
+  msg.msg_iovlen = 2;
+  return ::sendmsg(socket_.get(), &msg, 0) >= 0;
+}
+
+bool McastApp::send_peer(const net::Endpoint& peer, std::span<const std::byte> message) noexcept {
+  const sockaddr_in to = peer.to_sockaddr();
+  return ::sendto(socket_.get(), message.data(), message.size(), 0,
+                  reinterpret_cast<const sockaddr*>(&to), sizeof to) >= 0;
+}
+
+void McastApp::on_socket_readable() noexcept {
+  for (int i = 0; i < kBudgetPerWakeup; ++i) {
+    const ssize_t n = ::recv(socket_.get(), buffer_.data(), buffer_.size(), 0);
+    if (n < 0) break;  // EAGAIN (drained) or a transient error
+    const std::span<const std::byte> datagram(buffer_.data(), static_cast<std::size_t>(n));
+    // One socket, three kinds of datagram; the type byte decides, the parsers check the rest.
+    const std::uint8_t type = datagram.size() >= 2 && datagram[0] == std::byte{wire::kVersion}
+                                  ? std::to_integer<std::uint8_t>(datagram[1])
+                                  : std::uint8_t{0};
+    if (type == wire::kTypeRegisterAck || type == wire::kTypeKeepaliveAck) {
+      on_control_reply(datagram, type);
+    } else if (type == kTypeSummary || type == kTypeGroupData) {
+      router_->on_peer_message(datagram, now());
+    } else {
+      router_->on_tunnel(datagram, now());
+    }
+  }
+  rearm_timer();  // a triggered summary may be due sooner
+}
+
+void McastApp::on_control_reply(std::span<const std::byte> datagram, std::uint8_t type) noexcept {
+  ++control_replies_.received;
+  try {
+    const provider::Instant t = instant(now());
+    if (type == wire::kTypeRegisterAck) {
+      wire::RegisterAckMsg ack;
+      if (wire::parse_register_ack(datagram, ack) != wire::ParseStatus::kOk) {
+        ++control_replies_.bad;
+        return;
+      }
+      registration_->on_register_ack(datagram, ack, t);
+    } else {
+      wire::KeepaliveAckMsg ack;
+      if (wire::parse_keepalive_ack(datagram, ack) != wire::ParseStatus::kOk) {
+        ++control_replies_.bad;
+        return;
+      }
+      registration_->on_keepalive_ack(datagram, ack, t);
+    }
+  } catch (const std::exception& e) {
+    LOG_ERROR("handling a registration reply: %s", e.what());
+  }
+}
+
+void McastApp::on_timer() noexcept {
+  try {
+    const Now t = now();
+    registration_->on_timer(instant(t));
+    router_->on_timer(t);
+  } catch (const std::exception& e) {
+    LOG_ERROR("timer: %s", e.what());
+  }
+  rearm_timer();
+}
+
+void McastApp::rearm_timer() noexcept {
+  const MonoTime next = std::min(registration_->next_deadline(), router_->next_deadline());
+  const auto wait = std::chrono::duration_cast<std::chrono::microseconds>(
+      next - std::chrono::steady_clock::now());
+  try {
+    timer_.start_once(std::clamp(wait, std::chrono::microseconds(0),
+                                 std::chrono::microseconds(std::chrono::seconds(1))));
+  } catch (const std::exception& e) {
+    LOG_ERROR("cannot arm the timer: %s; stopping", e.what());
+    loop_.stop();
+  }
+}
+
+std::string McastApp::handle_command(std::string_view command) {
+  if (command == "status") {
+    return status_json(StatusView{.config = config_,
+                                  .provider_id = credentials_.info.provider_id,
+                                  .uptime_seconds =
+                                      static_cast<double>(unix_time_us()) / 1e6 - start_time_,
+                                  .router = *router_,
+                                  .registration = *registration_,
+                                  .control_replies = control_replies_.received,
+                                  .bad_control_replies = control_replies_.bad,
+                                  .now = std::chrono::steady_clock::now()});
+  }
+  return R"({"error":"unknown command; try status"})";
+}
+
+}  // namespace dmux::mcast

@@ -1,0 +1,23 @@
+// dmux-mcast's command line. The only code that knows Boost.Program_options; option names come
+// from option_names.h.
+#pragma once
+
+#include <string>
+
+#include "multicast/config.h"
+
+namespace dmux::mcast {
+
+struct CommandLine {
+  McastConfig config;
+  bool help = false;
+  bool version = false;
+  bool check_config = false;
+  std::string help_text;
+};
+
+// Parses and validates argv (not the files: see load_credentials, load_peer_key). Throws
+// ConfigError naming the option.
+CommandLine parse_command_line(int argc, const char* const argv[]);
+
+}  // namespace dmux::mcast

@@ -1,0 +1,26 @@
+// The "status" document of dmux-mcast's control socket (fields in docs/multicast.md).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "multicast/config.h"
+#include "multicast/mcast_router.h"
+#include "provider/registration_client.h"
+
+namespace dmux::mcast {
+
+struct StatusView {
+  const McastConfig& config;
+  std::uint32_t provider_id;
+  double uptime_seconds;
+  const McastRouter& router;
+  const provider::RegistrationClient& registration;
+  std::uint64_t control_replies;
+  std::uint64_t bad_control_replies;
+  MonoTime now;
+};
+
+std::string status_json(const StatusView& v);
+
+}  // namespace dmux::mcast

@@ -1,0 +1,449 @@
+"""dmux-mcast for real, in network namespaces (needs root): one dmuxd, two multicast routers of
+one provider peering with each other, three IPv4-only clients running the real dmux-client with
+`--capture ipv4-multicast`, and unmodified Python socket programs joining groups (IP_ADD_MEMBERSHIP)
+and sending to them.
+
+    c1 198.18.11.x --+                      +-- r1 198.18.2.2:5000 (dmux-mcast)
+    c2 198.18.12.x --+-- gw (dmuxd) --------+        | peers (through gw)
+    c3 198.18.13.x --+   198.18.0.1:4500/4501 +-- r2 198.18.3.2:5000 (dmux-mcast)
+
+dmuxd picks a client's router by rendezvous hashing of the client's address (protocol.md 8); the
+test chooses each client's host address so that c1 and c3 use r1 and c2 uses r2. Checks: a member
+receives group traffic from another client, a non-member receives nothing, leaving stops delivery,
+a silent member expires, members behind different routers get each packet exactly once, and
+delivery resumes after the router a receiver uses is killed (the gap is printed, not asserted
+beyond a generous bound). Every namespace, process and file is removed in tearDownClass, also on
+failure.
+"""
+import os
+import secrets
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+from dmuxlib import BUILD_DIR, DMUXCTL, DMUXD, main, wait_for
+from test_provider_netns import DMUX_CA, NsProcess, checksum, sh, udp_socket_in, unix_request
+
+MCAST = os.path.join(BUILD_DIR, "multicast", "dmux-mcast")
+CLIENT = os.path.join(BUILD_DIR, "client-capture", "dmux-client")
+PREFIX = f"dmuxt-{os.getpid()}-"
+NS = {role: PREFIX + role for role in ("gw", "r1", "r2", "c1", "c2", "c3")}
+GW_IP = "198.18.0.1"
+DATA_PORT, REG_PORT, ROUTER_PORT = 4500, 4501, 5000
+ROUTERS = {"r1": ("198.18.2.1", "198.18.2.2"), "r2": ("198.18.3.1", "198.18.3.2")}
+SUBNETS = {"c1": "198.18.11", "c2": "198.18.12", "c3": "198.18.13"}
+WANTED = {"c1": "r1", "c2": "r2", "c3": "r1"}  # which router each client should use
+PROVIDER_ID = 7
+G1, G2, PORT = "239.1.1.1", "239.2.2.2", 5001
+MEMBERSHIP_MS, QUERY_MS, RESPONSE_MS, SUMMARY_MS = 6000, 1000, 500, 300
+KEEPALIVE_MS, HOLD_MS = 300, 1500
+
+RECEIVER = r"""
+import socket, struct, sys, time
+group, port = sys.argv[1], int(sys.argv[2])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((group, port))
+s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP,
+             struct.pack("4s4s", socket.inet_aton(group), socket.inet_aton("0.0.0.0")))
+print("joined", flush=True)
+while True:
+    data, _ = s.recvfrom(2048)
+    print(f"{time.monotonic():.6f} {data.decode()}", flush=True)
+"""
+
+SENDER = r"""
+import socket, sys, time
+group, port, tag, count, interval = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), float(sys.argv[5])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(count):
+    s.sendto(f"{tag}:{i}".encode(), (group, port))
+    time.sleep(interval)
+"""
+
+MASK = (1 << 64) - 1
+
+
+def mix64(x):
+    x = (x + 0x9E3779B97F4A7C15) & MASK
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & MASK
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & MASK
+    return x ^ (x >> 31)
+
+
+def ip_int(a):
+    return struct.unpack("!I", socket.inet_aton(a))[0]
+
+
+def gateway_choice(client_ip):
+    """The router dmuxd picks for a client (protocol.md section 8)."""
+    best, best_score = None, -1
+    for name, (_, addr) in ROUTERS.items():
+        seed = mix64(((ip_int(addr) << 32) ^ (ROUTER_PORT << 16) ^ mix64(PROVIDER_ID)) & MASK)
+        score = mix64(seed ^ mix64(ip_int(client_ip)))
+        if score > best_score:
+            best, best_score = name, score
+    return best
+
+
+def client_address(client):
+    for host in range(2, 255):
+        ip = f"{SUBNETS[client]}.{host}"
+        if gateway_choice(ip) == WANTED[client]:
+            return ip
+    raise RuntimeError("no address hashes to the wanted router")
+
+
+CLIENT_IPS = {c: client_address(c) for c in SUBNETS}
+
+
+def igmpv2_report(src, group):
+    igmp = struct.pack("!BBH4s", 0x16, 0, 0, socket.inet_aton(group))
+    igmp = igmp[:2] + struct.pack("!H", checksum(igmp)) + igmp[4:]
+    header = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(igmp), 0, 0, 1, 2, 0,
+                         socket.inet_aton(src), socket.inet_aton(group))
+    header = header[:10] + struct.pack("!H", checksum(header)) + header[12:]
+    return header + igmp
+
+
+def data_msg(token, packet):
+    return struct.pack("!BBBBHHIQ", 1, 1, 20, 0, 2, 0, 0, token) + packet
+
+
+class Lines:
+    """Collects the stdout lines of a process in a thread."""
+
+    def __init__(self, proc):
+        self.proc, self.lines, self.lock = proc, [], threading.Lock()
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            with self.lock:
+                self.lines.append(line.strip())
+
+    def received(self):
+        """(time, payload) of every datagram received so far."""
+        with self.lock:
+            out = []
+            for line in self.lines:
+                if line != "joined":
+                    t, payload = line.split(" ", 1)
+                    out.append((float(t), payload))
+            return out
+
+    def joined(self):
+        with self.lock:
+            return "joined" in self.lines
+
+
+class MulticastNetns(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        if os.geteuid() != 0:
+            raise unittest.SkipTest("needs root (network namespaces, NFQUEUE, TUN devices)")
+        for binary in (DMUXD, MCAST, DMUX_CA, CLIENT):
+            if not os.access(binary, os.X_OK):
+                raise RuntimeError(f"{binary} is not built")
+        if shutil.which("iptables") is None:
+            raise unittest.SkipTest("iptables is not installed (scripts/install-deps.sh)")
+        cls.dir = tempfile.mkdtemp(prefix="dmux-mcast-netns-")
+        cls.procs, cls.helpers, cls.socks = {}, [], []
+        try:
+            cls._make_topology()
+            cls._make_credentials()
+            cls._start_daemons()
+        except BaseException:
+            cls._cleanup_class()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls._cleanup_class()
+
+    @classmethod
+    def _cleanup_class(cls):
+        for h in cls.helpers:
+            if h.poll() is None:
+                h.kill()
+                h.wait()
+        for s in cls.socks:
+            s.close()
+        for p in cls.procs.values():
+            p.stop(signal.SIGTERM)
+        for ns in NS.values():
+            for pid in sh("ip", "netns", "pids", ns, check=False).stdout.split():
+                try:
+                    os.kill(int(pid), signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            sh("ip", "netns", "del", ns, check=False)
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    @classmethod
+    def _make_topology(cls):
+        for ns in NS.values():
+            sh("ip", "netns", "add", ns)
+            sh("ip", "link", "set", "lo", "up", ns=ns)
+            sh("sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1", ns=ns)
+        gw = NS["gw"]
+        sh("ip", "addr", "add", f"{GW_IP}/32", "dev", "lo", ns=gw)
+        sh("sysctl", "-qw", "net.ipv4.ip_forward=1", ns=gw)
+        links = [(r, gw_side, addr) for r, (gw_side, addr) in ROUTERS.items()]
+        links += [(c, f"{SUBNETS[c]}.1", CLIENT_IPS[c]) for c in SUBNETS]
+        for role, gw_side, addr in links:
+            sh("ip", "link", "add", "eth0", "netns", NS[role], "type", "veth", "peer", "name",
+               f"to{role}", "netns", gw)
+            sh("ip", "addr", "add", f"{gw_side}/24", "dev", f"to{role}", ns=gw)
+            sh("ip", "link", "set", f"to{role}", "up", ns=gw)
+            sh("ip", "addr", "add", f"{addr}/24", "dev", "eth0", ns=NS[role])
+            sh("ip", "link", "set", "eth0", "up", ns=NS[role])
+            sh("ip", "route", "add", "default", "via", gw_side, ns=NS[role])
+
+    @classmethod
+    def _make_credentials(cls):
+        ca = os.path.join(cls.dir, "ca")
+        sh(DMUX_CA, "init", "--dir", ca)
+        sh(DMUX_CA, "issue-provider", "--dir", ca, "--provider-id", PROVIDER_ID, "--protocols",
+           "ipv4-multicast", "--out", os.path.join(ca, "mcast"))
+        cls.ca_cert = os.path.join(ca, "ca.crt")
+        cls.peer_key = os.path.join(cls.dir, "peer.key")
+        with open(cls.peer_key, "w") as f:
+            f.write(secrets.token_hex(32) + "\n")
+
+    @classmethod
+    def _start_daemons(cls):
+        cls.gw_sock = os.path.join(cls.dir, "dmuxd.sock")
+        cls.procs["gw"] = NsProcess("dmuxd", NS["gw"], [
+            DMUXD, "--listen", f"{GW_IP}:{DATA_PORT}", "--workers", "1",
+            "--registration-listen", f"{GW_IP}:{REG_PORT}", "--ca-cert", cls.ca_cert,
+            "--keepalive-interval-ms", str(KEEPALIVE_MS), "--hold-time-ms", str(HOLD_MS),
+            "--control-socket", cls.gw_sock, "--metrics-listen", "off"], cls.dir)
+        for r in ROUTERS:
+            cls.start_router(r)
+        for c in SUBNETS:
+            cls.procs[c] = NsProcess(c, NS[c], [
+                CLIENT, "--gateway", f"{GW_IP}:{DATA_PORT}", "--capture", "ipv4-multicast",
+                "--control-socket", cls.sock(c), "--metrics-listen", "off"], cls.dir)
+        for r in ROUTERS:
+            if not wait_for(lambda: cls.registered(r), timeout=10):
+                raise RuntimeError(f"{r} never registered:\n" + cls.logs())
+        for c in SUBNETS:
+            if not wait_for(lambda: cls.client_up(c), timeout=10):
+                raise RuntimeError(f"dmux-client {c} did not start:\n" + cls.logs())
+        # Each router hears the other.
+        if not wait_for(lambda: all(cls.status(r)["peers"][0]["alive"] for r in ROUTERS), 10):
+            raise RuntimeError("routers do not see each other:\n" + cls.logs())
+
+    @classmethod
+    def start_router(cls, r):
+        other = [o for o in ROUTERS if o != r][0]
+        cls.procs[r] = NsProcess(r, NS[r], [
+            MCAST, "--gateway", f"{GW_IP}:{REG_PORT}", "--listen", f"{ROUTERS[r][1]}:{ROUTER_PORT}",
+            "--cert", os.path.join(cls.dir, "ca", "mcast.crt"),
+            "--key", os.path.join(cls.dir, "ca", "mcast.key"),
+            "--peer", f"{ROUTERS[other][1]}:{ROUTER_PORT}", "--peer-key", cls.peer_key,
+            "--membership-timeout-ms", str(MEMBERSHIP_MS), "--query-interval-ms", str(QUERY_MS),
+            "--query-response-ms", str(RESPONSE_MS), "--summary-interval-ms", str(SUMMARY_MS),
+            "--control-socket", cls.sock(r)], cls.dir)
+
+    @classmethod
+    def logs(cls):
+        return "".join(f"--- {n}\n{p.read_log()[-2000:]}" for n, p in cls.procs.items())
+
+    @classmethod
+    def sock(cls, role):
+        return os.path.join(cls.dir, f"{role}.sock")
+
+    @classmethod
+    def status(cls, role):
+        return unix_request(cls.sock(role), "status")
+
+    @classmethod
+    def registered(cls, r):
+        try:
+            return cls.status(r)["registrations"][0]["state"] == "registered"
+        except (OSError, ValueError):
+            return False
+
+    @classmethod
+    def client_up(cls, c):
+        try:
+            return cls.status(c)["tun"] == "dmuxc0"
+        except (OSError, ValueError):
+            return False
+
+    # ---- helpers -------------------------------------------------------------------------------
+
+    def members(self, r, group):
+        return self.status(r)["membership"]["members"].get(group, [])
+
+    def is_member(self, r, c, group):
+        return any(m.startswith(CLIENT_IPS[c] + ":") for m in self.members(r, group))
+
+    def receiver(self, c, group):
+        p = subprocess.Popen(["ip", "netns", "exec", NS[c], "python3", "-u", "-c", RECEIVER,
+                              group, str(PORT)], stdout=subprocess.PIPE, text=True)
+        self.helpers.append(p)
+        lines = Lines(p)
+        self.assertTrue(wait_for(lines.joined, timeout=5), "receiver did not start")
+        return p, lines
+
+    def send(self, c, group, tag, count, interval=0.02, wait=True):
+        p = subprocess.Popen(["ip", "netns", "exec", NS[c], "python3", "-c", SENDER, group,
+                              str(PORT), tag, str(count), str(interval)])
+        self.helpers.append(p)
+        if wait:
+            self.assertEqual(p.wait(timeout=60), 0)
+            time.sleep(0.5)  # let the last packets arrive
+        return p
+
+    @staticmethod
+    def payloads(lines, tag):
+        return [p for _, p in lines.received() if p.startswith(tag + ":")]
+
+    def assert_exactly_once(self, lines, tag, count, who):
+        got = self.payloads(lines, tag)
+        self.assertEqual(sorted(got, key=lambda p: int(p.split(":")[1])),
+                         [f"{tag}:{i}" for i in range(count)],
+                         f"{who} did not get each of {count} packets exactly once: {got}\n" +
+                         self.logs())
+
+    # ---- tests (run in name order; they share the routers and clients) -------------------------
+
+    def test_1_member_receives_and_non_member_does_not(self):
+        out = sh(DMUXCTL, "--socket", self.sock("r1"), "--json", "status").stdout
+        self.assertIn('"agent": "dmux-mcast"', out)
+        self.assertEqual(self.status("r1")["listen"], f"{ROUTERS['r1'][1]}:{ROUTER_PORT}")
+        _, c1 = self.receiver("c1", G1)
+        self.assertTrue(wait_for(lambda: self.is_member("r1", "c1", G1), timeout=5),
+                        str(self.status("r1")["membership"]) + self.logs())
+        before_c2 = self.status("c2")["returns_received"]
+        self.send("c3", G1, "t1", 10)
+        self.assert_exactly_once(c1, "t1", 10, "c1")
+        # c2 joined nothing: nothing at all came back to it (not even a query).
+        self.assertEqual(self.status("c2")["returns_received"], before_c2)
+        self.assertEqual(self.members("r2", G1), [])
+        st = self.status("r1")
+        self.assertGreaterEqual(st["delivered"], 10)
+        self.assertGreaterEqual(st["igmp_messages"], 1)
+        self.__class__.c1_lines = c1
+
+    def test_2_members_behind_two_routers_get_each_packet_once(self):
+        c1 = self.c1_lines
+        c2_proc, c2 = self.receiver("c2", G1)
+        self.__class__.c2_proc = c2_proc
+        self.assertTrue(wait_for(lambda: self.is_member("r2", "c2", G1), timeout=5), self.logs())
+        self.assertTrue(wait_for(lambda: G1 in self.status("r1")["peers"][0]["groups"], 5))
+        self.send("c3", G1, "t2", 20)  # from r1's client: c1 locally, c2 through r2
+        self.assert_exactly_once(c1, "t2", 20, "c1")
+        self.assert_exactly_once(c2, "t2", 20, "c2")
+        self.send("c2", G1, "t2b", 20)  # from r2's client: c1 through r1
+        self.assert_exactly_once(c1, "t2b", 20, "c1")
+        # A router never echoes a packet to its sender. (Nor does c2's kernel loop it back: the
+        # capture takes the packet before the output path makes the loopback copy; see
+        # docs/multicast.md, limits.)
+        self.assertEqual(self.payloads(c2, "t2b"), [])
+        self.assertGreaterEqual(self.status("r1")["forwarded"], 20)
+        self.assertGreaterEqual(self.status("r1")["from_peers"], 20)
+        for r in ROUTERS:
+            self.assertEqual(self.status(r)["drops"]["peer_bad_mac"], 0)
+
+    def test_3_leave_stops_delivery(self):
+        self.c2_proc.kill()  # the socket closes: the kernel sends an IGMPv3 leave (TO_IN {})
+        self.c2_proc.wait()
+        self.assertTrue(wait_for(lambda: not self.is_member("r2", "c2", G1), timeout=5),
+                        str(self.status("r2")["membership"]))
+        self.assertGreaterEqual(self.status("r2")["membership"]["leaves"], 1)
+        self.assertTrue(wait_for(lambda: G1 not in self.status("r1")["peers"][0]["groups"], 5))
+        before = self.status("c2")["injected"]
+        self.send("c3", G1, "t3", 10)
+        self.assert_exactly_once(self.c1_lines, "t3", 10, "c1")
+        self.assertEqual(self.status("c2")["injected"], before)
+
+    def test_4_silent_member_expires(self):
+        # A member that joins with a hand-made IGMPv2 report and then never answers a query.
+        s = udp_socket_in(NS["c3"], (CLIENT_IPS["c3"], 0))
+        self.socks.append(s)
+        token = secrets.randbits(64)
+        s.sendto(data_msg(token, igmpv2_report(CLIENT_IPS["c3"], G2)), (GW_IP, DATA_PORT))
+        port = s.getsockname()[1]
+        me = f"{CLIENT_IPS['c3']}:{port}"
+        self.assertTrue(wait_for(lambda: me in self.members("r1", G2), timeout=5), self.logs())
+        joined_at = time.monotonic()
+        self.send("c1", G2, "t4", 3)
+        data = self.drain(s, token)
+        self.assertEqual(sorted(data), [f"t4:{i}" for i in range(3)])
+        self.assertTrue(wait_for(lambda: me not in self.members("r1", G2),
+                                 timeout=MEMBERSHIP_MS / 1000 + 5))
+        lifetime = time.monotonic() - joined_at
+        print(f"\nsilent member expired after {lifetime:.2f} s (membership timeout "
+              f"{MEMBERSHIP_MS / 1000:.1f} s)", file=sys.stderr)
+        self.assertGreaterEqual(lifetime, MEMBERSHIP_MS / 1000 - 1)
+        self.assertGreaterEqual(self.status("r1")["membership"]["expired"], 1)
+        self.send("c1", G2, "t4b", 3)
+        self.assertEqual(self.drain(s, token), [])
+
+    def drain(self, s, token):
+        """Payloads of the UDP group packets RETURNed to socket `s` (IGMP queries skipped)."""
+        out = []
+        s.settimeout(0.5)
+        try:
+            while True:
+                d = s.recv(4096)
+                version, mtype, hdr_len, _, proto, _, provider, tok = struct.unpack(
+                    "!BBBBHHIQ", d[:20])
+                self.assertEqual((version, mtype, proto, provider, tok),
+                                 (1, 3, 2, PROVIDER_ID, token))
+                ip = d[hdr_len:]
+                if ip[9] == 17:
+                    out.append(ip[(ip[0] & 0x0F) * 4 + 8:].decode())
+        except socket.timeout:
+            pass
+        return out
+
+    def test_5_delivery_survives_the_death_of_the_receivers_router(self):
+        c1 = self.c1_lines  # c1 is a member at r1; the sender c2 uses r2
+        self.assertTrue(self.is_member("r1", "c1", G1))
+        rate = 50
+        sender = self.send("c2", G1, "t5", rate * 14, interval=1 / rate, wait=False)
+        self.assertTrue(wait_for(lambda: len(self.payloads(c1, "t5")) >= rate, timeout=5),
+                        self.logs())
+        killed_at = time.monotonic()
+        self.procs["r1"].stop(signal.SIGKILL)
+        self.assertTrue(wait_for(lambda: any(t > killed_at + 0.5 for t, p in c1.received()
+                                             if p.startswith("t5:")), timeout=20),
+                        "delivery did not resume:\n" + self.logs())
+        sender.wait(timeout=30)
+        time.sleep(0.5)
+        times = [t for t, p in c1.received() if p.startswith("t5:")]
+        gap = max(b - a for a, b in zip(times, times[1:]))
+        seqs = [int(p.split(":")[1]) for p in self.payloads(c1, "t5")]
+        lost = rate * 14 - len(set(seqs))
+        dups = len(seqs) - len(set(seqs))
+        st = self.status("r2")
+        print(f"\nfailover: longest gap at the receiver {gap:.3f} s ({lost} of {rate * 14} packets "
+              f"at {rate}/s lost, {dups} duplicates); peer dead after {SUMMARY_MS * 3.5:.0f} ms, "
+              f"gateway hold {HOLD_MS} ms; r2 adopted {st['adopted']} client(s)",
+              file=sys.stderr)
+        self.assertLess(gap, 10)
+        self.assertEqual(dups, 0)
+        self.assertGreaterEqual(st["adopted"], 1)
+        self.assertTrue(self.is_member("r2", "c1", G1))
+        self.assertFalse(st["peers"][0]["alive"])
+        # The membership lives on at r2: c1's reports reach it once dmuxd dropped r1.
+        time.sleep((MEMBERSHIP_MS + QUERY_MS) / 1000)
+        self.assertTrue(self.is_member("r2", "c1", G1), str(st["membership"]) + self.logs())
+
+
+if __name__ == "__main__":
+    main()
