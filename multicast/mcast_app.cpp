@@ -181,6 +181,7 @@ void McastApp::on_control_reply(std::span<const std::byte> datagram, std::uint8_
 }
 
 void McastApp::on_timer() noexcept {
+  timer_due_ = MonoTime::max();
   try {
     const Now t = now();
     registration_->on_timer(instant(t));
@@ -193,11 +194,16 @@ void McastApp::on_timer() noexcept {
 
 void McastApp::rearm_timer() noexcept {
   const MonoTime next = std::min(registration_->next_deadline(), router_->next_deadline());
-  const auto wait = std::chrono::duration_cast<std::chrono::microseconds>(
-      next - std::chrono::steady_clock::now());
+  // Re-arm only for an earlier deadline: re-arming on every datagram would postpone the timer
+  // forever while the socket stays busy (summaries, keepalives and expiry would starve).
+  if (next >= timer_due_) return;
+  const auto now_mono = std::chrono::steady_clock::now();
+  const auto wait = std::clamp(std::chrono::duration_cast<std::chrono::microseconds>(next - now_mono),
+                               std::chrono::microseconds(0),
+                               std::chrono::microseconds(std::chrono::seconds(1)));
   try {
-    timer_.start_once(std::clamp(wait, std::chrono::microseconds(0),
-                                 std::chrono::microseconds(std::chrono::seconds(1))));
+    timer_.start_once(wait);
+    timer_due_ = now_mono + wait;
   } catch (const std::exception& e) {
     LOG_ERROR("cannot arm the timer: %s; stopping", e.what());
     loop_.stop();

@@ -56,6 +56,8 @@ class McastApp final : private provider::GatewayLink, private Transport {
   ControlReplies control_replies_;
   std::vector<std::byte> buffer_;  // one received datagram
   evloop::Timer timer_;
+  // When the armed timer fires (max: not armed). A busy socket must not keep pushing it back.
+  MonoTime timer_due_ = MonoTime::max();
   std::unique_ptr<evloop::IoWatcher> socket_watcher_;
   std::vector<std::unique_ptr<evloop::SignalWatcher>> signals_;
   std::unique_ptr<control::ControlServer> control_;
