@@ -26,10 +26,16 @@ std::optional<std::chrono::microseconds> RttEstimator::rtt() const noexcept {
 }
 
 double RttEstimator::loss() const noexcept {
-  if (probes_ == 0) return 0.0;
-  const std::uint64_t mask = probes_ >= 64 ? ~0ULL : ((1ULL << probes_) - 1);
-  const auto answered = static_cast<std::size_t>(std::popcount(answered_ & mask));
-  return 1.0 - static_cast<double>(answered) / static_cast<double>(probes_);
+  std::size_t probes = probes_;
+  std::uint64_t answered = answered_;
+  if (probes > 0 && (answered & 1) == 0) {  // the newest probe is in flight, not lost (yet)
+    answered >>= 1;
+    --probes;
+  }
+  if (probes == 0) return 0.0;
+  const std::uint64_t mask = probes >= 64 ? ~0ULL : ((1ULL << probes) - 1);
+  const auto n = static_cast<std::size_t>(std::popcount(answered & mask));
+  return 1.0 - static_cast<double>(n) / static_cast<double>(probes);
 }
 
 }  // namespace dmux::util

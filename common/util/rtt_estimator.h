@@ -2,7 +2,8 @@
 //
 // Robust to outliers: the estimate is the median of the last kWindow samples, so a single
 // scheduling hiccup on these shared machines does not move it; a genuine change moves it once half
-// the window agrees. Loss is the fraction of the last kLossWindow probes that went unanswered.
+// the window agrees. Loss is the fraction of the last kLossWindow probes that went unanswered; a
+// probe counts as lost once a newer one has been sent (the newest is in flight, not lost).
 // Fed by event-named calls with the caller's clock; no clock or socket inside.
 #pragma once
 
@@ -18,7 +19,7 @@ class RttEstimator {
   static constexpr std::size_t kWindow = 15;
   static constexpr std::size_t kLossWindow = 64;
 
-  // A probe went out (counted as lost until its reply arrives).
+  // A probe went out (counted as lost if no reply has arrived when the next one goes out).
   void on_probe_sent() noexcept;
   // The reply to a probe arrived after `rtt`; `probes_ago` says which probe (0 = the latest sent,
   // 1 = the one before, ...). Replies older than the loss window only add an RTT sample.

@@ -34,6 +34,20 @@ TEST_CASE("outliers do not move the estimate; a real change does once it is the 
   CHECK(e.rtt()->count() >= 20'000);
 }
 
+TEST_CASE("the newest probe is in flight, not lost; it is lost once the next one goes out") {
+  RttEstimator e;
+  for (int i = 0; i < 3; ++i) {
+    e.on_probe_sent();
+    e.on_probe_reply(microseconds(100));
+  }
+  e.on_probe_sent();  // in flight
+  CHECK(e.loss() == 0.0);
+  e.on_probe_sent();  // the previous one is now lost
+  CHECK(e.loss() == doctest::Approx(0.25));
+  e.on_probe_reply(microseconds(100), 1);  // ... unless its reply arrives late
+  CHECK(e.loss() == 0.0);
+}
+
 TEST_CASE("loss is measured over the last 64 probes only") {
   RttEstimator e;
   for (int i = 0; i < 100; ++i) e.on_probe_sent();  // all lost
