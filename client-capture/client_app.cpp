@@ -15,6 +15,7 @@
 #include "client-capture/status_json.h"
 #include "common/net/udp_socket.h"
 #include "common/util/log.h"
+#include "common/util/wall_clock.h"
 #include "common/wire/protocols.h"
 
 namespace dmux::client {
@@ -25,11 +26,7 @@ constexpr int kNetlinkBufferBytes = 16 << 20;
 constexpr std::size_t kRxSlot = 4096;  // one RETURN (the TUN MTU plus headers fits easily)
 constexpr int kBatchesPerWakeup = 8;
 
-double unix_time_s() noexcept {
-  timespec ts{};
-  ::clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
-}
+using util::unix_time_s;
 
 std::uint32_t random_tag() {
   std::uint32_t tag = 0;

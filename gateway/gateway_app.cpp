@@ -5,17 +5,14 @@
 #include <map>
 
 #include "common/util/log.h"
+#include "common/util/wall_clock.h"
 #include "gateway/mesh_table.h"
 #include "gateway/status_json.h"
 
 namespace dmux::gateway {
 namespace {
 
-double unix_now() {
-  timespec ts{};
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
-}
+using util::unix_time_s;
 
 WorkerConfig worker_config(const GatewayConfig& c) {
   return WorkerConfig{.listen = c.listen,
@@ -30,7 +27,7 @@ WorkerConfig worker_config(const GatewayConfig& c) {
 }  // namespace
 
 GatewayApp::GatewayApp(GatewayConfig config, Reloader reloader)
-    : config_(std::move(config)), reloader_(std::move(reloader)), start_time_(unix_now()) {
+    : config_(std::move(config)), reloader_(std::move(reloader)), start_time_(unix_time_s()) {
   publish_table();
   data_plane_ = std::make_unique<DataPlane>(worker_config(config_), config_.workers, tables_);
   if (config_.registration) {
@@ -179,7 +176,7 @@ GatewayStats GatewayApp::stats() const {
 }
 
 std::string GatewayApp::handle_command(std::string_view command) {
-  if (command == "status") return status_json(config_, stats(), unix_now());
+  if (command == "status") return status_json(config_, stats(), unix_time_s());
   if (command == "routers") return routers_json(stats());
   if (command == "peers") return peers_json(stats());
   if (command == "drain" || command == "undrain") return announce_command(command);
@@ -200,7 +197,7 @@ std::string GatewayApp::announce_command(std::string_view command) {
     announce_->undrain();
     notifier_->status("serving");
   }
-  return status_json(config_, stats(), unix_now());
+  return status_json(config_, stats(), unix_time_s());
 }
 
 void GatewayApp::shut_down(bool graceful) noexcept {
@@ -230,7 +227,7 @@ bool GatewayApp::mesh_synced() {
   std::size_t up = 0;
   for (const auto& p : m.peers) up += std::string_view(p.state) == "up" ? 1 : 0;
   const bool all_up = up > 0 && up == m.peers.size() && m.counters.full_states_received >= up;
-  const double waited = unix_now() - start_time_;
+  const double waited = unix_time_s() - start_time_;
   const double limit = std::chrono::duration<double>(config_.mesh->grace).count();
   if (all_up || m.peers.empty() || waited >= limit) {
     mesh_synced_ = true;

@@ -10,6 +10,7 @@
 #include <system_error>
 
 #include "common/util/log.h"
+#include "common/util/wall_clock.h"
 
 namespace dmux::mesh {
 namespace {
@@ -24,13 +25,6 @@ std::int64_t now_us() {
   return std::chrono::duration_cast<microseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
       .count();
-}
-
-std::uint64_t unix_us() {
-  timespec ts{};
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000 +
-         static_cast<std::uint64_t>(ts.tv_nsec) / 1000;
 }
 
 std::string id_text(std::uint32_t id) { return net::ipv4_to_string(id); }
@@ -86,7 +80,7 @@ MeshServer::MeshServer(evloop::EventLoop& loop, const MeshConfig& config, OnChan
     throw std::runtime_error("mesh certificate " + config.cert_path + " is for gateway " +
                              id_text(info.gateway_id) + ", not " + id_text(config.gateway_id));
   }
-  version_ = Version{unix_us(), 1};
+  version_ = Version{util::unix_time_us(), 1};
   listen_fd_ = open_listener(listen_);
   accept_watcher_ = std::make_unique<evloop::IoWatcher>(loop, listen_fd_.get(), [this] {
     on_accept();

@@ -11,9 +11,11 @@
 
 #include "common/net/udp_socket.h"
 #include "common/util/log.h"
+#include "common/util/wall_clock.h"
 #include "common/wire/protocols.h"
 #include "common/wire/registration.h"
 #include "multicast/status_json.h"
+#include "provider/control_reply.h"
 
 namespace dmux::mcast {
 namespace {
@@ -22,12 +24,7 @@ constexpr std::size_t kMaxDatagram = 65536;
 constexpr int kBudgetPerWakeup = 64;  // datagrams handled before yielding to the loop
 constexpr int kSocketBufferBytes = 4 << 20;
 
-std::uint64_t unix_time_us() noexcept {
-  timespec ts{};
-  ::clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000u +
-         static_cast<std::uint64_t>(ts.tv_nsec) / 1000u;
-}
+using util::unix_time_us;
 
 Now now() noexcept { return Now{std::chrono::steady_clock::now(), unix_time_us()}; }
 
@@ -157,27 +154,8 @@ void McastApp::on_socket_readable() noexcept {
 }
 
 void McastApp::on_control_reply(std::span<const std::byte> datagram, std::uint8_t type) noexcept {
-  ++control_replies_.received;
-  try {
-    const provider::Instant t = instant(now());
-    if (type == wire::kTypeRegisterAck) {
-      wire::RegisterAckMsg ack;
-      if (wire::parse_register_ack(datagram, ack) != wire::ParseStatus::kOk) {
-        ++control_replies_.bad;
-        return;
-      }
-      registration_->on_register_ack(datagram, ack, t);
-    } else {
-      wire::KeepaliveAckMsg ack;
-      if (wire::parse_keepalive_ack(datagram, ack) != wire::ParseStatus::kOk) {
-        ++control_replies_.bad;
-        return;
-      }
-      registration_->on_keepalive_ack(datagram, ack, t);
-    }
-  } catch (const std::exception& e) {
-    LOG_ERROR("handling a registration reply: %s", e.what());
-  }
+  provider::dispatch_control_reply(datagram, type, std::span(&registration_, 1), instant(now()),
+                                   control_replies_);
 }
 
 void McastApp::on_timer() noexcept {

@@ -13,15 +13,11 @@
 #include "common/net/unique_fd.h"
 #include "multicast/config.h"
 #include "multicast/mcast_router.h"
+#include "provider/counters.h"
 #include "provider/credentials.h"
 #include "provider/registration_client.h"
 
 namespace dmux::mcast {
-
-struct ControlReplies {
-  std::uint64_t received = 0;  // REGISTER_ACK and KEEPALIVE_ACK datagrams
-  std::uint64_t bad = 0;       // ... that did not parse
-};
 
 class McastApp final : private provider::GatewayLink, private Transport {
  public:
@@ -53,7 +49,7 @@ class McastApp final : private provider::GatewayLink, private Transport {
   net::UniqueFd socket_;
   std::unique_ptr<McastRouter> router_;
   std::unique_ptr<provider::RegistrationClient> registration_;
-  ControlReplies control_replies_;
+  provider::ControlReplyCounters control_replies_;
   std::vector<std::byte> buffer_;  // one received datagram
   evloop::Timer timer_;
   // When the armed timer fires (max: not armed). A busy socket must not keep pushing it back.

@@ -12,8 +12,10 @@
 
 #include "common/net/udp_socket.h"
 #include "common/util/log.h"
+#include "common/util/wall_clock.h"
 #include "common/wire/protocols.h"
 #include "common/wire/registration.h"
+#include "provider/control_reply.h"
 #include "provider/status_json.h"
 
 namespace dmux::provider {
@@ -23,16 +25,9 @@ constexpr std::size_t kMaxDatagram = 65536;
 constexpr int kBudgetPerWakeup = 64;  // datagrams or packets handled before yielding to the loop
 constexpr int kSocketBufferBytes = 4 << 20;
 
-std::uint64_t unix_time_us() noexcept {
-  timespec ts{};
-  ::clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000u +
-         static_cast<std::uint64_t>(ts.tv_nsec) / 1000u;
-}
+using util::unix_time_s;
 
-double unix_time_s() noexcept { return static_cast<double>(unix_time_us()) / 1e6; }
-
-Instant now() noexcept { return Instant{std::chrono::steady_clock::now(), unix_time_us()}; }
+Instant now() noexcept { return Instant{std::chrono::steady_clock::now(), util::unix_time_us()}; }
 
 }  // namespace
 
@@ -177,31 +172,7 @@ void ProviderApp::on_tun_packet(std::span<const std::byte> packet) noexcept {
 
 void ProviderApp::on_control_reply(std::span<const std::byte> datagram,
                                    std::uint8_t type) noexcept {
-  ++control_replies_.received;
-  try {
-    const Instant t = now();
-    if (type == wire::kTypeRegisterAck) {
-      wire::RegisterAckMsg ack;
-      if (wire::parse_register_ack(datagram, ack) != wire::ParseStatus::kOk) {
-        ++control_replies_.bad;
-        return;
-      }
-      for (auto& r : registrations_) {
-        if (r->on_register_ack(datagram, ack, t)) break;
-      }
-    } else {
-      wire::KeepaliveAckMsg ack;
-      if (wire::parse_keepalive_ack(datagram, ack) != wire::ParseStatus::kOk) {
-        ++control_replies_.bad;
-        return;
-      }
-      for (auto& r : registrations_) {
-        if (r->on_keepalive_ack(datagram, ack, t)) break;
-      }
-    }
-  } catch (const std::exception& e) {
-    LOG_ERROR("handling a registration reply: %s", e.what());
-  }
+  dispatch_control_reply(datagram, type, registrations_, now(), control_replies_);
   rearm_timer();
 }
 

@@ -224,29 +224,11 @@ RTT_PAIR = ("snd", "m02")  # r1 and r2
 FLOOR_PPS = 10000  # a sweep starts at the first rate giving at least this many deliveries/s
 LOSSLESS = 0.01  # "lossless" point: loss below this
 
-MASK = (1 << 64) - 1
-
-
-def mix64(x):
-    x = (x + 0x9E3779B97F4A7C15) & MASK
-    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & MASK
-    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & MASK
-    return x ^ (x >> 31)
-
-
-def ip_int(a):
-    return struct.unpack("!I", socket.inet_aton(a))[0]
-
-
 def router_for(client_ip, port):
     """The router dmuxd picks (protocol.md 8) among ROUTERS registered on `port`."""
-    best, best_score = None, -1
-    for name, r in ROUTERS.items():
-        seed = mix64(((ip_int(r[1]) << 32) ^ (port << 16) ^ mix64(PROVIDER_ID)) & MASK)
-        score = mix64(seed ^ mix64(ip_int(client_ip)))
-        if score > best_score:
-            best, best_score = name, score
-    return best
+    from dmuxlib import rendezvous_choice  # tests/integration is on sys.path (main)
+    return rendezvous_choice(client_ip, {n: (r[1], port) for n, r in ROUTERS.items()},
+                             PROVIDER_ID)
 
 
 def pct(values, p):

@@ -9,6 +9,7 @@ import sys
 import time
 
 import topology as T
+from netns import signal_pid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 _children = {}  # pid -> Popen, for processes this Python process started (so we can reap them)
@@ -93,13 +94,13 @@ def stop_many(procs, sig=signal.SIGTERM, timeout=5):
     sent = time.time()
     for n, name, pid in procs:
         if pid is not None and alive(n, name):
-            _kill(pid, sig)
+            signal_pid(pid, sig)
     deadline = time.time() + timeout
     while any(alive(n, name) for n, name, _ in procs) and time.time() < deadline:
         time.sleep(0.01)
     for n, name, pid in procs:
         if alive(n, name):
-            _kill(pid, signal.SIGKILL)
+            signal_pid(pid, signal.SIGKILL)
             while alive(n, name):
                 time.sleep(0.01)
         p = _children.pop(pid, None)
@@ -110,13 +111,6 @@ def stop_many(procs, sig=signal.SIGTERM, timeout=5):
         except FileNotFoundError:
             pass
     return sent
-
-
-def _kill(pid, sig):
-    try:
-        os.kill(pid, sig)
-    except ProcessLookupError:
-        pass
 
 
 def request(sock_path, command, timeout=5):

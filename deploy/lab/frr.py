@@ -9,6 +9,7 @@ import subprocess
 import time
 
 import topology as T
+from netns import signal_pid
 
 FRR_BIN = "/usr/lib/frr"
 DAEMONS = ("zebra", "bfdd", "bgpd")  # bfdd before bgpd: BGP sessions find BFD ready
@@ -125,12 +126,12 @@ def stop(namespaces, timeout=5):
         namespaces = [namespaces]
     p = [pid for ns in namespaces for pid in pids(ns).values()]
     for pid in p:
-        _signal(pid, signal.SIGTERM)
+        signal_pid(pid, signal.SIGTERM)
     deadline = time.time() + timeout
     while time.time() < deadline and any(_exists(pid) for pid in p):
         time.sleep(0.05)
     for pid in p:
-        _signal(pid, signal.SIGKILL)
+        signal_pid(pid, signal.SIGKILL)
     for ns in namespaces:
         shutil.rmtree(run_dir(ns), ignore_errors=True)
 
@@ -168,13 +169,6 @@ def best_path(ns, prefix):
                     "community": p.get("community", {}).get("string", ""),
                     "locpref": p.get("locPrf", 100)}
     return None
-
-
-def _signal(pid, sig):
-    try:
-        os.kill(pid, sig)
-    except ProcessLookupError:
-        pass
 
 
 def _exists(pid):

@@ -66,15 +66,20 @@ def create():
            node=s)
 
 
+def signal_pid(pid, sig):
+    """os.kill that treats an already gone process as done."""
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        pass
+
+
 def kill_all_in(ns):
     """SIGKILL every process left in namespace `ns` (all of them were started by the lab)."""
     r = subprocess.run(["ip", "netns", "pids", ns], capture_output=True, text=True)
     pids = [int(p) for p in r.stdout.split()]
     for pid in pids:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        signal_pid(pid, signal.SIGKILL)
     deadline = time.time() + 3
     while pids and time.time() < deadline:
         pids = [p for p in pids if os.path.exists(f"/proc/{p}")]

@@ -184,6 +184,30 @@ class Dmuxd:
                                f"hung={hung}):\n{log[-3000:]}")
 
 
+_MASK = (1 << 64) - 1
+
+
+def _mix64(x):
+    x = (x + 0x9E3779B97F4A7C15) & _MASK
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _MASK
+    return x ^ (x >> 31)
+
+
+def rendezvous_choice(client_ip, routers, provider_id):
+    """The router dmuxd picks for a client among equally near ones (protocol.md section 8):
+    `routers` maps a name to (IPv4 address, port); returns the name. Tests and benchmarks use it
+    to choose client addresses that pin each client to a wanted router."""
+    client = ip_to_int(client_ip)
+    best, best_score = None, -1
+    for name, (addr, port) in routers.items():
+        seed = _mix64(((ip_to_int(addr) << 32) ^ (port << 16) ^ _mix64(provider_id)) & _MASK)
+        score = _mix64(seed ^ _mix64(client))
+        if score > best_score:
+            best, best_score = name, score
+    return best
+
+
 def wait_for(predicate, timeout=5.0, interval=0.02):
     deadline = time.time() + timeout
     while time.time() < deadline:

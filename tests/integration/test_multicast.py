@@ -29,7 +29,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from dmuxlib import BUILD_DIR, DMUXCTL, DMUXD, main, wait_for
+from dmuxlib import BUILD_DIR, DMUXCTL, DMUXD, main, rendezvous_choice, wait_for
 from test_provider_netns import DMUX_CA, NsProcess, checksum, sh, udp_socket_in, unix_request
 
 MCAST = os.path.join(BUILD_DIR, "multicast", "dmux-mcast")
@@ -69,29 +69,10 @@ for i in range(count):
     time.sleep(interval)
 """
 
-MASK = (1 << 64) - 1
-
-
-def mix64(x):
-    x = (x + 0x9E3779B97F4A7C15) & MASK
-    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & MASK
-    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & MASK
-    return x ^ (x >> 31)
-
-
-def ip_int(a):
-    return struct.unpack("!I", socket.inet_aton(a))[0]
-
-
 def gateway_choice(client_ip):
     """The router dmuxd picks for a client (protocol.md section 8)."""
-    best, best_score = None, -1
-    for name, (_, addr) in ROUTERS.items():
-        seed = mix64(((ip_int(addr) << 32) ^ (ROUTER_PORT << 16) ^ mix64(PROVIDER_ID)) & MASK)
-        score = mix64(seed ^ mix64(ip_int(client_ip)))
-        if score > best_score:
-            best, best_score = name, score
-    return best
+    return rendezvous_choice(client_ip, {name: (addr, ROUTER_PORT)
+                                         for name, (_, addr) in ROUTERS.items()}, PROVIDER_ID)
 
 
 def client_address(client):

@@ -1,0 +1,22 @@
+// Registration replies on an agent's socket (dmux-provider, dmux-mcast): the one place that parses
+// REGISTER_ACK and KEEPALIVE_ACK and hands each to the registration it belongs to.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+
+#include "provider/counters.h"
+#include "provider/registration_client.h"
+
+namespace dmux::provider {
+
+// `type` is the datagram's type byte (wire::kTypeRegisterAck or wire::kTypeKeepaliveAck). Counts
+// the reply, and counts it as bad if it does not parse; the first registration that recognises it
+// takes it. Never throws: a registration's error is logged.
+void dispatch_control_reply(std::span<const std::byte> datagram, std::uint8_t type,
+                            std::span<const std::unique_ptr<RegistrationClient>> registrations,
+                            const Instant& now, ControlReplyCounters& counters) noexcept;
+
+}  // namespace dmux::provider
