@@ -23,8 +23,7 @@ Announcement::Announcement(evloop::EventLoop& loop, const AnnounceConfig& config
   stray_watcher_ = std::make_unique<evloop::IoWatcher>(loop, tun_.fd(), [this] {
     std::array<std::byte, 2048> buf{};
     while (::read(tun_.fd(), buf.data(), buf.size()) > 0) {
-      const std::lock_guard lock(mu_);
-      ++stray_;
+      stray_.store(stray_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     }
   });
   sampler_ = std::make_unique<evloop::Timer>(loop, [this] { on_sample(); });
@@ -91,8 +90,7 @@ AnnounceSnapshot Announcement::snapshot() const {
 }
 
 std::uint64_t Announcement::stray_packets() const noexcept {
-  const std::lock_guard lock(mu_);
-  return stray_;
+  return stray_.load(std::memory_order_relaxed);
 }
 
 }  // namespace dmux::bgp_glue

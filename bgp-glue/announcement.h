@@ -9,6 +9,7 @@
 // crash or SIGKILL removes the route and FRR withdraws the prefix; a hang is the watchdog's.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -58,7 +59,7 @@ class Announcement {
 
   mutable std::mutex mu_;
   AnnounceSnapshot published_;
-  std::uint64_t stray_ = 0;
+  std::atomic<std::uint64_t> stray_{0};  // written by the control thread only
 };
 
 }  // namespace dmux::bgp_glue
