@@ -22,7 +22,7 @@ std::string parse_static_router(const std::string& text, RouterEntry& out) {
   }
   const auto ep = net::parse_endpoint(addr);
   if (!ep || ep->addr == 0) return "router address '" + addr + "' must be IPV4:PORT";
-  out = RouterEntry{*proto_id, provider_id, *ep, RouterOrigin::kStatic};
+  out = RouterEntry{*proto_id, provider_id, *ep, RouterOrigin::kStatic, 0, 0, nullptr};
   return "";
 }
 

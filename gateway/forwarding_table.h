@@ -6,11 +6,14 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <tuple>
 #include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "common/crypto/data_path_mac.h"
 #include "common/net/endpoint.h"
 
 namespace dmux::gateway {
@@ -25,8 +28,17 @@ struct RouterEntry {
   net::Endpoint address;
   RouterOrigin origin = RouterOrigin::kStatic;
   std::uint32_t origin_gateway = 0;  // kMesh: the gateway it registered with
+  // The router's tunnel key (docs/protocol.md 5.4): key_id 0 = a static key. A router without a
+  // key is never forwarded to.
+  std::uint32_t key_id = 0;
+  std::shared_ptr<const crypto::TunnelKey> key;
 
-  auto operator<=>(const RouterEntry&) const = default;
+  // Identity and order: (proto, provider, address, origin, origin gateway); the key is payload.
+  auto operator<=>(const RouterEntry& o) const noexcept {
+    return std::tie(proto_id, provider_id, address, origin, origin_gateway) <=>
+           std::tie(o.proto_id, o.provider_id, o.address, o.origin, o.origin_gateway);
+  }
+  bool operator==(const RouterEntry& o) const noexcept { return (*this <=> o) == 0; }
 };
 
 enum class SelectStatus : std::uint8_t {

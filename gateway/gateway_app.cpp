@@ -111,8 +111,9 @@ void GatewayApp::run() {
 void GatewayApp::on_registrations_changed() {
   if (mesh_ && registration_) {
     std::vector<mesh::RouterRecord> records;
-    for (const auto& [k, rtt_us] : registration_->routers()) {
-      records.push_back(mesh::RouterRecord{k.proto_id, k.provider_id, k.address, rtt_us});
+    for (const auto& r : registration_->routers()) {
+      records.push_back(mesh::RouterRecord{r.key.proto_id, r.key.provider_id, r.key.address,
+                                           r.rtt_us});
     }
     mesh_->set_local_routers(records);
   }
@@ -123,10 +124,11 @@ void GatewayApp::publish_table() {
   std::vector<RouterEntry> routers = config_.static_routers;
   std::map<RouterEntry, std::chrono::microseconds> local_rtt;  // registered routers' own distance
   if (registration_) {
-    for (const auto& [k, rtt_us] : registration_->routers()) {
-      const RouterEntry e{k.proto_id, k.provider_id, k.address, RouterOrigin::kRegistered, 0};
+    for (const auto& r : registration_->routers()) {
+      const RouterEntry e{r.key.proto_id,      r.key.provider_id,     r.key.address,
+                          RouterOrigin::kRegistered, 0, r.evidence.key_id, r.evidence.key};
       routers.push_back(e);
-      if (rtt_us != 0) local_rtt.emplace(e, std::chrono::microseconds(rtt_us));
+      if (r.rtt_us != 0) local_rtt.emplace(e, std::chrono::microseconds(r.rtt_us));
     }
   }
   if (!mesh_) {

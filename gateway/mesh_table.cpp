@@ -22,7 +22,7 @@ std::shared_ptr<const ForwardingTable> build_mesh_table(std::vector<RouterEntry>
   for (const auto& r : remote) {
     const auto& rec = r.record;
     entries.push_back(RouterEntry{rec.proto_id, rec.provider_id, rec.address, RouterOrigin::kMesh,
-                                  r.origin_gateway});
+                                  r.origin_gateway, 0, nullptr});
     std::optional<std::chrono::microseconds> router_rtt;
     if (rec.router_rtt_us != 0) router_rtt = std::chrono::microseconds(rec.router_rtt_us);
     candidates.push_back(mesh::Candidate{rec.proto_id, rec.provider_id, rec.address,

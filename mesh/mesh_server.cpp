@@ -53,7 +53,12 @@ RouterRecord to_record(const mw::Router& r) {
 }
 
 mw::Router to_wire(const RouterRecord& r) {
-  return mw::Router{r.proto_id, r.provider_id, r.address, r.router_rtt_us};
+  mw::Router out;
+  out.proto_id = r.proto_id;
+  out.provider_id = r.provider_id;
+  out.address = r.address;
+  out.router_rtt_us = r.router_rtt_us;
+  return out;
 }
 
 }  // namespace
@@ -210,6 +215,9 @@ void MeshServer::on_link_frame(Link& link, mw::Type type, std::span<const std::b
       case mw::Type::kUpdate:
         on_update(link, body);
         return;
+      case mw::Type::kCertificate:
+      case mw::Type::kCrl:
+        return;  // not yet used
       case mw::Type::kProbe: {
         mw::Probe p;
         if (const auto s = mw::parse_probe(body, p); s != mw::Status::kOk) {
@@ -289,7 +297,7 @@ void MeshServer::establish(Link& link, const mw::Hello& hello) {
 }
 
 void MeshServer::send_full_state(Link& link) {
-  mw::FullState fs{config_.gateway_id, {version_.incarnation, version_.seq}, {}};
+  mw::FullState fs{config_.gateway_id, {version_.incarnation, version_.seq}, 0, 1, {}};
   fs.routers.reserve(local_.size());
   for (const auto& r : local_) fs.routers.push_back(to_wire(r));
   std::vector<std::byte> out;

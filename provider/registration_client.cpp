@@ -48,11 +48,13 @@ std::string_view to_string(RegistrationState s) noexcept {
 
 RegistrationClient::RegistrationClient(const RegistrationConfig& config,
                                        const crypto::SigningKey& key,
-                                       std::span<const std::byte> certificate, GatewayLink& link)
+                                       std::span<const std::byte> certificate, GatewayLink& link,
+                                       TunnelKeySink* keys)
     : config_(config),
       key_(key),
       certificate_(certificate),
       link_(link),
+      keys_(keys),
       buffer_(kMaxRegisterLen),
       retry_delay_(config.first_retry) {}
 

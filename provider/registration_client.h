@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "agent/tunnel_key_sink.h"
 #include "common/crypto/crypto.h"
 #include "common/util/rtt_estimator.h"
 #include "common/wire/registration.h"
@@ -38,6 +39,8 @@ class GatewayLink {
   virtual ~GatewayLink() = default;
   virtual void send(std::span<const std::byte> message) noexcept = 0;
 };
+
+using agent::TunnelKeySink;  // agent/tunnel_key_sink.h
 
 struct RegistrationConfig {
   std::uint16_t proto_id = 0;     // what this client registers
@@ -72,9 +75,11 @@ struct RegistrationCounters {
 
 class RegistrationClient {
  public:
-  // `key` and `certificate` (DER) are the provider's credentials; both must outlive the client.
+  // `key` and `certificate` (DER) are the provider's credentials; both must outlive the client,
+  // and so must `keys` (may be null: nobody wants the tunnel keys, e.g. in tests).
   RegistrationClient(const RegistrationConfig& config, const crypto::SigningKey& key,
-                     std::span<const std::byte> certificate, GatewayLink& link);
+                     std::span<const std::byte> certificate, GatewayLink& link,
+                     TunnelKeySink* keys = nullptr);
 
   void start(const Instant& now);
   // A REGISTER_ACK / KEEPALIVE_ACK from the listen socket, already parsed from `datagram`. Returns
@@ -117,6 +122,7 @@ class RegistrationClient {
   const crypto::SigningKey& key_;
   std::span<const std::byte> certificate_;
   GatewayLink& link_;
+  TunnelKeySink* keys_;  // may be null
   std::vector<std::byte> buffer_;  // one outgoing message; sized once for the largest REGISTER
 
   RegistrationState state_ = RegistrationState::kIdle;

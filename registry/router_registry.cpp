@@ -128,7 +128,7 @@ std::vector<RouterKey> RouterRegistry::up_routers() const {
 std::vector<UpRouter> RouterRegistry::up_routers_with_rtt() const {
   std::vector<UpRouter> out;
   for (const auto& [key, r] : routers_) {
-    if (r.state == RouterState::kUp) out.push_back(UpRouter{key, r.announced_rtt_us});
+    if (r.state == RouterState::kUp) out.push_back(UpRouter{key, r.announced_rtt_us, {}});
   }
   return out;
 }

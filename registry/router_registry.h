@@ -10,11 +10,14 @@
 #include <compare>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <unordered_map>
 #include <vector>
 
+#include "common/crypto/data_path_mac.h"
 #include "common/net/endpoint.h"
+#include "common/wire/mesh.h"
 #include "registry/clock.h"
 #include "registry/dampening.h"
 
@@ -59,11 +62,24 @@ struct RouterStatus {
   std::uint32_t rtt_us = 0;  // router <-> this gateway as last reported in a KEEPALIVE; 0 = unknown
 };
 
+// What a registration leaves behind for the data plane and the mesh (docs/protocol.md 5.4, 12.2):
+// the session's tunnel key, and the provider's signed proof that the router registered here.
+struct RegistrationEvidence {
+  std::uint32_t key_id = 0;                      // from the REGISTER_ACK
+  crypto::TunnelKeyBytes tunnel_key{};           // K_t (secret: only the mesh's TLS carries it)
+  std::shared_ptr<const crypto::TunnelKey> key;  // K_t expanded, shared with the data plane
+  wire::mesh::RegisterProof proof;               // the REGISTER's signed fields but the certificate
+  std::shared_ptr<const std::vector<std::byte>> certificate;  // its DER (cert_hash names it)
+};
+
 // An up router and its distance to this gateway as last announced (to the mesh and to selection).
 struct UpRouter {
   RouterKey key;
   std::uint32_t rtt_us = 0;  // 0 = unknown
-  auto operator<=>(const UpRouter&) const = default;
+  RegistrationEvidence evidence;
+  bool operator==(const UpRouter& o) const noexcept {
+    return key == o.key && rtt_us == o.rtt_us && evidence.key_id == o.evidence.key_id;
+  }
 };
 
 // Whether a router's reported RTT moved far enough from the one last announced to announce it

@@ -8,6 +8,8 @@
 #   --loopback    the old single-gateway loopback demo instead (tools/demo/loopback_demo.py)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Debian's own python3 (with the packages install-deps.sh installs) before any other on PATH.
+export PATH="/usr/sbin:/usr/bin:/sbin:/bin:$PATH"
 [[ $(id -u) == 0 ]] || { echo "demo.sh: run as root (network namespaces, FRR, TUN devices)" >&2; exit 1; }
 down=0
 for a in "$@"; do

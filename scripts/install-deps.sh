@@ -8,9 +8,9 @@ PACKAGES=(
   build-essential cmake pkg-config git
   # libraries the daemons link against
   libevent-dev libboost-program-options-dev libssl-dev prometheus-cpp-dev
-  nlohmann-json3-dev libnetfilter-queue-dev libmnl-dev libsystemd-dev
+  nlohmann-json3-dev libnetfilter-queue-dev libmnl-dev libsystemd-dev libsodium-dev
   # tests
-  doctest-dev python3 clang libclang-rt-14-dev prometheus
+  doctest-dev python3 python3-cryptography clang libclang-rt-14-dev prometheus
   # integration tests, lab and benchmarks
   iproute2 iptables frr socat iperf3 curl procps util-linux iputils-ping
 )

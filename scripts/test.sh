@@ -4,6 +4,8 @@
 # again under ASan+UBSan, a short fuzz run of every fuzz target, and a benchmark smoke run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Debian's own python3 (with the packages install-deps.sh installs) before any other on PATH.
+export PATH="/usr/sbin:/usr/bin:/sbin:/bin:$PATH"
 ROOT=$PWD
 JOBS=${JOBS:-$(nproc)}
 FUZZ_SECONDS=${FUZZ_SECONDS:-20}

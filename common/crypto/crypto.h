@@ -17,6 +17,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/crypto/data_path_mac.h"
+
 namespace dmux::crypto {
 
 class CryptoError : public std::runtime_error {
@@ -47,6 +49,10 @@ class SigningKey {
   explicit SigningKey(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
+
+// The provider-wide return key (docs/protocol.md 6.2) of a provider's Ed25519 key: the same at
+// every router that holds the provider's credentials.
+ReturnKey derive_return_key(const SigningKey& provider_key);
 
 // Verifies an Ed25519 signature with a raw public key. False on any failure.
 bool verify_signature(const PublicKeyBytes& public_key, std::span<const std::byte> message,

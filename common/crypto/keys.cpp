@@ -1,6 +1,7 @@
 // Ed25519 signing keys and signature verification.
 #include <openssl/pem.h>
 
+#include <array>
 #include <cstring>
 
 #include "common/crypto/impl.h"
@@ -76,6 +77,18 @@ Signature SigningKey::sign(std::span<const std::byte> message) const {
     detail::throw_openssl("Ed25519 signing");
   }
   return sig;
+}
+
+ReturnKey derive_return_key(const SigningKey& provider_key) {
+  std::array<unsigned char, 32> raw{};
+  std::size_t len = raw.size();
+  if (EVP_PKEY_get_raw_private_key(provider_key.impl().pkey.get(), raw.data(), &len) != 1 ||
+      len != raw.size()) {
+    detail::throw_openssl("Ed25519 private key");
+  }
+  const ReturnKey k = derive_return_key(std::as_bytes(std::span(raw)));
+  OPENSSL_cleanse(raw.data(), raw.size());
+  return k;
 }
 
 bool verify_signature(const PublicKeyBytes& public_key, std::span<const std::byte> message,

@@ -1,5 +1,7 @@
 #include "common/wire/mesh.h"
 
+#include <algorithm>
+
 #include "common/wire/byte_reader.h"
 #include "common/wire/byte_writer.h"
 #include "common/wire/shim.h"
@@ -8,8 +10,8 @@ namespace dmux::wire::mesh {
 namespace {
 
 constexpr std::size_t kHelloLen = 28;
-constexpr std::size_t kFullStateFixedLen = 24;
-constexpr std::size_t kUpdateLen = 24 + kRouterLen;
+constexpr std::size_t kFullStateFixedLen = 28;
+constexpr std::size_t kUpdateFixedLen = 24;
 constexpr std::size_t kProbeLen = 16;
 constexpr std::size_t kPeersFixedLen = 4;
 
@@ -22,14 +24,39 @@ bool read_endpoint(ByteReader& r, net::Endpoint& ep) noexcept {
   return r.read_u32(ep.addr) && r.read_u16(ep.port) && r.read_u16(reserved);
 }
 
-// A router entry; false = truncated. `valid` is cleared for values no router can have.
-bool read_router(ByteReader& r, Router& out, bool& valid) noexcept {
+template <std::size_t N>
+bool read_array(ByteReader& r, std::array<std::byte, N>& out) noexcept {
+  std::span<const std::byte> s;
+  if (!r.read_bytes(N, s)) return false;
+  std::copy(s.begin(), s.end(), out.begin());
+  return true;
+}
+
+// A router's key fields; false = truncated. `valid` is cleared for values no router can have.
+bool read_router_key(ByteReader& r, Router& out, bool& valid) noexcept {
   if (!(r.read_u16(out.proto_id) && r.read_u16(out.address.port) && r.read_u32(out.provider_id) &&
-        r.read_u32(out.address.addr) && r.read_u32(out.router_rtt_us))) {
+        r.read_u32(out.address.addr))) {
     return false;
   }
   valid = valid && out.proto_id != 0 && out.proto_id != 0xFFFF && out.provider_id != 0 &&
           out.address.addr != 0 && out.address.port != 0;
+  return true;
+}
+
+// A whole router record (docs/protocol.md 12.2).
+bool read_router(ByteReader& r, Router& out, bool& valid) noexcept {
+  std::uint8_t reserved8 = 0;
+  std::uint16_t reserved16 = 0;
+  RegisterProof& p = out.proof;
+  if (!(read_router_key(r, out, valid) && r.read_u32(out.router_rtt_us) &&
+        r.read_u32(out.key_id) && r.read_u8(out.suite) && r.read_u8(reserved8) &&
+        r.read_u16(reserved16) && read_array(r, out.tunnel_key) && r.read_u32(p.gateway_id) &&
+        r.read_u64(p.timestamp_us) && read_array(r, p.cookie) && read_array(r, p.session_key) &&
+        r.read_u32(p.signed_rtt_us) && read_array(r, p.cert_hash) &&
+        read_array(r, p.signature))) {
+    return false;
+  }
+  valid = valid && out.key_id != 0 && out.suite == kSuiteAes256Gmac && p.gateway_id != 0;
   return true;
 }
 
@@ -57,12 +84,28 @@ void write_endpoint(ByteWriter& w, const net::Endpoint& ep) noexcept {
   w.u16(0);
 }
 
-void write_router(ByteWriter& w, const Router& r) noexcept {
+void write_router_key(ByteWriter& w, const Router& r) noexcept {
   w.u16(r.proto_id);
   w.u16(r.address.port);
   w.u32(r.provider_id);
   w.u32(r.address.addr);
+}
+
+void write_router(ByteWriter& w, const Router& r) noexcept {
+  write_router_key(w, r);
   w.u32(r.router_rtt_us);
+  w.u32(r.key_id);
+  w.u8(r.suite);
+  w.zeros(3);
+  w.bytes(r.tunnel_key);
+  const RegisterProof& p = r.proof;
+  w.u32(p.gateway_id);
+  w.u64(p.timestamp_us);
+  w.bytes(p.cookie);
+  w.bytes(p.session_key);
+  w.u32(p.signed_rtt_us);
+  w.bytes(p.cert_hash);
+  w.bytes(p.signature);
 }
 
 }  // namespace
@@ -96,10 +139,7 @@ Status parse_header(std::span<const std::byte> bytes, std::uint8_t& type,
   }
   if (hdr_len != kFrameHeaderLen) return Status::kMalformed;
   if (body_len > kMaxBodyLen) return Status::kTooLarge;
-  if (type < static_cast<std::uint8_t>(Type::kHello) ||
-      type > static_cast<std::uint8_t>(Type::kPeers)) {
-    return Status::kUnexpectedType;
-  }
+  if (type < kFirstType || type > kLastType) return Status::kUnexpectedType;
   return Status::kOk;
 }
 
@@ -114,12 +154,30 @@ Status parse_hello(std::span<const std::byte> body, Hello& out) noexcept {
   return out.gateway_id != 0 ? Status::kOk : Status::kMalformed;
 }
 
+std::size_t signed_register_bytes(const Router& rt, std::span<const std::byte> certificate,
+                                  std::span<std::byte> out) noexcept {
+  RegisterMsg m;
+  m.proto_id = rt.proto_id;
+  m.router_port = rt.address.port;
+  m.provider_id = rt.provider_id;
+  m.router_ipv4 = rt.address.addr;
+  m.gateway_id = rt.proof.gateway_id;
+  m.timestamp_us = rt.proof.timestamp_us;
+  m.cookie = rt.proof.cookie;
+  m.session_key = rt.proof.session_key;
+  m.rtt_us = rt.proof.signed_rtt_us;
+  m.certificate = certificate;
+  return write_register_unsigned(out, m);
+}
+
 Status parse_full_state(std::span<const std::byte> body, FullState& out) {
   ByteReader r(body);
   std::uint32_t count = 0;
-  if (!(r.read_u32(out.origin) && read_version(r, out.version) && r.read_u32(count))) {
+  if (!(r.read_u32(out.origin) && read_version(r, out.version) && r.read_u16(out.part) &&
+        r.read_u16(out.parts) && r.read_u32(count))) {
     return Status::kTruncated;
   }
+  if (out.parts == 0 || out.part >= out.parts) return Status::kMalformed;
   // The declared count is capped by the bytes present before anything is allocated.
   if (r.remaining() < std::size_t{count} * kRouterLen) return Status::kTruncated;
   if (r.remaining() != std::size_t{count} * kRouterLen) return Status::kMalformed;
@@ -135,18 +193,22 @@ Status parse_full_state(std::span<const std::byte> body, FullState& out) {
 }
 
 Status parse_update(std::span<const std::byte> body, Update& out) noexcept {
-  if (body.size() < kUpdateLen) return Status::kTruncated;
-  if (body.size() != kUpdateLen) return Status::kMalformed;
   ByteReader r(body);
   std::uint8_t op = 0;
-  bool valid = true;
-  if (!(r.read_u32(out.origin) && read_version(r, out.version) && r.read_u8(op) && r.skip(3) &&
-        read_router(r, out.router, valid))) {
+  if (!(r.read_u32(out.origin) && read_version(r, out.version) && r.read_u8(op) && r.skip(3))) {
     return Status::kTruncated;
   }
   if (op != 1 && op != 2) return Status::kMalformed;
   out.present = op == 1;
-  return valid && out.origin != 0 ? Status::kOk : Status::kMalformed;
+  const std::size_t want = kUpdateFixedLen + (out.present ? kRouterLen : kRouterKeyLen);
+  if (body.size() < want) return Status::kTruncated;
+  if (body.size() != want) return Status::kMalformed;
+  bool valid = out.origin != 0;
+  out.router = Router{};
+  const bool read =
+      out.present ? read_router(r, out.router, valid) : read_router_key(r, out.router, valid);
+  if (!read) return Status::kTruncated;
+  return valid ? Status::kOk : Status::kMalformed;
 }
 
 Status parse_probe(std::span<const std::byte> body, Probe& out) noexcept {
@@ -180,22 +242,39 @@ void encode_hello(const Hello& m, std::vector<std::byte>& out) {
   write_version(w, m.version);
 }
 
+Status parse_der_body(std::span<const std::byte> body, std::size_t max_len) noexcept {
+  if (body.empty()) return Status::kTruncated;
+  return body.size() <= max_len ? Status::kOk : Status::kMalformed;
+}
+
 void encode_full_state(const FullState& m, std::vector<std::byte>& out) {
   ByteWriter w = start_frame(Type::kFullState, kFullStateFixedLen + m.routers.size() * kRouterLen,
                              out);
   w.u32(m.origin);
   write_version(w, m.version);
+  w.u16(m.part);
+  w.u16(m.parts);
   w.u32(static_cast<std::uint32_t>(m.routers.size()));
   for (const auto& r : m.routers) write_router(w, r);
 }
 
 void encode_update(const Update& m, std::vector<std::byte>& out) {
-  ByteWriter w = start_frame(Type::kUpdate, kUpdateLen, out);
+  ByteWriter w = start_frame(Type::kUpdate,
+                             kUpdateFixedLen + (m.present ? kRouterLen : kRouterKeyLen), out);
   w.u32(m.origin);
   write_version(w, m.version);
   w.u8(m.present ? 1 : 2);
   w.zeros(3);
-  write_router(w, m.router);
+  if (m.present) {
+    write_router(w, m.router);
+  } else {
+    write_router_key(w, m.router);
+  }
+}
+
+void encode_der(Type type, std::span<const std::byte> der, std::vector<std::byte>& out) {
+  ByteWriter w = start_frame(type, der.size(), out);
+  w.bytes(der);
 }
 
 void encode_probe(Type type, const Probe& m, std::vector<std::byte>& out) {

@@ -9,7 +9,29 @@ namespace {
 std::span<const std::byte> body_of(const std::vector<std::byte>& frame) {
   return std::span(frame).subspan(kFrameHeaderLen);
 }
-Router router(std::uint32_t addr) { return Router{1, 7, net::Endpoint{addr, 5000}, 250}; }
+Router router(std::uint32_t addr) {
+  Router r;
+  r.proto_id = 1;
+  r.provider_id = 7;
+  r.address = net::Endpoint{addr, 5000};
+  r.router_rtt_us = 250;
+  r.key_id = 0x11223344;
+  r.suite = wire::kSuiteAes256Gmac;
+  r.tunnel_key.fill(std::byte{0x77});
+  r.proof.gateway_id = 9;
+  r.proof.timestamp_us = 1700000000000000ULL;
+  r.proof.signed_rtt_us = 300;
+  r.proof.cert_hash.fill(std::byte{0xcc});
+  r.proof.signature.fill(std::byte{0x5a});
+  return r;
+}
+Router router_key(std::uint16_t proto, std::uint32_t provider, net::Endpoint a) {
+  Router r = router(1);
+  r.proto_id = proto;
+  r.provider_id = provider;
+  r.address = a;
+  return r;
+}
 }  // namespace
 
 TEST_CASE("mesh frames round trip with exact lengths") {
@@ -27,19 +49,45 @@ TEST_CASE("mesh frames round trip with exact lengths") {
   CHECK(h.version.seq == 6);
 
   f.clear();
-  encode_full_state(FullState{9, Version{1, 2}, {router(1), router(2)}}, f);
+  encode_full_state(FullState{9, Version{1, 2}, 1, 3, {router(1), router(2)}}, f);
+  CHECK(f.size() == kFrameHeaderLen + 28 + 2 * kRouterLen);
   FullState fs;
   REQUIRE(parse_full_state(body_of(f), fs) == Status::kOk);
+  CHECK(fs.part == 1);
+  CHECK(fs.parts == 3);
   CHECK(fs.routers.size() == 2);
   CHECK(fs.routers[1].address.addr == 2);
   CHECK(fs.routers[1].router_rtt_us == 250);
+  CHECK(fs.routers[1].key_id == 0x11223344);
+  CHECK(fs.routers[1].tunnel_key[31] == std::byte{0x77});
+  CHECK(fs.routers[1].proof.timestamp_us == 1700000000000000ULL);
+  CHECK(fs.routers[1].proof.signed_rtt_us == 300);
+  CHECK(fs.routers[1].proof.cert_hash[0] == std::byte{0xcc});
+  CHECK(fs.routers[1].proof.signature[63] == std::byte{0x5a});
 
   f.clear();
   encode_update(Update{9, Version{1, 3}, false, router(4)}, f);
+  CHECK(f.size() == kFrameHeaderLen + 24 + kRouterKeyLen);  // a removal carries the key only
   Update u;
   REQUIRE(parse_update(body_of(f), u) == Status::kOk);
   CHECK_FALSE(u.present);
   CHECK(u.router.address.addr == 4);
+
+  f.clear();
+  encode_update(Update{9, Version{1, 4}, true, router(5)}, f);
+  REQUIRE(parse_update(body_of(f), u) == Status::kOk);
+  CHECK(u.present);
+  CHECK(u.router.proof.gateway_id == 9);
+
+  f.clear();
+  const std::vector<std::byte> der(100, std::byte{0x30});
+  encode_der(Type::kCertificate, der, f);
+  std::uint8_t t = 0;
+  std::uint32_t n = 0;
+  REQUIRE(parse_header(f, t, n) == Status::kOk);
+  CHECK(t == 22);
+  CHECK(parse_der_body(body_of(f), kMaxCertificateBody) == Status::kOk);
+  CHECK(parse_der_body({}, kMaxCertificateBody) == Status::kTruncated);
 
   f.clear();
   encode_probe(Type::kProbeReply, Probe{11, 12}, f);
@@ -57,12 +105,16 @@ TEST_CASE("mesh frames round trip with exact lengths") {
 
 TEST_CASE("declared counts are capped by the bytes present; lengths are exact") {
   std::vector<std::byte> f;
-  encode_full_state(FullState{9, Version{1, 2}, {router(1)}}, f);
+  encode_full_state(FullState{9, Version{1, 2}, 0, 1, {router(1)}}, f);
   auto body = std::vector<std::byte>(f.begin() + kFrameHeaderLen, f.end());
-  body[20] = std::byte{0xff};  // count = 0xff000001: far more than present
+  body[24] = std::byte{0xff};  // count = 0xff000001: far more than present
   FullState fs;
   CHECK(parse_full_state(body, fs) == Status::kTruncated);
-  body[20] = std::byte{0};
+  body[24] = std::byte{0};
+  body[22] = std::byte{0};  // parts = 0
+  body[23] = std::byte{0};
+  CHECK(parse_full_state(body, fs) == Status::kMalformed);
+  body[23] = std::byte{1};
   body.push_back(std::byte{0});
   CHECK(parse_full_state(body, fs) == Status::kMalformed);
 
@@ -78,7 +130,7 @@ TEST_CASE("header checks: version, hdr_len, size cap, unknown types") {
   std::uint8_t type = 0;
   std::uint32_t len = 0;
   auto g = f;
-  g[0] = std::byte{2};
+  g[0] = std::byte{1};  // a version-1 gateway
   CHECK(parse_header(g, type, len) == Status::kUnsupportedVersion);
   g = f;
   g[2] = std::byte{12};
@@ -94,10 +146,20 @@ TEST_CASE("header checks: version, hdr_len, size cap, unknown types") {
 
 TEST_CASE("router values no router can have are malformed") {
   std::vector<std::byte> f;
-  encode_update(Update{9, Version{1, 3}, true, Router{0, 7, net::Endpoint{1, 1}, 0}}, f);
+  encode_update(Update{9, Version{1, 3}, true, router_key(0, 7, net::Endpoint{1, 1})}, f);
   Update u;
   CHECK(parse_update(body_of(f), u) == Status::kMalformed);
   f.clear();
-  encode_update(Update{9, Version{1, 3}, true, Router{1, 0, net::Endpoint{1, 1}, 0}}, f);
+  encode_update(Update{9, Version{1, 3}, true, router_key(1, 0, net::Endpoint{1, 1})}, f);
   CHECK(parse_update(body_of(f), u) == Status::kMalformed);
+  f.clear();
+  Router no_key = router(1);
+  no_key.key_id = 0;
+  encode_update(Update{9, Version{1, 3}, true, no_key}, f);
+  CHECK(parse_update(body_of(f), u) == Status::kMalformed);
+  f.clear();
+  encode_update(Update{9, Version{1, 3}, false, router(1)}, f);
+  auto body = std::vector<std::byte>(f.begin() + kFrameHeaderLen, f.end());
+  body.push_back(std::byte{0});
+  CHECK(parse_update(body, u) == Status::kMalformed);
 }

@@ -11,7 +11,7 @@ namespace {
 
 constexpr std::uint8_t kControlHdrLen = 4;
 
-// Common header of a control message: version 1, the given type(s), hdr_len 4.
+// Common header of a control message: version 2, the given type(s), hdr_len 4.
 ParseStatus read_control_header(ByteReader& r, std::uint8_t& type) noexcept {
   std::uint8_t version = 0, hdr_len = 0, flags = 0;
   if (!r.read_u8(version)) return ParseStatus::kTruncated;
@@ -49,6 +49,29 @@ void write_control_header(ByteWriter& w, std::uint8_t type) noexcept {
 
 }  // namespace
 
+ParseStatus parse_cookie_request(std::span<const std::byte> d, CookieRequestMsg& out) noexcept {
+  ByteReader r(d);
+  if (auto s = expect(d, r, kTypeCookieRequest, kCookieRequestLen); s != ParseStatus::kOk) return s;
+  CookieRequestMsg m;
+  if (!r.read_u64(m.nonce)) return ParseStatus::kTruncated;  // the rest is padding
+  out = m;
+  return ParseStatus::kOk;
+}
+
+ParseStatus parse_cookie(std::span<const std::byte> d, CookieMsg& out) noexcept {
+  ByteReader r(d);
+  if (auto s = expect(d, r, kTypeCookie, kCookieReplyLen); s != ParseStatus::kOk) return s;
+  CookieMsg m;
+  std::uint32_t reserved = 0;
+  if (!r.read_u32(m.gateway_id) || !r.read_u32(reserved) || !r.read_u64(m.nonce) ||
+      !read_array(r, m.cookie) || !r.read_u32(m.valid_ms)) {
+    return ParseStatus::kTruncated;
+  }
+  if (m.gateway_id == 0) return ParseStatus::kMalformed;
+  out = m;
+  return ParseStatus::kOk;
+}
+
 ParseStatus parse_register(std::span<const std::byte> d, RegisterMsg& out) noexcept {
   ByteReader r(d);
   std::uint8_t type = 0;
@@ -57,7 +80,8 @@ ParseStatus parse_register(std::span<const std::byte> d, RegisterMsg& out) noexc
   RegisterMsg m;
   std::uint16_t cert_len = 0, sig_len = 0;
   if (!r.read_u16(m.proto_id) || !r.read_u16(m.router_port) || !r.read_u32(m.provider_id) ||
-      !r.read_u32(m.router_ipv4) || !r.read_u64(m.timestamp_us) || !read_array(r, m.session_key) ||
+      !r.read_u32(m.router_ipv4) || !r.read_u32(m.gateway_id) || !r.read_u64(m.timestamp_us) ||
+      !read_array(r, m.cookie) || !read_array(r, m.session_key) || !r.read_u32(m.rtt_us) ||
       !r.read_u16(cert_len)) {
     return ParseStatus::kTruncated;
   }
@@ -69,7 +93,8 @@ ParseStatus parse_register(std::span<const std::byte> d, RegisterMsg& out) noexc
   if (sig_len != kSignatureLen) return ParseStatus::kMalformed;
   if (!read_array(r, m.signature)) return ParseStatus::kTruncated;
   if (r.remaining() != 0) return ParseStatus::kMalformed;
-  if (!protocol_id_usable(m.proto_id) || m.provider_id == 0 || m.router_port == 0) {
+  if (!protocol_id_usable(m.proto_id) || m.provider_id == 0 || m.router_port == 0 ||
+      m.router_ipv4 == 0 || m.gateway_id == 0) {
     return ParseStatus::kMalformed;
   }
   m.signed_bytes = d.first(signed_len);
@@ -86,7 +111,8 @@ ParseStatus parse_register_ack(std::span<const std::byte> d, RegisterAckMsg& out
   if (!r.read_u8(result) || !r.read_u8(reserved8) || !r.read_u16(reserved16) ||
       !r.read_u32(m.gateway_id) || !r.read_u64(m.session_id) || !r.read_u64(m.timestamp_us) ||
       !r.read_u32(m.keepalive_interval_ms) || !r.read_u32(m.hold_time_ms) ||
-      !read_array(r, m.session_key) || !read_array(r, m.mac)) {
+      !read_array(r, m.session_key) || !r.read_u32(m.key_id) || !r.read_u8(m.suite) ||
+      !r.read_u8(reserved8) || !r.read_u16(reserved16) || !read_array(r, m.mac)) {
     return ParseStatus::kTruncated;
   }
   if (result > static_cast<std::uint8_t>(RegisterResult::kSuppressed))
@@ -104,8 +130,9 @@ ParseStatus parse_keepalive(std::span<const std::byte> d, std::uint8_t& type,
   if (d.size() < kKeepaliveLen) return ParseStatus::kTruncated;
   if (d.size() > kKeepaliveLen) return ParseStatus::kMalformed;
   KeepaliveMsg m;
+  std::uint32_t reserved = 0;
   if (!r.read_u64(m.session_id) || !r.read_u64(m.counter) || !r.read_u32(m.rtt_us) ||
-      !read_array(r, m.mac)) {
+      !r.read_u32(reserved) || !read_array(r, m.mac)) {
     return ParseStatus::kTruncated;
   }
   out = m;
@@ -130,6 +157,25 @@ ParseStatus parse_keepalive_ack(std::span<const std::byte> d, KeepaliveAckMsg& o
   return ParseStatus::kOk;
 }
 
+std::size_t write_cookie_request(std::span<std::byte> out, const CookieRequestMsg& m) noexcept {
+  ByteWriter w(out);
+  write_control_header(w, kTypeCookieRequest);
+  w.u64(m.nonce);
+  w.zeros(kCookieRequestLen - 12);
+  return w.ok() ? w.size() : 0;
+}
+
+std::size_t write_cookie(std::span<std::byte> out, const CookieMsg& m) noexcept {
+  ByteWriter w(out);
+  write_control_header(w, kTypeCookie);
+  w.u32(m.gateway_id);
+  w.u32(0);
+  w.u64(m.nonce);
+  w.bytes(m.cookie);
+  w.u32(m.valid_ms);
+  return w.ok() ? w.size() : 0;
+}
+
 std::size_t write_register_unsigned(std::span<std::byte> out, const RegisterMsg& m) noexcept {
   if (m.certificate.empty() || m.certificate.size() > kMaxCertificateLen) return 0;
   ByteWriter w(out);
@@ -138,8 +184,11 @@ std::size_t write_register_unsigned(std::span<std::byte> out, const RegisterMsg&
   w.u16(m.router_port);
   w.u32(m.provider_id);
   w.u32(m.router_ipv4);
+  w.u32(m.gateway_id);
   w.u64(m.timestamp_us);
+  w.bytes(m.cookie);
   w.bytes(m.session_key);
+  w.u32(m.rtt_us);
   w.u16(static_cast<std::uint16_t>(m.certificate.size()));
   w.bytes(m.certificate);
   return w.ok() ? w.size() : 0;
@@ -166,6 +215,10 @@ std::size_t write_register_ack(std::span<std::byte> out, const RegisterAckMsg& m
   w.u32(m.keepalive_interval_ms);
   w.u32(m.hold_time_ms);
   w.bytes(m.session_key);
+  w.u32(m.key_id);
+  w.u8(m.suite);
+  w.u8(0);
+  w.u16(0);
   w.bytes(m.mac);
   return w.ok() ? w.size() : 0;
 }
@@ -177,6 +230,7 @@ std::size_t write_keepalive(std::span<std::byte> out, std::uint8_t type,
   w.u64(m.session_id);
   w.u64(m.counter);
   w.u32(m.rtt_us);
+  w.u32(0);
   w.bytes(m.mac);
   return w.ok() ? w.size() : 0;
 }

@@ -1,6 +1,6 @@
-// Registration wire formats (docs/protocol.md section 9): REGISTER, REGISTER_ACK, KEEPALIVE,
-// DEREGISTER and KEEPALIVE_ACK, exchanged over UDP between a provider's router agent and a
-// gateway's registration endpoint. Codec only: signatures and MACs are computed and checked by the
+// Registration wire formats (docs/protocol.md section 9): COOKIE_REQUEST, COOKIE, REGISTER,
+// REGISTER_ACK, KEEPALIVE, DEREGISTER and KEEPALIVE_ACK, exchanged over UDP between a provider's
+// router agent and a gateway's registration endpoint. Codec only: signatures and MACs are computed and checked by the
 // caller over the byte ranges these functions return. No allocation, no exceptions.
 #pragma once
 
@@ -18,9 +18,13 @@ inline constexpr std::size_t kSignatureLen = 64;  // Ed25519
 inline constexpr std::size_t kMacLen = 16;        // truncated HMAC-SHA256
 inline constexpr std::size_t kMaxCertificateLen = 2048;
 
-inline constexpr std::size_t kRegisterFixedLen = 58;  // up to and including cert_len
-inline constexpr std::size_t kRegisterAckLen = 84;
-inline constexpr std::size_t kKeepaliveLen = 40;
+inline constexpr std::size_t kCookieLen = 16;
+
+inline constexpr std::size_t kCookieRequestLen = 40;
+inline constexpr std::size_t kCookieReplyLen = 40;
+inline constexpr std::size_t kRegisterFixedLen = 82;  // up to and including cert_len
+inline constexpr std::size_t kRegisterAckLen = 92;
+inline constexpr std::size_t kKeepaliveLen = 44;
 inline constexpr std::size_t kKeepaliveAckLen = 44;
 
 inline constexpr std::uint8_t kTypeRegister = 4;
@@ -28,18 +32,40 @@ inline constexpr std::uint8_t kTypeRegisterAck = 5;
 inline constexpr std::uint8_t kTypeKeepalive = 6;
 inline constexpr std::uint8_t kTypeKeepaliveAck = 7;
 inline constexpr std::uint8_t kTypeDeregister = 8;
+inline constexpr std::uint8_t kTypeCookieRequest = 9;
+inline constexpr std::uint8_t kTypeCookie = 10;
+
+// The tunnel MAC construction a REGISTER_ACK names (docs/protocol.md 5.2).
+inline constexpr std::uint8_t kSuiteAes256Gmac = 1;
 
 using KeyBytes = std::array<std::byte, kKeyLen>;
 using MacBytes = std::array<std::byte, kMacLen>;
 using SignatureBytes = std::array<std::byte, kSignatureLen>;
+using CookieBytes = std::array<std::byte, kCookieLen>;
+
+// COOKIE_REQUEST: the first message of a registration; padded so the COOKIE is no larger.
+struct CookieRequestMsg {
+  std::uint64_t nonce = 0;  // random; echoed in COOKIE
+};
+
+// COOKIE: proof of return routability for the next REGISTER from the same address and port.
+struct CookieMsg {
+  std::uint32_t gateway_id = 0;  // the gateway that answered: named in the REGISTER
+  std::uint64_t nonce = 0;       // echo
+  CookieBytes cookie{};          // opaque; copied into the REGISTER
+  std::uint32_t valid_ms = 0;    // how long it stays valid at least
+};
 
 struct RegisterMsg {
   std::uint16_t proto_id = 0;
-  std::uint16_t router_port = 0;
+  std::uint16_t router_port = 0;            // must equal the datagram's source port
   std::uint32_t provider_id = 0;
-  std::uint32_t router_ipv4 = 0;            // 0 = the datagram's source address
+  std::uint32_t router_ipv4 = 0;            // must equal the datagram's source address; not 0
+  std::uint32_t gateway_id = 0;             // the gateway registered with (from its COOKIE)
   std::uint64_t timestamp_us = 0;           // sender's clock; strictly increasing per router
+  CookieBytes cookie{};                     // from the COOKIE
   KeyBytes session_key{};                   // the agent's ephemeral X25519 public key
+  std::uint32_t rtt_us = 0;                 // agent's measured RTT to this gateway; 0 = unknown
   std::span<const std::byte> certificate;   // DER, views the datagram (parse) or caller (write)
   std::span<const std::byte> signed_bytes;  // parse only: what the signature covers
   SignatureBytes signature{};
@@ -61,7 +87,9 @@ struct RegisterAckMsg {
   std::uint32_t keepalive_interval_ms = 0;
   std::uint32_t hold_time_ms = 0;
   KeyBytes session_key{};  // the gateway's ephemeral X25519 public key
-  MacBytes mac{};          // over bytes [0, 68)
+  std::uint32_t key_id = 0;  // names the session's tunnel key in TUNNEL headers (not 0)
+  std::uint8_t suite = 0;    // the tunnel MAC construction (kSuiteAes256Gmac)
+  MacBytes mac{};          // over bytes [0, 76)
 };
 
 // KEEPALIVE and DEREGISTER share this layout (type differs).
@@ -69,7 +97,7 @@ struct KeepaliveMsg {
   std::uint64_t session_id = 0;
   std::uint64_t counter = 0;  // strictly increasing per session
   std::uint32_t rtt_us = 0;   // agent's smoothed RTT to this gateway; 0 = unknown
-  MacBytes mac{};             // over bytes [0, 24)
+  MacBytes mac{};             // over bytes [0, 28)
 };
 
 enum class KeepaliveResult : std::uint8_t {
@@ -86,17 +114,23 @@ struct KeepaliveAckMsg {
   MacBytes mac{};             // over bytes [0, 28); zero for kUnknownSession
 };
 
-inline constexpr std::size_t kRegisterAckMacOffset = 68;
-inline constexpr std::size_t kKeepaliveMacOffset = 24;
+inline constexpr std::size_t kRegisterAckMacOffset = 76;
+inline constexpr std::size_t kKeepaliveMacOffset = 28;
 inline constexpr std::size_t kKeepaliveAckMacOffset = 28;
 
 // Parsers check the exact length of each message before reading it.
+ParseStatus parse_cookie_request(std::span<const std::byte> datagram,
+                                 CookieRequestMsg& out) noexcept;
+ParseStatus parse_cookie(std::span<const std::byte> datagram, CookieMsg& out) noexcept;
 ParseStatus parse_register(std::span<const std::byte> datagram, RegisterMsg& out) noexcept;
 ParseStatus parse_register_ack(std::span<const std::byte> datagram, RegisterAckMsg& out) noexcept;
 // `type` is kTypeKeepalive or kTypeDeregister; anything else is kUnexpectedType.
 ParseStatus parse_keepalive(std::span<const std::byte> datagram, std::uint8_t& type,
                             KeepaliveMsg& out) noexcept;
 ParseStatus parse_keepalive_ack(std::span<const std::byte> datagram, KeepaliveAckMsg& out) noexcept;
+
+std::size_t write_cookie_request(std::span<std::byte> out, const CookieRequestMsg& m) noexcept;
+std::size_t write_cookie(std::span<std::byte> out, const CookieMsg& m) noexcept;
 
 // Writes REGISTER up to the signature. Returns the length written (the bytes to sign), 0 if `out`
 // is too small or the certificate too long. Then append_register_signature() completes it.

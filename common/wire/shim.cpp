@@ -1,5 +1,7 @@
 #include "common/wire/shim.h"
 
+#include <algorithm>
+
 #include "common/wire/byte_reader.h"
 #include "common/wire/byte_writer.h"
 #include "common/wire/protocols.h"
@@ -99,11 +101,14 @@ ParseStatus parse_tunnel(std::span<const std::byte> datagram, TunnelHeader& out,
   }
   TunnelHeader h;
   h.flags = c.flags;
+  std::span<const std::byte> tag;
   if (!r.read_u16(h.proto_id) || !r.read_u16(h.client_port) || !r.read_u32(h.provider_id) ||
       !r.read_u32(h.client_ipv4) || !r.read_u32(h.gateway_id) || !r.read_u64(h.token) ||
+      !r.read_u32(h.key_id) || !r.read_u64(h.counter) || !r.read_bytes(kTunnelTagLen, tag) ||
       !r.skip(c.hdr_len - kTunnelHeaderLen)) {
     return ParseStatus::kTruncated;
   }
+  std::copy(tag.begin(), tag.end(), h.tag.begin());
   if (!protocol_id_usable(h.proto_id)) return ParseStatus::kMalformed;
   out = h;
   payload = r.rest();
@@ -129,6 +134,9 @@ std::size_t write_tunnel(std::span<std::byte> out, const TunnelHeader& h) noexce
   w.u32(h.client_ipv4);
   w.u32(h.gateway_id);
   w.u64(h.token);
+  w.u32(h.key_id);
+  w.u64(h.counter);
+  w.zeros(kTunnelTagLen);
   return w.ok() ? w.size() : 0;
 }
 

@@ -1,0 +1,124 @@
+"""docs/protocol.md's test vectors, read out of the document and rebuilt by tests/pylib (an
+implementation of the spec independent of the C++ one, whose unit tests check the same bytes)."""
+import os
+import re
+import struct
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ipdmux import crypto, wire  # noqa: E402
+
+DOC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs", "protocol.md")
+
+
+def vectors():
+    """{'Vector 2': bytes, 'R3': bytes, ...}: each bold label followed by a fenced hex block."""
+    text = open(DOC, encoding="utf-8").read()
+    out = {}
+    for m in re.finditer(r"\*\*((?:Vector \d+|[A-Z]\d+))\b[^\n]*\n(?:(?!```|\*\*)[^\n]*\n)*?```\n(.*?)```",
+                         text, re.S):
+        block = m.group(2)
+        block = re.sub(r"\((\d+) more 00\)", lambda g: "00 " * int(g.group(1)), block)
+        block = re.sub(r"\((\d+) bytes 00\)", lambda g: "00 " * int(g.group(1)), block)
+        out[m.group(1)] = bytes.fromhex(re.sub(r"[^0-9a-fA-F]", "", block))
+    return out
+
+
+def mix64(x):
+    m = (1 << 64) - 1
+    x = (x + 0x9E3779B97F4A7C15) & m
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & m
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & m
+    return x ^ (x >> 31)
+
+
+class ProtocolVectors(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.v = vectors()
+        cls.text = open(DOC, encoding="utf-8").read()
+
+    def test_data_path(self):
+        P = bytes.fromhex("60000000")
+        self.assertEqual(self.v["Vector 1"], wire.data(1, 0, 0x0102030405060708, P))
+        key = bytes(range(32))
+        v2 = wire.tunnel(1, 0, wire.ip("198.18.1.2"), 40000, wire.ip("198.18.0.1"),
+                         0x0102030405060708, 42, 1, P, key=key)
+        self.assertEqual(self.v["Vector 2"], v2)
+        self.assertTrue(wire.tunnel_tag_ok(v2, key))
+        self.assertFalse(wire.tunnel_tag_ok(v2[:-1] + b"\x61", key))
+        self.assertEqual(self.v["Vector 3"], wire.return_msg(1, 7, 0x0102030405060708, P))
+        self.assertEqual(self.v["Vector 4"],
+                         wire.data(2, 42, 0xFFEEDDCCBBAA9988, bytes.fromhex("4600001c"), flags=0x80,
+                                   hdr_len=24, options=bytes.fromhex("aabbccdd")))
+        self.assertEqual(self.v["Vector 5"],
+                         wire.data(1, 0, 0x1122334455667788, wire.token_request(),
+                                   flags=wire.FLAG_CONTROL))
+        self.assertEqual(len(self.v["Vector 5"]), 84)
+
+    def test_return_tokens(self):
+        k_r = crypto.return_key(bytes.fromhex("00112233445566778899aabbccddeeff"))
+        self.assertIn("K_r = " + " ".join(f"{b:02x}" for b in k_r), self.text)
+        rt = crypto.return_token(k_r, 1, 7, wire.ip("198.18.1.2"), 40000)
+        self.assertIn(f"rt = 0x{rt:016x}", self.text)
+        self.assertEqual(crypto.siphash24(bytes(range(16)), bytes(range(15))), 0xA129CA6149BE45E5)
+        offer = wire.return_msg(1, 7, 0x1122334455667788,
+                                wire.token_offer(rt, wire.ip("198.18.1.2"), 40000, 25),
+                                flags=wire.FLAG_CONTROL)
+        self.assertEqual(self.v["Vector 7"], offer)
+        self.assertLess(len(offer), len(self.v["Vector 5"]))
+        parsed = wire.parse_token_offer(wire.parse_shim(offer, wire.RETURN)["payload"])
+        self.assertEqual(parsed["return_token"], rt)
+
+    def test_negative_vectors_refused(self):
+        good = self.v["Vector 1"]
+        cases = {
+            "unsupported_version": b"\x01" + good[1:],
+            "truncated": good[:19],
+            "malformed": good[:2] + b"\x10" + good[3:],
+        }
+        for reason, b in cases.items():
+            with self.assertRaises(ValueError) as e:
+                wire.parse_shim(b, wire.DATA)
+            self.assertEqual(str(e.exception), reason)
+        with self.assertRaises(ValueError):
+            wire.parse_shim(self.v["Vector 2"], wire.DATA)
+
+    def test_selection_hash(self):
+        self.assertIn(f"mix64(0) = 0x{mix64(0):016x}", self.text)
+        self.assertIn(f"mix64(7) = 0x{mix64(7):016x}", self.text)
+        m = (1 << 64) - 1
+        seed = mix64(((wire.ip("198.18.2.2") << 32) ^ (5000 << 16) ^ mix64(7)) & m)
+        self.assertIn(f"`0x{seed:016x}`", self.text)
+        score = mix64(seed ^ mix64(wire.ip("198.18.1.2")))
+        self.assertIn(f"`0x{score:016x}`", self.text)
+
+    def test_registration(self):
+        self.assertEqual(self.v["R1"], wire.cookie_request(0x0102030405060708))
+        c = wire.parse_cookie(self.v["R2"])
+        self.assertEqual(c["gateway_id"], wire.ip("198.18.0.1"))
+        self.assertEqual(c["cookie"], bytes(range(0xA0, 0xB0)))
+        sk = crypto.ed25519_from_seed(bytes.fromhex(
+            "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"))
+        r3 = wire.register(sk, 1, 5000, 7, wire.ip("198.18.2.2"), wire.ip("198.18.0.1"),
+                           1700000000000000, bytes(range(0xA0, 0xB0)), b"\x55" * 32, 850,
+                           bytes.fromhex("3003020107"))
+        self.assertEqual(self.v["R3"], r3)
+        pub = bytes.fromhex("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a")
+        self.assertTrue(crypto.ed25519_verify(pub, r3[-64:], r3[:-66]))
+        S, sid, ts = b"\x11" * 32, 0x0A0B0C0D0E0F1011, 1700000000000000
+        K = crypto.session_key(S, sid, ts)
+        self.assertIn("K = " + K.hex(), self.text)
+        self.assertIn("K_t = " + crypto.tunnel_key(S, sid, ts).hex(), self.text)
+        self.assertEqual(self.v["R5"], wire.keepalive(K, sid, 1, rtt_us=850))
+        self.assertEqual(len(self.v["R5"]), 44)
+
+    def test_address_offer_vectors_parse(self):
+        self.assertEqual(len(self.v["C1"]), 48)
+        self.assertEqual(len(self.v["C2"]), 96)
+        self.assertEqual(self.v["M1"][:4], bytes.fromhex("02200400"))
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
