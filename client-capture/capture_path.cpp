@@ -4,7 +4,7 @@
 
 #include "client-capture/checksum_fixup.h"
 #include "client-capture/tcp_segmenter.h"
-#include "common/wire/byte_reader.h"
+#include "common/wire/client_control.h"
 #include "common/wire/protocols.h"
 
 namespace dmux::client {
@@ -12,11 +12,15 @@ namespace {
 
 Drop drop_for(wire::ParseStatus s) noexcept {
   switch (s) {
-    case wire::ParseStatus::kTruncated: return Drop::kTruncated;
-    case wire::ParseStatus::kUnsupportedVersion: return Drop::kUnsupportedVersion;
-    case wire::ParseStatus::kUnexpectedType: return Drop::kUnexpectedType;
+    case wire::ParseStatus::kTruncated:
+      return Drop::kTruncated;
+    case wire::ParseStatus::kUnsupportedVersion:
+      return Drop::kUnsupportedVersion;
+    case wire::ParseStatus::kUnexpectedType:
+      return Drop::kUnexpectedType;
     case wire::ParseStatus::kMalformed:
-    case wire::ParseStatus::kOk: break;
+    case wire::ParseStatus::kOk:
+      break;
   }
   return Drop::kMalformed;
 }
@@ -27,36 +31,19 @@ bool equal16(std::span<const std::byte> a, const Ipv6Address& b) noexcept {
 
 }  // namespace
 
-bool whole_ipv4_packet(std::span<const std::byte> packet) noexcept {
-  wire::ByteReader r(packet);
-  std::uint8_t vihl = 0, tos = 0;
-  std::uint16_t total = 0;
-  if (!r.read_u8(vihl) || !r.read_u8(tos) || !r.read_u16(total)) return false;
-  return (vihl >> 4) == 4 && (vihl & 0x0f) >= 5 && total == packet.size() &&
-         total >= (vihl & 0x0f) * 4u;
+CapturePath::CapturePath(CapturePathConfig config, ReturnTokens& tokens) noexcept
+    : config_(std::move(config)), tokens_(tokens) {}
+
+const Selector* CapturePath::selector_of(std::uint16_t proto_id) const noexcept {
+  for (const Selector& s : config_.selectors) {
+    if (s.proto_id == proto_id) return &s;
+  }
+  return nullptr;
 }
 
-bool whole_ipv6_packet(std::span<const std::byte> packet) noexcept {
-  wire::ByteReader r(packet);
-  std::uint32_t vtf = 0;
-  std::uint16_t payload_len = 0;
-  if (!r.read_u32(vtf) || !r.read_u16(payload_len)) return false;
-  return (vtf >> 28) == 6 && packet.size() >= 40 && packet.size() == 40u + payload_len;
-}
-
-CapturePath::CapturePath(CapturePathConfig config, std::uint64_t token) noexcept
-    : config_(std::move(config)), token_(token) {
-  captures_ipv6_ = captures(wire::kProtoIpv6);
-}
-
-bool CapturePath::captures(std::uint16_t proto_id) const noexcept {
-  return std::any_of(config_.selectors.begin(), config_.selectors.end(),
-                     [proto_id](const Selector& s) { return s.proto_id == proto_id; });
-}
-
-CapturePath::CaptureKind CapturePath::on_captured(std::uint16_t queue, std::span<std::byte> packet,
-                              bool checksum_not_ready,
-                              std::span<std::byte, wire::kDataHeaderLen> header) noexcept {
+CapturePath::CaptureKind CapturePath::on_captured(
+    std::uint16_t queue, std::span<std::byte> packet, bool checksum_not_ready,
+    std::span<std::byte, wire::kDataHeaderLen> header) noexcept {
   ++counters_.captured;
   counters_.captured_bytes += packet.size();
   const std::size_t index = static_cast<std::uint16_t>(queue - config_.first_queue);
@@ -65,6 +52,12 @@ CapturePath::CaptureKind CapturePath::on_captured(std::uint16_t queue, std::span
     return CaptureKind::kDrop;
   }
   const Selector& s = config_.selectors[index];
+  // First, so that one queue's packets of one batch get one verdict (see CaptureKind).
+  const std::optional<std::uint64_t> token = tokens_.current(s.proto_id);
+  if (!token) {
+    counters_.drop(Drop::kNoToken);
+    return CaptureKind::kPass;
+  }
   const bool segment = packet.size() > config_.max_packet;
   if (segment && (s.kind != Selector::Kind::kIpv6 || !is_tcp6(packet))) {
     counters_.drop(Drop::kOversize);
@@ -90,7 +83,7 @@ CapturePath::CaptureKind CapturePath::on_captured(std::uint16_t queue, std::span
   // A super-packet's segments get their checksums when cut.
   if (!segment && checksum_not_ready && finish_checksum(packet)) ++counters_.checksums_finished;
   const wire::ShimHeader h{
-      .flags = 0, .proto_id = s.proto_id, .provider_id = s.provider_id, .token = token_};
+      .flags = 0, .proto_id = s.proto_id, .provider_id = s.provider_id, .token = *token};
   if (wire::write_shim(header, wire::MsgType::kData, h) != wire::kDataHeaderLen) {
     counters_.drop(Drop::kSendFailed);  // cannot happen: the header span has the right size
     return CaptureKind::kDrop;
@@ -99,51 +92,66 @@ CapturePath::CaptureKind CapturePath::on_captured(std::uint16_t queue, std::span
   return segment ? CaptureKind::kSegment : CaptureKind::kSend;
 }
 
-CapturePath::ReturnKind CapturePath::on_return(std::span<const std::byte> datagram,
-                                               std::span<const std::byte>& packet,
-                                               Offer& offer) noexcept {
-  ++counters_.returns;
-  wire::ShimHeader h;
-  if (const auto s = wire::parse_shim(datagram, wire::MsgType::kReturn, h, packet);
-      s != wire::ParseStatus::kOk) {
-    counters_.drop(drop_for(s));
-    return ReturnKind::kDrop;
-  }
-  // The token is the only proof a RETURN answers us. Compare without an early exit.
-  if ((h.token ^ token_) != 0) {
-    counters_.drop(Drop::kBadToken);
-    return ReturnKind::kDrop;
-  }
-  if (h.proto_id == wire::kProtoIpv6 && captures_ipv6_) return on_return_ipv6(packet, offer);
-  if (h.proto_id == wire::kProtoIpv6 || !captures(h.proto_id)) {
-    counters_.drop(Drop::kUnknownProtocol);
-    return ReturnKind::kDrop;
-  }
-  if (!whole_ipv4_packet(packet)) {
-    counters_.drop(Drop::kBadReturnPacket);
-    return ReturnKind::kDrop;
-  }
-  return ReturnKind::kInject;
+CapturePath::ReturnKind CapturePath::drop(Drop reason) noexcept {
+  counters_.drop(reason);
+  return ReturnKind::kDrop;
 }
 
-CapturePath::ReturnKind CapturePath::on_return_ipv6(std::span<const std::byte> packet,
-                                                    Offer& offer) noexcept {
-  if (!whole_ipv6_packet(packet)) {
-    counters_.drop(Drop::kBadReturnPacket);
-    return ReturnKind::kDrop;
+CapturePath::ReturnKind CapturePath::on_return(std::span<const std::byte> datagram,
+                                               Clock::time_point now, ReturnResult& out) noexcept {
+  ++counters_.returns;
+  wire::ShimHeader h;
+  std::span<const std::byte> payload;
+  if (const auto s = wire::parse_shim(datagram, wire::MsgType::kReturn, h, payload);
+      s != wire::ParseStatus::kOk) {
+    return drop(drop_for(s));
   }
-  if (is_router_advert(packet)) {
-    if (!parse_router_advert(packet, offer)) {
-      counters_.drop(Drop::kBadAdvert);
-      return ReturnKind::kDrop;
+  const Selector* s = selector_of(h.proto_id);
+  if (s == nullptr) return drop(Drop::kUnknownProtocol);
+  if ((h.flags & wire::kFlagControl) != 0) return on_control(h, payload, now, out);
+  // The token is the proof a RETURN comes from our provider; nothing else is looked at before.
+  if (!tokens_.accepts(h.proto_id, h.token)) return drop(Drop::kBadToken);
+  return on_packet(*s, payload, out);
+}
+
+CapturePath::ReturnKind CapturePath::on_control(const wire::ShimHeader& h,
+                                                std::span<const std::byte> payload,
+                                                Clock::time_point now, ReturnResult& out) noexcept {
+  // A control RETURN is only ever a TOKEN_OFFER answering a request of ours.
+  if (!tokens_.outstanding(h.proto_id, h.token)) return drop(Drop::kBadToken);
+  wire::TokenOffer offer;
+  if (wire::parse_token_offer(payload, offer) != wire::ParseStatus::kOk)
+    return drop(Drop::kBadOffer);
+  if (!tokens_.on_offer(h.proto_id, h.token, offer, now, out.token))
+    return drop(Drop::kBadToken);  // cannot happen: outstanding() said yes
+  out.proto_id = h.proto_id;
+  out.provider_id = h.provider_id;
+  return ReturnKind::kToken;
+}
+
+CapturePath::ReturnKind CapturePath::on_packet(const Selector& s, std::span<const std::byte> packet,
+                                               ReturnResult& out) noexcept {
+  InjectCheck check = InjectCheck::kOk;
+  if (s.kind == Selector::Kind::kIpv6) {
+    // An advertisement is consumed, never injected.
+    if (whole_ipv6_packet(packet) && is_router_advert(packet)) {
+      if (!parse_router_advert(packet, out.advert)) return drop(Drop::kBadAdvert);
+      ++counters_.adverts;
+      return ReturnKind::kAdvert;
     }
-    ++counters_.adverts;
-    return ReturnKind::kAdvert;
+    check = check_ipv6_return(packet, address_);
+  } else {
+    check = check_ipv4_return(s, packet, host_);
   }
-  if (!address_ || !equal16(packet.subspan(24, 16), *address_)) {
-    counters_.drop(Drop::kNotForUs);
-    return ReturnKind::kDrop;
+  switch (check) {
+    case InjectCheck::kBadPacket:
+      return drop(Drop::kBadReturnPacket);
+    case InjectCheck::kNotForUs:
+      return drop(Drop::kNotForUs);
+    case InjectCheck::kOk:
+      break;
   }
+  out.packet = packet;
   return ReturnKind::kInject;
 }
 

@@ -28,6 +28,8 @@ constexpr int kBatchesPerWakeup = 8;
 
 using util::unix_time_s;
 
+constexpr auto kHostAddressRefresh = std::chrono::seconds(2);
+
 std::uint32_t random_tag() {
   std::uint32_t tag = 0;
   while (tag == 0) {
@@ -37,12 +39,36 @@ std::uint32_t random_tag() {
   return tag;
 }
 
-bool phase_out_ipv6(const ClientConfig& c) {
-  if (!c.phase_out || !has_native_ipv6(c.tun_name)) return false;
-  LOG_INFO("the host has native IPv6 (a default route through another device): not capturing "
-           "IPv6 (--phase-out off to capture anyway)");
-  return true;
+bool has_ipv6_selector(const ClientConfig& c) {
+  return std::any_of(c.selectors.begin(), c.selectors.end(),
+                     [](const Selector& s) { return s.kind == Selector::Kind::kIpv6; });
 }
+
+// Decided before the TUN device exists: a default route through it cannot be native.
+bool ipv6_active(const ClientConfig& c) {
+  if (!has_ipv6_selector(c)) return false;
+  if (!c.phase_out || !has_native_ipv6(c.tun_name)) return true;
+  LOG_INFO(
+      "the host has native IPv6 (a default route through another device): not capturing "
+      "IPv6 (--phase-out off to capture anyway)");
+  return false;
+}
+
+// The protocols that need return tokens: every active selector's.
+std::vector<TokenProtocol> token_protocols(const ClientConfig& c, bool ipv6_active) {
+  std::vector<TokenProtocol> out;
+  for (const Selector& s : c.selectors) {
+    if (s.kind == Selector::Kind::kIpv6 && !ipv6_active) continue;
+    out.push_back(TokenProtocol{.proto_id = s.proto_id, .provider_id = s.provider_id});
+  }
+  return out;
+}
+
+std::string provider_text(std::uint32_t provider_id) {
+  return provider_id == 0 ? "any provider" : "provider " + std::to_string(provider_id);
+}
+
+std::string binding_text(const Binding& b) { return net::Endpoint{b.ipv4, b.port}.to_string(); }
 
 std::vector<Rule> all_rules(const ClientConfig& c, bool ipv6_active) {
   std::vector<Rule> rules;
@@ -57,10 +83,15 @@ std::vector<Rule> all_rules(const ClientConfig& c, bool ipv6_active) {
 
 }  // namespace
 
+std::uint64_t ClientApp::RandomNonces::next_nonce() noexcept {
+  std::uint64_t n = 0;
+  if (::getrandom(&n, sizeof n, GRND_NONBLOCK) != static_cast<ssize_t>(sizeof n)) return 0;
+  return n;
+}
+
 ClientApp::ClientApp(ClientConfig config)
     : config_(std::move(config)),
-      ipv6_active_(false),
-      tag_(random_tag()),
+      ipv6_active_(ipv6_active(config_)),
       start_time_(unix_time_s()),
       socket_(net::open_udp_socket(config_.bind,
                                    net::UdpSocketOptions{.reuse_port = false,
@@ -69,27 +100,34 @@ ClientApp::ClientApp(ClientConfig config)
                                                          .sndbuf_bytes = kSocketBufferBytes})),
       gateway_(config_.gateway.to_sockaddr()),
       tun_(config_.tun_name, net::TunOptions{.mtu = config_.tun_mtu, .disable_gso = true}),
+      tokens_(ReturnTokensConfig{}, token_protocols(config_, ipv6_active_), nonces_, Clock::now()),
+      due_(tokens_.size()),
       path_(CapturePathConfig{.selectors = config_.selectors,
                               .first_queue = config_.queue_num,
                               .max_packet = static_cast<std::size_t>(config_.tun_mtu)},
-            tag_),
-      offer_(AddressOfferConfig{.refresh = config_.solicit_interval}, tag_, Clock::now()),
+            tokens_),
+      offer_(AddressOfferConfig{.refresh = config_.solicit_interval}, random_tag()),
       queue_(config_.queue_num, static_cast<std::uint16_t>(config_.selectors.size()),
              config_.queue_maxlen, kNetlinkBufferBytes),
       segment_headers_(kMaxSends * kMaxTcp6Headers),
       max_id_(config_.selectors.size()),
       seen_(config_.selectors.size()),
+      verdicts_(config_.selectors.size()),
       rx_(kBatch * kRxSlot),
       timer_(loop_, [this] { on_timer(); }),
+      host_timer_(loop_, [this] { refresh_host_addresses(); }),
       metrics_timer_(loop_, [this] { publish_metrics(); }) {
-  ipv6_active_ = ipv6_selector() != nullptr && !phase_out_ipv6(config_);
   if (ipv6_active_) {
     for (const auto& prefix : config_.ipv6_routes) add_route(tun_.name(), prefix);
   }
-  if (std::any_of(config_.selectors.begin(), config_.selectors.end(), [](const Selector& s) {
-        return s.kind == Selector::Kind::kIpv4Multicast;
-      })) {
+  if (std::any_of(config_.selectors.begin(), config_.selectors.end(),
+                  [](const Selector& s) { return s.kind == Selector::Kind::kIpv4Multicast; })) {
     enable_ipv4_multicast(tun_.name());
+  }
+  if (std::any_of(config_.selectors.begin(), config_.selectors.end(),
+                  [](const Selector& s) { return s.kind == Selector::Kind::kGeneric; })) {
+    path_.host_addresses().replace(host_ipv4_addresses());
+    host_timer_.start_periodic(kHostAddressRefresh);
   }
   firewall_ = std::make_unique<FirewallRules>(config_.chain, all_rules(config_, ipv6_active_));
   for (std::size_t i = 0; i < kBatch; ++i) {
@@ -97,6 +135,7 @@ ClientApp::ClientApp(ClientConfig config)
     rx_msgs_[i].msg_hdr = msghdr{};
     rx_msgs_[i].msg_hdr.msg_iov = &rx_iov_[i];
     rx_msgs_[i].msg_hdr.msg_iovlen = 1;
+    rx_msgs_[i].msg_hdr.msg_name = &rx_from_[i];
   }
   queue_watcher_ =
       std::make_unique<evloop::IoWatcher>(loop_, queue_.fd(), [this] { on_queue_readable(); });
@@ -123,8 +162,13 @@ ClientApp::ClientApp(ClientConfig config)
 void ClientApp::publish_metrics() noexcept {
   if (!metrics_) return;
   try {
-    metrics_->update(MetricsSnapshot{path_.counters(), offer_.counters().solicitations,
-                                     offer_.counters().changes});
+    const ReturnTokenCounters& t = tokens_.counters();
+    metrics_->update(MetricsSnapshot{.counters = path_.counters(),
+                                     .solicitations = offer_.counters().solicitations,
+                                     .address_changes = offer_.counters().changes,
+                                     .token_requests = t.requests,
+                                     .token_offers = t.offers,
+                                     .binding_changes = t.binding_changes});
   } catch (const std::exception& e) {
     LOG_WARN("metrics: %s", e.what());
   }
@@ -138,14 +182,23 @@ const Selector* ClientApp::ipv6_selector() const noexcept {
   return nullptr;
 }
 
+void ClientApp::refresh_host_addresses() noexcept {
+  try {
+    path_.host_addresses().replace(host_ipv4_addresses());
+  } catch (const std::exception& e) {
+    LOG_WARN("cannot read the host's addresses (keeping %zu): %s", path_.host_addresses().size(),
+             e.what());
+  }
+}
+
 void ClientApp::run() {
-  LOG_INFO("dmux-client up: gateway %s, local %s, %s (mtu %d), %zu selector(s), queues %u-%zu, "
-           "chain %s%s",
-           config_.gateway.to_string().c_str(),
-           net::local_endpoint(socket_.get()).to_string().c_str(), tun_.name().c_str(),
-           config_.tun_mtu, config_.selectors.size(), config_.queue_num,
-           config_.queue_num + config_.selectors.size() - 1, config_.chain.c_str(),
-           ipv6_active_ ? "; soliciting an IPv6 address" : "");
+  LOG_INFO(
+      "dmux-client up: gateway %s, local %s, %s (mtu %d), %zu selector(s), queues %u-%zu, "
+      "chain %s; asking for return tokens%s",
+      config_.gateway.to_string().c_str(), net::local_endpoint(socket_.get()).to_string().c_str(),
+      tun_.name().c_str(), config_.tun_mtu, config_.selectors.size(), config_.queue_num,
+      config_.queue_num + config_.selectors.size() - 1, config_.chain.c_str(),
+      ipv6_active_ ? ", then an IPv6 address" : "");
   rearm_timer();
   loop_.run();
   const DataPathCounters& c = path_.counters();
@@ -160,14 +213,16 @@ void ClientApp::on_queue_readable() noexcept {
     const std::size_t n = queue_.receive(packets_);
     if (n == 0) break;
     std::fill(seen_.begin(), seen_.end(), false);
+    std::fill(verdicts_.begin(), verdicts_.end(), NF_DROP);
     for (std::size_t i = 0; i < n; ++i) {
       QueuedPacket& p = packets_[i];
       const std::size_t sel = static_cast<std::uint16_t>(p.queue - config_.queue_num);
+      const auto kind = path_.on_captured(p.queue, p.payload, p.checksum_not_ready, headers_[i]);
       if (sel < seen_.size()) {
         seen_[sel] = true;
         max_id_[sel] = p.id;  // ids grow per queue; the last one is the highest
+        if (kind == CapturePath::CaptureKind::kPass) verdicts_[sel] = NF_ACCEPT;
       }
-      const auto kind = path_.on_captured(p.queue, p.payload, p.checksum_not_ready, headers_[i]);
       if (kind == CapturePath::CaptureKind::kSend) {
         queue_send(headers_[i], {}, p.payload);
       } else if (kind == CapturePath::CaptureKind::kSegment) {
@@ -182,11 +237,11 @@ void ClientApp::on_queue_readable() noexcept {
     }
     flush_sends();
     // Every captured packet has been sent by us (or dropped): one DROP verdict per queue covers
-    // the whole batch.
+    // the whole batch. A queue whose protocol has no token yet passed all of its batch: ACCEPT.
     for (std::size_t sel = 0; sel < seen_.size(); ++sel) {
       if (seen_[sel])
-        queue_.add_batch_verdict(static_cast<std::uint16_t>(config_.queue_num + sel),
-                                 max_id_[sel], NF_DROP);
+        queue_.add_batch_verdict(static_cast<std::uint16_t>(config_.queue_num + sel), max_id_[sel],
+                                 verdicts_[sel]);
     }
     queue_.flush_verdicts();
   }
@@ -224,42 +279,95 @@ void ClientApp::flush_sends() noexcept {
 }
 
 void ClientApp::on_socket_readable() noexcept {
+  const Clock::time_point now = Clock::now();
   for (int round = 0; round < kBatchesPerWakeup; ++round) {
+    for (mmsghdr& m : rx_msgs_) m.msg_hdr.msg_namelen = sizeof(sockaddr_in);
     const int n = ::recvmmsg(socket_.get(), rx_msgs_.data(), kBatch, MSG_DONTWAIT, nullptr);
     if (n <= 0) return;
     for (int i = 0; i < n; ++i) {
       const auto& m = rx_msgs_[static_cast<std::size_t>(i)];
-      const std::span<const std::byte> datagram(rx_.data() + static_cast<std::size_t>(i) * kRxSlot,
-                                                m.msg_len);
       if (m.msg_hdr.msg_flags & MSG_TRUNC) {
         path_.failed(Drop::kMalformed);
         continue;
       }
-      std::span<const std::byte> packet;
-      Offer offer;
-      switch (path_.on_return(datagram, packet, offer)) {
-        case CapturePath::ReturnKind::kInject:
-          if (::write(tun_.fd(), packet.data(), packet.size()) ==
-              static_cast<ssize_t>(packet.size())) {
-            path_.injected(packet.size());
-          } else {
-            path_.failed(Drop::kTunWriteFailed);
-          }
-          break;
-        case CapturePath::ReturnKind::kAdvert:
-          on_offer(offer);
-          break;
-        case CapturePath::ReturnKind::kDrop:
-          break;
-      }
+      on_return(
+          std::span<const std::byte>(rx_.data() + static_cast<std::size_t>(i) * kRxSlot, m.msg_len),
+          rx_from_[static_cast<std::size_t>(i)], now);
     }
     if (static_cast<std::size_t>(n) < kBatch) return;
   }
 }
 
-void ClientApp::on_offer(const Offer& offer) noexcept {
+void ClientApp::note_old_version(const sockaddr_in& from, Clock::time_point now) noexcept {
+  ++old_versions_unlogged_;
+  if (old_version_logged_ && now - *old_version_logged_ < std::chrono::minutes(1)) return;
+  LOG_WARN(
+      "dropped %llu datagram(s) of another protocol version, the newest from %s: a router "
+      "that does not speak version 2? (docs/protocol.md 17)",
+      static_cast<unsigned long long>(old_versions_unlogged_),
+      net::Endpoint::from_sockaddr(from).to_string().c_str());
+  old_versions_unlogged_ = 0;
+  old_version_logged_ = now;
+}
+
+void ClientApp::on_return(std::span<const std::byte> datagram, const sockaddr_in& from,
+                          Clock::time_point now) noexcept {
+  const std::uint64_t old_versions = path_.counters().dropped(Drop::kUnsupportedVersion);
+  ReturnResult r;
+  switch (path_.on_return(datagram, now, r)) {
+    case CapturePath::ReturnKind::kInject:
+      if (::write(tun_.fd(), r.packet.data(), r.packet.size()) ==
+          static_cast<ssize_t>(r.packet.size())) {
+        path_.injected(r.packet.size());
+      } else {
+        path_.failed(Drop::kTunWriteFailed);
+      }
+      break;
+    case CapturePath::ReturnKind::kAdvert:
+      on_advert(r.advert, now);
+      break;
+    case CapturePath::ReturnKind::kToken:
+      on_token_offer(r, now);
+      break;
+    case CapturePath::ReturnKind::kDrop:
+      if (path_.counters().dropped(Drop::kUnsupportedVersion) != old_versions)
+        note_old_version(from, now);
+      break;
+  }
+}
+
+void ClientApp::on_token_offer(const ReturnResult& r, Clock::time_point now) noexcept {
+  const std::string proto = wire::protocol_name(r.proto_id);
+  if (r.token.binding_moved) {
+    LOG_WARN("gateways now see us as %s (the NAT binding moved): asking for new return tokens",
+             binding_text(r.token.binding).c_str());
+  }
+  if (r.token.token_changed) {
+    LOG_INFO(
+        "return token for %s from a router of provider %u (gateways see us as %s; refresh "
+        "every %lld s)",
+        proto.c_str(), r.provider_id, binding_text(r.token.binding).c_str(),
+        static_cast<long long>(
+            std::chrono::duration_cast<std::chrono::seconds>(r.token.refresh).count()));
+    // The RS carries the ipv6 token: a new one (first, or the binding moved) solicits at once.
+    if (r.proto_id == wire::kProtoIpv6 && ipv6_active_) offer_.on_token(now);
+  }
+  rearm_timer();
+}
+
+void ClientApp::on_advert(const Offer& offer, Clock::time_point now) noexcept {
   const std::optional<Ipv6Address> old = offer_.address();
-  const auto change = offer_.on_advert(offer, Clock::now());
+  const auto change = offer_.on_advert(offer, now);
+  // The /96 embeds the binding the router saw (protocol.md 11); another one than the token
+  // offers named means the binding moved since: every token is stale.
+  const Binding seen{offer.client_ipv4, offer.client_port};
+  if (const auto& b = tokens_.binding(); b && *b != seen) {
+    LOG_WARN(
+        "the address offer names %s, the token offers %s: the NAT binding moved; asking "
+        "for new return tokens",
+        binding_text(seen).c_str(), binding_text(*b).c_str());
+    tokens_.request_all(now);
+  }
   rearm_timer();
   if (change == AddressOffer::Change::kNone) return;
   const Ipv6Address& now_addr = *offer_.address();
@@ -275,45 +383,112 @@ void ClientApp::on_offer(const Offer& offer) noexcept {
     LOG_WARN("our address changed (NAT binding or local address moved): %s replaces %s",
              to_string(now_addr).c_str(), to_string(*old).c_str());
   } else {
-    LOG_INFO("IPv6 address %s offered by the provider (mtu %u)", to_string(now_addr).c_str(),
-             offer.mtu);
+    LOG_INFO("IPv6 address %s offered by the provider (mtu %u, valid %u s)",
+             to_string(now_addr).c_str(), offer.mtu, offer.valid_lifetime_s);
   }
 }
 
+void ClientApp::send_control(const wire::ShimHeader& h,
+                             std::span<const std::byte> payload) noexcept {
+  std::array<std::byte, wire::kDataHeaderLen> header{};
+  if (wire::write_shim(header, wire::MsgType::kData, h) != wire::kDataHeaderLen) return;
+  std::array<iovec, 2> iov{iovec{header.data(), header.size()},
+                           iovec{const_cast<std::byte*>(payload.data()), payload.size()}};
+  msghdr m{};
+  m.msg_name = &gateway_;
+  m.msg_namelen = sizeof gateway_;
+  m.msg_iov = iov.data();
+  m.msg_iovlen = iov.size();
+  if (::sendmsg(socket_.get(), &m, 0) < 0)
+    LOG_DEBUG("sending to the gateway failed: %s", std::strerror(errno));
+}
+
+void ClientApp::send_token_request(const TokenRequest& r) noexcept {
+  std::array<std::byte, wire::kTokenRequestLen> request{};
+  if (wire::write_token_request(request) != request.size()) return;
+  send_control(wire::ShimHeader{.flags = wire::kFlagControl,
+                                .proto_id = r.proto_id,
+                                .provider_id = r.provider_id,
+                                .token = r.nonce},
+               request);
+}
+
 void ClientApp::send_solicitation() noexcept {
-  std::array<std::byte, wire::kDataHeaderLen + kSolicitationLen> msg{};
+  const std::optional<std::uint64_t> rt = tokens_.current(wire::kProtoIpv6);
   const Selector* s = ipv6_selector();
-  const wire::ShimHeader h{.flags = 0,
-                           .proto_id = wire::kProtoIpv6,
-                           .provider_id = s != nullptr ? s->provider_id : 0,
-                           .token = offer_.token()};
-  if (wire::write_shim(msg, wire::MsgType::kData, h) != wire::kDataHeaderLen ||
-      write_solicitation(std::span(msg).subspan(wire::kDataHeaderLen)) != kSolicitationLen) {
+  std::array<std::byte, kSolicitationLen> rs{};
+  if (!rt || s == nullptr || write_solicitation(rs) != kSolicitationLen) return;
+  send_control(
+      wire::ShimHeader{
+          .flags = 0, .proto_id = wire::kProtoIpv6, .provider_id = s->provider_id, .token = *rt},
+      rs);
+}
+
+void ClientApp::warn_unanswered(const TokenRequest& r) const noexcept {
+  if (r.unanswered != ReturnTokens::kWarnAfter + 1) return;
+  const std::string proto = wire::protocol_name(r.proto_id);
+  if (r.have_token) {
+    LOG_WARN(
+        "%u refreshes of the %s return token went unanswered: its router may be gone; still "
+        "using the last token",
+        r.unanswered - 1, proto.c_str());
     return;
   }
-  if (::sendto(socket_.get(), msg.data(), msg.size(), 0,
-               reinterpret_cast<const sockaddr*>(&gateway_), sizeof gateway_) < 0) {
-    LOG_DEBUG("sending a router solicitation failed: %s", std::strerror(errno));
+  LOG_WARN(
+      "no return token for %s after %u requests to gateway %s: no router of %s answers (none "
+      "registered for %s at the gateway, or its answers do not reach %s); %s packets pass "
+      "uncaptured until one does",
+      proto.c_str(), r.unanswered - 1, config_.gateway.to_string().c_str(),
+      provider_text(r.provider_id).c_str(), proto.c_str(),
+      net::local_endpoint(socket_.get()).to_string().c_str(), proto.c_str());
+}
+
+void ClientApp::warn_no_address(AddressOffer::Warning w, Clock::time_point now) const noexcept {
+  switch (w) {
+    case AddressOffer::Warning::kNone:
+      return;
+    case AddressOffer::Warning::kNeverAssigned:
+      LOG_WARN(
+          "no IPv6 address offer after %u router solicitations, although a router answers "
+          "ipv6 token requests: it does not answer solicitations (does its agent have a "
+          "client prefix?)",
+          offer_.unanswered() - 1);
+      return;
+    case AddressOffer::Warning::kExpired:
+      LOG_WARN(
+          "IPv6 address %s has expired: the provider has not answered %u router "
+          "solicitations since its last offer %lld s ago",
+          to_string(*offer_.address()).c_str(), offer_.unanswered() - 1,
+          static_cast<long long>(
+              std::chrono::duration_cast<std::chrono::seconds>(now - offer_.last_advert())
+                  .count()));
+      return;
   }
 }
 
 void ClientApp::on_timer() noexcept {
-  if (offer_.on_timer(Clock::now())) {
+  const Clock::time_point now = Clock::now();
+  const std::size_t n = tokens_.on_timer(now, due_);
+  for (std::size_t i = 0; i < n; ++i) {
+    send_token_request(due_[i]);
+    warn_unanswered(due_[i]);
+  }
+  if (ipv6_active_ && offer_.on_timer(now)) {
     send_solicitation();
-    if (offer_.unanswered() == 4)
-      LOG_WARN("no address offer after 3 solicitations; is a provider registered for ipv6?");
+    warn_no_address(offer_.take_warning(now), now);
   }
   rearm_timer();
 }
 
 void ClientApp::rearm_timer() noexcept {
-  if (!ipv6_active_) return;
-  const auto wait = std::chrono::duration_cast<std::chrono::microseconds>(
-      offer_.next_deadline() - Clock::now());
+  Clock::time_point next = tokens_.next_deadline();
+  if (ipv6_active_) next = std::min(next, offer_.next_deadline());
+  if (next == Clock::time_point::max()) return;
+  const auto wait = std::chrono::duration_cast<std::chrono::microseconds>(next - Clock::now());
   try {
     timer_.start_once(std::max(wait, std::chrono::microseconds(0)));
   } catch (const std::exception& e) {
-    LOG_ERROR("cannot arm the solicitation timer: %s; stopping", e.what());
+    LOG_ERROR("cannot arm the token and solicitation timer: %s; stopping", e.what());
     loop_.stop();
   }
 }
@@ -324,7 +499,9 @@ std::string ClientApp::handle_command(std::string_view command) {
                      .local = net::local_endpoint(socket_.get()),
                      .ipv6_active = ipv6_active_,
                      .uptime_seconds = unix_time_s() - start_time_,
+                     .now = Clock::now(),
                      .offer = offer_,
+                     .tokens = tokens_,
                      .counters = path_.counters(),
                      .queue = queue_.counters()};
   if (command == "status") return status_json(v);

@@ -13,6 +13,8 @@
 
 namespace dmux::client {
 
+using Clock = std::chrono::steady_clock;  // soft-state components take their time from callers
+
 // What to capture and how to tag it (docs/client.md, "Selectors").
 struct Selector {
   enum class Kind : std::uint8_t {
@@ -24,6 +26,10 @@ struct Selector {
   std::uint16_t proto_id = 0;     // carried in DATA
   std::uint32_t provider_id = 0;  // 0 = any provider
   std::vector<std::string> match;  // generic only: iptables match arguments, e.g. {"-p", "253"}
+  // Generic only: the IP protocol `match` names with -p/--protocol (none: any), which a RETURN's
+  // packet must carry to be injected; negated: "! -p N", any protocol but N.
+  std::optional<std::uint8_t> ip_protocol;
+  bool ip_protocol_negated = false;
   std::string text;                // as configured, for logs and status
 };
 

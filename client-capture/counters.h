@@ -12,6 +12,7 @@ namespace dmux::client {
 enum class Drop : std::uint8_t {
   // Captured packets (host -> tunnel).
   kUnknownQueue = 0,  // from a queue no selector owns (never expected)
+  kNoToken,           // the protocol has no return token yet: passed uncaptured (fail-open)
   kNoAddress,         // IPv6 before the provider offered an address
   kStaleSource,       // IPv6 from an address that is not (or no longer) ours
   kOversize,          // longer than the TUN MTU and not TCP/IPv6 (which we segment)
@@ -22,10 +23,11 @@ enum class Drop : std::uint8_t {
   kMalformed,
   kUnsupportedVersion,
   kUnexpectedType,
-  kBadToken,          // not the token this client chose: never injected
   kUnknownProtocol,   // a proto_id we do not capture
+  kBadToken,          // not our current/previous return token (CTRL: not an outstanding nonce)
+  kBadOffer,          // CTRL with the right nonce but not a well-formed TOKEN_OFFER
   kBadReturnPacket,   // payload not a whole packet of the protocol
-  kNotForUs,          // IPv6 destination is not our address
+  kNotForUs,          // not addressed to the host, or not what the selector captures
   kBadAdvert,         // an RA we cannot use
   kTunWriteFailed,
   kCount_,

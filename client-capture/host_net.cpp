@@ -1,10 +1,15 @@
 #include "client-capture/host_net.h"
 
 #include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <system_error>
 
 #include "client-capture/command.h"
 #include "common/util/log.h"
@@ -47,6 +52,23 @@ void enable_ipv4_multicast(const std::string& dev) {
              "dropped; set it to 0 or 2",
              dev.c_str());
   }
+}
+
+std::vector<std::uint32_t> host_ipv4_addresses() {
+  ifaddrs* list = nullptr;
+  if (::getifaddrs(&list) != 0)
+    throw std::system_error(errno, std::generic_category(), "getifaddrs");
+  std::vector<std::uint32_t> out;
+  for (const ifaddrs* i = list; i != nullptr; i = i->ifa_next) {
+    if (i->ifa_addr == nullptr || i->ifa_addr->sa_family != AF_INET) continue;
+    sockaddr_in sin{};
+    std::memcpy(&sin, i->ifa_addr, sizeof sin);
+    const std::uint32_t a = ntohl(sin.sin_addr.s_addr);
+    if ((a >> 24) == 0 || (a >> 24) == 127) continue;
+    out.push_back(a);
+  }
+  ::freeifaddrs(list);
+  return out;
 }
 
 bool has_native_ipv6(const std::string& our_dev) {

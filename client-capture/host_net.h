@@ -1,11 +1,14 @@
-// The host's IPv6 configuration the daemon changes or looks at: the TUN device's address and
-// routes (through iproute2), and whether the host has native IPv6 (the phase-out). Control plane;
+// The host's network configuration the daemon changes or looks at: the TUN device's address and
+// routes (through iproute2), whether the host has native IPv6 (the phase-out), and the host's own
+// IPv4 addresses. Control plane;
 // the mutators throw std::runtime_error.
 #pragma once
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <string>
+#include <vector>
 
 namespace dmux::client {
 
@@ -25,6 +28,10 @@ void add_route(const std::string& dev, const std::string& prefix);
 // the host-wide rp_filter is strict (the kernel applies the larger of "all" and the device's).
 // Both disappear with the device.
 void enable_ipv4_multicast(const std::string& dev);
+
+// The IPv4 unicast addresses of the host's interfaces (getifaddrs), host order, without
+// 0.0.0.0/8 and 127.0.0.0/8. Throws std::system_error if getifaddrs fails.
+std::vector<std::uint32_t> host_ipv4_addresses();
 
 // True if the host has an IPv6 default route through a device other than `our_dev` and lo
 // (read from /proc/net/ipv6_route): native connectivity, so IPv6 need not be captured.

@@ -22,7 +22,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (cl.version) {
-    std::puts("dmux-client 0.1.0 (IPdmux wire protocol version 1)");
+    std::puts("dmux-client 0.1.0 (IPdmux wire protocol version 2)");
     return 0;
   }
   if (cl.cleanup) {

@@ -61,6 +61,15 @@ class MetricsExporter::Collectable : public prometheus::Collectable {
                           s.solicitations));
     out.push_back(counter("dmux_client_address_changes_total",
                           "Times the address the provider offered changed", s.address_changes));
+    out.push_back(counter("dmux_client_token_requests_total",
+                          "TOKEN_REQUESTs sent (return tokens asked for or refreshed)",
+                          s.token_requests));
+    out.push_back(counter("dmux_client_token_offers_total",
+                          "TOKEN_OFFERs accepted (answering an outstanding request)",
+                          s.token_offers));
+    out.push_back(counter("dmux_client_binding_changes_total",
+                          "TOKEN_OFFERs naming another client address:port (the NAT moved)",
+                          s.binding_changes));
     MetricFamily drops{"dmux_client_dropped_packets_total",
                        "Packets and datagrams dropped, by reason", MetricType::Counter, {}};
     for (std::size_t i = 0; i < kDropReasons; ++i) {

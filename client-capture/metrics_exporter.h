@@ -19,6 +19,9 @@ struct MetricsSnapshot {
   DataPathCounters counters;
   std::uint64_t solicitations = 0;    // address refreshes (and NAT keepalives) sent
   std::uint64_t address_changes = 0;  // times the offered address changed
+  std::uint64_t token_requests = 0;   // TOKEN_REQUESTs sent
+  std::uint64_t token_offers = 0;     // TOKEN_OFFERs accepted
+  std::uint64_t binding_changes = 0;  // offers that named another NAT binding
 };
 
 class MetricsExporter {

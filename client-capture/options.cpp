@@ -74,9 +74,14 @@ ClientConfig to_config(const po::variables_map& vm) {
   c.gateway = endpoint(vm, opt::kGateway, false);
   c.bind = endpoint(vm, opt::kBind, true);
   for (const auto& text : vm[opt::kCapture].as<strings>()) c.selectors.push_back(parse_selector(text));
-  int ipv6 = 0;
-  for (const auto& s : c.selectors) ipv6 += s.kind == Selector::Kind::kIpv6;
-  if (ipv6 > 1) throw ConfigError(opt::kCapture, "at most one ipv6 selector");
+  // Return tokens, and the checks a RETURN gets, are per protocol: one selector each.
+  for (std::size_t i = 0; i < c.selectors.size(); ++i) {
+    for (std::size_t j = 0; j < i; ++j) {
+      if (c.selectors[i].proto_id == c.selectors[j].proto_id)
+        throw ConfigError(opt::kCapture, "'" + c.selectors[j].text + "' and '" +
+                                             c.selectors[i].text + "' tunnel the same protocol");
+    }
+  }
   c.tun_name = vm[opt::kTun].as<std::string>();
   if (c.tun_name.empty() || c.tun_name.size() > 15)
     throw ConfigError(opt::kTun, "1 to 15 characters");

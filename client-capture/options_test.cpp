@@ -48,6 +48,9 @@ TEST_CASE("bad options are named") {
   CHECK(error_option({"--gateway", "198.18.1.1:4500", "--capture", "ipv7"}) == "capture");
   CHECK(error_option({"--gateway", "198.18.1.1:4500", "--capture", "ipv6", "--capture", "ipv6"}) ==
         "capture");
+  // One selector per protocol: tokens and RETURN checks are per protocol.
+  CHECK(error_option({"--gateway", "198.18.1.1:4500", "--capture", "generic:proto=ipv6,match=-p 41",
+                      "--capture", "ipv6"}) == "capture");
   CHECK(error_option({"--gateway", "198.18.1.1:4500", "--phase-out", "maybe"}) == "phase-out");
   CHECK(error_option({"--gateway", "198.18.1.1:4500", "--bogus"}) == "bogus");
 }

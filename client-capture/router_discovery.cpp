@@ -87,10 +87,20 @@ bool parse_router_advert(std::span<const std::byte> packet, Offer& out) noexcept
     wire::ByteReader o(body);
     if (opt == kOptPrefixInfo && len8 == 4) {
       std::uint8_t bits = 0;
+      std::uint32_t valid_s = 0;
       std::span<const std::byte> prefix;
-      if (!o.read_u8(bits) || !o.skip(13) || !o.read_bytes(16, prefix)) return false;
+      if (!o.read_u8(bits) || !o.skip(1) || !o.read_u32(valid_s) || !o.skip(8) ||
+          !o.read_bytes(16, prefix)) {
+        return false;
+      }
       if (bits != kOfferPrefixBits) continue;
       std::copy(prefix.begin(), prefix.begin() + 12, offer.prefix.begin());
+      wire::ByteReader embedded(prefix);
+      if (!embedded.skip(6) || !embedded.read_u32(offer.client_ipv4) ||
+          !embedded.read_u16(offer.client_port)) {
+        return false;  // unreachable: the prefix has 16 bytes
+      }
+      offer.valid_lifetime_s = valid_s;
       have_prefix = true;
     } else if (opt == kOptMtu && len8 == 1) {
       if (!o.skip(2) || !o.read_u32(offer.mtu)) return false;

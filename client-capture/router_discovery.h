@@ -12,10 +12,14 @@ namespace dmux::client {
 
 inline constexpr std::size_t kSolicitationLen = 48;  // IPv6 header + 8-byte RS, no options
 
-// What an advertisement offers: the first 96 bits of our address (P | ipv4 | port) and an MTU
-// (0 if the RA carried none).
+// What an advertisement offers: the first 96 bits of our address (P | ipv4 | port), the binding
+// they embed (how gateways see us, host order), how long the offer is valid, and an MTU (0 if
+// the RA carried none).
 struct Offer {
   std::array<std::byte, 12> prefix{};
+  std::uint32_t client_ipv4 = 0;
+  std::uint16_t client_port = 0;
+  std::uint32_t valid_lifetime_s = 0;
   std::uint32_t mtu = 0;
   bool operator==(const Offer&) const = default;
 };

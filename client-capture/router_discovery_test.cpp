@@ -2,55 +2,41 @@
 
 #include <doctest/doctest.h>
 
-#include <string>
 #include <vector>
+
+#include "client-capture/test_support.h"
+#include "common/wire/test_bytes.h"
 
 namespace dmux::client {
 namespace {
 
-std::vector<std::byte> hex(const char* text) {
-  std::vector<std::byte> out;
-  for (const char* p = text; *p;) {
-    if (*p == ' ') {
-      ++p;
-      continue;
-    }
-    out.push_back(static_cast<std::byte>(std::stoi(std::string(p, 2), nullptr, 16)));
-    p += 2;
-  }
-  return out;
-}
-
-// docs/protocol.md section 13 vectors C1 and C2.
-const char* kRs = "60000000 0008 3a ff 00000000000000000000000000000000"
-                  " ff020000000000000000000000000002 85 00 7bb8 00000000";
-const char* kRa = "60000000 0038 3a ff fe800000000000000000000000000001"
-                  " ff020000000000000000000000000001 86 00 31bc 40 00 0708 00000000 00000000"
-                  " 03 04 60 00 00000258 00000258 00000000 20010db80007c61201029c4000000000"
-                  " 05 01 0000 00000578";
+using wire::testing::hex;
 
 }  // namespace
 
 TEST_CASE("the solicitation is vector C1 byte for byte") {
   std::vector<std::byte> out(kSolicitationLen);
   REQUIRE(write_solicitation(out) == kSolicitationLen);
-  CHECK(out == hex(kRs));
+  CHECK(out == hex(testing::kSolicitationC1));
   std::vector<std::byte> small(kSolicitationLen - 1);
   CHECK(write_solicitation(small) == 0);
 }
 
 TEST_CASE("the advertisement of vector C2 offers 2001:db8:7:c612:102:9c40::/96, mtu 1400") {
-  const auto ra = hex(kRa);
+  const auto ra = hex(testing::kAdvertC2);
   Offer o;
   REQUIRE(is_router_advert(ra));
   REQUIRE(parse_router_advert(ra, o));
   CHECK(o.mtu == 1400);
+  CHECK(o.valid_lifetime_s == 600);
+  CHECK(o.client_ipv4 == 0xc6120102);  // 198.18.1.2:40000, the binding the router saw
+  CHECK(o.client_port == 40000);
   CHECK(std::vector<std::byte>(o.prefix.begin(), o.prefix.end()) ==
         hex("20010db80007c61201029c40"));
 }
 
 TEST_CASE("damaged advertisements are refused, never read out of bounds") {
-  const auto ra = hex(kRa);
+  const auto ra = hex(testing::kAdvertC2);
   for (std::size_t cut = 0; cut < ra.size(); ++cut) {
     Offer o;
     CHECK_FALSE(parse_router_advert(std::span(ra).first(cut), o));

@@ -1,5 +1,8 @@
 #include "client-capture/selector.h"
 
+#include <netdb.h>
+
+#include <array>
 #include <charconv>
 
 #include "common/util/config_error.h"
@@ -25,6 +28,48 @@ std::vector<std::string> split_words(std::string_view s) {
     i = j;
   }
   return out;
+}
+
+// IP protocol names iptables users write most; anything else is looked up in /etc/protocols.
+constexpr std::array<std::pair<std::string_view, std::uint8_t>, 9> kIpProtocols{{{"icmp", 1},
+                                                                                 {"igmp", 2},
+                                                                                 {"tcp", 6},
+                                                                                 {"udp", 17},
+                                                                                 {"gre", 47},
+                                                                                 {"esp", 50},
+                                                                                 {"ah", 51},
+                                                                                 {"sctp", 132},
+                                                                                 {"udplite", 136}}};
+
+std::optional<std::uint8_t> ip_protocol_number(std::string_view text, std::string_view selector) {
+  if (text == "all" || text == "0") return std::nullopt;
+  unsigned n = 0;
+  const auto r = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (r.ec == std::errc() && r.ptr == text.data() + text.size() && n <= 255)
+    return static_cast<std::uint8_t>(n);
+  for (const auto& [name, number] : kIpProtocols) {
+    if (name == text) return number;
+  }
+  if (const protoent* p = ::getprotobyname(std::string(text).c_str()); p != nullptr)
+    return static_cast<std::uint8_t>(p->p_proto);
+  bad(selector, "unknown IP protocol '" + std::string(text) + "' in match=");
+}
+
+// The IP protocol a generic selector's match names: "-p N", "--protocol N", "! -p N", "-p ! N".
+void read_ip_protocol(Selector& s) {
+  for (std::size_t i = 0; i < s.match.size(); ++i) {
+    if (s.match[i] != "-p" && s.match[i] != "--protocol") continue;
+    std::size_t v = i + 1;
+    bool negated = i > 0 && s.match[i - 1] == "!";
+    if (v < s.match.size() && s.match[v] == "!") {
+      negated = true;
+      ++v;
+    }
+    if (v >= s.match.size()) bad(s.text, "match= has -p without a protocol");
+    s.ip_protocol = ip_protocol_number(s.match[v], s.text);
+    s.ip_protocol_negated = negated && s.ip_protocol.has_value();
+    return;
+  }
 }
 
 }  // namespace
@@ -55,9 +100,8 @@ Selector parse_selector(std::string_view text) {
       break;
     }
     const std::size_t comma = rest.find(',');
-    const std::string_view value = rest.substr(eq + 1, comma == std::string_view::npos
-                                                           ? std::string_view::npos
-                                                           : comma - eq - 1);
+    const std::string_view value = rest.substr(
+        eq + 1, comma == std::string_view::npos ? std::string_view::npos : comma - eq - 1);
     rest = comma == std::string_view::npos ? "" : rest.substr(comma + 1);
     if (key == "provider") {
       const auto r = std::from_chars(value.data(), value.data() + value.size(), s.provider_id);
@@ -78,6 +122,7 @@ Selector parse_selector(std::string_view text) {
       if (w == "-j" || w == "-g" || w == "--jump" || w == "--goto")
         bad(text, "match= must not contain a target");
     }
+    read_ip_protocol(s);
   } else if (!s.match.empty()) {
     bad(text, "match= is only for generic selectors");
   }

@@ -20,6 +20,26 @@ TEST_CASE("selectors parse with their defaults and keys") {
   CHECK(g.proto_id == 0x8001);
   CHECK(g.provider_id == 7);
   CHECK(g.match == std::vector<std::string>{"-p", "udp", "--dport", "9"});
+  CHECK(g.ip_protocol == 17);
+  CHECK_FALSE(g.ip_protocol_negated);
+}
+
+TEST_CASE("a generic selector knows the IP protocol its match names") {
+  CHECK(parse_selector("generic:proto=exp-0x8001,match=-p 253").ip_protocol == 253);
+  CHECK(parse_selector("generic:proto=exp-0x8001,match=--protocol tcp").ip_protocol == 6);
+  CHECK_FALSE(parse_selector("generic:proto=exp-0x8001,match=-p all").ip_protocol);
+  CHECK_FALSE(parse_selector("generic:proto=exp-0x8001,match=-d 198.18.0.0/15").ip_protocol);
+  const Selector neg = parse_selector("generic:proto=exp-0x8001,match=! -p 253 -d 198.18.0.0/15");
+  CHECK(neg.ip_protocol == 253);
+  CHECK(neg.ip_protocol_negated);
+  CHECK(parse_selector("generic:proto=exp-0x8001,match=-p ! icmp").ip_protocol_negated);
+  CHECK_FALSE(parse_selector("ipv4-multicast").ip_protocol);
+  for (const char* bad :
+       {"generic:proto=exp-0x8001,match=-p", "generic:proto=exp-0x8001,match=-p 256",
+        "generic:proto=exp-0x8001,match=-p nosuchprotocol"}) {
+    CAPTURE(bad);
+    CHECK_THROWS_AS((void)parse_selector(bad), ConfigError);
+  }
 }
 
 TEST_CASE("bad selectors name the capture option") {
@@ -40,7 +60,8 @@ TEST_CASE("rules queue with bypass and skip link-local for ipv6") {
   const auto rules = selector_rules(parse_selector("ipv6"), 3, "dmuxc0");
   REQUIRE(rules.size() == 3);
   CHECK(rules[0].family == 6);
-  CHECK(rules[0].args == std::vector<std::string>{"-o", "dmuxc0", "-d", "fe80::/10", "-j", "RETURN"});
+  CHECK(rules[0].args ==
+        std::vector<std::string>{"-o", "dmuxc0", "-d", "fe80::/10", "-j", "RETURN"});
   CHECK(rules[2].args == std::vector<std::string>{"-o", "dmuxc0", "-j", "NFQUEUE", "--queue-num",
                                                   "3", "--queue-bypass"});
   const auto mc = selector_rules(parse_selector("ipv4-multicast"), 4, "dmuxc0");

@@ -18,6 +18,28 @@ const char* kind_name(Selector::Kind k) {
   return "unknown";
 }
 
+// The return-token state of a selector's protocol (none while the selector is inactive).
+json token_json(const ReturnTokens& tokens, std::uint16_t proto_id) {
+  for (std::size_t i = 0; i < tokens.size(); ++i) {
+    const TokenState t = tokens.state(i);
+    if (t.protocol.proto_id != proto_id) continue;
+    return json{{"have_token", t.have_token},
+                {"unanswered_requests", t.unanswered},
+                {"refresh_seconds", std::chrono::duration<double>(t.refresh).count()}};
+  }
+  return json{{"have_token", false}, {"unanswered_requests", 0}, {"refresh_seconds", 0}};
+}
+
+std::string binding_text(const ReturnTokens& tokens) {
+  const auto& b = tokens.binding();
+  return b ? net::Endpoint{b->ipv4, b->port}.to_string() : "";
+}
+
+double seconds_left(const AddressOffer& offer, Clock::time_point now) {
+  if (!offer.address() || now >= offer.expires()) return 0;
+  return std::chrono::duration<double>(offer.expires() - now).count();
+}
+
 }  // namespace
 
 std::string status_json(const StatusView& v) {
@@ -37,12 +59,14 @@ std::string status_json(const StatusView& v) {
                              {"proto_id", s.proto_id},
                              {"provider_id", s.provider_id},
                              {"queue", v.config.queue_num + i},
-                             {"active", s.kind != Selector::Kind::kIpv6 || v.ipv6_active}});
+                             {"active", s.kind != Selector::Kind::kIpv6 || v.ipv6_active},
+                             {"return_token", token_json(v.tokens, s.proto_id)}});
   }
   const auto& addr = v.offer.address();
   const AddressOfferCounters& oc = v.offer.counters();
-  char token[17];
-  std::snprintf(token, sizeof token, "%016llx", static_cast<unsigned long long>(v.offer.token()));
+  const ReturnTokenCounters& tc = v.tokens.counters();
+  char tag[9];
+  std::snprintf(tag, sizeof tag, "%08x", static_cast<unsigned>(v.offer.tag()));
   return json{{"daemon", "dmux-client"},
               {"uptime_seconds", v.uptime_seconds},
               {"gateway", v.config.gateway.to_string()},
@@ -53,7 +77,12 @@ std::string status_json(const StatusView& v) {
               {"selectors", selectors},
               {"ipv6_active", v.ipv6_active},
               {"address", addr ? to_string(*addr) : ""},
-              {"token", token},
+              {"address_valid_seconds", seconds_left(v.offer, v.now)},
+              {"tag", tag},
+              {"binding", binding_text(v.tokens)},
+              {"token_requests", tc.requests},
+              {"token_offers", tc.offers},
+              {"binding_changes", tc.binding_changes},
               {"solicitations", oc.solicitations},
               {"adverts", oc.adverts},
               {"address_changes", oc.changes},

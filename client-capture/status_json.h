@@ -8,6 +8,7 @@
 #include "client-capture/config.h"
 #include "client-capture/counters.h"
 #include "client-capture/nfqueue.h"
+#include "client-capture/return_tokens.h"
 #include "common/net/endpoint.h"
 
 namespace dmux::client {
@@ -18,7 +19,9 @@ struct StatusView {
   net::Endpoint local;
   bool ipv6_active;
   double uptime_seconds;
+  Clock::time_point now;
   const AddressOffer& offer;
+  const ReturnTokens& tokens;
   const DataPathCounters& counters;
   const NfQueueCounters& queue;
 };

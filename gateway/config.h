@@ -26,7 +26,7 @@ struct GatewayConfig {
   std::size_t max_datagram_bytes = 1500;    // larger DATA datagrams are dropped (oversize)
   int socket_buffer_bytes = 4 << 20;        // SO_RCVBUF/SO_SNDBUF per data socket
   bool use_gso = true;                      // UDP GSO for runs of datagrams to one router
-  std::vector<RouterEntry> static_routers;  // operator-pinned routers
+  std::vector<RouterEntry> static_routers;  // operator-pinned routers, each with its key
   std::optional<RegistrationConfig> registration;  // nullopt = static routers only
   std::optional<mesh::MeshConfig> mesh;            // nullopt = a lone gateway
   mesh::SelectionConfig selection;                 // how the nearest tier is chosen
@@ -37,8 +37,12 @@ struct GatewayConfig {
   std::string config_file;  // where the config came from ("" = CLI only)
 };
 
-// Parses one static-router value: "PROTO PROVIDER_ID ADDR:PORT", e.g. "ipv6 7 198.18.2.2:5000".
-// Returns an error message, or "" on success.
+// The key_id of every static router's tunnel key (docs/protocol.md 5.4).
+inline constexpr std::uint32_t kStaticKeyId = 0;
+
+// Parses one static-router value: "PROTO PROVIDER_ID ADDR:PORT KEYFILE", e.g.
+// "ipv6 7 198.18.2.2:5000 /etc/ipdmux/r1.tunnel-key", and reads the router's 32-byte tunnel key
+// from KEYFILE (64 hex digits, whitespace ignored). Returns an error message, or "" on success.
 std::string parse_static_router(const std::string& text, RouterEntry& out);
 
 }  // namespace dmux::gateway

@@ -36,6 +36,7 @@ void CounterTotals::add(const DataPathCounters& c) noexcept {
   for (std::size_t i = 0; i < kDropReasons; ++i) drops[i] += c.drops[i].get();
   rx_batches += c.rx_batches.get();
   socket_overflows += c.socket_overflows.get();
+  if (auto s = c.old_version_sender.get()) old_version_sender = s;
 }
 
 }  // namespace dmux::gateway

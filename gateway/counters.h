@@ -6,8 +6,10 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string_view>
 
+#include "common/net/endpoint.h"
 #include "common/wire/protocols.h"
 
 namespace dmux::gateway {
@@ -38,6 +40,34 @@ class SingleWriterCounter {
   std::atomic<std::uint64_t> v_{0};
 };
 
+// A sender of a protocol version this gateway does not speak (docs/protocol.md 2.1).
+struct OldVersionSender {
+  net::Endpoint from;
+  std::uint8_t version = 0;  // the datagram's first byte
+};
+
+// The newest OldVersionSender, packed into one relaxed atomic so that the worker (its only writer)
+// records it with a plain store and the control thread can name it in a log line.
+class OldVersionNote {
+ public:
+  void set(const OldVersionSender& s) noexcept {
+    v_.store(kPresent | (std::uint64_t{s.from.addr} << 24) | (std::uint64_t{s.from.port} << 8) |
+                 s.version,
+             std::memory_order_relaxed);
+  }
+  [[nodiscard]] std::optional<OldVersionSender> get() const noexcept {
+    const std::uint64_t v = v_.load(std::memory_order_relaxed);
+    if ((v & kPresent) == 0) return std::nullopt;
+    return OldVersionSender{
+        {static_cast<std::uint32_t>(v >> 24), static_cast<std::uint16_t>(v >> 8)},
+        static_cast<std::uint8_t>(v)};
+  }
+
+ private:
+  static constexpr std::uint64_t kPresent = std::uint64_t{1} << 56;
+  std::atomic<std::uint64_t> v_{0};
+};
+
 struct alignas(64) DataPathCounters {
   // Indexed by wire::protocol_slot(); slot 0 is "other" (unassigned ids and unparsable datagrams).
   std::array<SingleWriterCounter, wire::kProtocolSlots> rx_packets;
@@ -48,6 +78,7 @@ struct alignas(64) DataPathCounters {
   SingleWriterCounter rx_batches;        // recvmmsg calls that returned data
   SingleWriterCounter socket_overflows;  // datagrams the kernel dropped: receive buffer full
   SingleWriterCounter table_updates;     // table snapshots this worker picked up
+  OldVersionNote old_version_sender;     // the newest DATA dropped as unsupported_version
 };
 
 // A plain copy of the sum over workers, for status and metrics.
@@ -59,6 +90,7 @@ struct CounterTotals {
   std::array<std::uint64_t, kDropReasons> drops{};
   std::uint64_t rx_batches = 0;
   std::uint64_t socket_overflows = 0;
+  std::optional<OldVersionSender> old_version_sender;  // from any worker that saw one
 
   void add(const DataPathCounters& c) noexcept;
 };

@@ -12,6 +12,11 @@
 namespace dmux::gateway {
 namespace {
 constexpr std::size_t kControlBytes = CMSG_SPACE(sizeof(std::uint16_t));
+
+// The kernel only reads through an iovec of a send, hence the const_cast.
+iovec to_iovec(const OutPacket& p) noexcept {
+  return iovec{const_cast<std::byte*>(p.datagram.data()), p.datagram.size()};
+}
 }  // namespace
 
 std::size_t plan_send_groups(std::span<const OutPacket> packets, std::span<SendGroup> groups,
@@ -52,7 +57,7 @@ EgressBatch::EgressBatch(unsigned capacity, bool use_gso)
       groups_(capacity),
       group_of_(capacity),
       first_iov_(capacity),
-      iov_(2 * static_cast<std::size_t>(capacity)),
+      iov_(capacity),
       addr_(capacity),
       msgs_(capacity),
       group_result_(capacity),
@@ -62,15 +67,12 @@ std::size_t EgressBatch::build_messages(std::size_t groups) noexcept {
   std::uint32_t next = 0;
   for (std::size_t g = 0; g < groups; ++g) {
     first_iov_[g] = next;
-    next += 2 * groups_[g].count;
+    next += groups_[g].count;
     groups_[g].count = 0;  // reused below as a fill cursor, restored by the end of the loop
   }
   for (unsigned i = 0; i < queued_; ++i) {
     SendGroup& grp = groups_[group_of_[i]];
-    const std::size_t at = first_iov_[group_of_[i]] + 2 * grp.count++;
-    iov_[at] = iovec{const_cast<std::byte*>(packets_[i].header.data()), packets_[i].header.size()};
-    iov_[at + 1] =
-        iovec{const_cast<std::byte*>(packets_[i].payload.data()), packets_[i].payload.size()};
+    iov_[first_iov_[group_of_[i]] + grp.count++] = to_iovec(packets_[i]);
   }
   for (std::size_t g = 0; g < groups; ++g) {
     addr_[g] = groups_[g].dest.to_sockaddr();
@@ -79,7 +81,7 @@ std::size_t EgressBatch::build_messages(std::size_t groups) noexcept {
     h.msg_name = &addr_[g];
     h.msg_namelen = sizeof(sockaddr_in);
     h.msg_iov = &iov_[first_iov_[g]];
-    h.msg_iovlen = 2 * groups_[g].count;
+    h.msg_iovlen = groups_[g].count;
     if (groups_[g].count > 1) {
       h.msg_control = &control_[g * kControlBytes];
       h.msg_controllen = kControlBytes;
@@ -115,14 +117,13 @@ void EgressBatch::count_results(DataPathCounters& counters) noexcept {
 void EgressBatch::send_one_by_one(int fd, std::size_t group, DataPathCounters& counters) noexcept {
   for (unsigned i = 0; i < queued_; ++i) {
     if (group_of_[i] != group) continue;
-    iovec v[2] = {{const_cast<std::byte*>(packets_[i].header.data()), packets_[i].header.size()},
-                  {const_cast<std::byte*>(packets_[i].payload.data()), packets_[i].payload.size()}};
+    iovec v = to_iovec(packets_[i]);
     sockaddr_in sa = packets_[i].dest.to_sockaddr();
     msghdr h{};
     h.msg_name = &sa;
     h.msg_namelen = sizeof sa;
-    h.msg_iov = v;
-    h.msg_iovlen = 2;
+    h.msg_iov = &v;
+    h.msg_iovlen = 1;
     const bool ok = ::sendmsg(fd, &h, MSG_DONTWAIT) >= 0;
     const std::size_t slot = wire::protocol_slot(packets_[i].proto_id);
     if (ok) {

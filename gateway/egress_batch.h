@@ -1,10 +1,10 @@
 // Sends one receive batch's worth of TUNNEL datagrams with as few system calls as possible.
 //
 // Packets are queued in arrival order, then flush() coalesces each run of equal-size datagrams to
-// the same router into one UDP GSO send (UDP_SEGMENT: the kernel splits it into the original
-// datagrams), and sends all runs with one sendmmsg. Order per router is kept. A GSO send the kernel
-// refuses is resent datagram by datagram; after kMaxGsoFailures refusals in a row the batch stops
-// using GSO for good.
+// the same router into one UDP GSO send (one iovec per datagram; UDP_SEGMENT: the kernel splits
+// the concatenation back into the original datagrams), and sends all runs with one sendmmsg. Order
+// per router is kept. A GSO send the kernel refuses is resent datagram by datagram; after
+// kMaxGsoFailures refusals in a row the batch stops using GSO for good.
 //
 // Threading: owned and used by one worker thread. All storage is sized in the constructor; queue()
 // and flush() never allocate, block or throw.
@@ -23,12 +23,13 @@
 
 namespace dmux::gateway {
 
+// One datagram, contiguous in the caller's buffer (the worker's receive slot: the TUNNEL header
+// written in front of the payload), valid until flush(): it is sent as one iovec.
 struct OutPacket {
-  std::span<const std::byte> header;   // TUNNEL header (caller's buffer, valid until flush)
-  std::span<const std::byte> payload;  // IPvN packet (inside the receive buffer)
+  std::span<const std::byte> datagram;
   net::Endpoint dest;
   std::uint16_t proto_id = 0;
-  [[nodiscard]] std::size_t size() const noexcept { return header.size() + payload.size(); }
+  [[nodiscard]] std::size_t size() const noexcept { return datagram.size(); }
 };
 
 struct SendGroup {
@@ -78,7 +79,7 @@ class EgressBatch {
   std::vector<SendGroup> groups_;
   std::vector<std::uint32_t> group_of_;
   std::vector<std::uint32_t> first_iov_;  // per group: index of its first iovec
-  std::vector<iovec> iov_;                // 2 per packet, grouped
+  std::vector<iovec> iov_;                // 1 per packet, grouped
   std::vector<sockaddr_in> addr_;         // per group
   std::vector<mmsghdr> msgs_;             // per group
   std::vector<Result> group_result_;      // per group, set by flush()

@@ -28,13 +28,16 @@ void ForwardingTable::sort_routers() {
                                       a.address == b.address;
                              }),
                  routers_.end());
+  unkeyed_ = static_cast<std::size_t>(
+      std::count_if(routers_.begin(), routers_.end(), [](const RouterEntry& r) { return !r.key; }));
 }
 
 void ForwardingTable::add_to_group(std::uint64_t k, const RouterEntry& r) {
+  if (!r.key) return;  // never selected: every TUNNEL is sealed with the router's key
   auto& g = groups_[k];
-  const std::uint64_t seed = router_seed(r.address.addr, r.address.port, r.provider_id);
-  g.seeds.push_back(seed);
-  g.addresses.push_back(r.address);
+  g.seeds.push_back(router_seed(r.address.addr, r.address.port, r.provider_id));
+  g.targets.push_back(RouterTarget{r.address, r.key_id, r.key.get()});
+  keys_.push_back(r.key);
 }
 
 ForwardingTable::ForwardingTable(std::vector<RouterEntry> routers) : routers_(std::move(routers)) {
@@ -52,7 +55,7 @@ ForwardingTable::ForwardingTable(std::vector<RouterEntry> routers,
   for (const auto& g : groups) {
     std::set<std::pair<std::uint32_t, net::Endpoint>> seen;  // (provider, address)
     for (const auto& r : g.members) {
-      if (seen.emplace(r.provider_id, r.address).second) {
+      if (r.key && seen.emplace(r.provider_id, r.address).second) {
         add_to_group(key(g.proto_id, g.provider_id), r);
       }
     }
@@ -60,7 +63,7 @@ ForwardingTable::ForwardingTable(std::vector<RouterEntry> routers,
 }
 
 SelectStatus ForwardingTable::select(std::uint16_t proto_id, std::uint32_t provider_id,
-                                     std::uint32_t client_ipv4, net::Endpoint& out) const noexcept {
+                                     std::uint32_t client_ipv4, RouterTarget& out) const noexcept {
   auto it = groups_.find(key(proto_id, provider_id));
   if (it == groups_.end()) {
     if (provider_id == wire::kAnyProvider ||
@@ -70,7 +73,7 @@ SelectStatus ForwardingTable::select(std::uint16_t proto_id, std::uint32_t provi
     return SelectStatus::kNoRouter;
   }
   const Group& g = it->second;
-  out = g.addresses[rendezvous_pick(g.seeds, client_ipv4)];
+  out = g.targets[rendezvous_pick(g.seeds, client_ipv4)];
   return SelectStatus::kOk;
 }
 

@@ -3,13 +3,18 @@
 // Built on the control thread (allocates), then published to workers, which only call select()
 // (no allocation, no lock, no exception). A lookup by (proto_id, provider_id) returns that
 // provider's routers; provider 0 ("any") returns every router of the protocol.
+//
+// Every TUNNEL is authenticated (docs/protocol.md 5.2), so a router without a tunnel key is listed
+// by routers() but never selected: it is left out of every group when the table is built, and
+// unkeyed() counts it. The table owns the keys of the routers it can select, so a RouterTarget's
+// key lives as long as the snapshot it came from.
 #pragma once
 
 #include <cstdint>
 #include <memory>
-#include <tuple>
 #include <span>
 #include <string>
+#include <tuple>
 #include <unordered_map>
 #include <vector>
 
@@ -41,9 +46,17 @@ struct RouterEntry {
   bool operator==(const RouterEntry& o) const noexcept { return (*this <=> o) == 0; }
 };
 
+// What the data plane needs of the chosen router. `key` is never null and is owned by the table
+// that returned it.
+struct RouterTarget {
+  net::Endpoint address;
+  std::uint32_t key_id = 0;
+  const crypto::TunnelKey* key = nullptr;
+};
+
 enum class SelectStatus : std::uint8_t {
   kOk,
-  kUnknownProtocol,  // no router at all for this proto_id
+  kUnknownProtocol,  // no (keyed) router at all for this proto_id
   kNoRouter,         // routers exist for the protocol but none for the requested provider
 };
 
@@ -60,21 +73,23 @@ class ForwardingTable {
     std::vector<RouterEntry> members;
   };
   // `routers` is what routers() lists; lookups use `groups` only (a key without a group has no
-  // router). Duplicate members are merged.
+  // router). Duplicate members are merged; members without a key are left out.
   ForwardingTable(std::vector<RouterEntry> routers, const std::vector<ExplicitGroup>& groups);
 
   // Chooses a router for a client. Data path: noexcept, no allocation.
   SelectStatus select(std::uint16_t proto_id, std::uint32_t provider_id, std::uint32_t client_ipv4,
-                      net::Endpoint& out) const noexcept;
+                      RouterTarget& out) const noexcept;
 
-  // Every router, sorted by (proto, provider, address).
+  // Every router, sorted by (proto, provider, address), keyed or not.
   [[nodiscard]] std::span<const RouterEntry> routers() const noexcept { return routers_; }
   [[nodiscard]] std::size_t size() const noexcept { return routers_.size(); }
+  // Routers in routers() that have no tunnel key, and so are never selected.
+  [[nodiscard]] std::size_t unkeyed() const noexcept { return unkeyed_; }
 
  private:
   struct Group {
-    std::vector<std::uint64_t> seeds;  // rendezvous seeds, parallel to addresses
-    std::vector<net::Endpoint> addresses;
+    std::vector<std::uint64_t> seeds;  // rendezvous seeds, parallel to targets
+    std::vector<RouterTarget> targets;
   };
   static std::uint64_t key(std::uint16_t proto, std::uint32_t provider) noexcept {
     return (std::uint64_t{proto} << 32) | provider;
@@ -85,6 +100,8 @@ class ForwardingTable {
 
   std::vector<RouterEntry> routers_;
   std::unordered_map<std::uint64_t, Group> groups_;  // (proto, provider) and (proto, any)
+  std::vector<std::shared_ptr<const crypto::TunnelKey>> keys_;  // of every target in groups_
+  std::size_t unkeyed_ = 0;
 };
 
 }  // namespace dmux::gateway

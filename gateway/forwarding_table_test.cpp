@@ -2,14 +2,24 @@
 
 #include <doctest/doctest.h>
 
+#include <array>
+
 #include "common/wire/shim.h"
+#include "gateway/test_routers.h"
 
 using namespace dmux;
 using namespace dmux::gateway;
+using testing::keyed_router;
 
 namespace {
 RouterEntry router(std::uint16_t proto, std::uint32_t provider, const char* addr) {
-  return RouterEntry{proto, provider, *net::parse_endpoint(addr), RouterOrigin::kStatic};
+  return keyed_router(proto, provider, addr);
+}
+
+RouterEntry unkeyed(std::uint16_t proto, std::uint32_t provider, const char* addr) {
+  RouterEntry r = keyed_router(proto, provider, addr);
+  r.key = nullptr;
+  return r;
 }
 }  // namespace
 
@@ -17,11 +27,11 @@ TEST_CASE("provider-specific lookups only return that provider's routers") {
   ForwardingTable t({router(1, 7, "198.18.2.1:5000"), router(1, 7, "198.18.2.2:5000"),
                      router(1, 9, "198.18.3.1:5000")});
   for (std::uint32_t c = 0; c < 500; ++c) {
-    net::Endpoint out;
+    RouterTarget out;
     REQUIRE(t.select(1, 9, 0xc6130000u + c, out) == SelectStatus::kOk);
-    CHECK(out == *net::parse_endpoint("198.18.3.1:5000"));
+    CHECK(out.address == *net::parse_endpoint("198.18.3.1:5000"));
     REQUIRE(t.select(1, 7, 0xc6130000u + c, out) == SelectStatus::kOk);
-    CHECK((out.addr >> 8) == 0xc61202u);
+    CHECK((out.address.addr >> 8) == 0xc61202u);
   }
 }
 
@@ -30,10 +40,10 @@ TEST_CASE("'any provider' spreads over every router of the protocol") {
                      router(2, 9, "198.18.3.1:6000")});
   int seven = 0, nine = 0;
   for (std::uint32_t c = 0; c < 1000; ++c) {
-    net::Endpoint out;
+    RouterTarget out;
     REQUIRE(t.select(1, wire::kAnyProvider, 0xc6130000u + c, out) == SelectStatus::kOk);
-    CHECK(out.port == 5000);
-    (out.addr == 0xc6120201u ? seven : nine)++;
+    CHECK(out.address.port == 5000);
+    (out.address.addr == 0xc6120201u ? seven : nine)++;
   }
   CHECK(seven > 300);
   CHECK(nine > 300);
@@ -41,7 +51,7 @@ TEST_CASE("'any provider' spreads over every router of the protocol") {
 
 TEST_CASE("unknown protocol and missing provider are told apart") {
   ForwardingTable t({router(1, 7, "198.18.2.1:5000")});
-  net::Endpoint out;
+  RouterTarget out;
   CHECK(t.select(2, 0, 1, out) == SelectStatus::kUnknownProtocol);
   CHECK(t.select(2, 7, 1, out) == SelectStatus::kUnknownProtocol);
   CHECK(t.select(1, 8, 1, out) == SelectStatus::kNoRouter);
@@ -54,4 +64,49 @@ TEST_CASE("duplicates merge and routers() is sorted") {
   REQUIRE(t.size() == 2);
   CHECK(t.routers()[0].proto_id == 1);
   CHECK(t.routers()[1].proto_id == 2);
+}
+
+TEST_CASE("the chosen router comes with its key id and key, which the table keeps alive") {
+  auto key = testing::tunnel_key(7);
+  const crypto::TunnelKey* raw = key.get();
+  std::vector<RouterEntry> rs = {
+      keyed_router(1, 7, {0xc6120201u, 5000}, RouterOrigin::kRegistered, std::move(key), 42)};
+  ForwardingTable t(std::move(rs));
+  rs.clear();
+  RouterTarget out;
+  REQUIRE(t.select(1, 7, 1, out) == SelectStatus::kOk);
+  CHECK(out.key_id == 42);
+  CHECK(out.key == raw);
+  const std::array<std::byte, 4> msg{};
+  CHECK(out.key->tag(1, 2, msg) == crypto::TunnelKey(testing::key_bytes(7)).tag(1, 2, msg));
+}
+
+TEST_CASE("a router without a key is listed and counted but never selected") {
+  ForwardingTable t({unkeyed(1, 7, "198.18.2.1:5000"), router(1, 7, "198.18.2.2:5000"),
+                     unkeyed(2, 9, "198.18.3.1:6000")});
+  CHECK(t.size() == 3);
+  CHECK(t.unkeyed() == 2);
+  for (std::uint32_t c = 0; c < 200; ++c) {
+    RouterTarget out;
+    REQUIRE(t.select(1, 0, c * 7919, out) == SelectStatus::kOk);
+    CHECK(out.address == *net::parse_endpoint("198.18.2.2:5000"));
+    REQUIRE(out.key != nullptr);
+  }
+  RouterTarget out;
+  CHECK(t.select(2, 9, 1, out) == SelectStatus::kUnknownProtocol);
+}
+
+TEST_CASE("explicit groups leave unkeyed members out, and a group of none has no router") {
+  const auto a = router(1, 7, "198.18.2.1:5000");
+  const auto b = unkeyed(1, 7, "198.18.2.2:5000");
+  const auto c = unkeyed(1, 9, "198.18.3.1:5000");
+  ForwardingTable t({a, b, c}, {{1, 0, {a, b}}, {1, 7, {a, b}}, {1, 9, {c}}});
+  CHECK(t.unkeyed() == 2);
+  for (std::uint32_t client = 0; client < 100; ++client) {
+    RouterTarget out;
+    REQUIRE(t.select(1, 0, client * 31, out) == SelectStatus::kOk);
+    CHECK(out.address == a.address);
+  }
+  RouterTarget out;
+  CHECK(t.select(1, 9, 1, out) == SelectStatus::kNoRouter);
 }

@@ -4,6 +4,7 @@
 #include <ctime>
 #include <map>
 
+#include "common/util/config_error.h"
 #include "common/util/log.h"
 #include "common/util/wall_clock.h"
 #include "gateway/mesh_table.h"
@@ -29,13 +30,17 @@ WorkerConfig worker_config(const GatewayConfig& c) {
 GatewayApp::GatewayApp(GatewayConfig config, Reloader reloader)
     : config_(std::move(config)), reloader_(std::move(reloader)), start_time_(unix_time_s()) {
   publish_table();
-  data_plane_ = std::make_unique<DataPlane>(worker_config(config_), config_.workers, tables_);
+  data_plane_ = std::make_unique<DataPlane>(worker_config(config_), config_.workers, tables_,
+                                            util::unix_time_us());
+  old_version_timer_ = std::make_unique<evloop::Timer>(loop_, [this] { report_old_versions(); });
+  old_version_timer_->start_periodic(std::chrono::seconds(1));
   if (config_.registration) {
     registration_ = std::make_unique<RegistrationServer>(loop_, *config_.registration,
                                                          [this] { on_registrations_changed(); });
   }
   if (config_.mesh) {
-    mesh_ = std::make_unique<mesh::MeshServer>(loop_, *config_.mesh, [this] { publish_table(); });
+    mesh_ = std::make_unique<mesh::MeshServer>(loop_, *config_.mesh,
+                                               [this](const mesh::MeshChanges&) { publish_table(); });
     on_registrations_changed();
   }
   control_ = std::make_unique<control::ControlServer>(
@@ -110,11 +115,8 @@ void GatewayApp::run() {
 
 void GatewayApp::on_registrations_changed() {
   if (mesh_ && registration_) {
-    std::vector<mesh::RouterRecord> records;
-    for (const auto& r : registration_->routers()) {
-      records.push_back(mesh::RouterRecord{r.key.proto_id, r.key.provider_id, r.key.address,
-                                           r.rtt_us});
-    }
+    std::vector<mesh::LocalRouter> records;
+    for (const auto& r : registration_->routers()) records.push_back(local_router_of(r));
     mesh_->set_local_routers(records);
   }
   publish_table();
@@ -156,9 +158,20 @@ void GatewayApp::reload() noexcept {
     log::set_level(fresh.log_level);
     publish_table();
     LOG_INFO("reload: %zu static routers now", config_.static_routers.size());
+  } catch (const ConfigError& e) {
+    LOG_ERROR("reload failed, keeping the running configuration: --%s: %s", e.option().c_str(),
+              e.what());
   } catch (const std::exception& e) {
     LOG_ERROR("reload failed, keeping the running configuration: %s", e.what());
   }
+}
+
+void GatewayApp::report_old_versions() {
+  const auto t = data_plane_->totals();
+  const auto line =
+      old_versions_.on_sample(t.drops[static_cast<std::size_t>(DropReason::kUnsupportedVersion)],
+                              t.old_version_sender, OldVersionLog::Clock::now());
+  if (!line.empty()) LOG_WARN("%s", line.c_str());
 }
 
 GatewayStats GatewayApp::stats() const {
@@ -166,6 +179,7 @@ GatewayStats GatewayApp::stats() const {
   s.totals = data_plane_->totals();
   s.table = tables_.snapshot();
   s.workers = data_plane_->worker_count();
+  s.worker_received_packets = data_plane_->received_per_worker();
   s.table_generation = tables_.generation();
   s.start_time_seconds = start_time_;
   if (registration_) s.registration = registration_->snapshot();

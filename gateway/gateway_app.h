@@ -13,6 +13,7 @@
 #include "gateway/config.h"
 #include "gateway/data_plane.h"
 #include "gateway/metrics_exporter.h"
+#include "gateway/old_version_log.h"
 #include "gateway/registration_server.h"
 #include "gateway/table_publisher.h"
 #include "mesh/mesh_server.h"
@@ -39,6 +40,7 @@ class GatewayApp {
   void publish_table();
   void on_registrations_changed();
   void reload() noexcept;
+  void report_old_versions();  // once a second: logs old-version DATA at most once a minute
   std::string handle_command(std::string_view command);
   std::string announce_command(std::string_view command);
   void shut_down(bool graceful) noexcept;
@@ -62,6 +64,8 @@ class GatewayApp {
   std::vector<std::unique_ptr<evloop::SignalWatcher>> signals_;
   std::unique_ptr<bgp_glue::Announcement> announce_;
   std::unique_ptr<bgp_glue::SystemdNotifier> notifier_;
+  std::unique_ptr<evloop::Timer> old_version_timer_;
+  OldVersionLog old_versions_;
   std::vector<std::uint64_t> health_beats_;    // heartbeats at the last health sample
   std::vector<std::uint64_t> watchdog_beats_;  // heartbeats at the last watchdog ping
   bool shutting_down_ = false;

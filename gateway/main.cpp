@@ -21,7 +21,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (cl.version) {
-    std::puts("dmuxd 0.1.0 (IPdmux wire protocol version 1)");
+    std::puts("dmuxd 0.1.0 (IPdmux wire protocol version 2)");
     return 0;
   }
   const GatewayConfig& c = cl.config;

@@ -1,10 +1,12 @@
 // The forwarding table a meshed gateway builds, with injected RTTs: the paper's rule, the path
 // rule, provider scoping, and hashing over a tier.
+#include "gateway/mesh_table.h"
+
 #include <doctest/doctest.h>
 
 #include <map>
 
-#include "gateway/mesh_table.h"
+#include "gateway/test_routers.h"
 
 using namespace dmux;
 using namespace dmux::gateway;
@@ -12,11 +14,22 @@ using std::chrono::microseconds;
 
 namespace {
 
-mesh::RemoteRouter remote(std::uint32_t origin, std::uint32_t provider, std::uint32_t addr,
-                          std::uint32_t router_rtt_us = 0) {
-  return mesh::RemoteRouter{origin, mesh::RouterRecord{1, provider, net::Endpoint{addr, 5000},
-                                                       router_rtt_us}};
+// A router registered at gateway `origin`, with a tunnel key (a router without one is never
+// chosen).
+std::shared_ptr<const mesh::RemoteRouter> remote(std::uint32_t origin, std::uint32_t provider,
+                                                 std::uint32_t addr,
+                                                 std::uint32_t router_rtt_us = 0) {
+  auto r = std::make_shared<mesh::RemoteRouter>();
+  r->origin = origin;
+  r->record.proto_id = 1;
+  r->record.provider_id = provider;
+  r->record.address = net::Endpoint{addr, 5000};
+  r->record.router_rtt_us = router_rtt_us;
+  r->record.key_id = 7;
+  r->key = testing::tunnel_key(static_cast<std::uint8_t>(addr));
+  return r;
 }
+using Remotes = std::vector<std::shared_ptr<const mesh::RemoteRouter>>;
 
 GatewayRtt rtts(std::map<std::uint32_t, int> ms) {
   return [ms](std::uint32_t gw) -> std::optional<microseconds> {
@@ -27,15 +40,15 @@ GatewayRtt rtts(std::map<std::uint32_t, int> ms) {
 }
 
 std::uint32_t pick(const ForwardingTable& t, std::uint32_t provider, std::uint32_t client) {
-  net::Endpoint out;
+  RouterTarget out;
   if (t.select(1, provider, client, out) != SelectStatus::kOk) return 0;
-  return out.addr;
+  return out.address.addr;
 }
 
 }  // namespace
 
 TEST_CASE("remote routers at the nearest gateway are chosen; all are listed") {
-  const std::vector<mesh::RemoteRouter> rs = {remote(22, 7, 1), remote(33, 7, 2)};
+  const Remotes rs = {remote(22, 7, 1), remote(33, 7, 2)};
   const auto t = build_mesh_table({}, rs, rtts({{22, 30}, {33, 5}}), {});
   CHECK(t->size() == 2);
   for (std::uint32_t c = 0; c < 50; ++c) CHECK(pick(*t, 0, c) == 2);
@@ -44,9 +57,9 @@ TEST_CASE("remote routers at the nearest gateway are chosen; all are listed") {
 
 TEST_CASE("a local router beats remote ones under the paper's rule; path counts its distance") {
   const std::vector<RouterEntry> local = {
-      RouterEntry{1, 7, net::Endpoint{9, 5000}, RouterOrigin::kRegistered, 0}};
+      testing::keyed_router(1, 7, net::Endpoint{9, 5000}, RouterOrigin::kRegistered)};
   // The remote router is 5 ms from here via its gateway, 1 ms from that gateway.
-  const std::vector<mesh::RemoteRouter> rs = {remote(22, 7, 1, 1000)};
+  const Remotes rs = {remote(22, 7, 1, 1000)};
   const auto paper =
       build_mesh_table(local, rs, rtts({{22, 5}}), mesh::SelectionConfig{.use_router_distance = false});
   CHECK(pick(*paper, 0, 1) == 9);
@@ -56,7 +69,7 @@ TEST_CASE("a local router beats remote ones under the paper's rule; path counts 
 }
 
 TEST_CASE("path selection prefers a router close to its gateway over one far from a nearer gateway") {
-  const std::vector<mesh::RemoteRouter> rs = {remote(22, 7, 1, 40'000), remote(33, 7, 2, 1'000)};
+  const Remotes rs = {remote(22, 7, 1, 40'000), remote(33, 7, 2, 1'000)};
   const auto g = rtts({{22, 5}, {33, 10}});
   const auto paper = build_mesh_table({}, rs, g, mesh::SelectionConfig{.use_router_distance = false});
   CHECK(pick(*paper, 0, 1) == 1);  // nearest gateway (5 ms), router 40 ms beyond it
@@ -65,8 +78,9 @@ TEST_CASE("path selection prefers a router close to its gateway over one far fro
 }
 
 TEST_CASE("under path selection a local router far from this gateway loses to a near remote one") {
-  const RouterEntry far{1, 7, net::Endpoint{9, 5000}, RouterOrigin::kRegistered, 0};
-  const std::vector<mesh::RemoteRouter> rs = {remote(22, 7, 1, 1000)};
+  const RouterEntry far =
+      testing::keyed_router(1, 7, net::Endpoint{9, 5000}, RouterOrigin::kRegistered);
+  const Remotes rs = {remote(22, 7, 1, 1000)};
   const LocalRouterRtt local_rtt = [](const RouterEntry&) -> std::optional<microseconds> {
     return microseconds(60'000);  // the agent measured 60 ms to us
   };
@@ -78,18 +92,18 @@ TEST_CASE("under path selection a local router far from this gateway loses to a 
 }
 
 TEST_CASE("provider-specific requests only go to that provider, however far") {
-  const std::vector<mesh::RemoteRouter> rs = {remote(22, 7, 1), remote(33, 9, 2)};
+  const Remotes rs = {remote(22, 7, 1), remote(33, 9, 2)};
   const auto t = build_mesh_table({}, rs, rtts({{22, 1}, {33, 80}}), {});
   CHECK(pick(*t, 9, 5) == 2);
   CHECK(pick(*t, 7, 5) == 1);
   CHECK(pick(*t, 0, 5) == 1);
-  net::Endpoint out;
+  RouterTarget out;
   CHECK(t->select(1, 8, 5, out) == SelectStatus::kNoRouter);
   CHECK(t->select(2, 0, 5, out) == SelectStatus::kUnknownProtocol);
 }
 
 TEST_CASE("equally near routers share clients by the consistent hash") {
-  const std::vector<mesh::RemoteRouter> rs = {remote(22, 7, 1), remote(22, 7, 2), remote(33, 7, 3)};
+  const Remotes rs = {remote(22, 7, 1), remote(22, 7, 2), remote(33, 7, 3)};
   const auto t = build_mesh_table({}, rs, rtts({{22, 2}, {33, 50}}), {});
   std::map<std::uint32_t, int> seen;
   for (std::uint32_t c = 0; c < 200; ++c) ++seen[pick(*t, 0, c * 7919)];

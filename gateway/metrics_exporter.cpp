@@ -50,6 +50,59 @@ MetricFamily per_protocol(const char* name, const char* help, const Array& value
   return f;
 }
 
+// One counter per outcome of a registration message, labelled result="<outcome name>".
+template <typename Outcome, std::size_t N>
+MetricFamily by_result(const char* name, const char* help,
+                       const std::array<std::uint64_t, N>& counts) {
+  auto f = family(name, help, MetricType::Counter);
+  for (std::size_t i = 0; i < N; ++i) {
+    add(f, {{"result", std::string(registry::to_string(static_cast<Outcome>(i)))}},
+        static_cast<double>(counts[i]));
+  }
+  return f;
+}
+
+// Registration outcomes, and what keeps floods away from its public-key work (protocol.md 9.6).
+void add_registration(const RegistrationSnapshot& r, std::vector<MetricFamily>& out) {
+  const registry::RegistrationCounters& rc = r.counters;
+  out.push_back(by_result<registry::RegisterOutcome>(
+      "dmux_gateway_registrations_total",
+      "REGISTER messages by result (accepted or the reason for refusal)", rc.registers));
+  out.push_back(by_result<registry::KeepaliveOutcome>("dmux_gateway_keepalives_total",
+                                                      "KEEPALIVE and DEREGISTER messages by result",
+                                                      rc.keepalives));
+  out.push_back(by_result<registry::CookieOutcome>(
+      "dmux_gateway_cookie_requests_total", "COOKIE_REQUEST messages by result", rc.cookies));
+  auto dropped = family("dmux_gateway_registration_dropped_total",
+                        "Datagrams at the registration endpoints that are not version-2 "
+                        "registration messages (unsupported_version, other)",
+                        MetricType::Counter);
+  add(dropped, {{"reason", "unsupported_version"}}, static_cast<double>(rc.unsupported_version));
+  add(dropped, {{"reason", "other"}}, static_cast<double>(rc.other));
+  out.push_back(std::move(dropped));
+  auto sources = family("dmux_gateway_registration_sources",
+                        "Source addresses in the per-source REGISTER rate limiter (only sources "
+                        "that showed a valid cookie)",
+                        MetricType::Gauge);
+  add(sources, {}, static_cast<double>(rc.tracked_sources));
+  out.push_back(std::move(sources));
+  auto certs = family("dmux_gateway_certificate_checks_total",
+                      "Provider certificate checks at registration: hit (known genuine), "
+                      "refused_hit (known refused), miss (verified against the CA)",
+                      MetricType::Counter);
+  add(certs, {{"result", "hit"}}, static_cast<double>(rc.certificates.hits));
+  add(certs, {{"result", "refused_hit"}}, static_cast<double>(rc.certificates.refused_hits));
+  add(certs, {{"result", "miss"}}, static_cast<double>(rc.certificates.misses));
+  out.push_back(std::move(certs));
+  std::size_t suppressed = 0;
+  for (const auto& router : r.routers) suppressed += router.suppressed ? 1 : 0;
+  auto damped =
+      family("dmux_gateway_suppressed_routers",
+             "Registered routers currently suppressed by flap dampening", MetricType::Gauge);
+  add(damped, {}, static_cast<double>(suppressed));
+  out.push_back(std::move(damped));
+}
+
 // The dmux-prefix announcement (bgp-glue).
 void add_announce(const bgp_glue::AnnounceSnapshot& a, std::uint64_t stray,
                   std::vector<MetricFamily>& out) {
@@ -228,36 +281,13 @@ class MetricsExporter::Collectable : public prometheus::Collectable {
       add(routers, {{"origin", key.second}, {"protocol", key.first}}, n);
     }
     out.push_back(std::move(routers));
+    auto unkeyed = family("dmux_gateway_routers_without_key",
+                          "Routers in the table without a tunnel key (never forwarded to)",
+                          MetricType::Gauge);
+    add(unkeyed, {}, static_cast<double>(s.table ? s.table->unkeyed() : 0));
+    out.push_back(std::move(unkeyed));
 
-    if (s.registration) {
-      const auto& rc = s.registration->counters;
-      auto regs = family("dmux_gateway_registrations_total",
-                         "REGISTER messages by result (accepted or the reason for refusal)",
-                         MetricType::Counter);
-      for (std::size_t i = 0; i < registry::kRegisterOutcomes; ++i) {
-        add(regs,
-            {{"result",
-              std::string(registry::to_string(static_cast<registry::RegisterOutcome>(i)))}},
-            static_cast<double>(rc.registers[i]));
-      }
-      out.push_back(std::move(regs));
-      auto kas = family("dmux_gateway_keepalives_total",
-                        "KEEPALIVE and DEREGISTER messages by result", MetricType::Counter);
-      for (std::size_t i = 0; i < registry::kKeepaliveOutcomes; ++i) {
-        add(kas,
-            {{"result",
-              std::string(registry::to_string(static_cast<registry::KeepaliveOutcome>(i)))}},
-            static_cast<double>(rc.keepalives[i]));
-      }
-      out.push_back(std::move(kas));
-      std::size_t suppressed = 0;
-      for (const auto& r : s.registration->routers) suppressed += r.suppressed ? 1 : 0;
-      auto damped =
-          family("dmux_gateway_suppressed_routers",
-                 "Registered routers currently suppressed by flap dampening", MetricType::Gauge);
-      add(damped, {}, static_cast<double>(suppressed));
-      out.push_back(std::move(damped));
-    }
+    if (s.registration) add_registration(*s.registration, out);
 
     if (s.mesh) add_mesh(*s.mesh, out);
     if (s.announce) add_announce(*s.announce, s.announce_stray_packets, out);

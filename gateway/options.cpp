@@ -1,5 +1,6 @@
 #include "gateway/options.h"
 
+#include <algorithm>
 #include <boost/program_options.hpp>
 #include <charconv>
 #include <fstream>
@@ -38,6 +39,11 @@ constexpr const char* kDampSuppress = "dampening-suppress";
 constexpr const char* kDampReuse = "dampening-reuse";
 constexpr const char* kRegRate = "registration-rate";
 constexpr const char* kRegBurst = "registration-burst";
+constexpr const char* kRegMaxSources = "registration-max-sources";
+constexpr const char* kRegSignatureRate = "registration-signature-rate";
+constexpr const char* kRegCookieRate = "registration-cookie-rate";
+constexpr const char* kRegCookieValidMs = "registration-cookie-valid-ms";
+constexpr const char* kRegHintRate = "registration-hint-rate";
 constexpr const char* kMeshListen = "mesh-listen";
 constexpr const char* kMeshPeer = "mesh-peer";
 constexpr const char* kMeshCert = "mesh-cert";
@@ -93,8 +99,10 @@ po::options_description daemon_options() {
        "SO_RCVBUF and SO_SNDBUF of each data socket")
       (kGso, po::value<bool>()->value_name("on|off")->default_value(true, "on"),
        "send runs of equal-size datagrams to one router as one UDP GSO send (falls back by itself)")
-      (kStaticRouter, po::value<std::vector<std::string>>()->value_name("\"PROTO PROVIDER ADDR:PORT\""),
-       "pin a router, e.g. \"ipv6 7 198.18.2.2:5000\"; repeatable")
+      (kStaticRouter, po::value<std::vector<std::string>>()->value_name("\"PROTO PROVIDER ADDR:PORT KEYFILE\""),
+       "pin a router, e.g. \"ipv6 7 198.18.2.2:5000 /etc/ipdmux/r1.tunnel-key\"; KEYFILE holds "
+       "its tunnel key, 64 hex digits (openssl rand -hex 32), which its agent is given too; "
+       "repeatable; SIGHUP re-reads the key files")
       (kRegistrationListen, po::value<std::vector<std::string>>()->value_name("ADDR:PORT"),
        "accept router registrations here (anycast registration address and unicast); repeatable; "
        "needs --ca-cert")
@@ -115,9 +123,21 @@ po::options_description daemon_options() {
       (kDampReuse, po::value<double>()->value_name("P")->default_value(750),
        "flap dampening: accept it again once its penalty decays below this")
       (kRegRate, po::value<double>()->value_name("PER_S")->default_value(5),
-       "REGISTERs per second accepted from one source address (checked before any crypto)")
+       "REGISTERs per second accepted from one source address that showed a valid cookie "
+       "(checked before any public-key work)")
       (kRegBurst, po::value<double>()->value_name("N")->default_value(10),
        "burst allowance of --registration-rate")
+      (kRegMaxSources, po::value<std::size_t>()->value_name("N")->default_value(16384),
+       "source addresses tracked by --registration-rate (only sources with a valid cookie)")
+      (kRegSignatureRate, po::value<double>()->value_name("PER_S")->default_value(2000),
+       "REGISTERs per second, all sources together, that may reach certificate and signature "
+       "checks; more are refused as overloaded (keepalives are always served first)")
+      (kRegCookieRate, po::value<double>()->value_name("PER_S")->default_value(50000),
+       "COOKIE answers per second, all sources together")
+      (kRegCookieValidMs, po::value<unsigned>()->value_name("MS")->default_value(60000),
+       "cookie secret rotation: a cookie stays valid this long at least, twice at most (100-3600000)")
+      (kRegHintRate, po::value<double>()->value_name("PER_S")->default_value(1000),
+       "unauthenticated 'unknown session' answers to KEEPALIVEs per second, all sources together")
       (kMeshListen, po::value<std::string>()->value_name("ADDR:PORT"),
        "join the gateway mesh: accept TLS links from other gateways here; needs --mesh-cert, "
        "--mesh-key and --ca-cert")
@@ -184,6 +204,30 @@ std::uint32_t parse_gateway_id(const std::string& text) {
   return v;
 }
 
+// A global rate with a burst of a twentieth of a second's worth (at least 1).
+registry::TokenBucketConfig global_rate(const po::variables_map& vm, const char* option) {
+  const double rate = get<double>(vm, option);
+  if (!(rate >= 1)) throw ConfigError(option, "must be at least 1");
+  return {rate, std::max(1.0, rate / 20)};
+}
+
+void to_registration_limits(const po::variables_map& vm, std::uint32_t gateway_id,
+                            registry::HandlerConfig& h) {
+  h.gateway_id = gateway_id;
+  h.rate.per_second = get<double>(vm, kRegRate);
+  h.rate.burst = get<double>(vm, kRegBurst);
+  if (!(h.rate.per_second > 0)) throw ConfigError(kRegRate, "must be above 0");
+  if (!(h.rate.burst >= 1)) throw ConfigError(kRegBurst, "must be at least 1");
+  h.rate.max_sources = get<std::size_t>(vm, kRegMaxSources);
+  if (h.rate.max_sources < 1) throw ConfigError(kRegMaxSources, "must be at least 1");
+  h.signature_rate = global_rate(vm, kRegSignatureRate);
+  h.cookie_rate = global_rate(vm, kRegCookieRate);
+  h.hint_rate = global_rate(vm, kRegHintRate);
+  const auto valid = get<unsigned>(vm, kRegCookieValidMs);
+  if (valid < 100 || valid > 3'600'000) throw ConfigError(kRegCookieValidMs, "must be 100-3600000");
+  h.cookie_valid = std::chrono::milliseconds(valid);
+}
+
 std::optional<RegistrationConfig> to_registration(const po::variables_map& vm,
                                                   std::uint32_t gateway_id) {
   if (!vm.count(kRegistrationListen)) {
@@ -219,11 +263,7 @@ std::optional<RegistrationConfig> to_registration(const po::variables_map& vm,
         r.registry.dampening.reuse_threshold < r.registry.dampening.suppress_threshold)) {
     throw ConfigError(kDampReuse, "must be above 0 and below --dampening-suppress");
   }
-  r.handler.gateway_id = gateway_id;
-  r.handler.rate.per_second = get<double>(vm, kRegRate);
-  r.handler.rate.burst = get<double>(vm, kRegBurst);
-  if (!(r.handler.rate.per_second > 0)) throw ConfigError(kRegRate, "must be above 0");
-  if (!(r.handler.rate.burst >= 1)) throw ConfigError(kRegBurst, "must be at least 1");
+  to_registration_limits(vm, gateway_id, r.handler);
   return r;
 }
 
@@ -408,9 +448,11 @@ CommandLine parse_command_line(int argc, const char* const argv[]) {
             "endpoints and re-tunnels each IPvN packet to the nearest matching provider router.\n\n"
             "Usage: dmuxd [--config FILE] [options]\n\n"
          << all
-         << "\nExample:\n  dmuxd --listen 198.18.0.1:4500 --static-router \"ipv6 7 "
-            "198.18.2.2:5000\"\n"
-            "Reload: SIGHUP re-reads --config (static routers) without stopping the data plane.\n"
+         << "\nExample:\n  openssl rand -hex 32 > /etc/ipdmux/r1.tunnel-key\n"
+            "  dmuxd --listen 198.18.0.1:4500 --static-router \"ipv6 7 198.18.2.2:5000 "
+            "/etc/ipdmux/r1.tunnel-key\"\n"
+            "Reload: SIGHUP re-reads --config (static routers and their key files) without "
+            "stopping the data plane.\n"
             "Docs: docs/operations.md; wire formats: docs/protocol.md\n";
     cl.help_text = help.str();
 

@@ -14,7 +14,8 @@ struct RegistrationConfig {
   std::vector<net::Endpoint> listen;  // REGISTER/KEEPALIVE arrive here (anycast and unicast)
   std::string ca_cert_path;           // the operator's CA certificate (PEM)
   registry::RegistryConfig registry;  // keepalive, hold time, limits, dampening
-  registry::HandlerConfig handler;    // gateway id, freshness, rate limit
+  registry::HandlerConfig handler;    // gateway id, freshness, cookies, rate limits, budget
+  int socket_buffer_bytes = 4 << 20;  // SO_RCVBUF of each endpoint: absorbs a flood's bursts
 };
 
 }  // namespace dmux::gateway

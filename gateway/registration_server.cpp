@@ -2,17 +2,25 @@
 
 #include <sys/socket.h>
 
-#include <array>
+#include <algorithm>
 #include <chrono>
+#include <set>
 
 #include "common/net/udp_socket.h"
 #include "common/util/log.h"
-#include "common/wire/registration.h"
 
 namespace dmux::gateway {
 namespace {
 constexpr auto kTick = std::chrono::milliseconds(100);  // expiry resolution
-constexpr int kMaxDatagramsPerWakeup = 64;
+constexpr std::size_t kMaxPerWakeup = 1024;             // then the loop serves its other watchers
+constexpr std::size_t kMaxPerTick = 65536;              // more than any receive buffer holds
+constexpr std::size_t kDeferredCapacity = 128;
+
+std::uint64_t ns_since(registry::TimePoint start) noexcept {
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start)
+          .count());
+}
 }  // namespace
 
 RegistrationServer::RegistrationServer(evloop::EventLoop& loop, const RegistrationConfig& config,
@@ -21,67 +29,136 @@ RegistrationServer::RegistrationServer(evloop::EventLoop& loop, const Registrati
       on_change_(std::move(on_change)),
       verifier_(crypto::Certificate::load_pem(config.ca_cert_path)),
       registry_(config.registry),
-      handler_(config.handler, verifier_, registry_),
-      tick_(loop, [this] { on_tick(); }) {
+      handler_(config.handler, verifier_, registry_, registry::system_now().mono),
+      tick_(loop, [this] { on_tick(); }),
+      rx_(kBatch),
+      deferred_(kDeferredCapacity) {
   for (const auto& ep : config_.listen) {
-    fds_.push_back(net::open_udp_socket(ep, {.reuse_port = false, .nonblocking = true}));
+    fds_.push_back(net::open_udp_socket(
+        ep,
+        {.reuse_port = false, .nonblocking = true, .rcvbuf_bytes = config_.socket_buffer_bytes}));
     const int fd = fds_.back().get();
     watchers_.push_back(
         std::make_unique<evloop::IoWatcher>(loop, fd, [this, fd] { on_readable(fd); }));
   }
   tick_.start_periodic(kTick);
-  refresh_snapshot();
+  refresh_snapshot(true);
 }
 
 RegistrationServer::~RegistrationServer() = default;
 
 void RegistrationServer::on_readable(int fd) noexcept {
-  std::array<std::byte, 4096> buf;
-  std::array<std::byte, 256> reply;
-  for (int i = 0; i < kMaxDatagramsPerWakeup; ++i) {
-    sockaddr_in from{};
-    socklen_t from_len = sizeof from;
-    const ssize_t n = ::recvfrom(fd, buf.data(), buf.size(), MSG_DONTWAIT | MSG_TRUNC,
-                                 reinterpret_cast<sockaddr*>(&from), &from_len);
-    if (n < 0) break;  // drained
-    const auto source = net::Endpoint::from_sockaddr(from);
-    const std::size_t len = std::min(static_cast<std::size_t>(n), buf.size());
-    const auto start = std::chrono::steady_clock::now();
-    std::size_t out = 0;
-    try {
-      out = handler_.on_datagram(std::span(buf.data(), len), source, registry::system_now(), reply);
-    } catch (const std::exception& e) {
-      LOG_WARN("registration: error handling a datagram from %s: %s", source.to_string().c_str(),
-               e.what());
-      continue;
-    }
-    const auto ns = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                                   std::chrono::steady_clock::now() - start)
-                                                   .count());
-    const auto type = len >= 2 ? std::to_integer<std::uint8_t>(buf[1]) : 0;
-    if (type == wire::kTypeRegister) {
-      ++register_count_;
-      register_ns_ += ns;
-    } else if (type == wire::kTypeKeepalive) {
-      ++keepalive_count_;
-      keepalive_ns_ += ns;
-    }
-    if (out != 0) {
-      ::sendto(fd, reply.data(), out, MSG_DONTWAIT, reinterpret_cast<const sockaddr*>(&from),
-               sizeof from);
-    }
-    notify_if_changed();
-  }
-  refresh_snapshot();
+  drain(fd, kMaxPerWakeup);
+  refresh_snapshot(false);
 }
 
+// Reads first, expires second (docs/protocol.md 9.7).
 void RegistrationServer::on_tick() noexcept {
+  for (const auto& fd : fds_) drain(fd.get(), kMaxPerTick);
   if (const auto n = registry_.expire(registry::system_now().mono); n > 0) {
     LOG_INFO("registration: %zu router(s) expired after %lld ms of silence", n,
              static_cast<long long>(config_.registry.hold_time.count()));
   }
   notify_if_changed();
-  refresh_snapshot();
+  refresh_snapshot(true);
+}
+
+std::size_t RegistrationServer::drain(int fd, std::size_t max) noexcept {
+  std::array<mmsghdr, kBatch> msgs{};
+  std::array<iovec, kBatch> iov{};
+  std::array<sockaddr_in, kBatch> from{};
+  std::size_t total = 0;
+  while (total < max) {
+    const std::size_t want = std::min(kBatch, max - total);
+    for (std::size_t i = 0; i < want; ++i) {
+      iov[i] = {rx_[i].data(), rx_[i].size()};
+      msgs[i].msg_hdr = msghdr{};
+      msgs[i].msg_hdr.msg_name = &from[i];
+      msgs[i].msg_hdr.msg_namelen = sizeof from[i];
+      msgs[i].msg_hdr.msg_iov = &iov[i];
+      msgs[i].msg_hdr.msg_iovlen = 1;
+    }
+    const int n = ::recvmmsg(fd, msgs.data(), static_cast<unsigned>(want), MSG_DONTWAIT, nullptr);
+    if (n <= 0) break;  // drained (or a transient error: the next wakeup retries)
+    for (int i = 0; i < n; ++i) {
+      // A datagram longer than the buffer arrives cut to kMaxDatagram + 1 bytes: too long for
+      // any message, so the parsers refuse it.
+      const std::size_t len = std::min<std::size_t>(msgs[i].msg_len, rx_[i].size());
+      handle(fd, std::span(rx_[i].data(), len), net::Endpoint::from_sockaddr(from[i]));
+    }
+    finish_deferred();  // the batch's keepalives are answered; now its REGISTERs
+    total += static_cast<std::size_t>(n);
+    if (static_cast<std::size_t>(n) < want) break;
+  }
+  notify_if_changed();
+  return total;
+}
+
+void RegistrationServer::handle(int fd, std::span<const std::byte> d,
+                                const net::Endpoint& from) noexcept {
+  const registry::Now now = registry::system_now();
+  registry::RegistrationHandler::Result r;
+  try {
+    r = handler_.on_datagram(d, from, now, reply_);
+  } catch (const std::exception& e) {
+    LOG_WARN("registration: error handling a datagram from %s: %s", from.to_string().c_str(),
+             e.what());
+    return;
+  }
+  const std::uint64_t ns = ns_since(now.mono);
+  const auto type = d.size() >= 2 ? std::to_integer<std::uint8_t>(d[1]) : 0;
+  if (type == wire::kTypeRegister) {
+    ++register_count_;
+    register_ns_ += ns;
+  } else if (type == wire::kTypeKeepalive) {
+    ++keepalive_count_;
+    keepalive_ns_ += ns;
+  }
+  if (r.deferred) {
+    if (deferred_count_ == deferred_.size()) finish_deferred();
+    Deferred& q = deferred_[deferred_count_++];
+    std::copy(d.begin(), d.end(), q.bytes.begin());
+    q.len = d.size();
+    q.from = from;
+    q.fd = fd;
+  }
+  if (r.reply != 0) reply(fd, from, r.reply);
+}
+
+void RegistrationServer::finish_deferred() noexcept {
+  for (std::size_t i = 0; i < deferred_count_; ++i) {
+    const Deferred& q = deferred_[i];
+    const registry::Now now = registry::system_now();
+    std::size_t n = 0;
+    try {
+      n = handler_.finish_register(std::span(q.bytes.data(), q.len), q.from, now, reply_);
+    } catch (const std::exception& e) {
+      LOG_WARN("registration: error handling a REGISTER from %s: %s", q.from.to_string().c_str(),
+               e.what());
+      continue;
+    }
+    const std::uint64_t ns = ns_since(now.mono);
+    register_ns_ += ns;
+    ++verified_count_;
+    verified_ns_ += ns;
+    if (n != 0) reply(q.fd, q.from, n);
+  }
+  deferred_count_ = 0;
+}
+
+void RegistrationServer::reply(int fd, const net::Endpoint& to, std::size_t len) noexcept {
+  const sockaddr_in sa = to.to_sockaddr();
+  ::sendto(fd, reply_.data(), len, MSG_DONTWAIT, reinterpret_cast<const sockaddr*>(&sa), sizeof sa);
+}
+
+void RegistrationServer::revoke(const std::vector<crypto::SerialNumber>& serials) {
+  verifier_.set_revoked(serials);
+  const std::set<crypto::SerialNumber> revoked(serials.begin(), serials.end());
+  if (const auto n = registry_.withdraw_revoked(revoked, registry::system_now().mono); n > 0) {
+    LOG_WARN("registration: %zu router(s) withdrawn: their certificates are revoked", n);
+  }
+  notify_if_changed();
+  refresh_snapshot(true);
 }
 
 RegistrationSnapshot RegistrationServer::snapshot() const {
@@ -89,16 +166,20 @@ RegistrationSnapshot RegistrationServer::snapshot() const {
   return snapshot_;
 }
 
-void RegistrationServer::refresh_snapshot() noexcept {
+void RegistrationServer::refresh_snapshot(bool routers) noexcept {
   try {
-    RegistrationSnapshot s{registry_.status(registry::system_now().mono),
-                           handler_.counters(),
-                           register_count_,
-                           register_ns_,
-                           keepalive_count_,
-                           keepalive_ns_};
+    std::vector<registry::RouterStatus> status;
+    if (routers) status = registry_.status(registry::system_now().mono);
+    const registry::RegistrationCounters counters = handler_.counters();
     std::lock_guard lock(snapshot_mu_);
-    snapshot_ = std::move(s);
+    if (routers) snapshot_.routers = std::move(status);
+    snapshot_.counters = counters;
+    snapshot_.register_count = register_count_;
+    snapshot_.register_ns = register_ns_;
+    snapshot_.verified_count = verified_count_;
+    snapshot_.verified_ns = verified_ns_;
+    snapshot_.keepalive_count = keepalive_count_;
+    snapshot_.keepalive_ns = keepalive_ns_;
   } catch (const std::exception&) {
     // Out of memory building a status copy: keep the previous one.
   }
@@ -119,6 +200,7 @@ void RegistrationServer::notify_if_changed() noexcept {
   } catch (const std::exception& e) {
     LOG_ERROR("registration: publishing the table failed: %s", e.what());
   }
+  refresh_snapshot(true);
 }
 
 }  // namespace dmux::gateway

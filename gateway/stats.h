@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <vector>
 
 #include "bgp-glue/announcer.h"
 #include "gateway/counters.h"
@@ -19,6 +20,7 @@ struct GatewayStats {
   CounterTotals totals;
   std::shared_ptr<const ForwardingTable> table;
   std::size_t workers = 0;
+  std::vector<std::uint64_t> worker_received_packets;  // per worker, in worker order
   std::uint64_t table_generation = 0;
   double start_time_seconds = 0;                     // Unix time
   std::optional<RegistrationSnapshot> registration;  // when registration is enabled

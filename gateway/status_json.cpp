@@ -24,10 +24,23 @@ json registration_json(const RegistrationSnapshot& r) {
     kas[std::string(registry::to_string(static_cast<registry::KeepaliveOutcome>(i)))] =
         r.counters.keepalives[i];
   }
+  json cookies = json::object();
+  for (std::size_t i = 0; i < registry::kCookieOutcomes; ++i) {
+    cookies[std::string(registry::to_string(static_cast<registry::CookieOutcome>(i)))] =
+        r.counters.cookies[i];
+  }
+  const auto& certs = r.counters.certificates;
   const auto mean_us = [](std::uint64_t ns, std::uint64_t n) { return n ? ns / 1e3 / n : 0.0; };
   return json{{"registers", regs},
               {"keepalives", kas},
+              {"cookie_requests", cookies},
+              {"unsupported_version", r.counters.unsupported_version},
+              {"other", r.counters.other},
+              {"tracked_sources", r.counters.tracked_sources},
+              {"certificate_checks",
+               {{"hit", certs.hits}, {"refused_hit", certs.refused_hits}, {"miss", certs.misses}}},
               {"register_cost_us_mean", mean_us(r.register_ns, r.register_count)},
+              {"verified_register_cost_us_mean", mean_us(r.verified_ns, r.verified_count)},
               {"keepalive_cost_us_mean", mean_us(r.keepalive_ns, r.keepalive_count)}};
 }
 
@@ -105,11 +118,13 @@ std::string status_json(const GatewayConfig& config, const GatewayStats& stats,
       {"version", "0.1.0"},
       {"uptime_seconds", now_seconds - stats.start_time_seconds},
       {"workers", stats.workers},
+      {"worker_received_packets", stats.worker_received_packets},
       {"listen", listen},
       {"tunnel_source", net::ipv4_to_string(config.tunnel_source.addr)},
       {"metrics", config.metrics_listen ? config.metrics_listen->to_string() : "off"},
       {"config_file", config.config_file},
       {"routers_known", stats.table ? stats.table->size() : 0},
+      {"routers_without_key", stats.table ? stats.table->unkeyed() : 0},
       {"table_generation", stats.table_generation},
       {"received_packets", rx},
       {"forwarded_packets", tx},
@@ -135,7 +150,8 @@ std::string routers_json(const GatewayStats& stats) {
                     {"provider_id", r.provider_id},
                     {"address", r.address.to_string()},
                     {"origin", to_string(r.origin)},
-                    {"state", "up"}};
+                    {"state", r.key ? "up" : "no_key"},
+                    {"key_id", r.key_id}};
       if (r.origin == RouterOrigin::kMesh) {
         entry["origin_gateway"] = net::ipv4_to_string(r.origin_gateway);
       }

@@ -3,7 +3,8 @@
 // publish() (control thread) swaps the current snapshot under a mutex and bumps a generation.
 // Workers poll generation() once per receive batch (one relaxed atomic load) and call snapshot()
 // only when it changed, so the mutex is taken once per update per worker, never per packet. An old
-// snapshot is freed when the last worker holding it moves on.
+// snapshot is freed when the last worker holding it moves on. Publishing a table that lists
+// routers without a tunnel key (never forwarded to) logs a warning.
 #pragma once
 
 #include <atomic>
@@ -11,6 +12,7 @@
 #include <memory>
 #include <mutex>
 
+#include "common/util/log.h"
 #include "gateway/forwarding_table.h"
 
 namespace dmux::gateway {
@@ -20,6 +22,10 @@ class TablePublisher {
   TablePublisher() : current_(std::make_shared<const ForwardingTable>()) {}
 
   void publish(std::shared_ptr<const ForwardingTable> table) {
+    if (table->unkeyed() > 0) {
+      LOG_WARN("forwarding table: %zu of %zu routers have no tunnel key and get no traffic",
+               table->unkeyed(), table->size());
+    }
     {
       std::lock_guard lock(mu_);
       current_ = std::move(table);

@@ -5,6 +5,8 @@
 #include <atomic>
 #include <thread>
 
+#include "gateway/test_routers.h"
+
 using namespace dmux;
 using namespace dmux::gateway;
 
@@ -26,7 +28,7 @@ TEST_CASE("readers see every published table without being stopped") {
   for (std::uint16_t i = 1; i <= 200; ++i) {
     std::vector<RouterEntry> rs;
     for (std::uint16_t k = 0; k < i; ++k) {
-      rs.push_back(RouterEntry{1, 7, net::Endpoint{0xc6120200u + k, 5000}, RouterOrigin::kStatic});
+      rs.push_back(testing::keyed_router(1, 7, net::Endpoint{0xc6120200u + k, 5000}));
     }
     pub.publish(std::make_shared<const ForwardingTable>(std::move(rs)));
   }

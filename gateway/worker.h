@@ -1,10 +1,12 @@
 // One data-plane worker: its own thread, event loop, SO_REUSEPORT sockets on every listen
-// endpoint, and an egress socket. Receives DATA datagrams in batches (recvmmsg), re-tunnels them
-// (sendmmsg) and counts everything.
+// endpoint, and an egress socket. Receives DATA datagrams in batches (recvmmsg), turns each into a
+// sealed TUNNEL in its own receive slot (zero copy: the header is written in front of the payload),
+// sends them (sendmmsg, one iovec a datagram) and counts everything.
 //
 // Threading: constructed and destroyed on the control thread; everything else runs on the
 // worker's own thread between start() and stop(). All buffers are allocated in the constructor;
-// the receive/send path never allocates, locks or throws.
+// the receive/send path never allocates, locks or throws. The TunnelCounter is shared with the
+// other workers (one atomic add per receive batch).
 #pragma once
 
 #include <netinet/in.h>
@@ -13,6 +15,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <thread>
 #include <vector>
 
@@ -23,6 +26,7 @@
 #include "gateway/counters.h"
 #include "gateway/egress_batch.h"
 #include "gateway/table_publisher.h"
+#include "gateway/tunnel_counter.h"
 
 namespace dmux::gateway {
 
@@ -38,7 +42,8 @@ struct WorkerConfig {
 
 class Worker {
  public:
-  Worker(const WorkerConfig& config, const TablePublisher& tables);
+  // `tables` and `counter` outlive the worker.
+  Worker(const WorkerConfig& config, const TablePublisher& tables, TunnelCounter& counter);
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -53,12 +58,21 @@ class Worker {
 
  private:
   void on_readable(std::size_t socket_index) noexcept;
-  void note_socket_overflow(std::size_t socket_index, const msghdr& last) noexcept;
+  void receive_batches(int fd) noexcept;  // until the socket is empty, or enough for one wake-up
+  // Counts what the kernel dropped at the socket (receive buffer full) since the last call.
+  void poll_socket_drops(std::size_t socket_index) noexcept;
   void refresh_table() noexcept;
   void handle_batch(unsigned received) noexcept;
+  // Records the sender of slot i's datagram (of `len` bytes), dropped as unsupported_version.
+  void note_old_version(std::size_t i, std::size_t len) noexcept;
+  // Slot i: kTunnelHeadroom free bytes, then the datagram recvmmsg put there.
+  [[nodiscard]] std::span<std::byte> slot(std::size_t i) noexcept {
+    return std::span(rx_storage_).subspan(i * slot_bytes_, slot_bytes_);
+  }
 
   WorkerConfig config_;
   const TablePublisher& tables_;
+  TunnelCounter& tunnel_counter_;
   std::shared_ptr<const ForwardingTable> table_;
   std::uint64_t table_generation_ = 0;
 
@@ -70,15 +84,14 @@ class Worker {
   SingleWriterCounter heartbeat_;
   std::thread thread_;
 
-  // Receive side: one buffer, address and iovec per batch slot.
+  // Receive side: one buffer, address and iovec per batch slot. The iovec starts kTunnelHeadroom
+  // bytes into the slot; the TUNNEL is built in place and sent from there.
+  std::size_t slot_bytes_ = 0;
   std::vector<std::byte> rx_storage_;
   std::vector<iovec> rx_iov_;
   std::vector<sockaddr_in> rx_addr_;
   std::vector<mmsghdr> rx_msgs_;
-  std::vector<std::byte> rx_control_;         // per slot: room for the SO_RXQ_OVFL cmsg
   std::vector<std::uint32_t> overflow_seen_;  // per listen socket: kernel drop count so far
-  // Send side: a TUNNEL header per slot; payloads stay in the receive buffers (zero copy).
-  std::vector<std::array<std::byte, wire::kTunnelHeaderLen>> tx_headers_;
   EgressBatch egress_;
 
   DataPathCounters counters_;

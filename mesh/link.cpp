@@ -9,7 +9,24 @@ namespace {
 constexpr std::size_t kReadChunk = 16384;
 constexpr std::size_t kMaxReadPerWakeup = 1 << 20;  // fairness between links
 constexpr std::size_t kMaxQueued = 64 << 20;        // a peer this far behind is dropped
+constexpr std::size_t kKeepCapacity = 64 << 10;     // drained buffers larger than this shrink
+
+void release_if_large(std::vector<std::byte>& v) {
+  if (v.empty() && v.capacity() > kKeepCapacity) std::vector<std::byte>().swap(v);
+}
 }  // namespace
+
+std::string_view to_string(CloseReason r) noexcept {
+  static constexpr std::string_view kNames[] = {
+      "connect failed",      "TLS failed",         "peer closed",          "bad frame",
+      "send queue full",     "out of memory",      "certificate refused",  "a link to ourselves",
+      "HELLO mismatch",      "a frame before HELLO", "a second HELLO",     "protocol violation",
+      "bad message body",    "duplicate link",     "handshake timeout",    "peer silent",
+      "revoked",             "internal error"};
+  static_assert(std::size(kNames) == kCloseReasons);
+  const auto i = static_cast<std::size_t>(r);
+  return i < std::size(kNames) ? kNames[i] : "unknown";
+}
 
 Link::Link(evloop::EventLoop& loop, const crypto::TlsContext& tls, net::UniqueFd fd, bool outbound,
            net::Endpoint remote, std::uint64_t id, LinkEvents& events)
@@ -29,25 +46,25 @@ Link::Link(evloop::EventLoop& loop, const crypto::TlsContext& tls, net::UniqueFd
 
 Link::~Link() = default;
 
-void Link::close(const std::string& reason) noexcept {
+void Link::close(CloseReason reason, const std::string& detail) noexcept {
   if (state_ == State::kClosed) return;
   if (state_ == State::kOpen) tls_.shutdown();
   state_ = State::kClosed;
   watcher_->want_write(false);
   ::shutdown(fd_.get(), SHUT_RDWR);
-  events_.on_link_closed(*this, reason);
+  events_.on_link_closed(*this, reason, detail);
 }
 
 void Link::send(std::span<const std::byte> frames) noexcept {
   if (state_ == State::kClosed) return;
   if (out_.size() - out_pos_ + frames.size() > kMaxQueued) {
-    close("send queue full (peer not reading)");
+    close(CloseReason::kSendQueueFull);
     return;
   }
   try {
     out_.insert(out_.end(), frames.begin(), frames.end());
   } catch (const std::bad_alloc&) {
-    close("out of memory queueing a frame");
+    close(CloseReason::kOutOfMemory, "queueing a frame");
     return;
   }
   if (state_ == State::kOpen) flush();
@@ -92,7 +109,7 @@ void Link::finish_connect() noexcept {
   socklen_t len = sizeof err;
   if (::getsockopt(fd_.get(), SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
   if (err != 0) {
-    close(std::string("connect: ") + std::strerror(err));
+    close(CloseReason::kConnectFailed, std::strerror(err));
     return;
   }
   state_ = State::kHandshaking;
@@ -115,10 +132,10 @@ void Link::do_handshake() noexcept {
       watcher_->want_write(true);
       return;
     case crypto::TlsStatus::kClosed:
-      close("closed during the TLS handshake");
+      close(CloseReason::kTlsFailed, "closed during the handshake");
       return;
     case crypto::TlsStatus::kError:
-      close("TLS handshake failed: " + tls_.error());
+      close(CloseReason::kTlsFailed, tls_.error());
       return;
   }
 }
@@ -130,7 +147,7 @@ void Link::read_frames() noexcept {
     try {
       in_.resize(at + kReadChunk);
     } catch (const std::bad_alloc&) {
-      close("out of memory reading");
+      close(CloseReason::kOutOfMemory, "reading");
       return;
     }
     std::size_t n = 0;
@@ -147,7 +164,11 @@ void Link::read_frames() noexcept {
       watcher_->want_write(true);
       return;
     }
-    close(s == crypto::TlsStatus::kClosed ? "peer closed the link" : "TLS error: " + tls_.error());
+    if (s == crypto::TlsStatus::kClosed) {
+      close(CloseReason::kPeerClosed);
+    } else {
+      close(CloseReason::kTlsFailed, tls_.error());
+    }
     return;
   }
 }
@@ -160,7 +181,7 @@ void Link::deliver_frames() noexcept {
     const auto status = wire::mesh::parse_header(std::span(in_).subspan(pos), type, body_len);
     if (status != wire::mesh::Status::kOk && status != wire::mesh::Status::kUnexpectedType) {
       events_.on_link_bad_frame(*this, status);
-      close(std::string("bad frame: ") + std::string(wire::mesh::to_string(status)));
+      close(CloseReason::kBadFrame, std::string(wire::mesh::to_string(status)));
       return;
     }
     if (in_.size() - pos - wire::mesh::kFrameHeaderLen < body_len) break;  // wait for the rest
@@ -175,6 +196,7 @@ void Link::deliver_frames() noexcept {
   }
   if (state_ == State::kClosed) return;
   in_.erase(in_.begin(), in_.begin() + static_cast<std::ptrdiff_t>(pos));
+  release_if_large(in_);
 }
 
 void Link::flush() noexcept {
@@ -191,11 +213,16 @@ void Link::flush() noexcept {
       return;
     }
     if (s == crypto::TlsStatus::kWantRead) return;  // resumed by on_readable
-    close(s == crypto::TlsStatus::kClosed ? "peer closed the link" : "TLS error: " + tls_.error());
+    if (s == crypto::TlsStatus::kClosed) {
+      close(CloseReason::kPeerClosed);
+    } else {
+      close(CloseReason::kTlsFailed, tls_.error());
+    }
     return;
   }
   out_.clear();
   out_pos_ = 0;
+  release_if_large(out_);
   watcher_->want_write(false);
 }
 

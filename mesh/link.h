@@ -4,12 +4,15 @@
 // Owned by MeshServer; control thread only. Events are reported to a LinkEvents implementation.
 // A link closes exactly once (close() is idempotent) and reports on_link_closed; its socket stays
 // open until the owner destroys it, which the owner must defer until the callback has returned.
+// Buffers shrink back once drained, and TLS buffers are released while idle, so a burst (a
+// FULL_STATE) or a slow peer does not keep memory.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/crypto/tls.h"
@@ -22,6 +25,31 @@ namespace dmux::mesh {
 
 class Link;
 
+// Why a link closed: counted and logged; kDuplicate does not take the peer down.
+enum class CloseReason : std::uint8_t {
+  kConnectFailed,
+  kTlsFailed,
+  kPeerClosed,
+  kBadFrame,
+  kSendQueueFull,
+  kOutOfMemory,
+  kCertificateRefused,
+  kSelf,
+  kHelloMismatch,
+  kBeforeHello,
+  kSecondHello,
+  kProtocolViolation,
+  kBadBody,
+  kDuplicate,
+  kHandshakeTimeout,
+  kSilent,
+  kRevoked,
+  kInternal,
+  kCount_,
+};
+inline constexpr std::size_t kCloseReasons = static_cast<std::size_t>(CloseReason::kCount_);
+std::string_view to_string(CloseReason r) noexcept;
+
 class LinkEvents {
  public:
   // TLS is up; the peer's certificate is available (not yet checked).
@@ -31,7 +59,8 @@ class LinkEvents {
                              std::span<const std::byte> body) = 0;
   // A frame header was rejected (an unknown type is counted and skipped, the rest close the link).
   virtual void on_link_bad_frame(Link& link, wire::mesh::Status status) = 0;
-  virtual void on_link_closed(Link& link, const std::string& reason) = 0;
+  // `detail` adds to the reason for the log (e.g. the TLS error); may be empty.
+  virtual void on_link_closed(Link& link, CloseReason reason, const std::string& detail) = 0;
 
  protected:
   ~LinkEvents() = default;
@@ -50,7 +79,7 @@ class Link {
 
   // Queues a whole frame (or several) and writes what the socket takes now.
   void send(std::span<const std::byte> frames) noexcept;
-  void close(const std::string& reason) noexcept;
+  void close(CloseReason reason, const std::string& detail = {}) noexcept;
 
   [[nodiscard]] State state() const noexcept { return state_; }
   [[nodiscard]] bool outbound() const noexcept { return outbound_; }

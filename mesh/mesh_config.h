@@ -7,6 +7,8 @@
 #include <vector>
 
 #include "common/net/endpoint.h"
+#include "mesh/handshake_limiter.h"
+#include "mesh/peer_directory.h"
 
 namespace dmux::mesh {
 
@@ -22,6 +24,12 @@ struct MeshConfig {
   std::chrono::milliseconds handshake_timeout{5000};  // TCP + TLS + HELLO
   std::chrono::milliseconds reconnect_min{250};       // backoff, doubled up to reconnect_max
   std::chrono::milliseconds reconnect_max{5000};
+  std::size_t max_routers_per_origin = 10000;    // records held from one peer (12.8)
+  std::size_t max_routers_per_provider = 1024;   // records held for one provider, all peers
+  std::size_t max_certificates_per_link = 4096;  // CERTIFICATE frames one link may send
+  std::chrono::microseconds slice{2000};         // longest stretch of record verification
+  HandshakeLimits handshakes;                    // unauthenticated inbound links
+  DirectoryConfig directory;                     // who is dialled (PEERS vouching)
 };
 
 }  // namespace dmux::mesh

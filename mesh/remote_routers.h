@@ -1,21 +1,30 @@
-// Routers registered at other gateways, as this gateway learns them over the mesh.
+// Routers registered at other gateways, as this gateway learns them over the mesh: verified
+// router records (record_check.h) per origin gateway, with the tunnel key each carries.
 //
 // Every gateway numbers the changes to its own registrations with a version (incarnation, seq):
 // the incarnation is fixed at its start (its start time), seq grows with each change. Updates and
 // full-state snapshots carry the origin's version after the change; anything not newer than what
 // is held for that origin is stale and ignored, so a delayed message can never bring back a router
 // that has gone. When an origin's link is down for `grace`, its routers are dropped; when it
-// returns, its full state replaces them. Control thread only; event-named calls, caller's clock.
+// returns, its full state replaces them. Caps bound what one origin, and all origins for one
+// provider, can make this gateway hold (docs/protocol.md 12.8).
+//
+// Every mutation returns what changed, as typed deltas, so the forwarding table is updated by what
+// changed only. Control thread only; event-named calls, caller's clock.
 #pragma once
 
 #include <chrono>
 #include <compare>
 #include <cstdint>
+#include <functional>
 #include <map>
-#include <span>
+#include <memory>
 #include <vector>
 
+#include "common/crypto/data_path_mac.h"
 #include "common/net/endpoint.h"
+#include "common/wire/mesh.h"
+#include "mesh/record_check.h"
 
 namespace dmux::mesh {
 
@@ -27,47 +36,92 @@ struct Version {
   auto operator<=>(const Version&) const = default;
 };
 
-struct RouterRecord {
+// A router's identity: what a gateway forwards to.
+struct RouterId {
   std::uint16_t proto_id = 0;
   std::uint32_t provider_id = 0;
   net::Endpoint address;
-  std::uint32_t router_rtt_us = 0;  // router <-> its origin gateway; 0 = unknown
-  auto operator<=>(const RouterRecord&) const = default;
+  auto operator<=>(const RouterId&) const = default;
+  static RouterId of(const wire::mesh::Router& r) { return {r.proto_id, r.provider_id, r.address}; }
 };
 
+// A verified router record from `origin`, with its tunnel key expanded for the data plane.
 struct RemoteRouter {
-  std::uint32_t origin_gateway = 0;
-  RouterRecord record;
+  std::uint32_t origin = 0;
+  wire::mesh::Router record;
+  std::shared_ptr<const CertEntry> cert;         // what its signature was checked with
+  std::shared_ptr<const crypto::TunnelKey> key;  // from record.tunnel_key
+  [[nodiscard]] RouterId id() const { return RouterId::of(record); }
+  // The router's distance to its origin as this gateway believes it: the origin's figure, but
+  // never below what the router's own agent measured and signed (docs/protocol.md 12.6).
+  [[nodiscard]] std::uint32_t effective_rtt_us() const noexcept;
+};
+
+struct RemoteChange {
+  enum class Kind : std::uint8_t { kAdded, kRemoved, kReplaced };
+  Kind kind = Kind::kAdded;
+  std::uint32_t origin = 0;
+  RouterId id;
+  std::shared_ptr<const RemoteRouter> router;  // null for kRemoved
+};
+using RemoteChanges = std::vector<RemoteChange>;
+
+struct RemoteRoutersConfig {
+  std::chrono::milliseconds grace{10000};  // a vanished origin's routers are kept this long
+  std::size_t max_per_origin = 10000;      // records held from one origin
+  std::size_t max_per_provider = 1024;     // records held for one provider, all origins
 };
 
 class RemoteRouters {
  public:
-  explicit RemoteRouters(std::chrono::milliseconds grace) : grace_(grace) {}
+  explicit RemoteRouters(const RemoteRoutersConfig& config) : config_(config) {}
 
-  // One router added (present) or removed at `origin`. Returns true if the set changed.
-  bool on_update(std::uint32_t origin, Version v, bool present, const RouterRecord& r);
-  // Everything `origin` has registered, as of `v`. Returns true if the set changed.
-  bool on_full_state(std::uint32_t origin, Version v, std::span<const RouterRecord> routers);
+  // Whether a message with version `v` from `origin` would be applied (check before verifying).
+  [[nodiscard]] bool update_is_new(std::uint32_t origin, Version v) const noexcept;
+  [[nodiscard]] bool full_state_is_new(std::uint32_t origin, Version v) const noexcept;
+
+  // One router added or replaced (`router` set) or removed (`router` null) at `origin`.
+  RemoteChanges on_update(std::uint32_t origin, Version v, const RouterId& id,
+                          std::shared_ptr<const RemoteRouter> router);
+  // Everything `origin` has registered, as of `v` (verified records only). Records beyond the
+  // caps are left out and counted in `refused`.
+  RemoteChanges on_full_state(std::uint32_t origin, Version v,
+                              std::vector<std::shared_ptr<const RemoteRouter>> routers,
+                              std::size_t& refused);
   void on_peer_up(std::uint32_t origin);
   void on_peer_down(std::uint32_t origin, TimePoint now);
-  // Drops the routers of origins down for at least `grace`. Returns the number of origins dropped.
-  std::size_t expire(TimePoint now);
+  // Drops the routers of origins down for at least `grace`.
+  RemoteChanges expire(TimePoint now);
+  // Drops every router `doomed` says (revocation).
+  RemoteChanges drop_if(const std::function<bool(const RemoteRouter&)>& doomed);
 
-  [[nodiscard]] std::vector<RemoteRouter> routers() const;
+  [[nodiscard]] std::vector<std::shared_ptr<const RemoteRouter>> routers() const;
+  [[nodiscard]] std::size_t size() const noexcept { return total_; }
+  [[nodiscard]] std::size_t count(std::uint32_t origin) const noexcept;
+  [[nodiscard]] bool holds(std::uint32_t origin, const RouterId& id) const noexcept;
+  [[nodiscard]] const RemoteRoutersConfig& config() const noexcept { return config_; }
   [[nodiscard]] std::uint64_t changes() const noexcept { return changes_; }
+  // Records refused by a cap on an update (full states report theirs).
+  [[nodiscard]] std::uint64_t refused_by_cap() const noexcept { return refused_by_cap_; }
 
  private:
   struct Origin {
     Version version;
-    std::map<std::tuple<std::uint16_t, std::uint32_t, net::Endpoint>, RouterRecord> routers;
+    std::map<RouterId, std::shared_ptr<const RemoteRouter>> routers;
     bool down = false;
     TimePoint down_since{};
   };
-  static auto key(const RouterRecord& r) { return std::tuple(r.proto_id, r.provider_id, r.address); }
+  bool room_for(const Origin& o, std::uint32_t provider_id) const noexcept;
+  void count_in(std::uint32_t provider_id) { ++per_provider_[provider_id]; ++total_; }
+  void count_out(std::uint32_t provider_id);
+  RemoteChanges clear(std::uint32_t origin, Origin& o);
 
-  std::chrono::milliseconds grace_;
+  RemoteRoutersConfig config_;
   std::map<std::uint32_t, Origin> origins_;
+  std::map<std::uint32_t, std::size_t> per_provider_;
+  std::size_t total_ = 0;
   std::uint64_t changes_ = 0;
+  std::uint64_t refused_by_cap_ = 0;
 };
 
 }  // namespace dmux::mesh

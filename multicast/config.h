@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/agent_options.h"
 #include "common/net/endpoint.h"
 #include "common/util/config_error.h"
 #include "common/util/log.h"
@@ -25,10 +26,12 @@ struct McastConfig {
   std::chrono::milliseconds query_response{10000};       // max response time in queries
   std::chrono::milliseconds summary_interval{1000};      // SUMMARY to peers
   std::chrono::milliseconds peer_dead_after{3500};       // a silent peer is dead after this
-  std::size_t max_groups_per_client = 64;
+  std::size_t max_groups_per_client = 64;   // memberships per client IPv4 address (all ports)
+  std::size_t max_clients_per_address = 4;  // clients (ports) per client IPv4 address
   std::size_t max_members_per_group = 1024;
   std::size_t max_groups = 4096;
   std::size_t max_clients = 4096;
+  agent::AgentOptions agent;   // return key, static tunnel key, allowed destinations
   std::string control_socket;  // UNIX socket for "status"; empty = none
   log::Level log_level = log::Level::kInfo;
 };

@@ -4,13 +4,6 @@ namespace dmux::mcast {
 
 std::string_view to_string(Drop d) noexcept {
   switch (d) {
-    case Drop::kTruncated: return "truncated";
-    case Drop::kMalformed: return "malformed";
-    case Drop::kUnsupportedVersion: return "unsupported_version";
-    case Drop::kUnexpectedType: return "unexpected_type";
-    case Drop::kUnsupportedProtocol: return "unsupported_protocol";
-    case Drop::kWrongProvider: return "wrong_provider";
-    case Drop::kBadClientAddress: return "bad_client_address";
     case Drop::kBadPacket: return "bad_packet";
     case Drop::kNotMulticast: return "not_multicast";
     case Drop::kBadIgmp: return "bad_igmp";

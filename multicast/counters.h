@@ -9,30 +9,25 @@
 
 namespace dmux::mcast {
 
+// What dmux-mcast itself drops, besides what agent::Ingress drops and counts (docs/protocol.md
+// 5.3, 15: tunnel, key, tag, replay, protocol, provider, control, destination and proof checks).
 enum class Drop : std::uint8_t {
-  // TUNNEL datagrams (gateway -> router), in the order they are checked.
-  kTruncated = 0,
-  kMalformed,
-  kUnsupportedVersion,
-  kUnexpectedType,
-  kUnsupportedProtocol,  // not ipv4-multicast
-  kWrongProvider,        // TUNNEL for another provider_id (0, "any", is accepted)
-  kBadClientAddress,     // a client address RETURNs must not go to (0/8, loopback, multicast...)
-  kBadPacket,            // payload is not one whole IPv4 packet with a correct header checksum
-  kNotMulticast,         // destination outside 224.0.0.0/4
-  kBadIgmp,              // IGMP truncated, malformed, bad checksum, or fragmented
-  kLinkLocalGroup,       // non-IGMP packet to 224.0.0.0/24: never forwarded
-  kSendFailed,           // sendmsg of a RETURN or a peer message failed
+  // Authenticated TUNNELs from proven clients (gateway -> router), in the order they are checked.
+  kBadPacket = 0,   // payload is not one whole IPv4 packet with a correct header checksum
+  kNotMulticast,    // destination outside 224.0.0.0/4
+  kBadIgmp,         // IGMP truncated, malformed, bad checksum, or fragmented
+  kLinkLocalGroup,  // non-IGMP packet to 224.0.0.0/24: never forwarded
+  kSendFailed,      // sendmsg of a RETURN or a peer message failed
   // Peer messages (router -> router), in the order they are checked.
   kPeerTruncated,
   kPeerMalformed,
   kPeerUnsupportedVersion,
-  kPeerUnknown,          // sender is not a configured --peer
+  kPeerUnknown,  // sender is not a configured --peer
   kPeerWrongProvider,
   kPeerBadMac,
-  kPeerStale,            // sent_us further than 30 s from our clock
+  kPeerStale,  // sent_us further than 30 s from our clock
   kPeerReplayed,
-  kPeerBadPacket,        // GROUP_DATA whose packet is not a whole IPv4 packet to a routable group
+  kPeerBadPacket,  // GROUP_DATA whose packet is not a whole IPv4 packet to a routable group
   kCount_,
 };
 inline constexpr std::size_t kDropReasons = static_cast<std::size_t>(Drop::kCount_);

@@ -14,12 +14,14 @@ provider::Credentials load_credentials(const McastConfig& config, std::time_t no
   pc.cert_file = config.cert_file;
   pc.key_file = config.key_file;
   pc.protocols = {wire::kProtoIpv4Multicast};
+  pc.agent = config.agent;
   try {
     return provider::load_credentials(pc, now);
   } catch (const ConfigError& e) {
     // dmux-provider's loader names its own --protocol option; ours has the certificate at fault.
-    const std::string option = e.option() == opt::kKey ? opt::kKey : opt::kCert;
-    throw ConfigError(option, e.what());
+    const std::string& o = e.option();
+    const bool ours = o == opt::kKey || o == opt::kReturnKey || o == opt::kStaticTunnelKey;
+    throw ConfigError(ours ? o : std::string(opt::kCert), e.what());
   }
 }
 

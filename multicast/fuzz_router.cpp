@@ -1,11 +1,16 @@
 // libFuzzer target: arbitrary datagrams on dmux-mcast's listen socket, as TUNNEL and as peer
-// messages (the MAC check fails for random bytes, so the first byte of the input optionally turns
-// it into a correctly sealed peer message to reach the summary and group-data parsers).
+// messages. The first input byte steers: bit 0 makes it a TUNNEL (else a peer message, sealed
+// with the peer key so that the summary and group-data parsers are reached); for a TUNNEL, bit 1
+// gives it its client's rt (a proven client) and bit 2 reseals it under the static tunnel key, so
+// that fuzzed IGMP and group data get past the tag and the proof.
 #include <cstddef>
 #include <cstdint>
 #include <span>
 #include <vector>
 
+#include "agent/test_gateway.h"
+#include "common/util/log.h"
+#include "common/wire/protocols.h"
 #include "multicast/mcast_router.h"
 
 namespace {
@@ -23,7 +28,10 @@ struct NullTransport : dmux::mcast::Transport {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  using namespace dmux;
   using namespace dmux::mcast;
+  static const bool quiet = (log::set_level(log::Level::kError), true);
+  (void)quiet;
   static NullTransport transport;
   static const PeerKey key{};
   static const Now now{MonoTime(std::chrono::hours(1)), 1'700'000'000'000'000};
@@ -32,15 +40,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     c.self = {0xc6120202, 5000};
     c.provider_id = 7;
     c.peers = {{0xc6120302, 5000}};
+    c.ingress.allowed_destinations = {*net::parse_ipv4_prefix("198.18.0.0/15")};
     return c;
   }();
-  static McastRouter router(config, key, transport, now);
+  static McastRouter router(config, key, crypto::ReturnKey{}, agent::test::vector_key(), transport,
+                            now);
+  static agent::test::TestGateway gateway(agent::test::vector_key(), 0);
   if (size == 0) return 0;
-  const std::span<const std::byte> in(reinterpret_cast<const std::byte*>(data + 1), size - 1);
+  std::vector<std::byte> msg(reinterpret_cast<const std::byte*>(data + 1),
+                             reinterpret_cast<const std::byte*>(data + size));
   if (data[0] & 1) {
-    router.on_tunnel(in, now);
+    if (data[0] & 2) agent::test::prove(msg, router.ingress().tokens(), wire::kProtoIpv4Multicast);
+    if (data[0] & 4) gateway.reseal(msg);
+    router.on_tunnel(msg, net::Endpoint{0xc6120001, 4500}, now);
   } else {
-    std::vector<std::byte> msg(in.begin(), in.end());
     msg.resize(msg.size() + kPeerMacLen);
     if (msg.size() > kPeerMacLen) seal(msg, msg.size() - kPeerMacLen, key);
     router.on_peer_message(msg, now);

@@ -36,6 +36,7 @@ RouterConfig router_config(const McastConfig& c, std::uint32_t provider_id) {
       .provider_id = provider_id,
       .membership = MembershipConfig{.timeout = c.membership_timeout,
                                      .max_groups_per_client = c.max_groups_per_client,
+                                     .max_clients_per_address = c.max_clients_per_address,
                                      .max_members_per_group = c.max_members_per_group,
                                      .max_groups = c.max_groups,
                                      .max_clients = c.max_clients},
@@ -44,6 +45,7 @@ RouterConfig router_config(const McastConfig& c, std::uint32_t provider_id) {
       .peers = c.peers,
       .summary_interval = c.summary_interval,
       .peer_dead_after = c.peer_dead_after,
+      .ingress = agent::IngressConfig{.allowed_destinations = c.agent.allowed_destinations},
   };
 }
 
@@ -59,16 +61,19 @@ McastApp::McastApp(McastConfig config, provider::Credentials credentials, const 
                                                          .rcvbuf_bytes = kSocketBufferBytes,
                                                          .sndbuf_bytes = kSocketBufferBytes})),
       router_(std::make_unique<McastRouter>(router_config(config_, credentials_.info.provider_id),
-                                            peer_key, static_cast<Transport&>(*this), now())),
+                                            peer_key, credentials_.agent.return_key,
+                                            credentials_.agent.static_tunnel_key,
+                                            static_cast<Transport&>(*this), now())),
       buffer_(kMaxDatagram),
       timer_(loop_, [this] { on_timer(); }) {
   const provider::RegistrationConfig rc{.proto_id = wire::kProtoIpv4Multicast,
                                         .provider_id = credentials_.info.provider_id,
                                         .router_ipv4 = config_.listen.addr,
-                                        .router_port = config_.listen.port};
+                                        .router_port = config_.listen.port,
+                                        .gateway = config_.gateway};
   registration_ = std::make_unique<provider::RegistrationClient>(
       rc, credentials_.key, credentials_.certificate_der,
-      static_cast<provider::GatewayLink&>(*this));
+      static_cast<provider::GatewayLink&>(*this), &router_->key_sink());
   socket_watcher_ =
       std::make_unique<evloop::IoWatcher>(loop_, socket_.get(), [this] { on_socket_readable(); });
   for (const int signo : {SIGTERM, SIGINT}) {
@@ -135,19 +140,22 @@ bool McastApp::send_peer(const net::Endpoint& peer, std::span<const std::byte> m
 
 void McastApp::on_socket_readable() noexcept {
   for (int i = 0; i < kBudgetPerWakeup; ++i) {
-    const ssize_t n = ::recv(socket_.get(), buffer_.data(), buffer_.size(), 0);
+    sockaddr_in from{};
+    socklen_t from_len = sizeof from;
+    const ssize_t n = ::recvfrom(socket_.get(), buffer_.data(), buffer_.size(), 0,
+                                 reinterpret_cast<sockaddr*>(&from), &from_len);
     if (n < 0) break;  // EAGAIN (drained) or a transient error
-    const std::span<const std::byte> datagram(buffer_.data(), static_cast<std::size_t>(n));
+    const std::span<std::byte> datagram(buffer_.data(), static_cast<std::size_t>(n));
     // One socket, three kinds of datagram; the type byte decides, the parsers check the rest.
     const std::uint8_t type = datagram.size() >= 2 && datagram[0] == std::byte{wire::kVersion}
                                   ? std::to_integer<std::uint8_t>(datagram[1])
                                   : std::uint8_t{0};
-    if (type == wire::kTypeRegisterAck || type == wire::kTypeKeepaliveAck) {
+    if (provider::is_registration_reply(type)) {
       on_control_reply(datagram, type);
     } else if (type == kTypeSummary || type == kTypeGroupData) {
       router_->on_peer_message(datagram, now());
     } else {
-      router_->on_tunnel(datagram, now());
+      router_->on_tunnel(datagram, net::Endpoint::from_sockaddr(from), now());
     }
   }
   rearm_timer();  // a triggered summary may be due sooner

@@ -7,7 +7,6 @@
 #include "common/wire/byte_writer.h"
 #include "common/wire/protocols.h"
 #include "multicast/ipv4_packet.h"
-#include "provider/packet_path.h"
 
 namespace dmux::mcast {
 namespace {
@@ -15,15 +14,11 @@ namespace {
 constexpr std::chrono::milliseconds kMinTriggerGap{100};  // between triggered summaries
 constexpr std::size_t kMaxPacket = 65535;
 
-Drop drop_for(wire::ParseStatus s) noexcept {
-  switch (s) {
-    case wire::ParseStatus::kTruncated: return Drop::kTruncated;
-    case wire::ParseStatus::kUnsupportedVersion: return Drop::kUnsupportedVersion;
-    case wire::ParseStatus::kUnexpectedType: return Drop::kUnexpectedType;
-    case wire::ParseStatus::kMalformed:
-    case wire::ParseStatus::kOk: break;
-  }
-  return Drop::kMalformed;
+agent::IngressConfig ingress_config(const RouterConfig& c) {
+  agent::IngressConfig i = c.ingress;
+  i.proto_id = wire::kProtoIpv4Multicast;
+  i.provider_id = c.provider_id;
+  return i;
 }
 
 Drop drop_for(PeerParse p) noexcept {
@@ -60,10 +55,13 @@ std::uint64_t rendezvous_score(const net::Endpoint& router, std::uint32_t provid
   return mix64(seed ^ mix64(client_ipv4));
 }
 
-McastRouter::McastRouter(const RouterConfig& config, const PeerKey& key, Transport& transport,
-                         Now now)
+McastRouter::McastRouter(const RouterConfig& config, const PeerKey& key,
+                         const crypto::ReturnKey& return_key,
+                         const std::optional<crypto::TunnelKeyBytes>& static_key,
+                         Transport& transport, Now now)
     : config_(config),
       key_(key),
+      ingress_(ingress_config(config), return_key, static_key),
       transport_(transport),
       membership_(config.membership),
       peers_(config.peers, config.peer_dead_after),
@@ -80,20 +78,22 @@ McastRouter::McastRouter(const RouterConfig& config, const PeerKey& key, Transpo
   last_summary_ = now.mono - kMinTriggerGap;
 }
 
-void McastRouter::on_tunnel(std::span<const std::byte> datagram, const Now& now) noexcept {
+void McastRouter::on_tunnel(std::span<std::byte> datagram, const net::Endpoint& from,
+                            const Now& now) noexcept {
   ++counters_.tunnels_received;
   counters_.tunnel_bytes_received += datagram.size();
   wire::TunnelHeader h;
   std::span<const std::byte> packet;
-  if (const auto s = wire::parse_tunnel(datagram, h, packet); s != wire::ParseStatus::kOk) {
-    counters_.drop(drop_for(s));
-    return;
+  switch (ingress_.on_datagram(datagram, from, now.mono, h, packet, reply_)) {
+    case agent::Ingress::Verdict::kDropped:
+      return;  // counted by Ingress
+    case agent::Ingress::Verdict::kReply:
+      return send_reply();
+    case agent::Ingress::Verdict::kPacket:
+      break;
   }
-  if (h.proto_id != wire::kProtoIpv4Multicast) return counters_.drop(Drop::kUnsupportedProtocol);
-  if (h.provider_id != wire::kAnyProvider && h.provider_id != config_.provider_id)
-    return counters_.drop(Drop::kWrongProvider);
-  if (!provider::usable_client_endpoint(h.client_ipv4, h.client_port))
-    return counters_.drop(Drop::kBadClientAddress);
+  // Return routability first: no membership, no delivery, no RETURN for an unproven address.
+  if (!ingress_.may_send(h.client_ipv4, h.client_port) || !ingress_.proven(h)) return;
   Ipv4View ip;
   if (!parse_ipv4(packet, ip)) return counters_.drop(Drop::kBadPacket);
   if (!is_multicast(ip.dst)) return counters_.drop(Drop::kNotMulticast);
@@ -141,24 +141,40 @@ std::size_t McastRouter::deliver_local(std::uint32_t group, const Member& sender
                                        std::span<const std::byte> packet) noexcept {
   const std::vector<Member>* members = membership_.members(group);
   if (members == nullptr) return 0;
-  std::array<std::byte, wire::kReturnHeaderLen> header{};
   std::size_t n = 0;
   for (const Member& m : *members) {
     if (client_key(m) == client_key(sender)) continue;  // never echo a packet to its sender
-    const wire::ShimHeader h{.flags = 0,
-                             .proto_id = wire::kProtoIpv4Multicast,
-                             .provider_id = config_.provider_id,
-                             .token = m.token};
-    if (wire::write_shim(header, wire::MsgType::kReturn, h) != header.size()) continue;
-    if (transport_.send_return(m, header, packet)) {
-      ++counters_.delivered;
-      counters_.delivered_bytes += packet.size();
-      ++n;
-    } else {
-      counters_.drop(Drop::kSendFailed);
-    }
+    if (!send_to_member(m, packet)) continue;
+    ++counters_.delivered;
+    counters_.delivered_bytes += packet.size();
+    ++n;
   }
   return n;
+}
+
+// Every RETURN to a member: its rt (the token it was proven with), and only to an address the
+// destination filter allows.
+bool McastRouter::send_to_member(const Member& to, std::span<const std::byte> packet) noexcept {
+  if (!ingress_.may_send(to.ipv4, to.port)) return false;
+  std::array<std::byte, wire::kReturnHeaderLen> header{};
+  const wire::ShimHeader h{.flags = 0,
+                           .proto_id = wire::kProtoIpv4Multicast,
+                           .provider_id = config_.provider_id,
+                           .token = to.token};
+  if (wire::write_shim(header, wire::MsgType::kReturn, h) != header.size()) return false;
+  if (transport_.send_return(to, header, packet)) return true;
+  counters_.drop(Drop::kSendFailed);
+  return false;
+}
+
+// A TOKEN_OFFER Ingress wrote; its destination passed the filter.
+void McastRouter::send_reply() noexcept {
+  const std::span<const std::byte> whole = reply_.view();
+  const Member to{reply_.to.addr, reply_.to.port, 0};
+  if (!transport_.send_return(to, whole.first(wire::kReturnHeaderLen),
+                              whole.subspan(wire::kReturnHeaderLen))) {
+    counters_.drop(Drop::kSendFailed);
+  }
 }
 
 PeerHeader McastRouter::header_for(std::uint8_t type, const Now& now) noexcept {
@@ -282,6 +298,12 @@ void McastRouter::adopt(Peer& dead, const Now& now) {
     const Member m{static_cast<std::uint32_t>(key >> 16), static_cast<std::uint16_t>(key & 0xffff),
                    remote.token};
     if (!adopter_is_self(dead, m.ipv4)) continue;
+    // The peer is authenticated, but its member must be as proven as our own (14.2: the token is
+    // the rt of that address).
+    if (!ingress_.tokens().proven(wire::kProtoIpv4Multicast, m.ipv4, m.port, m.token)) {
+      ingress_.drop(agent::IngressDrop::kUnproven);
+      continue;
+    }
     const MonoTime when = std::min(remote.report_time, now.mono);
     bool any = false;
     for (const std::uint32_t g : remote.groups) any = membership_.join(m, g, when) || any;
@@ -293,17 +315,7 @@ void McastRouter::adopt(Peer& dead, const Now& now) {
 }
 
 void McastRouter::send_query(const Member& to) noexcept {
-  std::array<std::byte, wire::kReturnHeaderLen> header{};
-  const wire::ShimHeader h{.flags = 0,
-                           .proto_id = wire::kProtoIpv4Multicast,
-                           .provider_id = config_.provider_id,
-                           .token = to.token};
-  if (wire::write_shim(header, wire::MsgType::kReturn, h) != header.size()) return;
-  if (transport_.send_return(to, header, query_)) {
-    ++counters_.queries_sent;
-  } else {
-    counters_.drop(Drop::kSendFailed);
-  }
+  if (send_to_member(to, query_)) ++counters_.queries_sent;
 }
 
 void McastRouter::trigger_summary(const Now& now) noexcept {
@@ -362,6 +374,7 @@ void McastRouter::send_summaries(const Now& now) {
 void McastRouter::on_timer(const Now& now) {
   if (now.mono >= next_expiry_) {
     membership_.expire(now.mono);
+    ingress_.expire(now.mono);
     next_expiry_ = now.mono + std::clamp<std::chrono::milliseconds>(
                                   config_.membership.timeout / 10, std::chrono::milliseconds(50),
                                   std::chrono::milliseconds(1000));

@@ -1,8 +1,12 @@
 // The reference multicast overlay router as pure logic, without sockets (McastApp does the I/O):
 //
-//  - TUNNEL from a gateway (protocol.md 5) carrying an IPv4 packet to 224.0.0.0/4: IGMP reports
-//    and leaves update the local membership (soft state); a group data packet is delivered as a
-//    RETURN to every local member except its sender, each with its own token, and forwarded once
+//  - TUNNEL from a gateway (protocol.md 5) is dropped before any work unless it passes 5.3
+//    (agent::Ingress: key, replay window, tag); a TOKEN_REQUEST is answered with a TOKEN_OFFER;
+//    anything else is acted on only if it comes from a proven client (token = the rt of its
+//    client_ipv4:client_port, 14.1; else `unproven`) whose address RETURNs may go to.
+//  - Such a TUNNEL carrying an IPv4 packet to 224.0.0.0/4: IGMP reports and leaves update the
+//    local membership (soft state, capped per client address); a group data packet is delivered
+//    as a RETURN to every local member except its sender, each with its own rt, and forwarded once
 //    (GROUP_DATA) to every live peer router that has members of the group.
 //  - GROUP_DATA from a peer: delivered to local members only, never forwarded again (one hop in
 //    a full mesh: no loops).
@@ -19,9 +23,11 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
+#include "agent/ingress.h"
 #include "common/net/endpoint.h"
 #include "common/wire/shim.h"
 #include "multicast/counters.h"
@@ -48,6 +54,7 @@ struct RouterConfig {
   std::chrono::milliseconds max_clock_skew{30000};   // peer messages' sent_us vs our clock
   std::chrono::milliseconds move_tolerance{500};     // reports closer than this tie (lower id wins)
   std::size_t summary_part_bytes = 8192;             // largest SUMMARY datagram
+  agent::IngressConfig ingress{};  // receiver, offers, allowed destinations (proto, provider set)
 };
 
 // The sockets, as the router needs them. Both return false if the send failed.
@@ -62,11 +69,15 @@ class Transport {
 
 class McastRouter {
  public:
-  // `key` is the peer key (derive_peer_key). Throws only if the config is unusable.
-  McastRouter(const RouterConfig& config, const PeerKey& key, Transport& transport, Now now);
+  // `key` is the peer key (derive_peer_key), `return_key` the provider's K_r (6.2), `static_key`
+  // the tunnel key of a static router (key_id 0). Throws only if the config is unusable.
+  McastRouter(const RouterConfig& config, const PeerKey& key, const crypto::ReturnKey& return_key,
+              const std::optional<crypto::TunnelKeyBytes>& static_key, Transport& transport,
+              Now now);
 
-  // A datagram on the listen socket that is neither a registration reply nor a peer message.
-  void on_tunnel(std::span<const std::byte> datagram, const Now& now) noexcept;
+  // A datagram on the listen socket that is neither a registration reply nor a peer message, from
+  // `from`. Its tag field is zeroed and restored while it is checked.
+  void on_tunnel(std::span<std::byte> datagram, const net::Endpoint& from, const Now& now) noexcept;
   // A datagram of type SUMMARY or GROUP_DATA.
   void on_peer_message(std::span<const std::byte> datagram, const Now& now) noexcept;
   // Does what is due at `now`; call again at next_deadline().
@@ -77,6 +88,9 @@ class McastRouter {
   [[nodiscard]] const Membership& membership() const noexcept { return membership_; }
   [[nodiscard]] const PeerSet& peers() const noexcept { return peers_; }
   [[nodiscard]] const RouterConfig& config() const noexcept { return config_; }
+  [[nodiscard]] const agent::Ingress& ingress() const noexcept { return ingress_; }
+  // Where the router's registration client puts its tunnel keys.
+  [[nodiscard]] agent::TunnelKeySink& key_sink() noexcept { return ingress_.key_sink(); }
   void failed(Drop reason) noexcept { counters_.drop(reason); }
 
  private:
@@ -93,6 +107,9 @@ class McastRouter {
   void reconcile(const Peer& peer);
   void adopt(Peer& dead, const Now& now);
   [[nodiscard]] bool adopter_is_self(const Peer& dead, std::uint32_t client_ipv4) const noexcept;
+  // A RETURN of `packet` with the member's rt, if the destination filter allows it.
+  bool send_to_member(const Member& to, std::span<const std::byte> packet) noexcept;
+  void send_reply() noexcept;
   void send_query(const Member& to) noexcept;
   void send_summaries(const Now& now);
   void trigger_summary(const Now& now) noexcept;
@@ -100,6 +117,7 @@ class McastRouter {
 
   RouterConfig config_;
   PeerKey key_;
+  agent::Ingress ingress_;
   Transport& transport_;
   Membership membership_;
   PeerSet peers_;
@@ -108,6 +126,7 @@ class McastRouter {
   std::array<GroupChange, 256> changes_{};
   std::array<std::byte, kQueryPacketLen> query_{};
   std::vector<std::byte> out_;  // one peer message (GROUP_DATA or SUMMARY part)
+  agent::Reply reply_;          // a TOKEN_OFFER
 
   MonoTime next_expiry_{};
   MonoTime next_query_{};

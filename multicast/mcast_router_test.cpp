@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/util/log.h"
+#include "common/wire/client_control.h"
 #include "multicast/test_packets.h"
 
 namespace dmux::mcast {
@@ -18,10 +19,19 @@ using test::Bytes;
 
 constexpr std::uint32_t kG1 = 0xef010101, kG2 = 0xef020202;
 const net::Endpoint kRouterA{0xc6120202, 5000}, kRouterB{0xc6120302, 5000};
-const Member kC1{0xc6120b02, 40001, 0x1111}, kC2{0xc6120c02, 40002, 0x2222},
-    kC3{0xc6120d02, 40003, 0x3333};
 const bool kQuiet = (log::set_level(log::Level::kError), true);  // peers coming and going
 const PeerKey kKey = derive_peer_key(std::as_bytes(std::span("shared secret 16", 16)));
+const crypto::ReturnKey kReturnKey =
+    crypto::derive_return_key(std::as_bytes(std::span("provider secret!", 16)));
+const std::optional<crypto::TunnelKeyBytes> kStaticKey = agent::test::vector_key();
+const net::Endpoint kGatewayAddr{0xc6120001, 4500};
+
+// A client that learnt its rt (a TOKEN_OFFER): its token is the rt of its address.
+Member proven(std::uint32_t ip, std::uint16_t port) {
+  return Member{ip, port, crypto::return_token(kReturnKey, 2, 7, ip, port)};
+}
+const Member kC1 = proven(0xc6120b02, 40001), kC2 = proven(0xc6120c02, 40002),
+             kC3 = proven(0xc6120d02, 40003);
 
 struct Sent {
   Member to;
@@ -77,6 +87,7 @@ RouterConfig config(const net::Endpoint& self, std::vector<net::Endpoint> peers)
   c.peers = std::move(peers);
   c.summary_interval = milliseconds(1000);
   c.peer_dead_after = milliseconds(3500);
+  c.ingress.allowed_destinations = {*net::parse_ipv4_prefix("198.18.0.0/15")};
   return c;
 }
 
@@ -90,12 +101,20 @@ Bytes data(const Member& m, std::uint32_t g) {
   return test::tunnel(m.ipv4, m.port, m.token, test::ipv4(m.ipv4, g, 17, Bytes(16, std::byte{7})));
 }
 
+// Hands a datagram to the router as the socket would (a mutable copy).
+void tunnel(McastRouter& r, Bytes d, const Now& now) { r.on_tunnel(d, kGatewayAddr, now); }
+
 // Two routers of one provider, peers of each other; pump() delivers their peer messages.
+// `a_return_key` is A's K_r (B's is kReturnKey): another one models routers given different keys.
 struct Pair {
+  explicit Pair(const crypto::ReturnKey& a_return_key = kReturnKey)
+      : a(config(kRouterA, {kRouterB}), kKey, a_return_key, kStaticKey, ta, clock.now),
+        b(config(kRouterB, {kRouterA}), kKey, kReturnKey, kStaticKey, tb, clock.now) {}
+
   Clock clock;
   FakeTransport ta, tb;
-  McastRouter a{config(kRouterA, {kRouterB}), kKey, ta, clock.now};
-  McastRouter b{config(kRouterB, {kRouterA}), kKey, tb, clock.now};
+  McastRouter a;
+  McastRouter b;
   bool a_alive = true;
 
   void pump() {
@@ -122,19 +141,19 @@ struct Pair {
 TEST_CASE("members receive group data, with their token; the sender and non-members do not") {
   Clock clock;
   FakeTransport t;
-  McastRouter r(config(kRouterA, {}), kKey, t, clock.now);
-  r.on_tunnel(join(kC1, kG1), clock.now);
-  r.on_tunnel(join(kC2, kG1), clock.now);
-  r.on_tunnel(join(kC3, kG2), clock.now);
+  McastRouter r(config(kRouterA, {}), kKey, kReturnKey, kStaticKey, t, clock.now);
+  tunnel(r, join(kC1, kG1), clock.now);
+  tunnel(r, join(kC2, kG1), clock.now);
+  tunnel(r, join(kC3, kG2), clock.now);
   CHECK(r.membership().members(kG1)->size() == 2);
-  r.on_tunnel(data(kC1, kG1), clock.now);
+  tunnel(r, data(kC1, kG1), clock.now);
   CHECK(t.data_to(kC2) == 1);
   CHECK(t.data_to(kC1) == 0);  // not echoed to the sender
   CHECK(t.data_to(kC3) == 0);  // not a member of G1
-  r.on_tunnel(data(kC3, 0xef090909), clock.now);  // nobody there
+  tunnel(r, data(kC3, 0xef090909), clock.now);  // nobody there
   CHECK(r.counters().no_receivers == 1);
-  r.on_tunnel(leave(kC2, kG1), clock.now);
-  r.on_tunnel(data(kC1, kG1), clock.now);
+  tunnel(r, leave(kC2, kG1), clock.now);
+  tunnel(r, data(kC1, kG1), clock.now);
   CHECK(t.data_to(kC2) == 1);
   CHECK(r.counters().group_packets == 3);
   CHECK(r.counters().delivered == 1);
@@ -143,42 +162,129 @@ TEST_CASE("members receive group data, with their token; the sender and non-memb
 TEST_CASE("bad TUNNELs are dropped and counted by reason") {
   Clock clock;
   FakeTransport t;
-  McastRouter r(config(kRouterA, {}), kKey, t, clock.now);
+  McastRouter r(config(kRouterA, {}), kKey, kReturnKey, kStaticKey, t, clock.now);
+  const std::uint64_t tok = kC1.token;
   const Bytes pkt = test::ipv4(kC1.ipv4, kG1, 17, Bytes(4));
-  r.on_tunnel(test::tunnel(kC1.ipv4, kC1.port, 1, pkt, 1), clock.now);
-  r.on_tunnel(test::tunnel(kC1.ipv4, kC1.port, 1, pkt, 2, 8), clock.now);
-  r.on_tunnel(test::tunnel(0x7f000001, kC1.port, 1, pkt), clock.now);
-  r.on_tunnel(test::tunnel(kC1.ipv4, kC1.port, 1, Bytes{std::byte{0x45}, std::byte{0}}), clock.now);
-  r.on_tunnel(test::tunnel(kC1.ipv4, kC1.port, 1, test::ipv4(kC1.ipv4, 0xc6120101, 17, Bytes(4))),
-              clock.now);
-  r.on_tunnel(test::tunnel(kC1.ipv4, kC1.port, 1, test::ipv4(kC1.ipv4, 0xe0000016, 2, Bytes(3))),
-              clock.now);
-  r.on_tunnel(test::tunnel(kC1.ipv4, kC1.port, 1, test::ipv4(kC1.ipv4, 0xe00000fb, 17, Bytes(4))),
-              clock.now);
-  r.on_tunnel(Bytes(10), clock.now);
-  r.on_tunnel(join(kC1, 0xe00000fb), clock.now);  // a report for a link-local group: ignored
+  tunnel(r, test::tunnel(kC1.ipv4, kC1.port, tok, pkt, 1), clock.now);
+  tunnel(r, test::tunnel(kC1.ipv4, kC1.port, tok, pkt, 2, 8), clock.now);
+  tunnel(r, test::tunnel(0x7f000001, kC1.port, tok, pkt), clock.now);
+  tunnel(r, test::tunnel(kC1.ipv4, kC1.port, tok, Bytes{std::byte{0x45}, std::byte{0}}), clock.now);
+  tunnel(r, test::tunnel(kC1.ipv4, kC1.port, tok, test::ipv4(kC1.ipv4, 0xc6120101, 17, Bytes(4))),
+         clock.now);
+  tunnel(r, test::tunnel(kC1.ipv4, kC1.port, tok, test::ipv4(kC1.ipv4, 0xe0000016, 2, Bytes(3))),
+         clock.now);
+  tunnel(r, test::tunnel(kC1.ipv4, kC1.port, tok, test::ipv4(kC1.ipv4, 0xe00000fb, 17, Bytes(4))),
+         clock.now);
+  tunnel(r, Bytes(10), clock.now);
+  tunnel(r, join(kC1, 0xe00000fb), clock.now);  // a report for a link-local group: ignored
   const auto& c = r.counters();
-  CHECK(c.dropped(Drop::kUnsupportedProtocol) == 1);
-  CHECK(c.dropped(Drop::kWrongProvider) == 1);
-  CHECK(c.dropped(Drop::kBadClientAddress) == 1);
+  const auto& in = r.ingress().counters();
+  CHECK(in.dropped(agent::IngressDrop::kUnsupportedProtocol) == 1);
+  CHECK(in.dropped(agent::IngressDrop::kWrongProvider) == 1);
+  CHECK(in.dropped(agent::IngressDrop::kForbiddenDestination) == 1);
   CHECK(c.dropped(Drop::kBadPacket) == 1);
   CHECK(c.dropped(Drop::kNotMulticast) == 1);
   CHECK(c.dropped(Drop::kBadIgmp) == 1);
   CHECK(c.dropped(Drop::kLinkLocalGroup) == 1);
-  CHECK(c.dropped(Drop::kUnsupportedVersion) == 1);
+  CHECK(r.ingress().receiver().counters().dropped(agent::TunnelDrop::kUnsupportedVersion) == 1);
   CHECK(c.ignored_groups == 1);
   CHECK(r.membership().clients().empty());
   CHECK(t.returns.empty());
 }
 
+TEST_CASE("forged TUNNELs and unproven joins create no membership and nothing is sent") {
+  Clock clock;
+  FakeTransport t;
+  McastRouter r(config(kRouterA, {}), kKey, kReturnKey, kStaticKey, t, clock.now);
+  const std::uint32_t victim = 0xc6126363;  // 198.18.99.99
+  // 1,100 joins naming the victim on as many ports, through a real gateway (tag right) but with a
+  // token the attacker had to guess.
+  for (std::uint16_t port = 1000; port < 2100; ++port) {
+    tunnel(r, test::tunnel(victim, port, port, test::ipv4(victim, kG1, 2, test::v2_report(kG1))),
+           clock.now);
+  }
+  CHECK(r.ingress().counters().dropped(agent::IngressDrop::kUnproven) == 1100);
+  // With the right rt but no valid tag (no gateway sealed it): dropped before anything else.
+  agent::test::TestGateway forger(crypto::TunnelKeyBytes{}, 0);
+  const Member v = proven(victim, 5000);
+  Bytes forged = forger.tunnel(
+      wire::TunnelHeader{
+          .proto_id = 2, .client_ipv4 = v.ipv4, .client_port = v.port, .token = v.token},
+      test::ipv4(victim, kG1, 2, test::v2_report(kG1)));
+  tunnel(r, forged, clock.now);
+  CHECK(r.ingress().receiver().counters().dropped(agent::TunnelDrop::kBadTag) == 1);
+  // Group data from unproven senders is not delivered either.
+  tunnel(r, join(kC1, kG1), clock.now);
+  tunnel(r, test::tunnel(victim, 1, 1, test::ipv4(victim, kG1, 17, Bytes(16))), clock.now);
+  CHECK(r.membership().clients().size() == 1);
+  CHECK(t.data_to(kC1) == 0);
+  CHECK(r.counters().group_packets == 0);
+  CHECK(t.returns.empty());
+}
+
+TEST_CASE("a TOKEN_REQUEST gets a TOKEN_OFFER whose rt then joins") {
+  Clock clock;
+  FakeTransport t;
+  McastRouter r(config(kRouterA, {}), kKey, kReturnKey, kStaticKey, t, clock.now);
+  const wire::TunnelHeader h{.flags = wire::kFlagControl,
+                             .proto_id = 2,
+                             .client_ipv4 = 0xc6120e02,
+                             .client_port = 41000,
+                             .token = 0xabcdef};
+  Bytes request(wire::kTokenRequestLen);
+  wire::write_token_request(request);
+  tunnel(r, test::gateway().tunnel(h, request), clock.now);
+  REQUIRE(t.returns.size() == 1);
+  const Sent& offer = t.returns.front();
+  CHECK(offer.to.ipv4 == h.client_ipv4);
+  CHECK(offer.token == 0xabcdef);  // the request's nonce
+  wire::TokenOffer o;
+  REQUIRE(wire::parse_token_offer(offer.packet, o) == wire::ParseStatus::kOk);
+  const Member me{h.client_ipv4, h.client_port, o.return_token};
+  CHECK(me == proven(h.client_ipv4, h.client_port));
+  tunnel(r, join(me, kG1), clock.now);
+  tunnel(r, data(kC1, kG1), clock.now);
+  CHECK(t.data_to(me) == 1);
+}
+
+TEST_CASE("proven clients of one address are capped over all its ports") {
+  Clock clock;
+  FakeTransport t;
+  RouterConfig c = config(kRouterA, {});
+  c.membership.max_clients_per_address = 4;
+  McastRouter r(c, kKey, kReturnKey, kStaticKey, t, clock.now);
+  for (std::uint16_t port = 1000; port < 1100; ++port)
+    tunnel(r, join(proven(0xc6126363, port), kG1), clock.now);
+  CHECK(r.membership().members(kG1)->size() == 4);
+  tunnel(r, data(kC1, kG1), clock.now);
+  CHECK(r.counters().delivered == 4);  // one group packet: 4 copies toward that address at most
+}
+
+TEST_CASE("a peer's member is adopted only with the rt of its address") {
+  // A holds another K_r than B (a misconfigured provider): its members' tokens are not B's rt.
+  const crypto::ReturnKey other = crypto::derive_return_key(std::as_bytes(std::span("other", 5)));
+  Pair p(other);
+  const Member m{kC1.ipv4, kC1.port, crypto::return_token(other, 2, 7, kC1.ipv4, kC1.port)};
+  tunnel(p.a, join(m, kG1), p.clock.now);
+  p.tick(milliseconds(1000));
+  REQUIRE(p.a.membership().clients().size() == 1);
+  REQUIRE(p.b.peers().peers()[0].clients.size() == 1);
+  p.a_alive = false;
+  for (int i = 0; i < 5; ++i) p.tick(milliseconds(1000));
+  CHECK(p.b.counters().peer_deaths == 1);
+  CHECK(p.b.counters().adopted == 0);
+  CHECK(p.b.membership().clients().empty());
+  CHECK(p.b.ingress().counters().dropped(agent::IngressDrop::kUnproven) == 1);
+}
+
 TEST_CASE("members are queried every interval and expire when silent") {
   Clock clock;
   FakeTransport t;
-  McastRouter r(config(kRouterA, {}), kKey, t, clock.now);
-  r.on_tunnel(join(kC1, kG1), clock.now);
+  McastRouter r(config(kRouterA, {}), kKey, kReturnKey, kStaticKey, t, clock.now);
+  tunnel(r, join(kC1, kG1), clock.now);
   r.on_timer(clock.advance(milliseconds(4000)));
   CHECK(t.queries_to(kC1) == 1);
-  r.on_tunnel(join(kC1, kG1), clock.now);  // the answer refreshes
+  tunnel(r, join(kC1, kG1), clock.now);  // the answer refreshes
   r.on_timer(clock.advance(milliseconds(9000)));
   CHECK(r.membership().members(kG1) != nullptr);
   r.on_timer(clock.advance(milliseconds(1001)));
@@ -189,43 +295,43 @@ TEST_CASE("members are queried every interval and expire when silent") {
 
 TEST_CASE("two routers: each member gets each packet once, and forwarded packets stop there") {
   Pair p;
-  p.a.on_tunnel(join(kC1, kG1), p.clock.now);
-  p.b.on_tunnel(join(kC2, kG1), p.clock.now);
+  tunnel(p.a, join(kC1, kG1), p.clock.now);
+  tunnel(p.b, join(kC2, kG1), p.clock.now);
   p.tick(milliseconds(100));  // triggered summaries
   CHECK(PeerSet::has_group(p.a.peers().peers()[0], kG1));
   CHECK(PeerSet::has_group(p.b.peers().peers()[0], kG1));
-  p.a.on_tunnel(data(kC3, kG1), p.clock.now);  // C3 (not a member) sends through A
+  tunnel(p.a, data(kC3, kG1), p.clock.now);  // C3 (not a member) sends through A
   p.pump();
   CHECK(p.ta.data_to(kC1) == 1);
   CHECK(p.tb.data_to(kC2) == 1);
   CHECK(p.a.counters().forwarded == 1);
   CHECK(p.b.counters().from_peers == 1);
   CHECK(p.b.counters().forwarded == 0);  // never forwarded a second time
-  p.b.on_tunnel(data(kC2, kG1), p.clock.now);
+  tunnel(p.b, data(kC2, kG1), p.clock.now);
   p.pump();
   CHECK(p.ta.data_to(kC1) == 2);
   CHECK(p.tb.data_to(kC2) == 1);  // not echoed, not looped back through A
   // No member at B any more: A stops forwarding there.
-  p.b.on_tunnel(leave(kC2, kG1), p.clock.now);
+  tunnel(p.b, leave(kC2, kG1), p.clock.now);
   p.tick(milliseconds(100));
-  p.a.on_tunnel(data(kC3, kG1), p.clock.now);
+  tunnel(p.a, data(kC3, kG1), p.clock.now);
   CHECK(p.a.counters().forwarded == 1);
 }
 
 TEST_CASE("a client whose reports move to another router is a member at that one only") {
   Pair p;
-  p.a.on_tunnel(join(kC1, kG1), p.clock.now);
+  tunnel(p.a, join(kC1, kG1), p.clock.now);
   p.tick(milliseconds(1000));
   CHECK(p.b.peers().peers()[0].clients.size() == 1);
   // C1's gateway now sends it to B (its router changed): B hears a newer report.
   p.tick(milliseconds(2000));
-  p.b.on_tunnel(join(kC1, kG1), p.clock.now);
+  tunnel(p.b, join(kC1, kG1), p.clock.now);
   p.tick(milliseconds(100));
   CHECK(p.a.membership().members(kG1) == nullptr);
   CHECK(p.a.counters().moved_to_peer == 1);
   REQUIRE(p.b.membership().members(kG1) != nullptr);
-  p.b.on_tunnel(data(kC3, kG1), p.clock.now);
-  p.a.on_tunnel(data(kC3, kG1), p.clock.now);
+  tunnel(p.b, data(kC3, kG1), p.clock.now);
+  tunnel(p.a, data(kC3, kG1), p.clock.now);
   p.pump();
   CHECK(p.tb.data_to(kC1) == 2);
   CHECK(p.ta.data_to(kC1) == 0);
@@ -233,8 +339,8 @@ TEST_CASE("a client whose reports move to another router is a member at that one
 
 TEST_CASE("reports at the same time at both routers: the lower router keeps the client") {
   Pair p;
-  p.a.on_tunnel(join(kC1, kG1), p.clock.now);
-  p.b.on_tunnel(join(kC1, kG1), p.clock.now);
+  tunnel(p.a, join(kC1, kG1), p.clock.now);
+  tunnel(p.b, join(kC1, kG1), p.clock.now);
   p.tick(milliseconds(100));
   CHECK(p.a.membership().members(kG1) != nullptr);  // A (198.18.2.2) < B (198.18.3.2)
   CHECK(p.b.membership().members(kG1) == nullptr);
@@ -242,8 +348,8 @@ TEST_CASE("reports at the same time at both routers: the lower router keeps the 
 
 TEST_CASE("a dead peer's members are adopted, queried, and served at once") {
   Pair p;
-  p.a.on_tunnel(join(kC1, kG1), p.clock.now);
-  p.b.on_tunnel(join(kC2, kG2), p.clock.now);
+  tunnel(p.a, join(kC1, kG1), p.clock.now);
+  tunnel(p.b, join(kC2, kG2), p.clock.now);
   p.tick(milliseconds(1000));
   p.a_alive = false;  // A crashes
   for (int i = 0; i < 3; ++i) p.tick(milliseconds(1000));
@@ -253,7 +359,7 @@ TEST_CASE("a dead peer's members are adopted, queried, and served at once") {
   CHECK(p.b.counters().peer_deaths == 1);
   CHECK(p.b.counters().adopted == 1);
   CHECK(p.tb.queries_to(kC1) == 1);
-  p.b.on_tunnel(data(kC2, kG1), p.clock.now);
+  tunnel(p.b, data(kC2, kG1), p.clock.now);
   CHECK(p.tb.data_to(kC1) == 1);
   // The adopted membership keeps its age: without a report it expires 10 s after the last one.
   p.tick(milliseconds(4500));
@@ -264,7 +370,7 @@ TEST_CASE("a dead peer's members are adopted, queried, and served at once") {
 
 TEST_CASE("peer messages: unknown sender, bad MAC, replay, stale, wrong provider") {
   Pair p;
-  p.a.on_tunnel(join(kC1, kG1), p.clock.now);
+  tunnel(p.a, join(kC1, kG1), p.clock.now);
   p.a.on_timer(p.clock.advance(milliseconds(1000)));
   REQUIRE(!p.ta.peer.empty());
   const Bytes good = p.ta.peer.front().second;
@@ -283,7 +389,7 @@ TEST_CASE("peer messages: unknown sender, bad MAC, replay, stale, wrong provider
   Clock later = p.clock;
   later.advance(milliseconds(31000));
   FakeTransport t;
-  McastRouter fresh(config(kRouterB, {kRouterA}), kKey, t, later.now);
+  McastRouter fresh(config(kRouterB, {kRouterA}), kKey, kReturnKey, kStaticKey, t, later.now);
   fresh.on_peer_message(good, later.now);
   const auto& c = p.b.counters();
   CHECK(c.summaries_received == 1);
@@ -294,7 +400,8 @@ TEST_CASE("peer messages: unknown sender, bad MAC, replay, stale, wrong provider
   CHECK(fresh.counters().dropped(Drop::kPeerStale) == 1);
   const PeerKey other = derive_peer_key(std::as_bytes(std::span("another secret!!", 16)));
   FakeTransport t2;
-  McastRouter stranger(config(kRouterB, {kRouterA}), other, t2, p.clock.now);
+  McastRouter stranger(config(kRouterB, {kRouterA}), other, kReturnKey, kStaticKey, t2,
+                       p.clock.now);
   stranger.on_peer_message(good, p.clock.now);
   CHECK(stranger.counters().dropped(Drop::kPeerBadMac) == 1);
 }
@@ -302,9 +409,9 @@ TEST_CASE("peer messages: unknown sender, bad MAC, replay, stale, wrong provider
 TEST_CASE("a large membership is summarised in several parts and reassembled") {
   Pair p;
   for (std::uint16_t i = 0; i < 600; ++i) {
-    const Member m{0xc6130000u + i, static_cast<std::uint16_t>(1000 + i), 0x5000u + i};
-    p.a.on_tunnel(join(m, kG1), p.clock.now);
-    p.a.on_tunnel(join(m, kG2), p.clock.now);
+    const Member m = proven(0xc6130000u + i, static_cast<std::uint16_t>(1000 + i));
+    tunnel(p.a, join(m, kG1), p.clock.now);
+    tunnel(p.a, join(m, kG2), p.clock.now);
   }
   p.tick(milliseconds(1000));
   CHECK(p.a.counters().summaries_sent >= 2);

@@ -1,6 +1,9 @@
 // The local group membership of a multicast router: which clients joined which groups, as IGMP
 // soft state (docs/multicast.md). A membership lives until a leave or until no report has
 // mentioned it for the membership timeout (IGMP's group membership interval, 260 s by default).
+// Caps per client IPv4 address over all its ports (docs/protocol.md 14.1: memberships and
+// clients), so that one address cannot collect copies of a group through many ports, and per
+// group and in total.
 //
 // Driven by event-named calls with the current time; never reads a clock. Single-threaded (the
 // router's event loop). Joins and leaves may allocate (control plane: one per IGMP record);
@@ -21,14 +24,16 @@ namespace dmux::mcast {
 
 struct MembershipConfig {
   std::chrono::milliseconds timeout{260000};  // a membership no report refreshed this long expires
-  std::size_t max_groups_per_client = 64;     // joins beyond this are refused
+  std::size_t max_groups_per_client = 64;     // memberships of one IPv4 address, all its ports
+  std::size_t max_clients_per_address = 4;    // clients (ports) of one IPv4 address
   std::size_t max_members_per_group = 1024;   // local members of one group
   std::size_t max_groups = 4096;              // groups with at least one local member
   std::size_t max_clients = 16384;            // clients with at least one membership
 };
 
 enum class Refusal : std::uint8_t {
-  kGroupsPerClient = 0,
+  kGroupsPerClient = 0,  // per client IPv4 address (all its ports)
+  kClientsPerAddress,
   kMembersPerGroup,
   kGroupsTotal,
   kClientsTotal,
@@ -81,14 +86,29 @@ class Membership {
   [[nodiscard]] std::size_t membership_count() const noexcept;
   [[nodiscard]] const MembershipCounters& counters() const noexcept { return counters_; }
   [[nodiscard]] const MembershipConfig& config() const noexcept { return config_; }
+  // Client IPv4 addresses with at least one membership.
+  [[nodiscard]] std::size_t address_count() const noexcept { return addresses_.size(); }
 
  private:
-  void refuse(Refusal r) noexcept { ++counters_.refusals[static_cast<std::size_t>(r)]; }
+  // What one client IPv4 address holds, over all its ports.
+  struct AddressUse {
+    std::size_t clients = 0;
+    std::size_t memberships = 0;
+  };
+
+  bool refuse(Refusal r) noexcept {
+    ++counters_.refusals[static_cast<std::size_t>(r)];
+    return false;
+  }
+  [[nodiscard]] bool admits(std::uint32_t ipv4, bool new_client, std::uint32_t group) noexcept;
   void unlink(std::uint32_t group, std::uint64_t key);
+  // `memberships` (and the client itself if `client_gone`) of `key`'s address ended.
+  void release(std::uint64_t key, std::size_t memberships, bool client_gone) noexcept;
 
   MembershipConfig config_;
   std::unordered_map<std::uint64_t, Client> clients_;
   std::unordered_map<std::uint32_t, std::vector<Member>> groups_;
+  std::unordered_map<std::uint32_t, AddressUse> addresses_;
   MembershipCounters counters_;
 };
 

@@ -71,6 +71,33 @@ TEST_CASE("limits refuse and count by reason") {
   CHECK(r2[static_cast<std::size_t>(Refusal::kMembersPerGroup)] == 1);
   CHECK(r2[static_cast<std::size_t>(Refusal::kGroupsTotal)] == 1);
   CHECK(to_string(Refusal::kGroupsTotal) == "groups_total");
+  CHECK(to_string(Refusal::kClientsPerAddress) == "clients_per_address");
+}
+
+TEST_CASE("one IPv4 address is capped over all its ports: clients and memberships") {
+  Membership m(MembershipConfig{.max_groups_per_client = 6, .max_clients_per_address = 4});
+  // 1,100 ports of one address (as a victim named in forged joins would be): 4 clients at most.
+  std::size_t accepted = 0;
+  for (std::uint16_t port = 1000; port < 2100; ++port) {
+    accepted += m.join(Member{kA.ipv4, port, port}, kG1, kT0) ? 1 : 0;
+  }
+  CHECK(accepted == 4);
+  CHECK(count(m, kG1) == 4);
+  CHECK(m.counters().refusals[static_cast<std::size_t>(Refusal::kClientsPerAddress)] == 1096);
+  // Memberships of the address over its ports: 4 in G1, 2 more fit, then refused.
+  CHECK(m.join(Member{kA.ipv4, 1000, 1000}, kG2, kT0));
+  CHECK(m.join(Member{kA.ipv4, 1001, 1001}, kG2, kT0));
+  CHECK_FALSE(m.join(Member{kA.ipv4, 1002, 1002}, kG2, kT0));
+  CHECK(m.counters().refusals[static_cast<std::size_t>(Refusal::kGroupsPerClient)] == 1);
+  // Another address is not affected, and leaving makes room again.
+  CHECK(m.join(kB, kG2, kT0));
+  m.leave(Member{kA.ipv4, 1003, 1003}, kG1, kT0);
+  CHECK(m.address_count() == 2);
+  CHECK(m.join(Member{kA.ipv4, 5000, 5000}, kG3, kT0));  // a fourth client again
+  CHECK_FALSE(m.join(Member{kA.ipv4, 5001, 5001}, kG3, kT0));
+  m.expire(kT0 + std::chrono::hours(1));
+  CHECK(m.address_count() == 0);
+  CHECK(m.join(Member{kA.ipv4, 7, 7}, kG1, kT0 + std::chrono::hours(1)));
 }
 
 TEST_CASE("a client back with a new token replaces its old state") {

@@ -35,6 +35,11 @@ po::options_description router_options() {
       "provider certificate (PEM) from 'dmux-ca issue-provider --protocols ipv4-multicast' "
       "(required)")(opt::kKey, po::value<std::string>()->value_name("FILE"),
                     "its private key (PEM) (required)")(
+      opt::kReturnKey, po::value<std::string>()->value_name("FILE"), agent::opt::kReturnKeyHelp)(
+      opt::kStaticTunnelKey, po::value<std::string>()->value_name("FILE"),
+      agent::opt::kStaticTunnelKeyHelp)(opt::kAllowDestination,
+                                        po::value<strings>()->value_name("PREFIX"),
+                                        agent::opt::kAllowDestinationHelp)(
       opt::kControlSocket, po::value<std::string>()->value_name("PATH"),
       "UNIX socket answering 'status' with one JSON document (default: none)")(
       opt::kLogLevel, po::value<std::string>()->value_name("LEVEL")->default_value("info"),
@@ -68,7 +73,9 @@ po::options_description membership_options() {
       opt::kQueryResponse, po::value<unsigned>()->value_name("MS")->default_value(10000),
       "max response time announced in queries (100-12700, below --query-interval-ms)")(
       opt::kMaxGroupsPerClient, po::value<unsigned>()->value_name("N")->default_value(64),
-      "groups one client may join; more are refused and counted")(
+      "memberships of one client IPv4 address over all its ports; more are refused and counted")(
+      opt::kMaxClientsPerAddress, po::value<unsigned>()->value_name("N")->default_value(4),
+      "clients (ports) of one IPv4 address with memberships")(
       opt::kMaxMembersPerGroup, po::value<unsigned>()->value_name("N")->default_value(1024),
       "local members of one group")(opt::kMaxGroups,
                                     po::value<unsigned>()->value_name("N")->default_value(4096),
@@ -110,6 +117,12 @@ std::size_t limit(const po::variables_map& vm, const char* name) {
   return v;
 }
 
+// The value of an option that may be absent, or T{} if it is.
+template <typename T>
+T optional_value(const po::variables_map& vm, const char* name) {
+  return vm.count(name) ? vm[name].as<T>() : T{};
+}
+
 McastConfig to_config(const po::variables_map& vm) {
   McastConfig c;
   c.gateway = endpoint(opt::kGateway, required(vm, opt::kGateway));
@@ -146,9 +159,13 @@ McastConfig to_config(const po::variables_map& vm) {
   if (c.peer_dead_after <= c.summary_interval)
     throw ConfigError(opt::kPeerDead, "must exceed --summary-interval-ms");
   c.max_groups_per_client = limit(vm, opt::kMaxGroupsPerClient);
+  c.max_clients_per_address = limit(vm, opt::kMaxClientsPerAddress);
   c.max_members_per_group = limit(vm, opt::kMaxMembersPerGroup);
   c.max_groups = limit(vm, opt::kMaxGroups);
   c.max_clients = limit(vm, opt::kMaxClients);
+  c.agent = agent::make_agent_options(optional_value<std::string>(vm, opt::kReturnKey),
+                                      optional_value<std::string>(vm, opt::kStaticTunnelKey),
+                                      optional_value<strings>(vm, opt::kAllowDestination));
   if (vm.count(opt::kControlSocket)) {
     c.control_socket = get<std::string>(vm, opt::kControlSocket);
     if (c.control_socket.empty() || c.control_socket.size() > 100)
@@ -166,7 +183,8 @@ std::string help_text(const po::options_description& all) {
           "nearest gateway for ipv4-multicast, learns group membership from the IGMP reports\n"
           "clients tunnel to it (soft state, refreshed by IGMP queries it sends them), delivers\n"
           "each group's packets to member clients as RETURN datagrams, and exchanges group\n"
-          "traffic and membership with the provider's other routers (--peer).\n\n"
+          "traffic and membership with the provider's other routers (--peer). It acts only on\n"
+          "authenticated TUNNELs from clients that proved their address (return tokens).\n\n"
           "Usage: dmux-mcast --gateway ADDR:PORT --listen ADDR:PORT --cert FILE --key FILE\n"
           "                  [--peer ADDR:PORT ... --peer-key FILE] [options]\n\n"
        << all

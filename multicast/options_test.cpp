@@ -35,6 +35,25 @@ TEST_CASE("defaults") {
   CHECK(c.summary_interval.count() == 1000);
   CHECK(c.peer_dead_after.count() == 3500);
   CHECK(c.max_groups_per_client == 64);
+  CHECK(c.max_clients_per_address == 4);
+  CHECK(c.agent.return_key_file.empty());
+  CHECK(c.agent.static_tunnel_key_file.empty());
+  CHECK(c.agent.allowed_destinations.empty());  // no special-purpose range unless allowed
+}
+
+TEST_CASE("the agent options: return key, static tunnel key, allowed destinations") {
+  const McastConfig c = parse({"--return-key", "r.key", "--static-tunnel-key", "t.key",
+                               "--allow-destination", "198.18.0.0/15", "--allow-destination",
+                               "10.0.0.0/8", "--max-clients-per-address", "2"})
+                            .config;
+  CHECK(c.agent.return_key_file == "r.key");
+  CHECK(c.agent.static_tunnel_key_file == "t.key");
+  REQUIRE(c.agent.allowed_destinations.size() == 2);
+  CHECK(c.agent.allowed_destinations[0].to_string() == "198.18.0.0/15");
+  CHECK(c.max_clients_per_address == 2);
+  CHECK(failing_option({"--allow-destination", "198.18.0.1/15"}) == "allow-destination");
+  CHECK(failing_option({"--allow-destination", "example.net"}) == "allow-destination");
+  CHECK(failing_option({"--max-clients-per-address", "0"}) == "max-clients-per-address");
 }
 
 TEST_CASE("peers") {

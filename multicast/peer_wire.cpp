@@ -10,7 +10,7 @@
 namespace dmux::mcast {
 
 PeerKey derive_peer_key(std::span<const std::byte> secret) noexcept {
-  constexpr std::string_view kLabel = "ipdmux-v1-mcast-peer";
+  constexpr std::string_view kLabel = "ipdmux-v2-mcast-peer";
   return crypto::hmac_sha256(secret, std::as_bytes(std::span(kLabel.data(), kLabel.size())));
 }
 

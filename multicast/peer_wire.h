@@ -27,7 +27,7 @@ inline constexpr std::size_t kMaxSummaryParts = 255;
 
 using PeerKey = crypto::Digest;
 
-// The peer key: HMAC-SHA256(key = the shared secret, "ipdmux-v1-mcast-peer").
+// The peer key: HMAC-SHA256(key = the shared secret, "ipdmux-v2-mcast-peer").
 PeerKey derive_peer_key(std::span<const std::byte> secret) noexcept;
 
 struct PeerHeader {

@@ -48,9 +48,9 @@ Bytes summary() {
 TEST_CASE("exchange header: byte layout and round trip") {
   Bytes b(kPeerHeaderLen);
   REQUIRE(write_peer_header(b, header(kTypeSummary, 2, 3)) == kPeerHeaderLen);
-  const Bytes expected_start = {std::byte{1}, std::byte{32}, std::byte{4}, std::byte{0},
+  const Bytes expected_start = {std::byte{2},    std::byte{32},   std::byte{4},    std::byte{0},
                                 std::byte{0xc6}, std::byte{0x12}, std::byte{0x02}, std::byte{0x02},
-                                std::byte{0x13}, std::byte{0x88}, std::byte{2}, std::byte{3}};
+                                std::byte{0x13}, std::byte{0x88}, std::byte{2},    std::byte{3}};
   CHECK(Bytes(b.begin(), b.begin() + 12) == expected_start);
   const Bytes s = summary();
   CHECK(s.size() == kSummaryFixedLen + kSummaryEntryLen + 8 + kPeerMacLen);
@@ -80,15 +80,21 @@ TEST_CASE("exchange header: byte layout and round trip") {
 TEST_CASE("test vector M1 (docs/protocol.md 14.5)") {
   const Bytes s = summary();
   const std::vector<int> m1 = {
-      0x01, 0x20, 0x04, 0x00, 0xc6, 0x12, 0x02, 0x02, 0x13, 0x88, 0x00, 0x01, 0x00, 0x00, 0x00,
-      0x07, 0x00, 0x06, 0x0a, 0x24, 0x18, 0x1e, 0x40, 0x00, 0x00, 0x06, 0x0a, 0x24, 0x18, 0x1e,
-      0x40, 0x7b, 0x00, 0x00, 0x03, 0xe8, 0x00, 0x01, 0x00, 0x00, 0xc6, 0x12, 0x0b, 0x02, 0x9c,
-      0x40, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xaa, 0xaa, 0x00, 0x00, 0x05, 0xdc,
-      0xef, 0x01, 0x01, 0x01, 0xef, 0x02, 0x02, 0x02};
+      0x02, 0x20, 0x04, 0x00, 0xc6, 0x12, 0x02, 0x02, 0x13, 0x88, 0x00, 0x01, 0x00, 0x00,
+      0x00, 0x07, 0x00, 0x06, 0x0a, 0x24, 0x18, 0x1e, 0x40, 0x00, 0x00, 0x06, 0x0a, 0x24,
+      0x18, 0x1e, 0x40, 0x7b, 0x00, 0x00, 0x03, 0xe8, 0x00, 0x01, 0x00, 0x00, 0xc6, 0x12,
+      0x0b, 0x02, 0x9c, 0x40, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xaa, 0xaa,
+      0x00, 0x00, 0x05, 0xdc, 0xef, 0x01, 0x01, 0x01, 0xef, 0x02, 0x02, 0x02};
   REQUIRE(s.size() == m1.size() + kPeerMacLen);
   for (std::size_t i = 0; i < m1.size(); ++i) CHECK(std::to_integer<int>(s[i]) == m1[i]);
   const PeerKey mac = crypto::hmac_sha256(kKey, std::span(s).first(m1.size()));
   CHECK(std::equal(mac.begin(), mac.begin() + 16, s.begin() + static_cast<std::ptrdiff_t>(m1.size())));
+}
+
+TEST_CASE("the peer key is version 2's: HMAC-SHA256(secret, \"ipdmux-v2-mcast-peer\")") {
+  const std::string_view label = "ipdmux-v2-mcast-peer";
+  CHECK(kKey == crypto::hmac_sha256(std::as_bytes(std::span("0123456789abcdef", 16)),
+                                    std::as_bytes(std::span(label.data(), label.size()))));
 }
 
 TEST_CASE("a changed byte, another key or a cut datagram fails") {
@@ -114,7 +120,7 @@ TEST_CASE("header checks: version, type, parts") {
   PeerHeader h;
   std::span<const std::byte> body;
   Bytes s = summary();
-  s[0] = std::byte{2};
+  s[0] = std::byte{1};  // a version-1 router
   CHECK(parse_peer_header(s, h, body) == PeerParse::kUnsupportedVersion);
   s = summary();
   s[1] = std::byte{5};

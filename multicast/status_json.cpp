@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "agent/status_json.h"
 #include "common/wire/protocols.h"
 #include "provider/status_json.h"
 
@@ -51,6 +52,7 @@ json membership_json(const Membership& m, MonoTime now) {
                            {"last_report_ms_ago", ms_since(now, client.last_report)}});
   }
   return json{{"clients", m.clients().size()},
+              {"addresses", m.address_count()},
               {"groups", m.group_count()},
               {"memberships", m.membership_count()},
               {"joins", c.joins},
@@ -84,11 +86,8 @@ std::string status_json(const StatusView& v) {
   const RouterCounters& c = v.router.counters();
   json drops = json::object();
   std::uint64_t dropped = 0;
-  for (std::size_t i = 0; i < kDropReasons; ++i) {
-    drops[std::string(to_string(static_cast<Drop>(i)))] = c.drops[i];
-    dropped += c.drops[i];
-  }
-  return json{
+  agent::add_drops<Drop>(drops, dropped, c.drops);
+  json doc{
       {"agent", "dmux-mcast"},
       {"version", "0.1.0"},
       {"provider_id", v.provider_id},
@@ -118,10 +117,11 @@ std::string status_json(const StatusView& v) {
       {"adopted", c.adopted},
       {"peer_deaths", c.peer_deaths},
       {"summary_overflow", c.summary_overflow},
-      {"dropped_packets", dropped},
-      {"drops", drops},
-  }
-      .dump();
+  };
+  agent::add_ingress_status(doc, drops, dropped, v.router.ingress(), v.now);
+  doc["dropped_packets"] = dropped;
+  doc["drops"] = drops;
+  return doc.dump();
 }
 
 }  // namespace dmux::mcast

@@ -1,10 +1,12 @@
-// Packet builders shared by dmux-mcast's unit tests (IPv4 with IGMP or UDP, TUNNEL around them).
+// Packet builders shared by dmux-mcast's unit tests (IPv4 with IGMP or UDP, sealed TUNNELs
+// around them).
 #pragma once
 
 #include <cstdint>
 #include <initializer_list>
 #include <vector>
 
+#include "agent/test_gateway.h"
 #include "common/wire/byte_writer.h"
 #include "common/wire/inet_checksum.h"
 #include "common/wire/shim.h"
@@ -82,20 +84,21 @@ inline Bytes v3_report(std::initializer_list<Record> records) {
   return igmp(0x22, body);
 }
 
-// A TUNNEL datagram around `packet` from the client `ip:port` with `token`.
+// The gateway of the tests: seals with the static key (agent::test::vector_key(), key_id 0).
+inline agent::test::TestGateway& gateway() {
+  static agent::test::TestGateway g;
+  return g;
+}
+
+// A sealed TUNNEL datagram around `packet` from the client `ip:port` with `token`.
 inline Bytes tunnel(std::uint32_t ip, std::uint16_t port, std::uint64_t token, const Bytes& packet,
                     std::uint16_t proto = 2, std::uint32_t provider = 0) {
-  Bytes d(wire::kTunnelHeaderLen);
-  const wire::TunnelHeader h{.flags = 0,
-                             .proto_id = proto,
+  const wire::TunnelHeader h{.proto_id = proto,
                              .provider_id = provider,
                              .client_ipv4 = ip,
                              .client_port = port,
-                             .gateway_id = 0xc6120001,
                              .token = token};
-  wire::write_tunnel(d, h);
-  d.insert(d.end(), packet.begin(), packet.end());
-  return d;
+  return gateway().tunnel(h, packet);
 }
 
 }  // namespace dmux::mcast::test

@@ -83,11 +83,10 @@ bool extract(const ClientPrefix& prefix, const Ipv6Address& address, EmbeddedCli
 }
 
 bool source_matches_client(const ClientPrefix& prefix, const Ipv6Address& source,
-                           std::uint32_t client_ipv4, std::uint16_t client_port,
-                           std::uint64_t token) noexcept {
+                           std::uint32_t client_ipv4, std::uint16_t client_port) noexcept {
   EmbeddedClient c;
   if (!extract(prefix, source, c)) return false;
-  return c.ipv4 == client_ipv4 && c.port == client_port && token == c.tag;
+  return c.ipv4 == client_ipv4 && c.port == client_port;
 }
 
 }  // namespace dmux::provider

@@ -30,7 +30,7 @@ struct ClientPrefix {
 struct EmbeddedClient {
   std::uint32_t ipv4 = 0;  // host order
   std::uint16_t port = 0;  // host order
-  std::uint32_t tag = 0;   // the client's random tag; its DATA token is this value
+  std::uint32_t tag = 0;   // 32 random bits the client chose (not a secret, not its token)
   bool operator==(const EmbeddedClient&) const = default;
 };
 
@@ -45,10 +45,11 @@ std::string to_string(const Ipv6Address& address);
 [[nodiscard]] bool extract(const ClientPrefix& prefix, const Ipv6Address& address,
                            EmbeddedClient& out) noexcept;
 
-// The anti-spoofing rule of section 11: `source` is inside `prefix` and embeds exactly the TUNNEL's
-// client address, port and token (so the token's high 32 bits are zero).
+// The source check of section 11: `source` is inside `prefix` and embeds exactly the TUNNEL's
+// client address and port (the tag is the client's choice). The proof that the client receives
+// there is its token (agent::Ingress::proven), checked separately.
 [[nodiscard]] bool source_matches_client(const ClientPrefix& prefix, const Ipv6Address& source,
-                                         std::uint32_t client_ipv4, std::uint16_t client_port,
-                                         std::uint64_t token) noexcept;
+                                         std::uint32_t client_ipv4,
+                                         std::uint16_t client_port) noexcept;
 
 }  // namespace dmux::provider

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/agent_options.h"
 #include "common/net/endpoint.h"
 #include "common/util/config_error.h"
 #include "common/util/log.h"
@@ -23,6 +24,7 @@ struct ProviderConfig {
   ClientPrefix client_prefix;            // the /48 whose addresses embed client IPv4:port:tag
   std::string tun_name = "dmuxp0";       // TUN device created (non-persistent) at start
   int tun_mtu = 1400;                    // IPvN MTU: fits 1500-byte IPv4 paths with both headers
+  agent::AgentOptions agent;             // return key, static tunnel key, allowed destinations
   std::string control_socket;            // UNIX socket for "status"; empty = none
   log::Level log_level = log::Level::kInfo;
 };

@@ -1,5 +1,5 @@
 // Registration replies on an agent's socket (dmux-provider, dmux-mcast): the one place that parses
-// REGISTER_ACK and KEEPALIVE_ACK and hands each to the registration it belongs to.
+// COOKIE, REGISTER_ACK and KEEPALIVE_ACK and hands each to the registration it belongs to.
 #pragma once
 
 #include <cstddef>
@@ -12,9 +12,13 @@
 
 namespace dmux::provider {
 
-// `type` is the datagram's type byte (wire::kTypeRegisterAck or wire::kTypeKeepaliveAck). Counts
-// the reply, and counts it as bad if it does not parse; the first registration that recognises it
-// takes it. Never throws: a registration's error is logged.
+// Whether a datagram of type `type` (its second byte, version 2) is a registration reply that
+// dispatch_control_reply() takes: wire::kTypeCookie, kTypeRegisterAck or kTypeKeepaliveAck.
+[[nodiscard]] bool is_registration_reply(std::uint8_t type) noexcept;
+
+// `type` is the datagram's type byte (one is_registration_reply() accepts). Counts the reply, and
+// counts it as bad if it does not parse; the first registration that recognises it takes it.
+// Never throws: a registration's error is logged.
 void dispatch_control_reply(std::span<const std::byte> datagram, std::uint8_t type,
                             std::span<const std::unique_ptr<RegistrationClient>> registrations,
                             const Instant& now, ControlReplyCounters& counters) noexcept;

@@ -4,18 +4,6 @@ namespace dmux::provider {
 
 std::string_view to_string(Drop d) noexcept {
   switch (d) {
-    case Drop::kTruncated:
-      return "truncated";
-    case Drop::kMalformed:
-      return "malformed";
-    case Drop::kUnsupportedVersion:
-      return "unsupported_version";
-    case Drop::kUnexpectedType:
-      return "unexpected_type";
-    case Drop::kUnsupportedProtocol:
-      return "unsupported_protocol";
-    case Drop::kWrongProvider:
-      return "wrong_provider";
     case Drop::kBadPacket:
       return "bad_packet";
     case Drop::kSpoofedSource:
@@ -28,8 +16,6 @@ std::string_view to_string(Drop d) noexcept {
       return "multicast";
     case Drop::kOutsideClientPrefix:
       return "outside_client_prefix";
-    case Drop::kBadClientAddress:
-      return "bad_client_address";
     case Drop::kSendFailed:
       return "send_failed";
     case Drop::kCount_:

@@ -9,30 +9,25 @@
 
 namespace dmux::provider {
 
+// What dmux-provider itself drops, besides what agent::Ingress drops and counts (docs/protocol.md
+// 5.3, 15: tunnel, key, tag, replay, protocol, provider, control, destination and proof checks).
 enum class Drop : std::uint8_t {
-  // TUNNEL datagrams (gateway -> agent), in the order they are checked.
-  kTruncated = 0,
-  kMalformed,
-  kUnsupportedVersion,
-  kUnexpectedType,       // not a TUNNEL (or a registration reply) on the listen socket
-  kUnsupportedProtocol,  // a proto_id without a data path here (only ipv6 has one)
-  kWrongProvider,        // TUNNEL for another provider_id (0, "any", is accepted)
-  kBadPacket,            // payload is not one whole IPv6 packet
-  kSpoofedSource,        // IPv6 source does not embed the TUNNEL's client address/port/token
+  // Authenticated TUNNELs of ours (gateway -> agent), in the order they are checked.
+  kBadPacket = 0,  // payload is not one whole IPv6 packet
+  kSpoofedSource,  // IPv6 source outside the prefix or not embedding the TUNNEL's address:port
   kTunWriteFailed,
   // Packets read from the TUN device (router -> clients).
   kTunBadPacket,         // not one whole IPv6 packet
   kMulticast,            // to ff00::/8: the kernel's own MLD reports (a few at start)
   kOutsideClientPrefix,  // destination not in --client-prefix
-  kBadClientAddress,     // embedded IPv4/port unusable (0, loopback, multicast, broadcast)
-  kSendFailed,           // sendmsg of the RETURN failed
+  kSendFailed,           // sendmsg of a RETURN or an answer failed
   kCount_,
 };
 inline constexpr std::size_t kDropReasons = static_cast<std::size_t>(Drop::kCount_);
 std::string_view to_string(Drop d) noexcept;
 
 struct DataPathCounters {
-  std::uint64_t tunnels_received = 0;  // datagrams on the listen socket that were not control
+  std::uint64_t tunnels_received = 0;  // datagrams on the listen socket, not registration replies
   std::uint64_t tunnel_bytes_received = 0;
   std::uint64_t delivered_to_tun = 0;  // IPv6 packets written to the TUN device
   std::uint64_t delivered_bytes = 0;

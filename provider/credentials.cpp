@@ -71,7 +71,8 @@ Credentials load_credentials(const ProviderConfig& config, std::time_t now) {
                                             wire::protocol_name(proto));
     }
   }
-  return Credentials{std::move(key), cert.der(), std::move(info)};
+  agent::AgentSecrets secrets = agent::load_secrets(config.agent, key);
+  return Credentials{std::move(key), cert.der(), std::move(info), secrets};
 }
 
 }  // namespace dmux::provider

@@ -1,6 +1,9 @@
-// Every dmux-provider option's name, written once. options.cpp declares the options with these;
+// Every dmux-provider option's name, written once (the options every agent shares, in
+// agent/agent_options.h). options.cpp declares the options with these;
 // code that reports a problem with an option (ConfigError) names it with these.
 #pragma once
+
+#include "agent/agent_options.h"
 
 namespace dmux::provider::opt {
 
@@ -14,6 +17,9 @@ inline constexpr const char* kKey = "key";
 inline constexpr const char* kProtocol = "protocol";
 inline constexpr const char* kClientPrefix = "client-prefix";
 inline constexpr const char* kTun = "tun";
+inline constexpr const char* kReturnKey = agent::opt::kReturnKey;
+inline constexpr const char* kStaticTunnelKey = agent::opt::kStaticTunnelKey;
+inline constexpr const char* kAllowDestination = agent::opt::kAllowDestination;
 inline constexpr const char* kControlSocket = "control-socket";
 inline constexpr const char* kLogLevel = "log-level";
 

@@ -45,6 +45,11 @@ po::options_description agent_options() {
       "under it and it is routed into the TUN device (required)")(
       opt::kTun, po::value<std::string>()->value_name("NAME")->default_value("dmuxp0"),
       "TUN device to create (removed, with its route, when the agent exits)")(
+      opt::kReturnKey, po::value<std::string>()->value_name("FILE"), agent::opt::kReturnKeyHelp)(
+      opt::kStaticTunnelKey, po::value<std::string>()->value_name("FILE"),
+      agent::opt::kStaticTunnelKeyHelp)(opt::kAllowDestination,
+                                        po::value<strings>()->value_name("PREFIX"),
+                                        agent::opt::kAllowDestinationHelp)(
       opt::kControlSocket, po::value<std::string>()->value_name("PATH"),
       "UNIX socket answering 'status' with one JSON document (default: none)")(
       opt::kLogLevel, po::value<std::string>()->value_name("LEVEL")->default_value("info"),
@@ -86,6 +91,12 @@ std::vector<std::uint16_t> protocols(const po::variables_map& vm) {
   return out;
 }
 
+// The value of an option that may be absent, or T{} if it is.
+template <typename T>
+T optional_value(const po::variables_map& vm, const char* name) {
+  return vm.count(name) ? vm[name].as<T>() : T{};
+}
+
 bool valid_interface_name(const std::string& s) {
   return !s.empty() && s.size() <= 15 && std::all_of(s.begin(), s.end(), [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
@@ -112,6 +123,9 @@ ProviderConfig to_config(const po::variables_map& vm) {
     throw ConfigError(opt::kTun,
                       "'" + c.tun_name + "' is not an interface name (1-15 of [A-Za-z0-9._-])");
   }
+  c.agent = agent::make_agent_options(optional_value<std::string>(vm, opt::kReturnKey),
+                                      optional_value<std::string>(vm, opt::kStaticTunnelKey),
+                                      optional_value<strings>(vm, opt::kAllowDestination));
   if (vm.count(opt::kControlSocket)) {
     c.control_socket = get<std::string>(vm, opt::kControlSocket);
     if (c.control_socket.empty() || c.control_socket.size() > 100) {
@@ -129,9 +143,9 @@ std::string help_text(const po::options_description& all) {
   std::ostringstream help;
   help
       << "dmux-provider: the IPdmux agent on an IPvN provider's router. Registers the router with\n"
-         "the nearest gateway and keeps the registration alive, de-tunnels TUNNEL datagrams into\n"
-         "the kernel's IPv6 stack through a TUN device, and sends replies for client addresses\n"
-         "straight back to the clients as RETURN datagrams.\n\n"
+         "the nearest gateway and keeps the registration alive, de-tunnels authenticated TUNNEL\n"
+         "datagrams from proven clients into the kernel's IPv6 stack through a TUN device, and\n"
+         "sends replies for client addresses straight back to the clients as RETURN datagrams.\n\n"
          "Usage: dmux-provider --gateway ADDR:PORT --listen ADDR:PORT --cert FILE --key FILE\n"
          "                     --client-prefix PREFIX/48 [options]\n\n"
       << all

@@ -59,10 +59,28 @@ TEST_CASE("a complete command line gives the config with defaults") {
   CHECK(to_string(c.client_prefix) == "2001:db8:7::/48");
   CHECK(c.tun_name == "dmuxp0");
   CHECK(c.control_socket.empty());
+  CHECK(c.agent.return_key_file.empty());
+  CHECK(c.agent.static_tunnel_key_file.empty());
+  CHECK(c.agent.allowed_destinations.empty());  // no special-purpose range unless allowed
   CHECK_FALSE(cl.check_config);
   CHECK(
       parse(with(base_args(), {"--check-config", "--tun", "p7", "--control-socket", "/tmp/p.sock"}))
           .config.tun_name == "p7");
+}
+
+TEST_CASE("the agent options: return key, static tunnel key, allowed destinations") {
+  const ProviderConfig c = parse(with(base_args(), {"--return-key", "r.key", "--static-tunnel-key",
+                                                    "t.key", "--allow-destination", "198.18.0.0/15",
+                                                    "--allow-destination", "100.64.0.0/10"}))
+                               .config;
+  CHECK(c.agent.return_key_file == "r.key");
+  CHECK(c.agent.static_tunnel_key_file == "t.key");
+  REQUIRE(c.agent.allowed_destinations.size() == 2);
+  CHECK(c.agent.allowed_destinations[1].to_string() == "100.64.0.0/10");
+  CHECK(failing_option(with(base_args(), {"--allow-destination", "198.18.0.0/33"})) ==
+        "allow-destination");
+  CHECK(failing_option(with(base_args(), {"--allow-destination", "10.0.0.1/8"})) ==
+        "allow-destination");
 }
 
 TEST_CASE("help and version need nothing else") {

@@ -6,61 +6,44 @@
 namespace dmux::provider {
 namespace {
 
-Drop drop_for(wire::ParseStatus s) noexcept {
-  switch (s) {
-    case wire::ParseStatus::kTruncated:
-      return Drop::kTruncated;
-    case wire::ParseStatus::kUnsupportedVersion:
-      return Drop::kUnsupportedVersion;
-    case wire::ParseStatus::kUnexpectedType:
-      return Drop::kUnexpectedType;
-    case wire::ParseStatus::kMalformed:
-    case wire::ParseStatus::kOk:
-      break;
-  }
-  return Drop::kMalformed;
+agent::IngressConfig ingress_config(const PacketPathConfig& c) {
+  agent::IngressConfig i = c.ingress;
+  i.proto_id = wire::kProtoIpv6;
+  i.provider_id = c.provider_id;
+  return i;
 }
 
 }  // namespace
 
-bool usable_client_endpoint(std::uint32_t ipv4, std::uint16_t port) noexcept {
-  const std::uint32_t first_octet = ipv4 >> 24;
-  return port != 0 && first_octet != 0 && first_octet != 127 && first_octet < 224;
-}
+PacketPath::PacketPath(const PacketPathConfig& config, const crypto::ReturnKey& return_key,
+                       const std::optional<crypto::TunnelKeyBytes>& static_key)
+    : config_(config), ingress_(ingress_config(config), return_key, static_key) {}
 
-std::span<const std::byte> PacketPath::on_tunnel(std::span<const std::byte> datagram,
-                                                 TunnelReply* reply) noexcept {
-  if (reply != nullptr) reply->size = 0;
+std::span<const std::byte> PacketPath::on_tunnel(std::span<std::byte> datagram,
+                                                 const net::Endpoint& from, agent::MonoTime now,
+                                                 agent::Reply& reply) noexcept {
   ++counters_.tunnels_received;
   counters_.tunnel_bytes_received += datagram.size();
   wire::TunnelHeader h;
   std::span<const std::byte> payload;
-  if (const auto s = wire::parse_tunnel(datagram, h, payload); s != wire::ParseStatus::kOk) {
-    counters_.drop(drop_for(s));
-    return {};
-  }
-  if (h.proto_id != wire::kProtoIpv6) {
-    counters_.drop(Drop::kUnsupportedProtocol);
-    return {};
-  }
-  if (h.provider_id != wire::kAnyProvider && h.provider_id != config_.provider_id) {
-    counters_.drop(Drop::kWrongProvider);
-    return {};
+  if (ingress_.on_datagram(datagram, from, now, h, payload, reply) !=
+      agent::Ingress::Verdict::kPacket) {
+    return {};  // dropped and counted, or answered (a TOKEN_OFFER in `reply`)
   }
   Ipv6Header ip;
   if (!parse_ipv6_header(payload, ip)) {
     counters_.drop(Drop::kBadPacket);
     return {};
   }
-  if (reply != nullptr && is_router_solicitation(payload)) {
-    answer_solicitation(h, *reply);
+  if (is_router_solicitation(payload)) {
+    answer_solicitation(h, reply);
     return {};
   }
-  if (!source_matches_client(config_.client_prefix, ip.source, h.client_ipv4, h.client_port,
-                             h.token)) {
+  if (!source_matches_client(config_.client_prefix, ip.source, h.client_ipv4, h.client_port)) {
     counters_.drop(Drop::kSpoofedSource);
     return {};
   }
+  if (!ingress_.proven(h)) return {};
   return payload;
 }
 
@@ -81,12 +64,11 @@ bool PacketPath::on_tun_packet(std::span<const std::byte> packet, std::span<std:
     counters_.drop(Drop::kOutsideClientPrefix);
     return false;
   }
-  if (!usable_client_endpoint(c.ipv4, c.port)) {
-    counters_.drop(Drop::kBadClientAddress);
-    return false;
-  }
-  const wire::ShimHeader ret{
-      .flags = 0, .proto_id = wire::kProtoIpv6, .provider_id = config_.provider_id, .token = c.tag};
+  if (!ingress_.may_send(c.ipv4, c.port)) return false;
+  const wire::ShimHeader ret{.flags = 0,
+                             .proto_id = wire::kProtoIpv6,
+                             .provider_id = config_.provider_id,
+                             .token = ingress_.rt(c.ipv4, c.port)};
   if (wire::write_shim(header, wire::MsgType::kReturn, ret) != wire::kReturnHeaderLen) {
     counters_.drop(Drop::kSendFailed);  // caller's buffer too small: a programming error
     return false;
@@ -95,11 +77,10 @@ bool PacketPath::on_tun_packet(std::span<const std::byte> packet, std::span<std:
   return true;
 }
 
-void PacketPath::answer_solicitation(const wire::TunnelHeader& h, TunnelReply& reply) noexcept {
-  if (!usable_client_endpoint(h.client_ipv4, h.client_port)) {
-    counters_.drop(Drop::kBadClientAddress);
-    return;
-  }
+// The RA (116 bytes of RETURN) is larger than the RS (68 bytes of DATA): only for a client that
+// has shown it receives at its address (13.1).
+void PacketPath::answer_solicitation(const wire::TunnelHeader& h, agent::Reply& reply) noexcept {
+  if (!ingress_.proven(h) || !ingress_.may_send(h.client_ipv4, h.client_port)) return;
   const wire::ShimHeader ret{
       .flags = 0, .proto_id = wire::kProtoIpv6, .provider_id = config_.provider_id, .token = h.token};
   const std::span<std::byte> out(reply.bytes);

@@ -1,13 +1,24 @@
 // The agent's data path as pure logic, without sockets or the TUN device (ProviderApp does the
-// I/O): TUNNEL datagram in -> IPv6 packet for the TUN device; IPv6 packet from the TUN device ->
-// RETURN header and client endpoint. Everything it is given is untrusted. Never allocates, never
-// throws; every drop is counted by reason. Single-threaded.
+// I/O): TUNNEL datagram in -> IPv6 packet for the TUN device (or an answer: a TOKEN_OFFER, an
+// address offer); IPv6 packet from the TUN device -> RETURN header and client endpoint.
+//
+// A TUNNEL is dropped before any work unless it passes docs/protocol.md 5.3 (agent::Ingress: key,
+// replay window, tag); then it must be ipv6 for provider 0 or ours. A Router Solicitation is
+// answered (13.1) if its token is the client's rt; any other packet is de-tunnelled only if its
+// source is in the client prefix and embeds the TUNNEL's client_ipv4:client_port
+// (spoofed_source) and its token is that client's rt (unproven), section 11. Every RETURN carries
+// the rt of its destination and goes only where the destination filter allows.
+//
+// Everything it is given is untrusted. Never allocates, never throws; every drop is counted by
+// reason. Single-threaded.
 #pragma once
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <span>
 
+#include "agent/ingress.h"
 #include "common/net/endpoint.h"
 #include "common/wire/shim.h"
 #include "provider/client_address.h"
@@ -17,33 +28,25 @@
 namespace dmux::provider {
 
 struct PacketPathConfig {
-  ClientPrefix client_prefix;     // client addresses embed their IPv4:port:tag under it
-  std::uint32_t provider_id = 0;  // ours (from the certificate); sent in every RETURN
-  std::uint32_t offer_mtu = 1400; // MTU advertised in address offers (the agent's TUN MTU)
+  ClientPrefix client_prefix;      // client addresses embed their IPv4:port:tag under it
+  std::uint32_t provider_id = 0;   // ours (from the certificate); in rt and every RETURN
+  std::uint32_t offer_mtu = 1400;  // MTU advertised in address offers (the agent's TUN MTU)
+  agent::IngressConfig ingress{};  // receiver, offers, allowed destinations (proto, provider set)
 };
 
-// A datagram the agent sends back itself instead of de-tunnelling (the address offer: a RETURN
-// carrying a Router Advertisement). Caller-owned, reused for every datagram.
-struct TunnelReply {
-  std::array<std::byte, wire::kReturnHeaderLen + kRouterAdvertLen> bytes{};
-  std::size_t size = 0;  // 0: nothing to send
-  net::Endpoint to;
-};
+static_assert(wire::kReturnHeaderLen + kRouterAdvertLen <= agent::Reply::kCapacity);
 
 class PacketPath {
  public:
-  explicit PacketPath(const PacketPathConfig& config) noexcept : config_(config) {}
+  // Throws std::invalid_argument for an unusable config, std::bad_alloc.
+  PacketPath(const PacketPathConfig& config, const crypto::ReturnKey& return_key,
+             const std::optional<crypto::TunnelKeyBytes>& static_key = std::nullopt);
 
-  // A datagram from the listen socket that is not a registration reply. Returns the IPv6 packet to
-  // write to the TUN device (a view into `datagram`), or an empty span if it was dropped.
-  std::span<const std::byte> on_tunnel(std::span<const std::byte> datagram) noexcept {
-    return on_tunnel(datagram, nullptr);
-  }
-  // As above; with `reply` set, a Router Solicitation from a client is answered: `reply` gets the
-  // RETURN to send (and nothing is returned for the TUN device). Without it, RS are dropped as
-  // spoofed_source like any packet from an address that is not the client's.
-  std::span<const std::byte> on_tunnel(std::span<const std::byte> datagram,
-                                       TunnelReply* reply) noexcept;
+  // A datagram from the listen socket that is not a registration reply (its tag field is zeroed
+  // and restored while checked). Returns the IPv6 packet to write to the TUN device (a view into
+  // `datagram`), or an empty span: dropped, or answered in `reply` (reply.size != 0).
+  std::span<const std::byte> on_tunnel(std::span<std::byte> datagram, const net::Endpoint& from,
+                                       agent::MonoTime now, agent::Reply& reply) noexcept;
 
   // A packet the kernel routed into the TUN device. On success writes the RETURN header
   // (wire::kReturnHeaderLen bytes) to `header` and the client's address to `client`; the RETURN is
@@ -56,18 +59,17 @@ class PacketPath {
   void returned(std::size_t packet_bytes) noexcept;
   void failed(Drop reason) noexcept { counters_.drop(reason); }
 
+  [[nodiscard]] agent::TunnelKeySink& key_sink() noexcept { return ingress_.key_sink(); }
+  void expire(agent::MonoTime now) noexcept { ingress_.expire(now); }
+  [[nodiscard]] const agent::Ingress& ingress() const noexcept { return ingress_; }
   [[nodiscard]] const DataPathCounters& counters() const noexcept { return counters_; }
 
  private:
-  void answer_solicitation(const wire::TunnelHeader& h, TunnelReply& reply) noexcept;
+  void answer_solicitation(const wire::TunnelHeader& h, agent::Reply& reply) noexcept;
 
   PacketPathConfig config_;
+  agent::Ingress ingress_;
   DataPathCounters counters_;
 };
-
-// Whether RETURNs may be sent to this embedded client address (not 0/8, 127/8, multicast,
-// reserved or broadcast, not port 0): a forged destination must not turn the agent into a
-// reflector toward special addresses.
-[[nodiscard]] bool usable_client_endpoint(std::uint32_t ipv4, std::uint16_t port) noexcept;
 
 }  // namespace dmux::provider

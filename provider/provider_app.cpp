@@ -42,9 +42,13 @@ ProviderApp::ProviderApp(ProviderConfig config, Credentials credentials)
                                                          .sndbuf_bytes = kSocketBufferBytes})),
       tun_(config_.tun_name, net::TunOptions{.mtu = config_.tun_mtu, .disable_gso = false}),
       route_(config_.client_prefix, tun_.ifindex()),
-      path_(PacketPathConfig{.client_prefix = config_.client_prefix,
-                             .provider_id = credentials_.info.provider_id,
-                             .offer_mtu = static_cast<std::uint32_t>(config_.tun_mtu)}),
+      path_(
+          PacketPathConfig{.client_prefix = config_.client_prefix,
+                           .provider_id = credentials_.info.provider_id,
+                           .offer_mtu = static_cast<std::uint32_t>(config_.tun_mtu),
+                           .ingress = agent::IngressConfig{.allowed_destinations =
+                                                               config_.agent.allowed_destinations}},
+          credentials_.agent.return_key, credentials_.agent.static_tunnel_key),
       socket_buffer_(kMaxDatagram),
       tun_buffer_(kMaxDatagram),
       timer_(loop_, [this] { on_timer(); }) {
@@ -52,9 +56,11 @@ ProviderApp::ProviderApp(ProviderConfig config, Credentials credentials)
     const RegistrationConfig rc{.proto_id = proto,
                                 .provider_id = credentials_.info.provider_id,
                                 .router_ipv4 = config_.listen.addr,
-                                .router_port = config_.listen.port};
-    registrations_.push_back(std::make_unique<RegistrationClient>(
-        rc, credentials_.key, credentials_.certificate_der, static_cast<GatewayLink&>(*this)));
+                                .router_port = config_.listen.port,
+                                .gateway = config_.gateway};
+    registrations_.push_back(
+        std::make_unique<RegistrationClient>(rc, credentials_.key, credentials_.certificate_der,
+                                             static_cast<GatewayLink&>(*this), &path_.key_sink()));
   }
   socket_watcher_ =
       std::make_unique<evloop::IoWatcher>(loop_, socket_.get(), [this] { on_socket_readable(); });
@@ -107,39 +113,45 @@ void ProviderApp::send(std::span<const std::byte> message) noexcept {
 
 void ProviderApp::on_socket_readable() noexcept {
   for (int i = 0; i < kBudgetPerWakeup; ++i) {
-    const ssize_t n = ::recv(socket_.get(), socket_buffer_.data(), socket_buffer_.size(), 0);
+    sockaddr_in from{};
+    socklen_t from_len = sizeof from;
+    const ssize_t n = ::recvfrom(socket_.get(), socket_buffer_.data(), socket_buffer_.size(), 0,
+                                 reinterpret_cast<sockaddr*>(&from), &from_len);
     if (n < 0) return;  // EAGAIN (drained) or a transient error: wait for the next wakeup
-    const std::span<const std::byte> datagram(socket_buffer_.data(), static_cast<std::size_t>(n));
+    const std::span<std::byte> datagram(socket_buffer_.data(), static_cast<std::size_t>(n));
     // Registration replies share the socket with TUNNEL (the gateway answers where REGISTER came
-    // from). The type byte decides; parse_tunnel validates everything else.
+    // from). The type byte decides; the receiver (5.3) validates everything else.
     wire::MsgType type{};
     const auto raw_type = wire::peek_type(datagram, type) == wire::ParseStatus::kOk
                               ? static_cast<std::uint8_t>(type)
                               : std::uint8_t{0};
-    if (raw_type == wire::kTypeRegisterAck || raw_type == wire::kTypeKeepaliveAck) {
+    if (is_registration_reply(raw_type)) {
       on_control_reply(datagram, raw_type);
     } else {
-      on_tunnel(datagram);
+      on_tunnel(datagram, net::Endpoint::from_sockaddr(from));
     }
   }
 }
 
-void ProviderApp::on_tunnel(std::span<const std::byte> datagram) noexcept {
-  const std::span<const std::byte> packet = path_.on_tunnel(datagram, &reply_);
-  if (reply_.size != 0) {
-    const sockaddr_in to = reply_.to.to_sockaddr();
-    if (::sendto(socket_.get(), reply_.bytes.data(), reply_.size, 0,
-                 reinterpret_cast<const sockaddr*>(&to), sizeof to) < 0) {
-      path_.failed(Drop::kSendFailed);
-    }
-    return;
-  }
+void ProviderApp::on_tunnel(std::span<std::byte> datagram, const net::Endpoint& from) noexcept {
+  const std::span<const std::byte> packet =
+      path_.on_tunnel(datagram, from, std::chrono::steady_clock::now(), reply_);
+  if (reply_.size != 0) return send_reply();
   if (packet.empty()) return;
   const ssize_t n = ::write(tun_.fd(), packet.data(), packet.size());
   if (n == static_cast<ssize_t>(packet.size())) {
     path_.delivered_to_tun(packet.size());
   } else {
     path_.failed(Drop::kTunWriteFailed);
+  }
+}
+
+// A TOKEN_OFFER or an address offer; the destination passed the filter.
+void ProviderApp::send_reply() noexcept {
+  const sockaddr_in to = reply_.to.to_sockaddr();
+  if (::sendto(socket_.get(), reply_.bytes.data(), reply_.size, 0,
+               reinterpret_cast<const sockaddr*>(&to), sizeof to) < 0) {
+    path_.failed(Drop::kSendFailed);
   }
 }
 
@@ -180,6 +192,7 @@ void ProviderApp::on_timer() noexcept {
   try {
     const Instant t = now();
     for (auto& r : registrations_) r->on_timer(t);
+    path_.expire(t.mono);
   } catch (const std::exception& e) {
     LOG_ERROR("registration timer: %s", e.what());
   }
@@ -210,6 +223,8 @@ std::string ProviderApp::handle_command(std::string_view command) {
                                   .tun_name = tun_.name(),
                                   .uptime_seconds = unix_time_s() - start_time_,
                                   .counters = path_.counters(),
+                                  .ingress = path_.ingress(),
+                                  .now = std::chrono::steady_clock::now(),
                                   .control_replies = control_replies_,
                                   .registrations = registrations_});
   }

@@ -37,7 +37,8 @@ class ProviderApp final : private GatewayLink {
   void send(std::span<const std::byte> message) noexcept override;  // GatewayLink
   void on_socket_readable() noexcept;
   void on_tun_readable() noexcept;
-  void on_tunnel(std::span<const std::byte> datagram) noexcept;
+  void on_tunnel(std::span<std::byte> datagram, const net::Endpoint& from) noexcept;
+  void send_reply() noexcept;
   void on_tun_packet(std::span<const std::byte> packet) noexcept;
   void on_control_reply(std::span<const std::byte> datagram, std::uint8_t type) noexcept;
   void on_timer() noexcept;
@@ -57,7 +58,7 @@ class ProviderApp final : private GatewayLink {
   std::vector<std::unique_ptr<RegistrationClient>> registrations_;
   std::vector<std::byte> socket_buffer_;  // one received datagram
   std::vector<std::byte> tun_buffer_;     // one packet read from the TUN device
-  TunnelReply reply_;                     // an address offer to send (reused)
+  agent::Reply reply_;                    // a TOKEN_OFFER or address offer to send (reused)
   evloop::Timer timer_;
   std::unique_ptr<evloop::IoWatcher> socket_watcher_;
   std::unique_ptr<evloop::IoWatcher> tun_watcher_;

@@ -2,11 +2,12 @@
 
 #include <algorithm>
 #include <exception>
+#include <string>
 
-#include "common/net/endpoint.h"
+#include "common/crypto/session_key.h"
+#include "common/net/udp_socket.h"
 #include "common/util/log.h"
 #include "common/wire/protocols.h"
-#include "common/crypto/session_key.h"
 
 namespace dmux::provider {
 namespace {
@@ -56,10 +57,15 @@ RegistrationClient::RegistrationClient(const RegistrationConfig& config,
       link_(link),
       keys_(keys),
       buffer_(kMaxRegisterLen),
-      retry_delay_(config.first_retry) {}
+      name_(wire::protocol_name(config.proto_id)),
+      retry_delay_(config.first_retry),
+      router_ipv4_(config.router_ipv4) {
+  if (config_.source_address == nullptr) config_.source_address = &net::source_address_toward;
+}
 
 void RegistrationClient::start(const Instant& now) {
   if (state_ != RegistrationState::kIdle) return;
+  last_now_ = now.mono;
   begin_registration(now);
 }
 
@@ -73,18 +79,103 @@ MonoTime RegistrationClient::next_deadline() const noexcept {
 void RegistrationClient::begin_registration(const Instant& now) {
   retry_delay_ = config_.first_retry;
   state_ = RegistrationState::kRegistering;
-  send_register(now);
+  request_cookie(now);
 }
 
 void RegistrationClient::reregister(const Instant& now, const char* why) {
-  LOG_WARN("%s: %s; re-registering", wire::protocol_name(config_.proto_id).c_str(), why);
+  LOG_WARN("%s: %s; re-registering", name_.c_str(), why);
   ++counters_.reregistrations;
+  end_session(now.mono);
   begin_registration(now);
 }
 
+// The session is over for us: its tunnel key is retired (the sink keeps it for the hold time).
+void RegistrationClient::end_session(MonoTime now) {
+  if (keys_ != nullptr && key_id_ != 0) keys_->on_tunnel_key_retired(key_id_, now);
+  key_id_ = 0;
+  session_id_ = 0;
+}
+
+void RegistrationClient::request_cookie(const Instant& now) {
+  step_ = Step::kCookie;
+  deadline_ = now.mono + retry_delay_;
+  agreement_.reset();
+  try {
+    do {
+      nonce_ = crypto::random_u64();
+    } while (nonce_ == 0);
+  } catch (const std::exception& e) {
+    LOG_ERROR("%s: no randomness for a COOKIE_REQUEST: %s; retrying", name_.c_str(), e.what());
+    return;
+  }
+  const std::size_t len = wire::write_cookie_request(buffer_, {nonce_});
+  cookie_requested_at_ = now.mono;
+  link_.send(std::span(buffer_).first(len));
+  ++counters_.cookie_requests_sent;
+}
+
+bool RegistrationClient::on_cookie(const wire::CookieMsg& c, const Instant& now) {
+  if (state_ != RegistrationState::kRegistering || step_ != Step::kCookie || nonce_ == 0 ||
+      c.nonce != nonce_) {
+    ++counters_.ignored;
+    return false;
+  }
+  last_now_ = now.mono;
+  nonce_ = 0;  // answered: a duplicate COOKIE changes nothing
+  ++counters_.cookies;
+  if (c.gateway_id != gateway_id_) rtt_ = util::RttEstimator{};  // another path
+  if (now.mono >= cookie_requested_at_) {
+    rtt_.on_probe_sent();
+    rtt_.on_probe_reply(
+        std::chrono::duration_cast<std::chrono::microseconds>(now.mono - cookie_requested_at_));
+  }
+  cookie_ = c.cookie;
+  cookie_gateway_ = c.gateway_id;
+  // Counted from the request: the gateway made the cookie after that, so this is never late.
+  cookie_expires_ = cookie_requested_at_ + std::chrono::milliseconds(c.valid_ms);
+  send_register(now);
+  return true;
+}
+
+// router_ipv4 must be what the gateway sees as our source (docs/protocol.md 9.2): with a wildcard
+// listen address that is the kernel's choice toward the gateway, which can change with routes.
+bool RegistrationClient::resolve_router_address() {
+  if (config_.router_ipv4 != 0) return true;
+  if (config_.gateway.addr == 0) {
+    LOG_ERROR(
+        "%s: the agent listens on 0.0.0.0 but its registration knows no gateway address to "
+        "find its own toward: set RegistrationConfig::gateway; not registering",
+        name_.c_str());
+    return false;
+  }
+  const auto addr = config_.source_address(config_.gateway);
+  if (!addr || *addr == 0) {
+    LOG_ERROR("%s: no route to gateway %s: cannot tell which address to register; retrying",
+              name_.c_str(), config_.gateway.to_string().c_str());
+    return false;
+  }
+  if (*addr != router_ipv4_) {
+    LOG_INFO(
+        "%s: registering router address %s:%u (the kernel's source address toward gateway "
+        "%s; the agent listens on 0.0.0.0)",
+        name_.c_str(), net::ipv4_to_string(*addr).c_str(), config_.router_port,
+        config_.gateway.to_string().c_str());
+    router_ipv4_ = *addr;
+  }
+  return true;
+}
+
+std::uint32_t RegistrationClient::rtt_us() const noexcept {
+  const auto rtt = rtt_.rtt();
+  return rtt ? static_cast<std::uint32_t>(std::clamp<std::int64_t>(rtt->count(), 1, 0xffffffffLL))
+             : 0;
+}
+
 void RegistrationClient::send_register(const Instant& now) {
+  step_ = Step::kRegister;
   deadline_ = now.mono + retry_delay_;
   try {
+    if (!resolve_router_address()) return;
     agreement_.emplace();  // a fresh ephemeral X25519 key per REGISTER
     pending_timestamp_ = std::max(now.unix_us, last_timestamp_ + 1);
     last_timestamp_ = pending_timestamp_;
@@ -92,9 +183,12 @@ void RegistrationClient::send_register(const Instant& now) {
     m.proto_id = config_.proto_id;
     m.router_port = config_.router_port;
     m.provider_id = config_.provider_id;
-    m.router_ipv4 = config_.router_ipv4;
+    m.router_ipv4 = router_ipv4_;
+    m.gateway_id = cookie_gateway_;
     m.timestamp_us = pending_timestamp_;
+    m.cookie = cookie_;
     m.session_key = agreement_->public_key();
+    m.rtt_us = rtt_us();
     m.certificate = certificate_;
     const std::size_t unsigned_len = wire::write_register_unsigned(buffer_, m);
     if (unsigned_len == 0) {
@@ -106,17 +200,13 @@ void RegistrationClient::send_register(const Instant& now) {
     link_.send(std::span(buffer_).first(len));
     ++counters_.registers_sent;
   } catch (const std::exception& e) {
-    LOG_ERROR("cannot build REGISTER: %s; retrying", e.what());
+    LOG_ERROR("%s: cannot build REGISTER: %s; retrying", name_.c_str(), e.what());
   }
 }
 
 void RegistrationClient::send_session_message(std::uint8_t type) {
-  const auto rtt = rtt_.rtt();
-  const auto rtt_us = rtt ? std::clamp<std::int64_t>(rtt->count(), 1, 0xffffffffLL) : 0;
-  wire::KeepaliveMsg m{.session_id = session_id_,
-                       .counter = ++counter_,
-                       .rtt_us = static_cast<std::uint32_t>(rtt_us),
-                       .mac = {}};
+  wire::KeepaliveMsg m{
+      .session_id = session_id_, .counter = ++counter_, .rtt_us = rtt_us(), .mac = {}};
   if (wire::write_keepalive(buffer_, type, m) != wire::kKeepaliveLen) return;
   m.mac = crypto::session_mac(session_key_, std::span(buffer_).first(wire::kKeepaliveMacOffset));
   const std::size_t len = wire::write_keepalive(buffer_, type, m);
@@ -125,12 +215,18 @@ void RegistrationClient::send_session_message(std::uint8_t type) {
 
 void RegistrationClient::on_timer(const Instant& now) {
   if (now.mono < next_deadline()) return;
+  last_now_ = now.mono;
   if (state_ == RegistrationState::kRegistering) {
     retry_delay_ = std::min(retry_delay_ * 2, config_.max_retry);
-    LOG_INFO("%s: no accepting answer to REGISTER yet; sent again, next try in %lld ms",
-             wire::protocol_name(config_.proto_id).c_str(),
-             static_cast<long long>(retry_delay_.count()));
-    send_register(now);
+    if (step_ == Step::kRetry && now.mono < cookie_expires_) {
+      send_register(now);  // refused earlier; the cookie still serves
+    } else {
+      // No COOKIE, no REGISTER_ACK, or a cookie too old: start from a new COOKIE_REQUEST.
+      LOG_INFO("%s: no %s from gateway %s yet; asking for a cookie again, next try in %lld ms",
+               name_.c_str(), step_ == Step::kCookie ? "COOKIE" : "accepting REGISTER_ACK",
+               config_.gateway.to_string().c_str(), static_cast<long long>(retry_delay_.count()));
+      request_cookie(now);
+    }
     return;
   }
   // kRegistered: keepalive time.
@@ -150,11 +246,12 @@ void RegistrationClient::on_timer(const Instant& now) {
 
 bool RegistrationClient::on_register_ack(std::span<const std::byte> datagram,
                                          const wire::RegisterAckMsg& ack, const Instant& now) {
-  if (state_ != RegistrationState::kRegistering || !agreement_ ||
+  if (state_ != RegistrationState::kRegistering || step_ != Step::kRegister || !agreement_ ||
       ack.timestamp_us != pending_timestamp_) {
     ++counters_.ignored;
     return false;
   }
+  last_now_ = now.mono;
   if (ack.result != wire::RegisterResult::kAccepted) {
     on_refusal(ack, now);
     return true;
@@ -166,13 +263,15 @@ bool RegistrationClient::on_register_ack(std::span<const std::byte> datagram,
 // echoes the timestamp of the REGISTER in flight, and it only changes when we retry.
 void RegistrationClient::on_refusal(const wire::RegisterAckMsg& ack, const Instant& now) {
   ++counters_.refusals;
+  agreement_.reset();
+  step_ = Step::kRetry;
   if (ack.result == wire::RegisterResult::kOutOfScope) {
     retry_delay_ = config_.max_retry;  // will not change by itself: no point asking often
   }
   deadline_ = now.mono + retry_delay_;
-  LOG_ERROR("%s: gateway %s refused the registration: %s; retrying in %lld ms",
-            wire::protocol_name(config_.proto_id).c_str(), gateway_name(ack.gateway_id).c_str(),
-            refusal_reason(ack.result), static_cast<long long>(retry_delay_.count()));
+  LOG_ERROR("%s: gateway %s refused the registration: %s; retrying in %lld ms", name_.c_str(),
+            gateway_name(ack.gateway_id).c_str(), refusal_reason(ack.result),
+            static_cast<long long>(retry_delay_.count()));
 }
 
 bool RegistrationClient::accept_session(std::span<const std::byte> datagram,
@@ -188,15 +287,38 @@ bool RegistrationClient::accept_session(std::span<const std::byte> datagram,
     ++counters_.bad_macs;
     return false;
   }
+  if (ack.suite != wire::kSuiteAes256Gmac || ack.key_id == 0 || ack.session_id == 0) {
+    // Authentic, but nothing we can forward with: as good as a refusal.
+    LOG_ERROR("%s: gateway %s accepted with tunnel suite %u, key id %u: not usable here",
+              name_.c_str(), gateway_name(ack.gateway_id).c_str(), unsigned{ack.suite}, ack.key_id);
+    ++counters_.refusals;
+    agreement_.reset();
+    step_ = Step::kRetry;
+    retry_delay_ = config_.max_retry;
+    deadline_ = now.mono + retry_delay_;
+    return true;
+  }
+  if (keys_ != nullptr) {
+    keys_->on_tunnel_key(config_.proto_id, ack.key_id,
+                         crypto::derive_tunnel_key(shared, ack.session_id, ack.timestamp_us),
+                         now.mono);
+  }
+  install_session(ack, key, now);
+  return true;
+}
+
+void RegistrationClient::install_session(const wire::RegisterAckMsg& ack, const crypto::Digest& key,
+                                         const Instant& now) {
   const std::uint32_t previous_gateway = gateway_id_;
   agreement_.reset();
   state_ = RegistrationState::kRegistered;
   gateway_id_ = ack.gateway_id;
   session_id_ = ack.session_id;
   session_key_ = key;
+  key_id_ = ack.key_id;
   counter_ = 0;
   sent_keepalives_ = {};
-  if (ack.gateway_id != previous_gateway) rtt_ = util::RttEstimator{};  // another path
+  if (ack.gateway_id != cookie_gateway_) rtt_ = util::RttEstimator{};  // not the COOKIE's path
   interval_ = std::max(config_.min_keepalive, std::chrono::milliseconds(ack.keepalive_interval_ms));
   hold_time_ = std::chrono::milliseconds(ack.hold_time_ms);
   last_valid_ack_ = now.mono;
@@ -204,16 +326,15 @@ bool RegistrationClient::accept_session(std::span<const std::byte> datagram,
   deadline_ = now.mono + interval_;
   ++counters_.registrations;
   if (previous_gateway != 0 && previous_gateway != gateway_id_) {
-    LOG_INFO("%s: moved from gateway %s to gateway %s",
-             wire::protocol_name(config_.proto_id).c_str(), gateway_name(previous_gateway).c_str(),
-             gateway_name(gateway_id_).c_str());
+    LOG_INFO("%s: moved from gateway %s to gateway %s", name_.c_str(),
+             gateway_name(previous_gateway).c_str(), gateway_name(gateway_id_).c_str());
   }
   LOG_INFO(
-      "%s: registered with gateway %s (session %016llx, keepalive every %lld ms, hold %lld ms)",
-      wire::protocol_name(config_.proto_id).c_str(), gateway_name(gateway_id_).c_str(),
-      static_cast<unsigned long long>(session_id_), static_cast<long long>(interval_.count()),
-      static_cast<long long>(hold_time_.count()));
-  return true;
+      "%s: registered with gateway %s (session %016llx, tunnel key %08x, keepalive every %lld ms, "
+      "hold %lld ms)",
+      name_.c_str(), gateway_name(gateway_id_).c_str(),
+      static_cast<unsigned long long>(session_id_), key_id_,
+      static_cast<long long>(interval_.count()), static_cast<long long>(hold_time_.count()));
 }
 
 bool RegistrationClient::on_keepalive_ack(std::span<const std::byte> datagram,
@@ -223,6 +344,7 @@ bool RegistrationClient::on_keepalive_ack(std::span<const std::byte> datagram,
     ++counters_.ignored;
     return false;
   }
+  last_now_ = now.mono;
   if (ack.result == wire::KeepaliveResult::kUnknownSession) {
     // Unauthenticated (the gateway has no key for the session): a hint, acted on at most once per
     // keepalive interval so a forger cannot make us re-register in a loop.
@@ -235,7 +357,8 @@ bool RegistrationClient::on_keepalive_ack(std::span<const std::byte> datagram,
     return true;
   }
   if (datagram.size() < wire::kKeepaliveAckMacOffset ||
-      !crypto::session_mac_ok(session_key_, datagram.first(wire::kKeepaliveAckMacOffset), ack.mac)) {
+      !crypto::session_mac_ok(session_key_, datagram.first(wire::kKeepaliveAckMacOffset),
+                              ack.mac)) {
     ++counters_.bad_macs;
     return false;
   }
@@ -268,9 +391,9 @@ void RegistrationClient::on_rtt_sample(std::uint64_t counter, MonoTime now) {
 void RegistrationClient::stop() {
   if (state_ == RegistrationState::kRegistered) {
     send_session_message(wire::kTypeDeregister);
-    LOG_INFO("%s: deregistered from gateway %s", wire::protocol_name(config_.proto_id).c_str(),
-             gateway_name(gateway_id_).c_str());
+    LOG_INFO("%s: deregistered from gateway %s", name_.c_str(), gateway_name(gateway_id_).c_str());
   }
+  end_session(last_now_);
   state_ = RegistrationState::kStopped;
   agreement_.reset();
 }

@@ -1,12 +1,15 @@
 // The agent side of registration (docs/protocol.md section 9) for one (proto_id, router) pair:
-// REGISTER with backoff until a gateway accepts, KEEPALIVE every interval, re-registration when
-// the gateway falls silent, forgets the session or changes, DEREGISTER at shutdown.
+// COOKIE_REQUEST -> COOKIE -> REGISTER -> REGISTER_ACK, with backoff until a gateway accepts;
+// KEEPALIVE every interval; re-registration (from a new COOKIE_REQUEST) when the gateway falls
+// silent, forgets the session or changes; DEREGISTER at shutdown. Each accepted registration's
+// tunnel key goes to the TunnelKeySink; a key whose registration ended is retired there.
 //
 // Soft state driven by event-named calls. The caller reports what happened (a reply arrived, time
 // passed) with the current Instant and asks next_deadline() when to call on_timer() again; the
 // client never reads a clock or sleeps, so tests drive it with a fake clock. Single-threaded: all
-// calls come from the agent's event-loop thread. Replies are untrusted: REGISTER_ACK (accepted)
-// and KEEPALIVE_ACK (alive, deregistered) are acted on only after their MAC verifies.
+// calls come from the agent's event-loop thread. Replies are untrusted: a COOKIE is taken only if
+// it echoes the outstanding nonce; REGISTER_ACK (accepted) and KEEPALIVE_ACK (alive,
+// deregistered) are acted on only after their MAC verifies.
 #pragma once
 
 #include <array>
@@ -14,11 +17,13 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
 #include "agent/tunnel_key_sink.h"
 #include "common/crypto/crypto.h"
+#include "common/net/endpoint.h"
 #include "common/util/rtt_estimator.h"
 #include "common/wire/registration.h"
 
@@ -42,26 +47,36 @@ class GatewayLink {
 
 using agent::TunnelKeySink;  // agent/tunnel_key_sink.h
 
+// The address the kernel sends from toward `gateway` (host order), nullopt if there is no route.
+using SourceAddressFn = std::optional<std::uint32_t> (*)(const net::Endpoint& gateway);
+
 struct RegistrationConfig {
   std::uint16_t proto_id = 0;     // what this client registers
   std::uint32_t provider_id = 0;  // the certificate's provider
-  std::uint32_t router_ipv4 = 0;  // host order; 0 = the source address of the REGISTER
-  std::uint16_t router_port = 0;  // where TUNNEL arrives; not 0
-  std::chrono::milliseconds first_retry{1000};  // REGISTER retry delay, doubled per silent try
+  // The router's address as the gateway sees it (host order); must be the source of our
+  // datagrams. 0 (an agent listening on 0.0.0.0) = the kernel's source address toward `gateway`,
+  // looked up at each registration.
+  std::uint32_t router_ipv4 = 0;
+  std::uint16_t router_port = 0;                // where TUNNEL arrives; not 0
+  std::chrono::milliseconds first_retry{1000};  // retry delay, doubled per silent or refused try
   std::chrono::milliseconds max_retry{30000};   // cap of that delay
   unsigned silent_intervals = 3;  // keepalive intervals without a valid ack before re-registering
   std::chrono::milliseconds min_keepalive{100};  // floor on the gateway's keepalive_interval_ms
+  net::Endpoint gateway{};  // the registration endpoint the link sends to (for router_ipv4 = 0)
+  SourceAddressFn source_address = nullptr;  // nullptr = net::source_address_toward
 };
 
 enum class RegistrationState : std::uint8_t {
   kIdle,         // before start()
-  kRegistering,  // REGISTER sent, waiting for an accepting REGISTER_ACK
+  kRegistering,  // COOKIE_REQUEST or REGISTER sent, waiting for an accepting REGISTER_ACK
   kRegistered,   // session up, keepalives flowing
   kStopped,      // after stop()
 };
 std::string_view to_string(RegistrationState s) noexcept;
 
 struct RegistrationCounters {
+  std::uint64_t cookie_requests_sent = 0;
+  std::uint64_t cookies = 0;  // COOKIEs that answered our outstanding request
   std::uint64_t registers_sent = 0;
   std::uint64_t registrations = 0;  // accepted REGISTER_ACKs
   std::uint64_t refusals = 0;       // REGISTER_ACKs with result != accepted
@@ -70,7 +85,7 @@ struct RegistrationCounters {
   std::uint64_t bad_macs = 0;        // acks for us whose MAC (or key) did not verify
   std::uint64_t unknown_session_hints = 0;
   std::uint64_t reregistrations = 0;  // silence, unknown session, gateway change, deregistered
-  std::uint64_t ignored = 0;          // replies not for the current REGISTER or session
+  std::uint64_t ignored = 0;          // replies not for the current request or session
 };
 
 class RegistrationClient {
@@ -82,15 +97,18 @@ class RegistrationClient {
                      TunnelKeySink* keys = nullptr);
 
   void start(const Instant& now);
-  // A REGISTER_ACK / KEEPALIVE_ACK from the listen socket, already parsed from `datagram`. Returns
-  // true if it answered this client (so the caller need not offer it to other clients).
+  // A COOKIE / REGISTER_ACK / KEEPALIVE_ACK from the listen socket, already parsed from
+  // `datagram`. Returns true if it answered this client (so the caller need not offer it to
+  // other clients).
+  bool on_cookie(const wire::CookieMsg& cookie, const Instant& now);
   bool on_register_ack(std::span<const std::byte> datagram, const wire::RegisterAckMsg& ack,
                        const Instant& now);
   bool on_keepalive_ack(std::span<const std::byte> datagram, const wire::KeepaliveAckMsg& ack,
                         const Instant& now);
-  // Does whatever is due at `now` (retry REGISTER, send KEEPALIVE, declare the gateway lost).
+  // Does whatever is due at `now` (retry, send KEEPALIVE, declare the gateway lost).
   void on_timer(const Instant& now);
-  // Sends DEREGISTER if registered; the client sends nothing afterwards.
+  // Sends DEREGISTER if registered and retires the tunnel key (at the time of the last call); the
+  // client sends nothing afterwards.
   void stop();
 
   // When on_timer() has something to do; MonoTime::max() if never.
@@ -100,34 +118,57 @@ class RegistrationClient {
   [[nodiscard]] RegistrationState state() const noexcept { return state_; }
   [[nodiscard]] std::uint32_t gateway_id() const noexcept { return gateway_id_; }  // 0 = none yet
   [[nodiscard]] std::uint64_t session_id() const noexcept { return session_id_; }
+  [[nodiscard]] std::uint32_t key_id() const noexcept { return key_id_; }  // 0 unless registered
+  // The router address registered (or to be): config().router_ipv4, or the one looked up.
+  [[nodiscard]] std::uint32_t router_ipv4() const noexcept { return router_ipv4_; }
   [[nodiscard]] std::chrono::milliseconds keepalive_interval() const noexcept { return interval_; }
   [[nodiscard]] std::chrono::milliseconds hold_time() const noexcept { return hold_time_; }
   [[nodiscard]] std::chrono::milliseconds retry_delay() const noexcept { return retry_delay_; }
   [[nodiscard]] const RegistrationCounters& counters() const noexcept { return counters_; }
-  // Smoothed RTT to the current gateway (median of recent KEEPALIVE -> KEEPALIVE_ACK samples);
-  // nullopt before the first sample. Reported to the gateway in each KEEPALIVE (rtt_us).
+  // Smoothed RTT to the current gateway (median of recent COOKIE and KEEPALIVE exchanges);
+  // nullopt before the first sample. Reported to the gateway in REGISTER and KEEPALIVE (rtt_us).
   [[nodiscard]] std::optional<std::chrono::microseconds> rtt() const noexcept { return rtt_.rtt(); }
 
  private:
+  // Where a registration in progress stands.
+  enum class Step : std::uint8_t { kCookie, kRegister, kRetry };
+
   void begin_registration(const Instant& now);
+  void request_cookie(const Instant& now);
   void send_register(const Instant& now);
+  bool resolve_router_address();
   void send_session_message(std::uint8_t type);
   void on_rtt_sample(std::uint64_t counter, MonoTime now);
   void on_refusal(const wire::RegisterAckMsg& ack, const Instant& now);
   bool accept_session(std::span<const std::byte> datagram, const wire::RegisterAckMsg& ack,
                       const Instant& now);
+  void install_session(const wire::RegisterAckMsg& ack, const crypto::Digest& key,
+                       const Instant& now);
+  void end_session(MonoTime now);
   void reregister(const Instant& now, const char* why);
+  [[nodiscard]] std::uint32_t rtt_us() const noexcept;
 
   RegistrationConfig config_;
   const crypto::SigningKey& key_;
   std::span<const std::byte> certificate_;
   GatewayLink& link_;
-  TunnelKeySink* keys_;  // may be null
+  TunnelKeySink* keys_;            // may be null
   std::vector<std::byte> buffer_;  // one outgoing message; sized once for the largest REGISTER
+  std::string name_;               // the protocol's name, for logs
 
   RegistrationState state_ = RegistrationState::kIdle;
+  Step step_ = Step::kCookie;
   MonoTime deadline_ = MonoTime::max();
+  MonoTime last_now_{};  // of the latest call, for stop()
   std::chrono::milliseconds retry_delay_;
+  std::uint32_t router_ipv4_ = 0;
+
+  // The COOKIE exchange: the outstanding nonce, then the cookie and the gateway that gave it.
+  std::uint64_t nonce_ = 0;
+  MonoTime cookie_requested_at_{};
+  wire::CookieBytes cookie_{};
+  std::uint32_t cookie_gateway_ = 0;
+  MonoTime cookie_expires_{};
 
   // The REGISTER in flight: its timestamp and ephemeral key.
   std::optional<crypto::KeyAgreement> agreement_;
@@ -138,6 +179,7 @@ class RegistrationClient {
   std::uint32_t gateway_id_ = 0;
   std::uint64_t session_id_ = 0;
   crypto::Digest session_key_{};
+  std::uint32_t key_id_ = 0;  // the tunnel key handed to keys_ (0 = none)
   std::uint64_t counter_ = 0;
   std::chrono::milliseconds interval_{0};
   std::chrono::milliseconds hold_time_{0};
@@ -150,7 +192,7 @@ class RegistrationClient {
     MonoTime at{};
   };
   std::array<SentKeepalive, 8> sent_keepalives_{};
-  util::RttEstimator rtt_;  // to gateway_id_; reset when the gateway changes
+  util::RttEstimator rtt_;  // to gateway_id_ (or the COOKIE's gateway); reset when it changes
 
   RegistrationCounters counters_;
 };

@@ -4,49 +4,23 @@
 
 #include <vector>
 
-#include "common/wire/byte_writer.h"
 #include "common/wire/inet_checksum.h"
-#include "common/wire/protocols.h"
-#include "common/wire/shim.h"
-#include "provider/packet_path.h"
+#include "common/wire/test_bytes.h"
 
 namespace dmux::provider {
 namespace {
 
 using Bytes = std::vector<std::byte>;
+using wire::testing::hex;
 
 const ClientPrefix kPrefix = *parse_client_prefix("2001:db8:7::/48");
 constexpr std::uint32_t kClientIp = 0xc6120102;  // 198.18.1.2
 constexpr std::uint16_t kClientPort = 40000;
-constexpr std::uint32_t kTag = 0xdeadbeef;
-
-Bytes hex(const char* text) {
-  Bytes out;
-  for (const char* p = text; *p;) {
-    if (*p == ' ') {
-      ++p;
-      continue;
-    }
-    out.push_back(static_cast<std::byte>(std::stoi(std::string(p, 2), nullptr, 16)));
-    p += 2;
-  }
-  return out;
-}
 
 // docs/protocol.md section 13, vector C1: the Router Solicitation a client sends.
 Bytes solicitation() {
   return hex("60000000 0008 3a ff 00000000000000000000000000000000 ff020000000000000000000000000002"
              " 85 00 7bb8 00000000");
-}
-
-Bytes tunnel(const Bytes& packet, std::uint64_t token = kTag) {
-  const wire::TunnelHeader h{.flags = 0, .proto_id = wire::kProtoIpv6, .provider_id = 0,
-                             .client_ipv4 = kClientIp, .client_port = kClientPort,
-                             .gateway_id = 0xc6120001, .token = token};
-  Bytes d(wire::kTunnelHeaderLen);
-  REQUIRE(wire::write_tunnel(d, h) == wire::kTunnelHeaderLen);
-  d.insert(d.end(), packet.begin(), packet.end());
-  return d;
 }
 
 }  // namespace
@@ -83,27 +57,6 @@ TEST_CASE("the router advertisement offers prefix|ipv4|port/96 byte for byte") {
                                all.subspan(40)) == 0);
   Bytes small(kRouterAdvertLen - 1);
   CHECK(write_router_advert(small, kPrefix, kClientIp, kClientPort, 1400) == 0);
-}
-
-TEST_CASE("the packet path answers a solicitation with a RETURN to the client's binding") {
-  PacketPath path(PacketPathConfig{kPrefix, 7, 1400});
-  TunnelReply reply;
-  CHECK(path.on_tunnel(tunnel(solicitation()), &reply).empty());
-  REQUIRE(reply.size == wire::kReturnHeaderLen + kRouterAdvertLen);
-  CHECK(reply.to == net::Endpoint{kClientIp, kClientPort});
-  wire::ShimHeader h;
-  std::span<const std::byte> payload;
-  REQUIRE(wire::parse_shim(std::span(reply.bytes.data(), reply.size), wire::MsgType::kReturn, h,
-                           payload) == wire::ParseStatus::kOk);
-  CHECK(h.token == kTag);
-  CHECK(h.provider_id == 7);
-  CHECK(payload.size() == kRouterAdvertLen);
-  CHECK(path.counters().solicitations_answered == 1);
-  CHECK(path.counters().delivered_to_tun == 0);
-
-  // Without a reply buffer (the old entry point) a solicitation is an unembedded source.
-  CHECK(path.on_tunnel(tunnel(solicitation())).empty());
-  CHECK(path.counters().dropped(Drop::kSpoofedSource) == 1);
 }
 
 }  // namespace dmux::provider

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "agent/status_json.h"
 #include "common/wire/protocols.h"
 
 namespace dmux::provider {
@@ -37,13 +38,10 @@ std::string status_json(const StatusView& v) {
   const DataPathCounters& c = v.counters;
   json drops = json::object();
   std::uint64_t dropped = 0;
-  for (std::size_t i = 0; i < kDropReasons; ++i) {
-    drops[std::string(to_string(static_cast<Drop>(i)))] = c.drops[i];
-    dropped += c.drops[i];
-  }
+  agent::add_drops<Drop>(drops, dropped, c.drops);
   json registrations = json::array();
   for (const auto& r : v.registrations) registrations.push_back(registration_json(*r));
-  return json{
+  json doc{
       {"agent", "dmux-provider"},
       {"version", "0.1.0"},
       {"provider_id", v.provider_id},
@@ -63,10 +61,11 @@ std::string status_json(const StatusView& v) {
       {"returned", c.returned},
       {"returned_bytes", c.returned_bytes},
       {"solicitations_answered", c.solicitations_answered},
-      {"dropped_packets", dropped},
-      {"drops", drops},
-  }
-      .dump();
+  };
+  agent::add_ingress_status(doc, drops, dropped, v.ingress, v.now);
+  doc["dropped_packets"] = dropped;
+  doc["drops"] = drops;
+  return doc.dump();
 }
 
 }  // namespace dmux::provider

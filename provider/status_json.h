@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/ingress.h"
 #include "provider/config.h"
 #include "provider/counters.h"
 #include "provider/registration_client.h"
@@ -18,6 +19,8 @@ struct StatusView {
   std::string tun_name;
   double uptime_seconds;
   const DataPathCounters& counters;
+  const agent::Ingress& ingress;  // tunnel keys, windows, offers and their drops
+  agent::MonoTime now;
   const ControlReplyCounters& control_replies;
   const std::vector<std::unique_ptr<RegistrationClient>>& registrations;
 };

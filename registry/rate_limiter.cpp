@@ -1,7 +1,5 @@
 #include "registry/rate_limiter.h"
 
-#include <algorithm>
-
 namespace dmux::registry {
 
 bool RateLimiter::allow(std::uint32_t source, TimePoint now) {
@@ -9,23 +7,16 @@ bool RateLimiter::allow(std::uint32_t source, TimePoint now) {
   if (it == buckets_.end()) {
     if (buckets_.size() >= config_.max_sources) forget_idle(now);
     if (buckets_.size() >= config_.max_sources) return false;
-    it = buckets_.emplace(source, Bucket{config_.burst, now}).first;
+    it = buckets_.emplace(source, TokenBucket({config_.per_second, config_.burst}, now)).first;
   }
-  Bucket& b = it->second;
-  const double elapsed = std::chrono::duration<double>(now - b.last).count();
-  b.tokens = std::min(config_.burst, b.tokens + std::max(0.0, elapsed) * config_.per_second);
-  b.last = now;
-  if (b.tokens < 1.0) return false;
-  b.tokens -= 1.0;
-  return true;
+  return it->second.take(now);
 }
 
 void RateLimiter::forget_idle(TimePoint now) {
-  // A bucket that would be full again carries no information.
   const auto refill = std::chrono::duration<double>(config_.burst / config_.per_second);
-  std::erase_if(buckets_, [&](const auto& kv) {
-    return std::chrono::duration<double>(now - kv.second.last) >= refill;
-  });
+  if (last_sweep_ && std::chrono::duration<double>(now - *last_sweep_) < refill) return;
+  last_sweep_ = now;
+  std::erase_if(buckets_, [&](const auto& kv) { return kv.second.full_at(now); });
 }
 
 }  // namespace dmux::registry

@@ -2,13 +2,16 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <cstring>
+#include <memory>
 
 #include "common/crypto/session_key.h"
+#include "common/util/log.h"
 #include "common/wire/registration.h"
 
 namespace dmux::registry {
 namespace {
+
+constexpr auto kVersionLogInterval = std::chrono::minutes(1);
 
 RegisterOutcome from_verify(crypto::VerifyResult r) noexcept {
   switch (r) {
@@ -20,6 +23,8 @@ RegisterOutcome from_verify(crypto::VerifyResult r) noexcept {
       return RegisterOutcome::kWrongRole;
     case crypto::VerifyResult::kBadEncoding:
       return RegisterOutcome::kBadCertificate;
+    case crypto::VerifyResult::kRevoked:
+      return RegisterOutcome::kRevoked;
     case crypto::VerifyResult::kUntrusted:
     case crypto::VerifyResult::kOk:
       break;
@@ -32,59 +37,134 @@ Outcome from_parse(wire::ParseStatus s) noexcept {
   return s == wire::ParseStatus::kTruncated ? Outcome::kTruncated : Outcome::kMalformed;
 }
 
+bool in_scope(const wire::RegisterMsg& m, const crypto::CertInfo& cert) noexcept {
+  return m.provider_id == cert.provider_id &&
+         std::find(cert.protocols.begin(), cert.protocols.end(), m.proto_id) !=
+             cert.protocols.end();
+}
+
+// Writes a MAC'd message: `n` bytes already in `out`, the MAC over the first `mac_offset`.
+std::size_t seal(std::span<std::byte> out, std::size_t n, std::size_t mac_offset,
+                 const SessionKey& key) noexcept {
+  if (n == 0) return 0;
+  const auto mac = crypto::session_mac(key, out.first(mac_offset));
+  std::copy(mac.begin(), mac.end(), out.begin() + static_cast<std::ptrdiff_t>(mac_offset));
+  return n;
+}
+
 }  // namespace
 
-std::string_view to_string(RegisterOutcome o) noexcept {
-  static constexpr std::string_view kNames[] = {
-      "accepted", "out_of_scope",  "limit_reached", "suppressed",      "forged",
-      "expired",  "not_yet_valid", "wrong_role",    "bad_certificate", "bad_signature",
-      "replayed", "stale",         "rate_limited",  "truncated",       "malformed"};
-  const auto i = static_cast<std::size_t>(o);
-  return i < std::size(kNames) ? kNames[i] : "unknown";
-}
-
-std::string_view to_string(KeepaliveOutcome o) noexcept {
-  static constexpr std::string_view kNames[] = {"alive",     "deregistered", "unknown_session",
-                                                "bad_mac",   "replayed",     "rate_limited",
-                                                "truncated", "malformed"};
-  const auto i = static_cast<std::size_t>(o);
-  return i < std::size(kNames) ? kNames[i] : "unknown";
-}
-
 RegistrationHandler::RegistrationHandler(const HandlerConfig& config,
-                                         crypto::CertVerifier& verifier, RouterRegistry& registry)
-    : config_(config), verifier_(verifier), registry_(registry), limiter_(config.rate) {}
+                                         crypto::CertVerifier& verifier, RouterRegistry& registry,
+                                         TimePoint now)
+    : config_(config),
+      verifier_(verifier),
+      registry_(registry),
+      cookies_(config.cookie_valid, now),
+      cookie_rate_(config.cookie_rate, now),
+      per_source_(config.rate),
+      signatures_(config.signature_rate, now),
+      hints_(config.hint_rate, now) {}
 
-std::size_t RegistrationHandler::on_datagram(std::span<const std::byte> d,
-                                             const net::Endpoint& from, const Now& now,
-                                             std::span<std::byte> reply) {
-  wire::MsgType type{};
-  if (wire::peek_type(d, type) != wire::ParseStatus::kOk) {
-    ++counters_.other;
-    return 0;
+RegistrationHandler::Result RegistrationHandler::on_datagram(std::span<const std::byte> d,
+                                                             const net::Endpoint& from,
+                                                             const Now& now,
+                                                             std::span<std::byte> reply) {
+  if (!d.empty() && d[0] != std::byte{wire::kVersion}) {
+    on_unsupported_version(d, from, now);
+    return {};
   }
-  switch (static_cast<std::uint8_t>(type)) {
+  if (d.size() < 2) {
+    ++counters_.other;
+    return {};
+  }
+  switch (std::to_integer<std::uint8_t>(d[1])) {
+    case wire::kTypeCookieRequest:
+      return {on_cookie_request(d, from, now, reply), false};
     case wire::kTypeRegister:
-      return on_register(d, from, now, reply);
+      return screen_register(d, from, now);
     case wire::kTypeKeepalive:
     case wire::kTypeDeregister:
-      return on_keepalive(d, from, now, reply);
+      return {on_keepalive(d, from, now, reply), false};
     default:
       ++counters_.other;
-      return 0;
+      return {};
   }
 }
 
-std::size_t RegistrationHandler::on_register(std::span<const std::byte> d,
-                                             const net::Endpoint& from, const Now& now,
-                                             std::span<std::byte> reply) {
+std::size_t RegistrationHandler::handle(std::span<const std::byte> d, const net::Endpoint& from,
+                                        const Now& now, std::span<std::byte> reply) {
+  const Result r = on_datagram(d, from, now, reply);
+  return r.deferred ? finish_register(d, from, now, reply) : r.reply;
+}
+
+void RegistrationHandler::on_unsupported_version(std::span<const std::byte> d,
+                                                 const net::Endpoint& from, const Now& now) {
+  ++counters_.unsupported_version;
+  if (version_logged_ && now.mono - *version_logged_ < kVersionLogInterval) return;
+  version_logged_ = now.mono;
+  LOG_WARN(
+      "registration: dropped a version-%u datagram from %s (this gateway speaks version %u; "
+      "upgrade that agent); logged at most once a minute",
+      std::to_integer<unsigned>(d[0]), from.to_string().c_str(), unsigned{wire::kVersion});
+}
+
+// docs/protocol.md 9.6, COOKIE_REQUEST: global rate, then the answer. No state is kept.
+std::size_t RegistrationHandler::on_cookie_request(std::span<const std::byte> d,
+                                                   const net::Endpoint& from, const Now& now,
+                                                   std::span<std::byte> reply) {
+  wire::CookieRequestMsg m;
+  if (auto s = wire::parse_cookie_request(d, m); s != wire::ParseStatus::kOk) {
+    count(from_parse<CookieOutcome>(s));
+    return 0;
+  }
+  if (!cookie_rate_.take(now.mono)) {
+    count(CookieOutcome::kRateLimited);
+    return 0;
+  }
+  const wire::CookieMsg c{.gateway_id = config_.gateway_id,
+                          .nonce = m.nonce,
+                          .cookie = cookies_.make(from, now.mono),
+                          .valid_ms = static_cast<std::uint32_t>(cookies_.valid().count())};
+  count(CookieOutcome::kAnswered);
+  return wire::write_cookie(reply, c);
+}
+
+// docs/protocol.md 9.6, REGISTER steps 1-5: no cryptography but one cookie hash.
+RegistrationHandler::Result RegistrationHandler::screen_register(std::span<const std::byte> d,
+                                                                 const net::Endpoint& from,
+                                                                 const Now& now) {
   wire::RegisterMsg m;
   if (auto s = wire::parse_register(d, m); s != wire::ParseStatus::kOk) {
     count(from_parse<RegisterOutcome>(s));
-    return 0;
+    return {};
   }
-  if (!limiter_.allow(from.addr, now.mono)) {
-    count(RegisterOutcome::kRateLimited);
+  RegisterOutcome refusal{};
+  if (net::Endpoint{m.router_ipv4, m.router_port} != from) {
+    refusal = RegisterOutcome::kWrongSource;
+  } else if (m.gateway_id != config_.gateway_id) {
+    refusal = RegisterOutcome::kWrongGateway;
+  } else if (!cookies_.check(from, m.cookie, now.mono)) {
+    refusal = RegisterOutcome::kBadCookie;
+  } else if (!per_source_.allow(from.addr, now.mono)) {
+    refusal = RegisterOutcome::kRateLimited;
+  } else if (!signatures_.take(now.mono)) {
+    refusal = RegisterOutcome::kOverloaded;
+  } else {
+    return {0, true};
+  }
+  count(refusal);
+  return {};
+}
+
+// docs/protocol.md 9.6, REGISTER steps 6-9, then admit() for 10-12.
+std::size_t RegistrationHandler::finish_register(std::span<const std::byte> d,
+                                                 const net::Endpoint& from, const Now& now,
+                                                 std::span<std::byte> reply) {
+  (void)from;  // checked against the REGISTER in screen_register()
+  wire::RegisterMsg m;
+  if (auto s = wire::parse_register(d, m); s != wire::ParseStatus::kOk) {
+    count(from_parse<RegisterOutcome>(s));
     return 0;
   }
   crypto::CertInfo cert;
@@ -105,68 +185,96 @@ std::size_t RegistrationHandler::on_register(std::span<const std::byte> d,
     count(RegisterOutcome::kBadSignature);
     return 0;
   }
+  return admit(m, cert, now, reply);
+}
 
+std::uint64_t RegistrationHandler::fresh_session_id() const {
+  std::uint64_t id = 0;
+  do {
+    id = crypto::random_u64();
+  } while (id == 0 || registry_.session(id) != nullptr);
+  return id;
+}
+
+std::uint32_t RegistrationHandler::fresh_key_id() const {
+  std::uint32_t id = 0;
+  do {
+    id = static_cast<std::uint32_t>(crypto::random_u64());
+  } while (id == 0 || registry_.key_id_in_use(id));
+  return id;
+}
+
+// Steps 9-12 for an authenticated REGISTER: scope, replay, limits and dampening, then the
+// session with its keys and the evidence the data plane and the mesh need.
+std::size_t RegistrationHandler::admit(const wire::RegisterMsg& m, const crypto::CertInfo& cert,
+                                       const Now& now, std::span<std::byte> reply) {
   wire::RegisterAckMsg ack;
   ack.gateway_id = config_.gateway_id;
   ack.timestamp_us = m.timestamp_us;
   ack.keepalive_interval_ms =
       static_cast<std::uint32_t>(registry_.config().keepalive_interval.count());
   ack.hold_time_ms = static_cast<std::uint32_t>(registry_.config().hold_time.count());
-
-  const bool in_scope =
-      m.provider_id == cert.provider_id &&
-      std::find(cert.protocols.begin(), cert.protocols.end(), m.proto_id) != cert.protocols.end();
-  bool accepted = false;
-  Session session;
-  crypto::KeyAgreement agreement;
-  if (!in_scope) {
+  if (!in_scope(m, cert)) {
     ack.result = wire::RegisterResult::kOutOfScope;
     count(RegisterOutcome::kOutOfScope);
-  } else {
-    crypto::Digest shared{};
-    if (!agreement.derive(m.session_key, shared)) {
-      count(RegisterOutcome::kMalformed);
+    return wire::write_register_ack(reply, ack);
+  }
+  const crypto::KeyAgreement agreement;
+  crypto::Digest shared{};
+  if (!agreement.derive(m.session_key, shared)) {  // a small-order or otherwise useless key
+    count(RegisterOutcome::kMalformed);
+    return 0;
+  }
+  Session session;
+  session.id = fresh_session_id();
+  session.key_id = fresh_key_id();
+  session.key = crypto::derive_session_key(shared, session.id, m.timestamp_us);
+  RegistrationEvidence evidence;
+  evidence.key_id = session.key_id;
+  evidence.tunnel_key = crypto::derive_tunnel_key(shared, session.id, m.timestamp_us);
+  evidence.key = std::make_shared<const crypto::TunnelKey>(evidence.tunnel_key);
+  evidence.proof = wire::mesh::RegisterProof{.gateway_id = m.gateway_id,
+                                             .timestamp_us = m.timestamp_us,
+                                             .cookie = m.cookie,
+                                             .session_key = m.session_key,
+                                             .signed_rtt_us = m.rtt_us,
+                                             .cert_hash = crypto::sha256(m.certificate),
+                                             .signature = m.signature};
+  evidence.certificate =
+      std::make_shared<const std::vector<std::byte>>(m.certificate.begin(), m.certificate.end());
+  evidence.serial = cert.serial;
+
+  const RouterKey key{m.provider_id, m.proto_id, net::Endpoint{m.router_ipv4, m.router_port}};
+  switch (registry_.on_register(key, m.timestamp_us, session, now.mono, std::move(evidence))) {
+    case AdmitResult::kReplayed:
+      count(RegisterOutcome::kReplayed);
       return 0;
-    }
-    do {
-      session.id = crypto::random_u64();
-    } while (session.id == 0 || registry_.session(session.id) != nullptr);
-    session.key = crypto::derive_session_key(shared, session.id, m.timestamp_us);
-    const RouterKey key{
-        m.provider_id, m.proto_id,
-        net::Endpoint{m.router_ipv4 != 0 ? m.router_ipv4 : from.addr, m.router_port}};
-    switch (registry_.on_register(key, m.timestamp_us, session, now.mono)) {
-      case AdmitResult::kReplayed:
-        count(RegisterOutcome::kReplayed);
-        return 0;
-      case AdmitResult::kLimitReached:
-        ack.result = wire::RegisterResult::kLimitReached;
-        count(RegisterOutcome::kLimitReached);
-        break;
-      case AdmitResult::kSuppressed:
-        ack.result = wire::RegisterResult::kSuppressed;
-        count(RegisterOutcome::kSuppressed);
-        break;
-      case AdmitResult::kAccepted:
-        ack.result = wire::RegisterResult::kAccepted;
-        ack.session_id = session.id;
-        ack.session_key = agreement.public_key();
-        accepted = true;
-        count(RegisterOutcome::kAccepted);
-        break;
-    }
+    case AdmitResult::kLimitReached:
+      ack.result = wire::RegisterResult::kLimitReached;
+      count(RegisterOutcome::kLimitReached);
+      return wire::write_register_ack(reply, ack);
+    case AdmitResult::kSuppressed:
+      ack.result = wire::RegisterResult::kSuppressed;
+      count(RegisterOutcome::kSuppressed);
+      return wire::write_register_ack(reply, ack);
+    case AdmitResult::kAccepted:
+      break;
   }
-  const std::size_t n = wire::write_register_ack(reply, ack);
-  if (n != 0 && accepted) {
-    const auto mac = crypto::session_mac(session.key, reply.first(wire::kRegisterAckMacOffset));
-    std::copy(mac.begin(), mac.end(), reply.begin() + wire::kRegisterAckMacOffset);
-  }
-  return n;
+  ack.result = wire::RegisterResult::kAccepted;
+  ack.session_id = session.id;
+  ack.session_key = agreement.public_key();
+  ack.key_id = session.key_id;
+  ack.suite = wire::kSuiteAes256Gmac;
+  count(RegisterOutcome::kAccepted);
+  return seal(reply, wire::write_register_ack(reply, ack), wire::kRegisterAckMacOffset,
+              session.key);
 }
 
+// docs/protocol.md 9.6, KEEPALIVE and DEREGISTER: session, MAC, counter, answer.
 std::size_t RegistrationHandler::on_keepalive(std::span<const std::byte> d,
                                               const net::Endpoint& from, const Now& now,
                                               std::span<std::byte> reply) {
+  (void)from;  // a session is named by its id and proven by its MAC, wherever it comes from
   std::uint8_t type = 0;
   wire::KeepaliveMsg m;
   if (auto s = wire::parse_keepalive(d, type, m); s != wire::ParseStatus::kOk) {
@@ -180,8 +288,9 @@ std::size_t RegistrationHandler::on_keepalive(std::span<const std::byte> d,
 
   const Session* s = registry_.session(m.session_id);
   if (s == nullptr) {
-    // Unauthenticated answer: rate limited like REGISTER so it cannot be used to reflect.
-    if (!limiter_.allow(from.addr, now.mono)) {
+    // Unauthenticated (no key to MAC it with), as large as the request, globally rate-limited:
+    // never a useful reflector.
+    if (!hints_.take(now.mono)) {
       count(KeepaliveOutcome::kRateLimited);
       return 0;
     }
@@ -189,28 +298,28 @@ std::size_t RegistrationHandler::on_keepalive(std::span<const std::byte> d,
     ack.result = wire::KeepaliveResult::kUnknownSession;
     return wire::write_keepalive_ack(reply, ack);
   }
-  const auto expected = crypto::session_mac(s->key, d.first(wire::kKeepaliveMacOffset));
-  if (!crypto::equal_constant_time(expected, m.mac)) {
+  if (!crypto::session_mac_ok(s->key, d.first(wire::kKeepaliveMacOffset), m.mac)) {
     count(KeepaliveOutcome::kBadMac);
     return 0;
   }
   const SessionKey key = s->key;  // the session may be erased below
-  const bool fresh = type == wire::kTypeDeregister
-                         ? registry_.on_deregister(m.session_id, m.counter, now.mono)
-                         : registry_.on_keepalive(m.session_id, m.counter, m.rtt_us, now.mono);
+  const bool dereg = type == wire::kTypeDeregister;
+  const bool fresh = dereg ? registry_.on_deregister(m.session_id, m.counter, now.mono)
+                           : registry_.on_keepalive(m.session_id, m.counter, m.rtt_us, now.mono);
   if (!fresh) {
     count(KeepaliveOutcome::kReplayed);
     return 0;
   }
-  const bool dereg = type == wire::kTypeDeregister;
   count(dereg ? KeepaliveOutcome::kDeregistered : KeepaliveOutcome::kAlive);
   ack.result = dereg ? wire::KeepaliveResult::kDeregistered : wire::KeepaliveResult::kAlive;
-  const std::size_t n = wire::write_keepalive_ack(reply, ack);
-  if (n != 0) {
-    const auto mac = crypto::session_mac(key, reply.first(wire::kKeepaliveAckMacOffset));
-    std::copy(mac.begin(), mac.end(), reply.begin() + wire::kKeepaliveAckMacOffset);
-  }
-  return n;
+  return seal(reply, wire::write_keepalive_ack(reply, ack), wire::kKeepaliveAckMacOffset, key);
+}
+
+RegistrationCounters RegistrationHandler::counters() const {
+  RegistrationCounters c = counters_;
+  c.tracked_sources = per_source_.tracked_sources();
+  c.certificates = verifier_.stats();
+  return c;
 }
 
 }  // namespace dmux::registry

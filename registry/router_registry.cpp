@@ -7,7 +7,8 @@ constexpr auto kReplayMemory = std::chrono::seconds(60);
 }  // namespace
 
 AdmitResult RouterRegistry::on_register(const RouterKey& key, std::uint64_t timestamp_us,
-                                        const Session& session, TimePoint now) {
+                                        const Session& session, TimePoint now,
+                                        RegistrationEvidence evidence) {
   auto it = routers_.find(key);
   if (it != routers_.end()) {
     Router& r = it->second;
@@ -24,20 +25,35 @@ AdmitResult RouterRegistry::on_register(const RouterKey& key, std::uint64_t time
   }
   if (it == routers_.end()) it = routers_.emplace(key, Router{}).first;
   Router& r = it->second;
-  if (r.session_id != 0) sessions_.erase(r.session_id);
+  end_session(r);
   r.session_id = session.id;
   r.last_timestamp_us = timestamp_us;
   r.last_heard = now;
   Session s = session;
   s.router = key;
   sessions_[s.id] = s;
+  if (s.key_id != 0) key_ids_.insert(s.key_id);
+  if (const std::uint32_t rtt = evidence.proof.signed_rtt_us; rtt != 0) {
+    r.rtt_us = rtt;
+    r.announced_rtt_us = rtt;
+  }
+  r.evidence = std::move(evidence);
   if (!already_up) {
     r.state = RouterState::kUp;
     r.registered_at = now;
     ++up_count_;
-    ++version_;
   }
+  ++version_;  // a new router, or a new tunnel key for one
   return AdmitResult::kAccepted;
+}
+
+void RouterRegistry::end_session(Router& r) {
+  if (r.session_id == 0) return;
+  if (auto it = sessions_.find(r.session_id); it != sessions_.end()) {
+    key_ids_.erase(it->second.key_id);
+    sessions_.erase(it);
+  }
+  r.session_id = 0;
 }
 
 const Session* RouterRegistry::session(std::uint64_t id) const {
@@ -72,8 +88,7 @@ bool RouterRegistry::on_deregister(std::uint64_t session_id, std::uint64_t count
   auto it = sessions_.find(session_id);
   if (it == sessions_.end() || counter <= it->second.last_counter) return false;
   Router& r = routers_.at(it->second.router);
-  sessions_.erase(it);
-  r.session_id = 0;
+  end_session(r);
   withdraw(r, now);
   return true;
 }
@@ -82,6 +97,7 @@ void RouterRegistry::withdraw(Router& r, TimePoint now) {
   if (r.state != RouterState::kUp) return;
   r.state = RouterState::kWithdrawn;
   r.withdrawn_at = now;
+  r.evidence = {};
   r.dampening.on_withdrawal(now, config_.dampening);
   ++r.flaps;
   --up_count_;
@@ -93,8 +109,7 @@ std::size_t RouterRegistry::expire(TimePoint now) {
   for (auto it = routers_.begin(); it != routers_.end();) {
     Router& r = it->second;
     if (r.state == RouterState::kUp && now - r.last_heard >= config_.hold_time) {
-      sessions_.erase(r.session_id);
-      r.session_id = 0;
+      end_session(r);
       withdraw(r, now);
       ++withdrawn;
     }
@@ -104,6 +119,18 @@ std::size_t RouterRegistry::expire(TimePoint now) {
     } else {
       ++it;
     }
+  }
+  return withdrawn;
+}
+
+std::size_t RouterRegistry::withdraw_revoked(const std::set<crypto::SerialNumber>& serials,
+                                             TimePoint now) {
+  std::size_t withdrawn = 0;
+  for (auto& [key, r] : routers_) {
+    if (r.state != RouterState::kUp || !serials.contains(r.evidence.serial)) continue;
+    end_session(r);
+    withdraw(r, now);
+    ++withdrawn;
   }
   return withdrawn;
 }
@@ -128,7 +155,7 @@ std::vector<RouterKey> RouterRegistry::up_routers() const {
 std::vector<UpRouter> RouterRegistry::up_routers_with_rtt() const {
   std::vector<UpRouter> out;
   for (const auto& [key, r] : routers_) {
-    if (r.state == RouterState::kUp) out.push_back(UpRouter{key, r.announced_rtt_us, {}});
+    if (r.state == RouterState::kUp) out.push_back(UpRouter{key, r.announced_rtt_us, r.evidence});
   }
   return out;
 }

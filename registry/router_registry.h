@@ -12,9 +12,12 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
+#include "common/crypto/crypto.h"
 #include "common/crypto/data_path_mac.h"
 #include "common/net/endpoint.h"
 #include "common/wire/mesh.h"
@@ -45,7 +48,8 @@ enum class RouterState : std::uint8_t { kUp, kWithdrawn };
 
 struct Session {
   std::uint64_t id = 0;
-  SessionKey key{};
+  SessionKey key{};          // K: authenticates the session's KEEPALIVE, DEREGISTER and their ACKs
+  std::uint32_t key_id = 0;  // names the session's tunnel key K_t (0: none, in tests)
   std::uint64_t last_counter = 0;
   RouterKey router;
 };
@@ -56,9 +60,9 @@ struct RouterStatus {
   RouterState state = RouterState::kUp;
   bool suppressed = false;
   double penalty = 0;
-  Duration age{};           // since it (last) registered
-  Duration since_heard{};   // since its last REGISTER or KEEPALIVE
-  std::uint32_t flaps = 0;  // withdrawals seen
+  Duration age{};            // since it (last) registered
+  Duration since_heard{};    // since its last REGISTER or KEEPALIVE
+  std::uint32_t flaps = 0;   // withdrawals seen
   std::uint32_t rtt_us = 0;  // router <-> this gateway as last reported in a KEEPALIVE; 0 = unknown
 };
 
@@ -70,6 +74,7 @@ struct RegistrationEvidence {
   std::shared_ptr<const crypto::TunnelKey> key;  // K_t expanded, shared with the data plane
   wire::mesh::RegisterProof proof;               // the REGISTER's signed fields but the certificate
   std::shared_ptr<const std::vector<std::byte>> certificate;  // its DER (cert_hash names it)
+  crypto::SerialNumber serial;  // the certificate's, for revocation (docs/protocol.md 10.1)
 };
 
 // An up router and its distance to this gateway as last announced (to the mesh and to selection).
@@ -93,11 +98,15 @@ class RouterRegistry {
   explicit RouterRegistry(const RegistryConfig& config) : config_(config) {}
 
   // An authenticated REGISTER for `key`, signed at `timestamp_us`. On kAccepted the router is up
-  // with a new session (replacing any previous one of the same router).
+  // with a new session and its evidence (replacing any previous session of the same router, whose
+  // key_id is then free again); the set of up routers counts as changed (version()), since the
+  // router's tunnel key did. A non-zero evidence.proof.signed_rtt_us is the router's first RTT.
   AdmitResult on_register(const RouterKey& key, std::uint64_t timestamp_us, const Session& session,
-                          TimePoint now);
+                          TimePoint now, RegistrationEvidence evidence = {});
   // Looks up a session for MAC verification (nullptr if unknown).
   [[nodiscard]] const Session* session(std::uint64_t id) const;
+  // Whether a live session uses `key_id` (the handler picks unique ones).
+  [[nodiscard]] bool key_id_in_use(std::uint32_t key_id) const { return key_ids_.contains(key_id); }
   // An authenticated KEEPALIVE. False if the counter is not above the last one (replay).
   // `rtt_us` is the agent's own RTT to this gateway (0 = not measured: the last value stays).
   bool on_keepalive(std::uint64_t session_id, std::uint64_t counter, std::uint32_t rtt_us,
@@ -106,10 +115,14 @@ class RouterRegistry {
   bool on_deregister(std::uint64_t session_id, std::uint64_t counter, TimePoint now);
   // Withdraws routers silent for hold_time and forgets dead state. Returns how many withdrew.
   std::size_t expire(TimePoint now);
+  // Withdraws, at once, the up routers whose registration was made with a certificate whose
+  // serial is in `serials` (a CRL revoked it). Returns how many withdrew.
+  std::size_t withdraw_revoked(const std::set<crypto::SerialNumber>& serials, TimePoint now);
 
   // Routers currently up, sorted.
   [[nodiscard]] std::vector<RouterKey> up_routers() const;
-  // The same with their announced RTTs (which change only per rtt_change_worth_announcing).
+  // The same with their announced RTTs (which change only per rtt_change_worth_announcing) and the
+  // evidence of their current registration.
   [[nodiscard]] std::vector<UpRouter> up_routers_with_rtt() const;
   [[nodiscard]] std::vector<RouterStatus> status(TimePoint now);
   // Bumped whenever the set of up routers changes.
@@ -130,13 +143,16 @@ class RouterRegistry {
     std::uint32_t flaps = 0;
     std::uint32_t rtt_us = 0;            // last reported
     std::uint32_t announced_rtt_us = 0;  // last announced
+    RegistrationEvidence evidence;       // of the current session (kUp only)
   };
   void withdraw(Router& r, TimePoint now);
+  void end_session(Router& r);
   [[nodiscard]] std::size_t up_for_provider(std::uint32_t provider_id) const;
 
   RegistryConfig config_;
   std::map<RouterKey, Router> routers_;
   std::unordered_map<std::uint64_t, Session> sessions_;
+  std::unordered_set<std::uint32_t> key_ids_;  // of the sessions in sessions_
   std::size_t up_count_ = 0;
   std::uint64_t version_ = 0;
   std::uint64_t rtt_version_ = 0;

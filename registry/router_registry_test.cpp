@@ -53,7 +53,7 @@ TEST_CASE("replayed or old REGISTERs are refused; a newer one replaces the sessi
   CHECK(r.on_register(key(7, 1), 99, session(2), t) == AdmitResult::kReplayed);
   const auto v = r.version();
   CHECK(r.on_register(key(7, 1), 101, session(2), t) == AdmitResult::kAccepted);
-  CHECK(r.version() == v);  // same router, still up: the table does not change
+  CHECK(r.version() == v + 1);  // same router, still up, but a new tunnel key: table changes
   CHECK(r.session(1) == nullptr);
   CHECK(r.session(2) != nullptr);
 }
@@ -142,7 +142,7 @@ TEST_CASE("keepalive RTTs: status shows the latest, announcements only on a 20 %
   CHECK(announced() == 10'000);
   CHECK(r.rtt_version() == rv + 1);
   CHECK(r.status(t).at(0).rtt_us == 8'100);  // status shows what was reported
-  keepalive(12'100);  // +21 %
+  keepalive(12'100);                         // +21 %
   CHECK(announced() == 12'100);
   CHECK(r.rtt_version() == rv + 2);
   keepalive(0);  // unknown again: the last value stays
@@ -155,4 +155,51 @@ TEST_CASE("keepalive RTTs: status shows the latest, announcements only on a 20 %
   CHECK_FALSE(rtt_change_worth_announcing(200, 900));
   CHECK(rtt_change_worth_announcing(0, 1));
   CHECK_FALSE(rtt_change_worth_announcing(5'000, 0));
+}
+
+TEST_CASE("an up router carries its registration's evidence; key ids are freed with sessions") {
+  RouterRegistry r(config(1000ms, 3000ms));
+  TimePoint t{};
+  Session s = session(1);
+  s.key_id = 77;
+  RegistrationEvidence e;
+  e.key_id = 77;
+  e.proof.signed_rtt_us = 1200;
+  e.proof.timestamp_us = 100;
+  REQUIRE(r.on_register(key(7, 1), 100, s, t, e) == AdmitResult::kAccepted);
+  CHECK(r.key_id_in_use(77));
+  auto up = r.up_routers_with_rtt();
+  REQUIRE(up.size() == 1);
+  CHECK(up[0].evidence.key_id == 77);
+  CHECK(up[0].evidence.proof.timestamp_us == 100);
+  CHECK(up[0].rtt_us == 1200);  // the REGISTER's signed RTT is the first figure
+
+  Session s2 = session(2);
+  s2.key_id = 78;
+  e.key_id = 78;
+  REQUIRE(r.on_register(key(7, 1), 101, s2, t, e) == AdmitResult::kAccepted);
+  CHECK_FALSE(r.key_id_in_use(77));
+  CHECK(r.key_id_in_use(78));
+  t += 3000ms;
+  CHECK(r.expire(t) == 1);
+  CHECK_FALSE(r.key_id_in_use(78));
+  CHECK(r.up_routers_with_rtt().empty());
+}
+
+TEST_CASE("routers registered with a revoked certificate are withdrawn at once") {
+  RouterRegistry r(config(1000ms, 3000ms));
+  const TimePoint t{};
+  RegistrationEvidence revoked_cert, other_cert;
+  revoked_cert.serial = {std::byte{0x0a}, std::byte{0x0b}};
+  other_cert.serial = {std::byte{0x0c}};
+  REQUIRE(r.on_register(key(7, 1), 100, session(1), t, revoked_cert) == AdmitResult::kAccepted);
+  REQUIRE(r.on_register(key(7, 2), 100, session(2), t, revoked_cert) == AdmitResult::kAccepted);
+  REQUIRE(r.on_register(key(7, 3), 100, session(3), t, other_cert) == AdmitResult::kAccepted);
+  const auto v = r.version();
+  CHECK(r.withdraw_revoked({revoked_cert.serial}, t) == 2);
+  CHECK(r.version() > v);
+  REQUIRE(r.up_routers().size() == 1);
+  CHECK(r.up_routers()[0] == key(7, 3));
+  CHECK(r.session(1) == nullptr);
+  CHECK(r.withdraw_revoked({revoked_cert.serial}, t) == 0);
 }

@@ -20,26 +20,25 @@ import argparse
 import json
 import os
 import re
-import shutil
 import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "integration"))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "pylib"))
 os.environ.setdefault("DMUX_BUILD_DIR", os.path.join(HERE, "..", "..", "build"))
 import test_client_netns as topo  # noqa: E402  (reuses the test's namespaces and daemons)
-from test_provider_netns import NsProcess, sh, unix_request  # noqa: E402
+from ipdmux.client_lab import sh, unix_request  # noqa: E402
 
 DIRECT_SERVER = "2001:db8:3::2"
 SIZES = (64, 256, 512, 1024, 1400)
 
 
 def add_direct_path():
-    c, r, s = topo.NS["client"], topo.NS["router"], topo.NS["server"]
+    c, r, s = topo.REAL_NS["client"], topo.REAL_NS["router"], topo.REAL_NS["server"]
     sh("ip", "link", "add", "direct0", "netns", c, "type", "veth", "peer", "name", "toclient6",
        "netns", r)
     sh("sysctl", "-qw", "net.ipv6.conf.direct0.disable_ipv6=0", ns=c)
@@ -57,7 +56,8 @@ def add_direct_path():
 def ping_rtts(dest, size, count):
     # IPv6 payload = ICMPv6 header 8 + data; "size" is the IPv6 packet length.
     data = max(size - 48, 16)
-    r = subprocess.run(["ip", "netns", "exec", topo.NS["client"], "ping", "-6", "-n", "-c",
+    client_ns = topo.REAL_NS["client"]
+    r = subprocess.run(["ip", "netns", "exec", client_ns, "ping", "-6", "-n", "-c",
                         str(count), "-i", "0.005", "-s", str(data), dest], capture_output=True,
                        text=True, timeout=120)
     return [float(m) * 1000 for m in re.findall(r"time=([\d.]+) ms", r.stdout)]
@@ -69,11 +69,12 @@ def pct(values, p):
 
 
 def tcp_throughput(dest, seconds):
-    server = subprocess.Popen(["ip", "netns", "exec", topo.NS["server"], "iperf3", "-s", "-1"],
+    server_ns = topo.REAL_NS["server"]
+    server = subprocess.Popen(["ip", "netns", "exec", server_ns, "iperf3", "-s", "-1"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(0.5)
     try:
-        r = subprocess.run(["ip", "netns", "exec", topo.NS["client"], "iperf3", "-c", dest,
+        r = subprocess.run(["ip", "netns", "exec", topo.REAL_NS["client"], "iperf3", "-c", dest,
                             "-t", str(seconds), "-J"], capture_output=True, text=True,
                            timeout=seconds + 30)
         return json.loads(r.stdout)["end"]["sum_received"]["bits_per_second"] / 1e6
@@ -90,16 +91,16 @@ def main():
         sys.exit("needs root")
     count, seconds, rounds = (50, 2, 1) if args.quick else (400, 5, 3)
 
-    cls = topo.ClientNetns
+    cls = topo.ClientWithRealDaemons
     cls.setUpClass()  # namespaces, CA, dmuxd, dmux-provider
     client = None
     try:
         add_direct_path()
-        sock = os.path.join(cls.dir, "client.sock")
-        client = NsProcess("client", topo.NS["client"], [
-            topo.CLIENT, "--gateway", f"{topo.GW_CLIENT_SIDE}:{topo.DATA_PORT}", "--capture",
+        sock = cls.lab.path("client.sock")
+        client = cls.lab.spawn("client", "client", [
+            topo.CLIENT, "--gateway", f"{topo.GW_IP}:{topo.DATA_PORT}", "--capture",
             f"ipv6:provider={topo.PROVIDER_ID}", "--phase-out", "off",
-            "--control-socket", sock], cls.dir)
+            "--control-socket", sock])
         deadline = time.time() + 10
         while time.time() < deadline:
             try:
@@ -144,7 +145,7 @@ def main():
     finally:
         if client is not None:
             client.stop(signal.SIGTERM)
-        cls._cleanup_class()
+        cls.tearDownClass()
 
 
 if __name__ == "__main__":

@@ -3,9 +3,13 @@
 #
 # Measures, for (a) dmuxd and (b) iptables DNAT, each in a middle namespace between a sender and a
 # receiver namespace (lib/topology.sh draws the network):
-#   - delivered packets/s at <= 0.1% loss, 64 flows, 64 B and 1400 B datagrams (rate search);
+#   - delivered packets/s at <= 0.1% loss, 64 flows, 64 B and 1400 B datagrams (rate search),
+#     and dmuxd's CPU time per packet; dmuxd seals every TUNNEL under a static router key and the
+#     sink checks every tag (a wrong one fails the run);
 #   - round-trip latency with one packet in flight, everything pinned to one CPU, next to a plain
-#     routed round trip through the same kind of middle (so "added" latency is the difference).
+#     routed round trip through the same kind of middle (so "added" latency is the difference);
+#   - full mode: the per-packet cost of each tag construction docs/protocol.md 5.5 weighs
+#     (bench_mac_cost, pinned to dmuxd's CPU).
 # README.md beside this script says how to read the results.
 #
 # Run as root from anywhere: bench/forwarding/run.sh [--quick] [--json FILE] [--trial S] [--repeat N]
@@ -15,7 +19,7 @@ usage() {
   cat <<'EOF'
 Usage: bench/forwarding/run.sh [--quick] [--json FILE] [--trial SECONDS] [--repeat N]
 
-  --quick          smoke test: 64 B only, 0.5 s trials, one search per path (well under 60 s)
+  --quick          smoke test: 0.5 s trials, one search per path, no MAC micro-benchmark (< 60 s)
   --json FILE      also write the results as JSON to FILE
   --trial SECONDS  length of each throughput trial (default 2; --quick: 0.5)
   --repeat N       rate searches and latency runs per path; medians are reported
@@ -25,11 +29,17 @@ Environment:
   BUILD_DIR        build tree with gateway/dmuxd and tools/loadgen/dmux-loadgen (default: build,
                    relative to the repo root)
   DMUXD, LOADGEN   paths of the two binaries (override BUILD_DIR)
+  MAC_COST         path of bench_mac_cost (default BUILD_DIR/bench/forwarding/bench_mac_cost;
+                   skipped with a warning if missing)
   DMUXD_ARGS       extra dmuxd arguments, e.g. "--gso off" (split on spaces)
   SENDER_CPU       CPU the sender is pinned to in throughput trials (default 0)
   MIDDLE_CPU       CPU dmuxd is pinned to in throughput trials (default 1)
   SINK_CPU         CPU the sink is pinned to (default: MIDDLE_CPU; set empty to leave it unpinned)
+  BASELINE_BUILD_DIR  a build tree of the version-1 gateway (git archive 0e3f536: dmuxd without
+                   tags, and its loadgen); if set, it is measured as path "v1" beside dmuxd
   LATENCY_CPU      the one CPU every process is pinned to for latency (default 0)
+  SINK_CHECK       "later" (default): the sink checks the trial's TUNNEL tags after the trial;
+                   "inline": as they arrive, on the sink's CPU (dmuxd's), while measuring
 EOF
 }
 
@@ -41,6 +51,13 @@ BUILD_DIR=${BUILD_DIR:-build}
 [[ $BUILD_DIR == /* ]] || BUILD_DIR=$REPO_ROOT/$BUILD_DIR
 DMUXD=${DMUXD:-$BUILD_DIR/gateway/dmuxd}
 LOADGEN=${LOADGEN:-$BUILD_DIR/tools/loadgen/dmux-loadgen}
+MAC_COST=${MAC_COST:-$BUILD_DIR/bench/forwarding/bench_mac_cost}
+TPUT_PATHS=(dmuxd dnat)
+if [[ -n ${BASELINE_BUILD_DIR:-} ]]; then
+  DMUXD_V1=$BASELINE_BUILD_DIR/gateway/dmuxd
+  LOADGEN_V1=$BASELINE_BUILD_DIR/tools/loadgen/dmux-loadgen
+  TPUT_PATHS+=(v1)
+fi
 
 QUICK=0 JSON_OUT="" REPEAT="" TRIAL_S=""
 while (($#)); do
@@ -65,7 +82,7 @@ FLOWS=64
 LOSS_LIMIT=0.001        # 0.1%
 PING_WARMUP=200
 if ((QUICK)); then
-  TRIAL_S=${TRIAL_S:-0.5}; SIZES=(64); PING_COUNT=5000; MAX_STEPS=4; REPEAT=${REPEAT:-1}
+  TRIAL_S=${TRIAL_S:-0.5}; SIZES=(64 1400); PING_COUNT=5000; MAX_STEPS=4; REPEAT=${REPEAT:-1}
 else
   TRIAL_S=${TRIAL_S:-2}; SIZES=(64 1400); PING_COUNT=20000; MAX_STEPS=8; REPEAT=${REPEAT:-3}
 fi
@@ -100,7 +117,7 @@ source "$HERE/lib/report.sh"
 cleanup() {
   local rc=$? pid
   trap - EXIT INT TERM
-  for pid in "${BG_PIDS[@]}" "$DMUXD_PID"; do
+  for pid in "${BG_PIDS[@]}" "$DMUXD_PID" "$V1_PID"; do
     if [[ -n $pid ]]; then kill "$pid" 2>/dev/null || true; fi
   done
   teardown_topology
@@ -114,6 +131,9 @@ trap 'exit 143' TERM
 [[ $EUID -eq 0 ]] || die "must run as root (network namespaces, iptables)"
 [[ -x $DMUXD ]] || die "dmuxd not found at $DMUXD (build it, or set BUILD_DIR or DMUXD)"
 [[ -x $LOADGEN ]] || die "dmux-loadgen not found at $LOADGEN (build it, or set BUILD_DIR or LOADGEN)"
+if [[ -n ${BASELINE_BUILD_DIR:-} ]]; then
+  [[ -x $DMUXD_V1 && -x $LOADGEN_V1 ]] || die "BASELINE_BUILD_DIR has no gateway/dmuxd and tools/loadgen/dmux-loadgen"
+fi
 for tool in ip iptables taskset ss awk; do
   command -v $tool >/dev/null || die "$tool is required"
 done
@@ -127,8 +147,10 @@ START=$(date +%s)
 log "namespaces dmuxbench-$$-{snd,gw,nat,rcv}; ${TRIAL_S}s trials, $FLOWS flows, sizes ${SIZES[*]} B"
 [[ -z ${DMUXD_ARGS:-} ]] || log "extra dmuxd arguments: $DMUXD_ARGS"
 setup_topology
+make_tunnel_key
 start_dmuxd "$LATENCY_CPU"
-for p in routed dmuxd dnat; do warm_up "$p"; done
+[[ -z ${BASELINE_BUILD_DIR:-} ]] || start_v1_dmuxd "$LATENCY_CPU"
+for p in routed "${TPUT_PATHS[@]}"; do warm_up "$p"; done
 
 log "latency (pinned to CPU $LATENCY_CPU)"
 measure_latency
@@ -136,6 +158,17 @@ measure_latency
 log "throughput"
 pin_dmuxd "$MIDDLE_CPU"
 for size in "${SIZES[@]}"; do measure_throughput "$size"; done
+
+MAC_JSON=null MAC_TABLE=""
+if ((!QUICK)); then
+  if [[ -x $MAC_COST ]]; then
+    log "tag constructions (bench_mac_cost, CPU $MIDDLE_CPU)"
+    MAC_TABLE=$("$MAC_COST" --cpu "$MIDDLE_CPU" --json "$TMP/mac.json") || die "bench_mac_cost failed"
+    MAC_JSON=$(cat "$TMP/mac.json")
+  else
+    log "warning: $MAC_COST not found (cmake --build ... --target bench_mac_cost); skipping"
+  fi
+fi
 
 ELAPSED=$(($(date +%s) - START))
 print_report
@@ -146,7 +179,7 @@ fi
 
 # A path that forwarded nothing, or answered no ping, is broken, not slow: fail (CI runs --quick).
 for size in "${SIZES[@]}"; do
-  for p in dmuxd dnat; do
+  for p in "${TPUT_PATHS[@]}"; do
     ((PPS[$p/$size] > 0)) || die "$p delivered nothing at ${size} B"
   done
 done

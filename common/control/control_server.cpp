@@ -1,6 +1,5 @@
 #include "common/control/control_server.h"
 
-#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -18,7 +17,6 @@ namespace dmux::control {
 namespace {
 
 constexpr std::size_t kMaxCommandBytes = 4096;
-constexpr std::size_t kMaxConnections = 32;
 
 sockaddr_un make_addr(const std::string& path) {
   sockaddr_un sa{};
@@ -33,19 +31,15 @@ bool someone_listening(const sockaddr_un& sa) {
   return ::connect(probe.get(), reinterpret_cast<const sockaddr*>(&sa), sizeof sa) == 0;
 }
 
-void write_all(int fd, std::string_view data) noexcept {
-  while (!data.empty()) {
-    const ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;  // the client went away, or is too slow (SO_SNDTIMEO): give up
-    data.remove_prefix(static_cast<std::size_t>(n));
-  }
-}
-
 }  // namespace
 
-ControlServer::ControlServer(evloop::EventLoop& loop, std::string path, Handler handler)
-    : loop_(loop), path_(std::move(path)), handler_(std::move(handler)) {
+ControlServer::ControlServer(evloop::EventLoop& loop, std::string path, Handler handler,
+                             ControlLimits limits)
+    : loop_(loop),
+      path_(std::move(path)),
+      handler_(std::move(handler)),
+      limits_(limits),
+      sweeper_(loop, [this] { sweep(); }) {
   const sockaddr_un sa = make_addr(path_);
   const auto dir = std::filesystem::path(path_).parent_path();
   if (!dir.empty()) std::filesystem::create_directories(dir);
@@ -64,6 +58,7 @@ ControlServer::ControlServer(evloop::EventLoop& loop, std::string path, Handler 
   ::chmod(path_.c_str(), 0660);
   accept_watcher_ =
       std::make_unique<evloop::IoWatcher>(loop_, listen_fd_.get(), [this] { on_accept(); });
+  sweeper_.start_periodic(std::chrono::milliseconds(250));
 }
 
 ControlServer::~ControlServer() {
@@ -72,53 +67,95 @@ ControlServer::~ControlServer() {
   ::unlink(path_.c_str());
 }
 
-void ControlServer::on_accept() noexcept {
-  net::UniqueFd fd(::accept4(listen_fd_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
-  if (!fd.valid()) return;
-  if (connections_.size() >= kMaxConnections) return;  // closes it
-  const timeval send_timeout{1, 0};
-  ::setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &send_timeout, sizeof send_timeout);
-  const int raw = fd.get();
-  auto& c = connections_[raw];
-  c.fd = std::move(fd);
-  c.watcher = std::make_unique<evloop::IoWatcher>(loop_, raw, [this, raw] { on_data(raw); });
+void ControlServer::close_oldest() noexcept {
+  auto oldest = connections_.begin();
+  for (auto it = connections_.begin(); it != connections_.end(); ++it) {
+    if (it->second.opened < oldest->second.opened) oldest = it;
+  }
+  if (oldest != connections_.end()) connections_.erase(oldest);
 }
 
-void ControlServer::on_data(int fd) noexcept {
+void ControlServer::on_accept() noexcept {
+  for (int i = 0; i < 16; ++i) {
+    net::UniqueFd fd(::accept4(listen_fd_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
+    if (!fd.valid()) return;
+    try {
+      if (connections_.size() >= limits_.max_connections) close_oldest();
+      const int raw = fd.get();
+      auto& c = connections_[raw];
+      c.fd = std::move(fd);
+      c.opened = Clock::now();
+      c.watcher = std::make_unique<evloop::IoWatcher>(
+          loop_, raw, [this, raw] { on_readable(raw); }, [this, raw] { on_writable(raw); });
+    } catch (const std::exception& e) {
+      LOG_WARN("control: cannot take a connection: %s", e.what());
+    }
+  }
+}
+
+void ControlServer::on_readable(int fd) noexcept {
   auto it = connections_.find(fd);
   if (it == connections_.end()) return;
   Connection& c = it->second;
+  if (!c.out.empty()) return;  // answered; waiting for the client to read
   char buf[512];
   const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
   if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
-  if (n > 0) c.buffer.append(buf, static_cast<std::size_t>(n));
-  const auto nl = c.buffer.find('\n');
+  if (n > 0) c.in.append(buf, static_cast<std::size_t>(n));
+  const auto nl = c.in.find('\n');
   if (nl != std::string::npos || n == 0) {
-    respond(c,
-            std::string_view(c.buffer).substr(0, nl == std::string::npos ? c.buffer.size() : nl));
-  } else if (c.buffer.size() <= kMaxCommandBytes && n > 0) {
+    const std::string line = c.in.substr(0, nl == std::string::npos ? c.in.size() : nl);
+    respond(c, line);
+    if (!c.out.empty() && !flush(c)) {
+      c.watcher->want_write(true);
+      return;
+    }
+  } else if (c.in.size() <= kMaxCommandBytes && n > 0) {
     return;  // wait for the rest of the line
   }
   connections_.erase(it);
 }
 
+void ControlServer::on_writable(int fd) noexcept {
+  auto it = connections_.find(fd);
+  if (it == connections_.end()) return;
+  if (flush(it->second)) connections_.erase(it);
+}
+
+bool ControlServer::flush(Connection& c) noexcept {
+  while (c.out_pos < c.out.size()) {
+    const ssize_t n = ::send(c.fd.get(), c.out.data() + c.out_pos, c.out.size() - c.out_pos,
+                             MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return false;
+    if (n <= 0) return true;  // the client went away
+    c.out_pos += static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+void ControlServer::sweep() noexcept {
+  const auto now = Clock::now();
+  for (auto it = connections_.begin(); it != connections_.end();) {
+    if (now - it->second.opened > limits_.idle_timeout) {
+      it = connections_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
 void ControlServer::respond(Connection& c, std::string_view line) noexcept {
   while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
   if (line.empty()) return;
-  std::string reply;
   try {
-    reply = handler_(line);
+    c.out = handler_(line);
   } catch (const std::exception& e) {
     LOG_WARN("control: command '%.*s' failed: %s", static_cast<int>(line.size()), line.data(),
              e.what());
-    reply = std::string("{\"error\":\"internal error\"}");
+    c.out = std::string("{\"error\":\"internal error\"}");
   }
-  reply.push_back('\n');
-  const int fd = c.fd.get();
-  // The reply is small; with the socket set blocking and a send timeout, a stuck client costs
-  // the control thread at most a second.
-  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-  write_all(fd, reply);
+  c.out.push_back('\n');
 }
 
 }  // namespace dmux::control

@@ -1,9 +1,14 @@
-// A local control socket (UNIX stream) for dmuxctl, used by dmuxd and dmux-provider.
+// A local control socket (UNIX stream) for dmuxctl, used by every IPdmux daemon.
 //
 // Protocol: the client sends one command line ("status\n"), the server answers with one JSON
 // document and closes. Runs on the control thread's event loop; the handler is called there.
+// Local clients are untrusted in how they behave: a connection that has not sent its command
+// within `idle_timeout`, or not read its answer within it, is closed; when all `max_connections`
+// are taken, the oldest is closed to make room, so idle connections can never lock dmuxctl out;
+// answers are written without blocking, so a client that does not read costs nothing.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -15,33 +20,51 @@
 
 namespace dmux::control {
 
+struct ControlLimits {
+  std::chrono::milliseconds idle_timeout{5000};
+  std::size_t max_connections = 32;
+};
+
 class ControlServer {
  public:
   using Handler = std::function<std::string(std::string_view command)>;
 
   // Creates the socket's directory if needed and removes a stale socket file; throws
   // std::runtime_error if another live process is listening on `path`.
-  ControlServer(evloop::EventLoop& loop, std::string path, Handler handler);
+  ControlServer(evloop::EventLoop& loop, std::string path, Handler handler,
+                ControlLimits limits = {});
   ~ControlServer();
 
   [[nodiscard]] const std::string& path() const noexcept { return path_; }
+  [[nodiscard]] std::size_t connections() const noexcept { return connections_.size(); }
 
  private:
+  using Clock = std::chrono::steady_clock;
   struct Connection {
     net::UniqueFd fd;
-    std::string buffer;
+    std::string in;
+    std::string out;
+    std::size_t out_pos = 0;
+    Clock::time_point opened;
     std::unique_ptr<evloop::IoWatcher> watcher;
   };
   void on_accept() noexcept;
-  void on_data(int fd) noexcept;
+  void on_readable(int fd) noexcept;
+  void on_writable(int fd) noexcept;
   void respond(Connection& c, std::string_view line) noexcept;
+  // Writes what the socket takes; true when the answer is out (or the client is gone).
+  static bool flush(Connection& c) noexcept;
+  void sweep() noexcept;
+  void close_oldest() noexcept;
 
   evloop::EventLoop& loop_;
   std::string path_;
   Handler handler_;
+  ControlLimits limits_;
   net::UniqueFd listen_fd_;
   std::unique_ptr<evloop::IoWatcher> accept_watcher_;
   std::map<int, Connection> connections_;
+  evloop::Timer sweeper_;
 };
 
 }  // namespace dmux::control

@@ -57,6 +57,15 @@ bool read_public_key(const X509* x509, PublicKeyBytes& out) {
          len == out.size();
 }
 
+// The serial's magnitude, big-endian, no leading zeros (CertInfo::serial).
+bool read_serial(const X509* x509, std::vector<std::byte>& out) {
+  const BignumPtr bn(ASN1_INTEGER_to_BN(X509_get0_serialNumber(x509), nullptr));
+  if (!bn) return false;
+  out.resize(static_cast<std::size_t>(BN_num_bytes(bn.get())));
+  BN_bn2bin(bn.get(), reinterpret_cast<unsigned char*>(out.data()));
+  return true;
+}
+
 }  // namespace
 
 const ASN1_OBJECT* ipdmux_oid() {
@@ -88,7 +97,7 @@ bool read_cert_info(const X509* x509, CertInfo& out) {
                   read_common_name(X509_get_subject_name(x509), out.common_name) &&
                   to_time_t(X509_get0_notBefore(x509), out.not_before) &&
                   to_time_t(X509_get0_notAfter(x509), out.not_after) &&
-                  read_public_key(x509, out.public_key);
+                  read_public_key(x509, out.public_key) && read_serial(x509, out.serial);
   if (!ok) clear_errors();
   return ok;
 }

@@ -73,6 +73,9 @@ struct CertInfo {
   std::time_t not_before = 0;
   std::time_t not_after = 0;
   PublicKeyBytes public_key{};  // the subject's Ed25519 key
+  // The certificate's serial number: its magnitude, big-endian, without leading zero bytes (what
+  // BN_bn2bin gives for the serial; a CRL entry names a certificate by the same value).
+  std::vector<std::byte> serial;
 };
 
 class Certificate {
@@ -118,19 +121,36 @@ enum class VerifyResult : std::uint8_t {
   kExpired,
   kNotYetValid,
   kWrongRole,  // e.g. a gateway certificate used to register a router
+  kRevoked,    // genuine, but its serial number is in the revoked set (docs/protocol.md 10.1)
 };
+inline constexpr std::size_t kVerifyResults = 7;  // values of VerifyResult, for counter arrays
 const char* to_string(VerifyResult r) noexcept;
 
-// Verifies leaf certificates against one CA. Remembers certificates that verified (by SHA-256 of
-// their DER, up to `cache_size`), so a known certificate costs a hash and a time check.
+using SerialNumber = std::vector<std::byte>;  // as in CertInfo::serial
+
+// Verifies leaf certificates against one CA, and remembers every verdict by SHA-256 of the DER: a
+// genuine certificate (up to `cache_size`) costs a hash, a time, role and revocation check the next
+// time; a refused one (up to `cache_size` more, kept apart so refusals never push genuine
+// certificates out) costs a hash. A genuine certificate refused only for its validity period is
+// remembered as genuine, so it is accepted once it becomes valid.
 // `der` is untrusted. `out` is written only on kOk. The CA's own certificate is never accepted as a
-// leaf (kWrongRole, whatever `expected_role`). Not thread-safe (the cache): one per thread.
+// leaf (kWrongRole, whatever `expected_role`). Not thread-safe (the caches): one per thread.
 class CertVerifier {
  public:
   explicit CertVerifier(const Certificate& ca, std::size_t cache_size = 4096);
   ~CertVerifier();
   VerifyResult verify(std::span<const std::byte> der, Role expected_role, std::time_t now,
                       CertInfo& out);
+  // Replaces the set of revoked serial numbers (from a CRL the caller has verified); from now on
+  // verify() returns kRevoked for them, cached or not.
+  void set_revoked(std::vector<SerialNumber> serials);
+
+  struct Stats {
+    std::uint64_t hits = 0;          // answered from the cache of genuine certificates
+    std::uint64_t refused_hits = 0;  // answered from the cache of refused certificates
+    std::uint64_t misses = 0;        // parsed and verified against the CA
+  };
+  [[nodiscard]] Stats stats() const noexcept;
 
  private:
   struct Impl;

@@ -1,5 +1,6 @@
 // Ed25519 signing keys and signature verification.
 #include <openssl/pem.h>
+#include <sodium.h>
 
 #include <array>
 #include <cstring>
@@ -91,18 +92,17 @@ ReturnKey derive_return_key(const SigningKey& provider_key) {
   return k;
 }
 
+// libsodium's Ed25519 verification: about twice as fast as OpenSSL's here, which matters when a
+// gateway checks every router record of a mesh (docs/protocol.md 12.8). It also refuses
+// non-canonical signatures and small-order keys.
 bool verify_signature(const PublicKeyBytes& public_key, std::span<const std::byte> message,
                       const Signature& signature) noexcept {
-  detail::PkeyPtr pkey(EVP_PKEY_new_raw_public_key(
-      EVP_PKEY_ED25519, nullptr, reinterpret_cast<const unsigned char*>(public_key.data()),
-      public_key.size()));
-  detail::MdCtxPtr ctx(EVP_MD_CTX_new());
-  const bool ok =
-      pkey && ctx && EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, pkey.get()) == 1 &&
-      EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()),
-                       signature.size(), detail::bytes_of(message.data()), message.size()) == 1;
-  if (!ok) detail::clear_errors();
-  return ok;
+  static const bool ready = sodium_init() >= 0;
+  if (!ready) return false;
+  return crypto_sign_verify_detached(reinterpret_cast<const unsigned char*>(signature.data()),
+                                     detail::bytes_of(message.data()), message.size(),
+                                     reinterpret_cast<const unsigned char*>(public_key.data())) ==
+         0;
 }
 
 }  // namespace dmux::crypto

@@ -114,6 +114,10 @@ void Timer::start_periodic(std::chrono::microseconds every) {
   event_add(ev_, &tv);
 }
 
+bool Timer::pending() const noexcept {
+  return ev_ != nullptr && event_pending(ev_, EV_TIMEOUT, nullptr) != 0;
+}
+
 void Timer::cancel() noexcept {
   if (ev_ != nullptr) {
     event_free(ev_);

@@ -67,6 +67,8 @@ class Timer {
   void start_once(std::chrono::microseconds after);
   void start_periodic(std::chrono::microseconds every);
   void cancel() noexcept;
+  // True while started and not yet fired (a one-shot) or not cancelled (periodic).
+  [[nodiscard]] bool pending() const noexcept;
 
  private:
   EventLoop& loop_;

@@ -2,6 +2,8 @@
 
 #include <doctest/doctest.h>
 
+#include "common/net/udp_socket.h"
+
 using namespace dmux::net;
 
 TEST_CASE("endpoints parse and print") {
@@ -35,4 +37,13 @@ TEST_CASE("IPv4 prefixes parse, print and refuse host bits") {
     CAPTURE(bad);
     CHECK_FALSE(parse_ipv4_prefix(bad));
   }
+}
+
+TEST_CASE("the kernel's source address toward a destination") {
+  // Loopback is always routed; nothing is sent.
+  CHECK(source_address_toward(Endpoint{0x7f000001u, 4501}) ==
+        std::optional<std::uint32_t>(0x7f000001u));
+  const auto other = source_address_toward(Endpoint{0x7f050607u, 4501});
+  REQUIRE(other);
+  CHECK((*other >> 24) == 127u);
 }

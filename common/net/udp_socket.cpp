@@ -47,4 +47,19 @@ Endpoint local_endpoint(int fd) {
   return Endpoint::from_sockaddr(sa);
 }
 
+std::optional<std::uint32_t> source_address_toward(const Endpoint& destination) noexcept {
+  const UniqueFd fd(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (!fd.valid()) return std::nullopt;
+  const sockaddr_in to = destination.to_sockaddr();
+  if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&to), sizeof to) != 0) {
+    return std::nullopt;
+  }
+  sockaddr_in local{};
+  socklen_t len = sizeof local;
+  if (::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&local), &len) != 0) return std::nullopt;
+  const Endpoint ep = Endpoint::from_sockaddr(local);
+  if (ep.addr == 0) return std::nullopt;
+  return ep.addr;
+}
+
 }  // namespace dmux::net

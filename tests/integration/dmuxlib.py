@@ -9,6 +9,7 @@ import secrets
 import socket
 import struct
 import subprocess
+import sys
 import tempfile
 import time
 import unittest
@@ -20,22 +21,24 @@ DMUXD = os.path.join(BUILD_DIR, "gateway", "dmuxd")
 DMUXCTL = os.path.join(BUILD_DIR, "dmuxctl", "dmuxctl")
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
-DATA, TUNNEL, RETURN = 1, 2, 3
-IPV6, IPV4_MCAST = 1, 2
+sys.path.insert(0, os.path.join(REPO, "tests", "pylib"))
+from ipdmux import wire  # noqa: E402  (docs/protocol.md, version 2)
+
+DATA, TUNNEL, RETURN = wire.DATA, wire.TUNNEL, wire.RETURN
+IPV6, IPV4_MCAST = wire.IPV6, wire.IPV4_MCAST
 
 
-def data_msg(proto, provider, token, payload, flags=0, version=1, hdr_len=20, msg_type=DATA):
-    return struct.pack("!BBBBHHIQ", version, msg_type, hdr_len, flags, proto, 0, provider,
-                       token) + payload
+def data_msg(proto, provider, token, payload, flags=0, version=wire.VERSION, hdr_len=wire.DATA_HDR,
+             msg_type=DATA):
+    """A DATA datagram (or, with msg_type=RETURN, a RETURN), version 2 unless told otherwise."""
+    return wire.data(proto, provider, token, payload, flags, version, hdr_len, msg_type)
 
 
 def parse_tunnel(b):
-    fields = struct.unpack("!BBBBHHIIIQ", b[:28])
-    keys = ("version", "type", "hdr_len", "flags", "proto_id", "client_port", "provider_id",
-            "client_ipv4", "gateway_id", "token")
-    t = dict(zip(keys, fields))
-    t["payload"] = b[t["hdr_len"]:]
-    return t
+    """A version-2 TUNNEL as a dict (spec field names, plus version, type, hdr_len, flags, tag,
+    payload); raises ValueError for anything else. The tag is not checked here: see
+    ipdmux.gateway_router."""
+    return wire.parse_tunnel(b)
 
 
 def ip_to_int(a):

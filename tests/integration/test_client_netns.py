@@ -1,6 +1,15 @@
-"""dmux-client for real, in network namespaces (needs root): NFQUEUE capture, a real dmuxd and
-dmux-provider, the address offer, unmodified ping and socat, cleanup after SIGTERM and SIGKILL,
-bypass while the daemon is dead, forged RETURNs.
+"""dmux-client for real, in network namespaces (needs root): NFQUEUE capture, return tokens, the
+address offer, unmodified ping and socat, a NAT binding that moves, cleanup after SIGTERM and
+SIGKILL, bypass while the daemon is dead or has no token, forged RETURNs.
+
+ClientNetns runs the real dmux-client against an emulated gateway + provider router
+(tests/pylib/ipdmux/client_lab.py, written from docs/protocol.md), so it tests the client alone:
+
+    client (IPv4 only on eth0, dmux-client, dmuxc0) --- gw (emulator; emu0: the IPv6 server)
+    198.18.1.2                                          198.18.1.1 | 2001:db8:1::2
+
+ClientWithRealDaemons runs it once more against the real dmuxd and dmux-provider (and is the
+topology bench/capture/run.py measures):
 
     client (IPv4 only on eth0) --- gw (dmuxd) --- router (dmux-provider) --- server (IPv6 only)
     198.18.1.2               198.18.1.1 | 198.18.2.1   198.18.2.2 | 2001:db8:1::1   2001:db8:1::2
@@ -10,144 +19,86 @@ the provider offers (2001:db8:7:c612:102:PORT:TAG). Namespaces, processes and fi
 tearDownClass and per-test cleanups, also on failure.
 """
 import hashlib
-import re
-import json
 import os
+import re
+import shutil
 import signal
 import socket
-import struct
 import subprocess
 import sys
 import tempfile
-import shutil
 import time
 import unittest
 
-sys.path.insert(0, os.path.dirname(__file__))
-from dmuxlib import BUILD_DIR, DMUXD, RETURN, IPV6, data_msg, main, wait_for
-from test_provider_netns import (DMUX_CA, PROVIDER, NsProcess, checksum, inet6, sh, udp_socket_in,
-                                 unix_request)
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "pylib"))
+from dmuxlib import BUILD_DIR, DMUXD, main  # noqa: E402
+from ipdmux import agent_lab, client_lab, wire  # noqa: E402
+from ipdmux.client_lab import (  # noqa: E402
+    CLIENT_IP, EXP_PROTO, GW_IP, PROVIDER_ID, SERVER_V6, inet6, sh, udp6_packet, udp_socket,
+    wait_for)
 
 CLIENT = os.path.join(BUILD_DIR, "client-capture", "dmux-client")
-PREFIX = f"dmuxc-{os.getpid()}-"
-NS = {role: PREFIX + role for role in ("client", "gw", "router", "server")}
-CLIENT_IP, GW_CLIENT_SIDE = "198.18.1.2", "198.18.1.1"
-GW_ROUTER_SIDE, ROUTER_IP = "198.18.2.1", "198.18.2.2"
-ROUTER_V6, SERVER_V6 = "2001:db8:1::1", "2001:db8:1::2"
-CLIENT_PREFIX = "2001:db8:7::/48"
-DATA_PORT, REG_PORT, TUNNEL_PORT, BYPASS_PORT, TCP_PORT = 4500, 4501, 5000, 9999, 7000
-PROVIDER_ID = 7
+PROVIDER = os.path.join(BUILD_DIR, "provider", "dmux-provider")
+DMUX_CA = os.path.join(BUILD_DIR, "tools", "ca", "dmux-ca")
 CHAIN = "DMUX-CLIENT"
+BYPASS_PORT, TCP_PORT, LISTEN_PORT = 9999, 7000, 6666
 METRICS_PORT = 9751
+# ClientWithRealDaemons' topology.
+REAL_PREFIX = f"dmuxc-{os.getpid()}-"
+REAL_NS = {role: REAL_PREFIX + role for role in ("client", "gw", "router", "server")}
+GW_ROUTER_SIDE, ROUTER_IP, ROUTER_V6 = "198.18.2.1", "198.18.2.2", "2001:db8:1::1"
+REAL_CLIENT_PREFIX = "2001:db8:7::/48"
+DATA_PORT, REG_PORT, TUNNEL_PORT = 4500, 4501, 5000
 
 
-def make_topology():
-    for ns in NS.values():
-        sh("ip", "netns", "add", ns)
-        sh("ip", "link", "set", "lo", "up", ns=ns)
-        sh("sysctl", "-qw", "net.ipv6.conf.default.accept_dad=0", ns=ns)
-    c, g, r, s = NS["client"], NS["gw"], NS["router"], NS["server"]
-    for a, a_dev, b, b_dev in ((c, "eth0", g, "toclient"), (g, "torouter", r, "eth0"),
-                               (r, "toserver", s, "eth0")):
-        sh("ip", "link", "add", a_dev, "netns", a, "type", "veth", "peer", "name", b_dev,
-           "netns", b)
-    sh("sysctl", "-qw", "net.ipv6.conf.eth0.disable_ipv6=1", ns=c)  # IPv4 only on the wire
-    for ns, dev, addr in ((c, "eth0", f"{CLIENT_IP}/24"), (g, "toclient", f"{GW_CLIENT_SIDE}/24"),
-                          (g, "torouter", f"{GW_ROUTER_SIDE}/24"), (r, "eth0", f"{ROUTER_IP}/24"),
-                          (r, "toserver", f"{ROUTER_V6}/64"), (s, "eth0", f"{SERVER_V6}/64")):
-        sh("ip", "addr", "add", addr, "dev", dev, ns=ns)
-        sh("ip", "link", "set", dev, "up", ns=ns)
-    sh("ip", "route", "add", "default", "via", GW_CLIENT_SIDE, ns=c)
-    sh("ip", "route", "add", "default", "via", GW_ROUTER_SIDE, ns=r)
-    sh("sysctl", "-qw", "net.ipv4.ip_forward=1", ns=g)
-    sh("sysctl", "-qw", "net.ipv6.conf.all.forwarding=1", ns=r)
-    sh("ip", "-6", "route", "add", CLIENT_PREFIX, "via", ROUTER_V6, ns=s)
+def need_root_and_tools(*binaries):
+    if os.geteuid() != 0:
+        raise unittest.SkipTest("needs root (network namespaces, NFQUEUE, TUN devices)")
+    for binary in binaries:
+        if not os.access(binary, os.X_OK):
+            raise RuntimeError(f"{binary} is not built")
+    for tool in ("ping", "socat", "iptables", "ip6tables"):
+        if shutil.which(tool) is None:
+            raise unittest.SkipTest(f"{tool} is not installed (scripts/install-deps.sh)")
 
 
-def chain_rules(family):
+def chain_rules(ns, family):
     tool = "ip6tables" if family == 6 else "iptables"
-    out = sh(tool, "-w", "-S", ns=NS["client"]).stdout
+    out = sh(tool, "-w", "-S", ns=ns).stdout
     return [line for line in out.splitlines() if CHAIN in line]
 
 
-def tun_exists():
-    return sh("ip", "link", "show", "dmuxc0", ns=NS["client"], check=False).returncode == 0
-
-
-def udp6_packet(src, dst, sport, dport, data):
-    udp = struct.pack("!HHHH", sport, dport, 8 + len(data), 0) + data
-    pseudo = src + dst + struct.pack("!I3xB", len(udp), 17)
-    udp = udp[:6] + struct.pack("!H", checksum(pseudo + udp) or 0xFFFF) + udp[8:]
-    return struct.pack("!IHBB", 6 << 28, len(udp), 17, 64) + src + dst + udp
+def tun_exists(ns):
+    return sh("ip", "link", "show", "dmuxc0", ns=ns, check=False).returncode == 0
 
 
 class ClientNetns(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        if os.geteuid() != 0:
-            raise unittest.SkipTest("needs root (network namespaces, NFQUEUE, TUN devices)")
-        for binary in (DMUXD, PROVIDER, DMUX_CA, CLIENT):
-            if not os.access(binary, os.X_OK):
-                raise RuntimeError(f"{binary} is not built")
-        for tool in ("ping", "socat", "iptables", "ip6tables"):
-            if shutil.which(tool) is None:
-                raise unittest.SkipTest(f"{tool} is not installed (scripts/install-deps.sh)")
-        cls.dir = tempfile.mkdtemp(prefix="dmux-client-netns-")
-        cls.procs = []
-        try:
-            make_topology()
-            ca = os.path.join(cls.dir, "ca")
-            sh(DMUX_CA, "init", "--dir", ca)
-            sh(DMUX_CA, "issue-provider", "--dir", ca, "--provider-id", PROVIDER_ID,
-               "--protocols", "ipv6", "--out", os.path.join(ca, "prov"))
-            cls.gw_sock = os.path.join(cls.dir, "dmuxd.sock")
-            cls.prov_sock = os.path.join(cls.dir, "provider.sock")
-            cls.procs.append(NsProcess("dmuxd", NS["gw"], [
-                DMUXD, "--listen", f"{GW_CLIENT_SIDE}:{DATA_PORT}", "--workers", "1",
-                "--registration-listen", f"{GW_ROUTER_SIDE}:{REG_PORT}", "--ca-cert",
-                os.path.join(ca, "ca.crt"), "--keepalive-interval-ms", "500",
-                "--control-socket", cls.gw_sock, "--metrics-listen", "off"], cls.dir))
-            cls.procs.append(NsProcess("provider", NS["router"], [
-                PROVIDER, "--gateway", f"{GW_ROUTER_SIDE}:{REG_PORT}",
-                "--listen", f"{ROUTER_IP}:{TUNNEL_PORT}", "--cert", os.path.join(ca, "prov.crt"),
-                "--key", os.path.join(ca, "prov.key"), "--client-prefix", CLIENT_PREFIX,
-                "--control-socket", cls.prov_sock], cls.dir))
-            if not wait_for(cls.registered, timeout=10):
-                raise RuntimeError("router never registered:\n" +
-                                   "".join(p.read_log() for p in cls.procs))
-        except BaseException:
-            cls._cleanup_class()
-            raise
+    """The real dmux-client against the emulated gateway + router."""
 
     @classmethod
-    def registered(cls):
+    def setUpClass(cls):
+        need_root_and_tools(CLIENT)
+        cls.dir = tempfile.mkdtemp(prefix="dmux-client-netns-")
         try:
-            st = unix_request(cls.prov_sock, "status")
-        except OSError:
-            return False
-        return st["registrations"][0]["state"] == "registered"
+            cls.lab = client_lab.Lab(f"dmuxce-{os.getpid()}-", CLIENT, cls.dir)
+        except BaseException:
+            shutil.rmtree(cls.dir, ignore_errors=True)
+            raise
+        cls.ns = cls.lab.client_ns
+        cls.emu = cls.lab.provider
+        # Refreshes every second: every test also runs across token refreshes.
+        cls.emu.refresh_s = 1
 
     @classmethod
     def tearDownClass(cls):
-        cls._cleanup_class()
-
-    @classmethod
-    def _cleanup_class(cls):
-        for p in cls.procs:
-            p.stop(signal.SIGTERM)
-        for ns in NS.values():
-            for pid in sh("ip", "netns", "pids", ns, check=False).stdout.split():
-                try:
-                    os.kill(int(pid), signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-            sh("ip", "netns", "del", ns, check=False)
+        cls.lab.close()
         shutil.rmtree(cls.dir, ignore_errors=True)
 
     # ---- per test: one dmux-client ------------------------------------------------------------
 
     def setUp(self):
-        self.sock_path = os.path.join(self.dir, "client.sock")
         self.socks, self.helpers = [], []
         self.addCleanup(self.cleanup)
         self.client = self.start_client()
@@ -160,62 +111,76 @@ class ClientNetns(unittest.TestCase):
         for s in self.socks:
             s.close()
         rc = self.client.stop(signal.SIGTERM)
+        self.emu.answer_tokens = self.emu.answer_rs = True
+        self.emu.nat_port = None
         if rc not in (0, -signal.SIGKILL):
             self.fail(f"dmux-client exited with {rc}:\n{self.client.read_log()[-3000:]}")
-        sh(CLIENT, "--cleanup", ns=NS["client"], check=False)  # after a failed test
+        sh(CLIENT, "--cleanup", ns=self.ns, check=False)  # after a failed test
 
-    def start_client(self):
-        p = NsProcess("client", NS["client"], [
-            CLIENT, "--gateway", f"{GW_CLIENT_SIDE}:{DATA_PORT}", "--capture",
-            f"ipv6:provider={PROVIDER_ID}", "--capture",
+    def start_client(self, wait=True):
+        c = self.lab.start_client(
+            "--capture", f"ipv6:provider={PROVIDER_ID}", "--capture",
             f"generic:proto=exp-0x8001,match=-p udp --dport {BYPASS_PORT}",
-            "--solicit-interval-ms", "1000", "--control-socket", self.sock_path], self.dir)
-        ok = wait_for(lambda: not p.alive() or self.client_address(), timeout=10)
-        self.assertTrue(ok and p.alive(), "no address offered:\n" + p.read_log())
-        return p
+            "--solicit-interval-ms", "1000", "--metrics-listen", f"127.0.0.1:{METRICS_PORT}")
+        if wait:
+            c.wait_address()
+        return c
 
     def status(self):
-        return unix_request(self.sock_path, "status")
+        return self.client.status()
 
-    def client_address(self):
-        try:
-            return self.status()["address"]
-        except (OSError, ValueError):
-            return ""
+    def run_in(self, *cmd, ns=None, timeout=30):
+        return subprocess.run(["ip", "netns", "exec", ns or self.ns] + list(cmd),
+                              capture_output=True, text=True, timeout=timeout)
 
-    def run_in(self, role, *cmd, timeout=30):
-        return subprocess.run(["ip", "netns", "exec", NS[role]] + list(cmd), capture_output=True,
-                              text=True, timeout=timeout)
+    def listener(self, address):
+        s = udp_socket(self.ns, (address, LISTEN_PORT), socket.AF_INET6)
+        self.socks.append(s)
+        return s
+
+    def rt(self, proto):
+        return self.emu.rt(proto, *self.client.binding())
 
     # ---- tests -------------------------------------------------------------------------------
 
-    def test_ping6_reaches_the_ipv6_only_server(self):
+    def test_tokens_then_address_then_ping6(self):
         st = self.status()
         self.assertTrue(st["address"].startswith("2001:db8:7:c612:102:"), st["address"])
-        r = self.run_in("client", "ping", "-6", "-c", "3", "-i", "0.2", "-W", "2", SERVER_V6)
+        self.assertTrue(all(s["return_token"]["have_token"] for s in st["selectors"]), st)
+        self.assertEqual(st["binding"], f"{CLIENT_IP}:{self.client.binding()[1]}")
+        self.assertGreaterEqual(st["token_offers"], 2)
+        # The RS carried the ipv6 rt, never the tag.
+        self.assertEqual(self.emu.last_token[wire.IPV6], self.rt(wire.IPV6))
+        unproven = self.emu.counts["unproven"]
+        r = self.run_in("ping", "-6", "-c", "3", "-i", "0.2", "-W", "2", SERVER_V6)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr + self.client.read_log())
         st = self.status()
         self.assertGreaterEqual(st["tunnelled"], 3)
         self.assertGreaterEqual(st["injected"], 3)
         self.assertEqual(st["drops"]["bad_token"], 0)
-        # Prometheus metrics over HTTP inside the client namespace (refreshed every second).
-        def injected_in_metrics():
-            r = self.run_in("client", "curl", "-s", f"http://127.0.0.1:{METRICS_PORT}/metrics")
-            m = re.search(r"^dmux_client_injected_packets_total (\d+)", r.stdout, re.M)
-            return m is not None and int(m.group(1)) >= 3
-        self.assertTrue(wait_for(injected_in_metrics, timeout=5))
+        self.assertEqual(self.emu.counts["unproven"], unproven, "DATA without the client's rt")
+
+        def metrics_show_tokens():
+            r = self.run_in("curl", "-s", f"http://127.0.0.1:{METRICS_PORT}/metrics")
+            inj = re.search(r"^dmux_client_injected_packets_total (\d+)", r.stdout, re.M)
+            off = re.search(r"^dmux_client_token_offers_total (\d+)", r.stdout, re.M)
+            no_token = re.search(r'^dmux_client_dropped_packets_total\{reason="no_token"\}',
+                                 r.stdout, re.M)
+            return inj and int(inj.group(1)) >= 3 and off and int(off.group(1)) >= 2 and no_token
+        if shutil.which("curl"):
+            self.assertTrue(wait_for(metrics_show_tokens, timeout=5))
 
     def test_tcp_transfer_is_intact(self):
         src = os.path.join(self.dir, "send.bin")
         dst = os.path.join(self.dir, "recv.bin")
         with open(src, "wb") as f:
             f.write(os.urandom(4 << 20))
-        server = subprocess.Popen(["ip", "netns", "exec", NS["server"], "socat", "-u",
+        server = subprocess.Popen(["ip", "netns", "exec", self.lab.gw_ns, "socat", "-u",
                                    f"TCP6-LISTEN:{TCP_PORT},reuseaddr", f"CREATE:{dst}"])
         self.helpers.append(server)
         time.sleep(0.3)
-        r = self.run_in("client", "socat", "-u", f"FILE:{src}",
-                        f"TCP6:[{SERVER_V6}]:{TCP_PORT}", timeout=60)
+        r = self.run_in("socat", "-u", f"FILE:{src}", f"TCP6:[{SERVER_V6}]:{TCP_PORT}",
+                        timeout=90)
         self.assertEqual(r.returncode, 0, r.stderr + self.client.read_log())
         server.wait(timeout=30)
         with open(src, "rb") as a, open(dst, "rb") as b:
@@ -224,79 +189,203 @@ class ClientNetns(unittest.TestCase):
         self.assertGreater(self.status()["tunnelled_bytes"], 4 << 20)
 
     def test_sigterm_removes_rules_and_device(self):
-        self.assertEqual(len(chain_rules(6)), 5, chain_rules(6))  # -N, 3 rules, jump
-        self.assertEqual(len(chain_rules(4)), 3, chain_rules(4))
+        self.assertEqual(len(chain_rules(self.ns, 6)), 5, chain_rules(self.ns, 6))  # -N, 3, jump
+        self.assertEqual(len(chain_rules(self.ns, 4)), 3, chain_rules(self.ns, 4))
         self.assertEqual(self.client.stop(signal.SIGTERM), 0, self.client.read_log())
-        self.assertEqual(chain_rules(4) + chain_rules(6), [])
-        self.assertFalse(tun_exists())
+        self.assertEqual(chain_rules(self.ns, 4) + chain_rules(self.ns, 6), [])
+        self.assertFalse(tun_exists(self.ns))
+
+    def bypass_pair(self):
+        sink = udp_socket(self.lab.gw_ns, (GW_IP, BYPASS_PORT))
+        sink.settimeout(1)
+        sender = udp_socket(self.ns, (CLIENT_IP, 0))
+        self.socks += [sink, sender]
+        return sink, sender
 
     def test_sigkill_bypass_and_restart(self):
-        sink = udp_socket_in(NS["gw"], (GW_CLIENT_SIDE, BYPASS_PORT))
-        sink.settimeout(1)
-        self.socks.append(sink)
-        sender = udp_socket_in(NS["client"], (CLIENT_IP, 0))
-        self.socks.append(sender)
-        # While the daemon runs, the generic selector captures this (and tunnels it).
+        sink, sender = self.bypass_pair()
+        # While the daemon runs (with its token), the generic selector captures this and tunnels it.
+        self.client.wait_tokens()
         before = self.status()["tunnelled"]
-        sender.sendto(b"captured", (GW_CLIENT_SIDE, BYPASS_PORT))
+        sender.sendto(b"captured", (GW_IP, BYPASS_PORT))
         with self.assertRaises(socket.timeout):
             sink.recvfrom(100)
         self.assertEqual(self.status()["tunnelled"], before + 1)
+        self.assertTrue(any(p == EXP_PROTO and b"captured" in d for p, d in self.emu.received))
         self.client.stop(signal.SIGKILL)
-        self.assertTrue(wait_for(lambda: not tun_exists(), timeout=3))
-        self.assertNotEqual(chain_rules(4), [])  # stale, but bypassed: traffic still flows
-        sender.sendto(b"bypassed", (GW_CLIENT_SIDE, BYPASS_PORT))
+        self.assertTrue(wait_for(lambda: not tun_exists(self.ns), timeout=3))
+        self.assertNotEqual(chain_rules(self.ns, 4), [])  # stale, but bypassed: traffic flows
+        sender.sendto(b"bypassed", (GW_IP, BYPASS_PORT))
         self.assertEqual(sink.recvfrom(100)[0], b"bypassed")
         self.client = self.start_client()  # removes the stale chain first
-        self.assertEqual(len(chain_rules(6)), 5, chain_rules(6))
-        self.assertEqual(len(chain_rules(4)), 3, chain_rules(4))
+        self.assertEqual(len(chain_rules(self.ns, 6)), 5, chain_rules(self.ns, 6))
+        self.assertEqual(len(chain_rules(self.ns, 4)), 3, chain_rules(self.ns, 4))
         self.assertIn("stale", self.client.read_log())
         self.assertEqual(self.client.stop(signal.SIGTERM), 0, self.client.read_log())
-        self.assertEqual(chain_rules(4) + chain_rules(6), [])
-        self.assertFalse(tun_exists())
+        self.assertEqual(chain_rules(self.ns, 4) + chain_rules(self.ns, 6), [])
+        self.assertFalse(tun_exists(self.ns))
+
+    def test_without_a_token_packets_pass_uncaptured(self):
+        # No router answers token requests: the generic selector's packets go out natively (not
+        # black-holed), counted as no_token, and the log says what is wrong.
+        self.client.stop(signal.SIGTERM)
+        self.emu.answer_tokens = False
+        self.client = self.start_client(wait=False)
+        sink, sender = self.bypass_pair()
+        self.assertTrue(wait_for(lambda: self.client.try_status() is not None, timeout=5))
+        sender.sendto(b"uncaptured", (GW_IP, BYPASS_PORT))
+        self.assertEqual(sink.recvfrom(100)[0], b"uncaptured")
+        st = self.status()
+        self.assertGreaterEqual(st["drops"]["no_token"], 1, st)
+        self.assertEqual(st["tunnelled"], 0)
+        self.assertEqual(st["address"], "")
+        self.assertEqual(st["solicitations"], 0)  # the RS needs the ipv6 token
+        self.assertTrue(wait_for(lambda: "no return token for exp-0x8001 after 3 requests"
+                                 in self.client.read_log(), timeout=10), self.client.read_log())
+        self.assertIn("no router of provider 7 answers", self.client.read_log())
+        # A router appears: the next retry gets the tokens, then the address.
+        self.emu.answer_tokens = True
+        self.client.wait_address(timeout=20)
+        self.client.wait_tokens()
+        sender.sendto(b"captured", (GW_IP, BYPASS_PORT))
+        with self.assertRaises(socket.timeout):
+            sink.recvfrom(100)
+
+    def test_unanswered_refreshes_of_a_valid_address_are_not_a_missing_provider(self):
+        # Issue 17: the address works (valid 600 s); only the refreshes go unanswered.
+        self.emu.answer_rs = False
+        self.assertTrue(wait_for(lambda: self.status()["unanswered_solicitations"] >= 5,
+                                 timeout=15), self.status())
+        log = self.client.read_log()
+        self.assertNotIn("no IPv6 address offer", log)
+        self.assertNotIn("is a provider registered", log)
+        self.assertGreater(self.status()["address_valid_seconds"], 500)
+        r = self.run_in("ping", "-6", "-c", "1", "-W", "2", SERVER_V6)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+
+    def test_a_moved_nat_binding_renumbers_the_client(self):
+        old = self.status()["address"]
+        self.emu.nat_port = 31000  # from now on gateways see us at 198.18.1.2:31000
+        self.assertTrue(wait_for(lambda: self.status()["address"] != old, timeout=10),
+                        self.client.read_log())
+        st = self.status()
+        self.assertTrue(st["address"].startswith("2001:db8:7:c612:102:7918:"), st["address"])
+        self.assertEqual(st["address"][-9:], old[-9:])  # same tag
+        self.assertEqual(st["binding"], f"{CLIENT_IP}:31000")
+        self.assertGreaterEqual(st["binding_changes"], 1)
+        self.assertEqual(st["address_changes"], 1)
+        self.assertIn("NAT binding moved", self.client.read_log())
+        r = self.run_in("ping", "-6", "-c", "2", "-i", "0.2", "-W", "2", SERVER_V6)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr + self.client.read_log())
 
     def test_forged_returns_are_not_injected(self):
+        self.client.wait_tokens()
         st = self.status()
         me = inet6(st["address"])
-        token = int(st["token"], 16)
-        port = int(st["local"].split(":")[1])
-        listener = self.helpers_udp6_listener(me)
-        forger = udp_socket_in(NS["gw"], (GW_CLIENT_SIDE, 0))
+        binding = self.client.binding()
+        dest = (CLIENT_IP, binding[1])
+        listener = self.listener(st["address"])
+        forger = udp_socket(self.lab.gw_ns, (GW_IP, 0))
         self.socks.append(forger)
-        packet = udp6_packet(inet6(SERVER_V6), me, 5555, 6666, b"forged")
-        for bad_token in (token ^ 1, token << 32, 0):
-            forger.sendto(data_msg(IPV6, PROVIDER_ID, bad_token, packet, msg_type=RETURN),
-                          (CLIENT_IP, port))
-        forger.sendto(b"\x01\x03\x14", (CLIENT_IP, port))  # truncated
-        self.assertTrue(wait_for(lambda: self.status()["drops"]["bad_token"] == 3, timeout=3),
-                        json.dumps(self.status()))
+        packet = udp6_packet(inet6(SERVER_V6), me, 5555, LISTEN_PORT, b"forged")
+        rt = self.rt(wire.IPV6)
+        tag = int(st["tag"], 16)
+        bad = (tag, tag << 32, 0, rt ^ 1, rt ^ (1 << 63), self.rt(EXP_PROTO))
+        for token in bad:
+            forger.sendto(wire.return_msg(wire.IPV6, PROVIDER_ID, token, packet), dest)
+        forger.sendto(bytes.fromhex("020314"), dest)  # truncated
+        v1 = wire.data(wire.IPV6, PROVIDER_ID, rt, packet, version=1, msg_type=wire.RETURN)
+        forger.sendto(v1, dest)  # a version-1 router: counted, logged (naming it), never injected
+        base = st["drops"]["bad_token"]
+        self.assertTrue(wait_for(lambda: self.status()["drops"]["bad_token"] == base + len(bad),
+                                 timeout=3), self.status())
         listener.settimeout(0.5)
         with self.assertRaises(socket.timeout):
             listener.recvfrom(100)
-        self.assertEqual(self.status()["drops"]["truncated"], 1)
-        # Control: with the right token the same packet does arrive (the check is what stops it).
-        forger.sendto(data_msg(IPV6, PROVIDER_ID, token, packet, msg_type=RETURN),
-                      (CLIENT_IP, port))
+        self.assertGreaterEqual(self.status()["drops"]["truncated"], 1)
+        self.assertEqual(self.status()["drops"]["unsupported_version"], 1)
+        self.assertIn(f"another protocol version, the newest from {GW_IP}:",
+                      self.client.read_log())
+        # Control: with the rt the same packet does arrive (the check is what stops it).
+        forger.sendto(wire.return_msg(wire.IPV6, PROVIDER_ID, rt, packet), dest)
         listener.settimeout(3)
         self.assertEqual(listener.recvfrom(100)[0], b"forged")
 
-    def helpers_udp6_listener(self, address):
-        import ctypes
-        out = {}
-        libc = ctypes.CDLL(None, use_errno=True)
 
-        def worker():
-            with open(f"/run/netns/{NS['client']}") as f:
-                libc.setns(f.fileno(), 0x40000000)
-            s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
-            s.bind((socket.inet_ntop(socket.AF_INET6, address), 6666))
-            out["s"] = s
-        import threading
-        t = threading.Thread(target=worker)
-        t.start()
-        t.join()
-        self.socks.append(out["s"])
-        return out["s"]
+class ClientWithRealDaemons(unittest.TestCase):
+    """dmux-client through the real dmuxd and dmux-provider (one test: ping6). setUpClass leaves
+    cls.lab (tests/pylib/ipdmux/agent_lab.Lab, namespaces REAL_NS) for bench/capture/run.py."""
+
+    @classmethod
+    def setUpClass(cls):
+        need_root_and_tools(DMUXD, PROVIDER, DMUX_CA, CLIENT)
+        cls.lab = agent_lab.Lab(REAL_PREFIX, ("client", "gw", "router", "server"))
+        try:
+            cls.make_topology(cls.lab)
+            ca, cert, key = cls.lab.credentials(PROVIDER_ID, "ipv6")
+            cls.prov_sock = cls.lab.path("provider.sock")
+            cls.lab.spawn("dmuxd", "gw", [
+                DMUXD, "--listen", f"{GW_IP}:{DATA_PORT}", "--workers", "1",
+                "--registration-listen", f"{GW_ROUTER_SIDE}:{REG_PORT}", "--ca-cert", ca,
+                "--keepalive-interval-ms", "500", "--control-socket", cls.lab.path("dmuxd.sock"),
+                "--metrics-listen", "off"])
+            cls.lab.spawn("provider", "router", [
+                PROVIDER, "--gateway", f"{GW_ROUTER_SIDE}:{REG_PORT}",
+                "--listen", f"{ROUTER_IP}:{TUNNEL_PORT}", "--cert", cert, "--key", key,
+                "--client-prefix", REAL_CLIENT_PREFIX, "--allow-destination",
+                agent_lab.LAB_ALLOWED, "--control-socket", cls.prov_sock])
+            if not wait_for(cls.registered, timeout=10):
+                raise RuntimeError("router never registered:\n" + cls.lab.logs())
+        except BaseException:
+            cls.lab.close()
+            raise
+
+    @staticmethod
+    def make_topology(lab):
+        for ns in lab.ns.values():
+            sh("sysctl", "-qw", "net.ipv6.conf.default.accept_dad=0", ns=ns)
+        lab.link("client", "eth0", f"{CLIENT_IP}/24", "gw", "toclient", f"{GW_IP}/24")
+        lab.link("gw", "torouter", f"{GW_ROUTER_SIDE}/24", "router", "eth0", f"{ROUTER_IP}/24")
+        lab.link("router", "toserver", f"{ROUTER_V6}/64", "server", "eth0", f"{SERVER_V6}/64")
+        lab.run("client", "sysctl", "-qw", "net.ipv6.conf.eth0.disable_ipv6=1")  # IPv4 only
+        lab.run("client", "ip", "route", "add", "default", "via", GW_IP)
+        lab.run("router", "ip", "route", "add", "default", "via", GW_ROUTER_SIDE)
+        lab.run("gw", "sysctl", "-qw", "net.ipv4.ip_forward=1")
+        lab.run("router", "sysctl", "-qw", "net.ipv6.conf.all.forwarding=1")
+        lab.run("server", "ip", "-6", "route", "add", REAL_CLIENT_PREFIX, "via", ROUTER_V6)
+
+    @classmethod
+    def registered(cls):
+        try:
+            st = cls.lab.status(cls.prov_sock)
+        except (OSError, ValueError):
+            return False
+        return any(r.get("state") == "registered" for r in st.get("registrations", []))
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.lab.close()
+
+    def test_ping6_through_dmuxd_and_dmux_provider(self):
+        sock = self.lab.path("client.sock")
+        client = self.lab.spawn("client", "client", [
+            CLIENT, "--gateway", f"{GW_IP}:{DATA_PORT}", "--capture",
+            f"ipv6:provider={PROVIDER_ID}", "--metrics-listen", "off", "--control-socket", sock])
+        self.addCleanup(client.stop)
+
+        def address():
+            try:
+                return self.lab.status(sock)["address"]
+            except (OSError, ValueError):
+                return ""
+        self.assertTrue(wait_for(address, timeout=15), self.lab.logs())
+        r = self.lab.run("client", "ping", "-6", "-c", "3", "-i", "0.2", "-W", "2", SERVER_V6,
+                         check=False)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr + self.lab.logs())
+        st = self.lab.status(sock)
+        self.assertGreaterEqual(st["injected"], 3)
+        self.assertEqual(st["drops"]["bad_token"], 0)
+        self.assertEqual(client.stop(signal.SIGTERM), 0, client.read_log())
 
 
 if __name__ == "__main__":

@@ -6,7 +6,10 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from dmuxlib import DMUXCTL, REPO, Client, Dmuxd, Router, data_msg, free_udp_port, main, wait_for
+from dmuxlib import DMUXCTL, REPO, Client, Dmuxd, free_udp_port, main, wait_for  # noqa: E402
+
+sys.path.insert(0, os.path.join(REPO, "tests", "pylib"))
+from ipdmux.gateway_router import KeyedRouter, write_key_file  # noqa: E402
 
 NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
 
@@ -14,11 +17,14 @@ NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
 class ControlAndMetrics(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.router = Router()
+        cls.router = KeyedRouter()
         cls.port = free_udp_port()
+        # A second static router that never gets traffic; it needs a key file all the same.
+        cls.other_key = os.path.join(cls.router.dir, "other.key")
+        write_key_file(cls.other_key, bytes(32))
         cls.d = Dmuxd(["--listen", f"127.0.0.1:{cls.port}", "--gateway-id", "198.18.0.9",
-                       "--static-router", f"ipv6 7 {cls.router.endpoint}",
-                       "--static-router", "ipv4-multicast 9 198.18.9.9:6000"])
+                       "--static-router", cls.router.static_router("ipv6", 7),
+                       "--static-router", f"ipv4-multicast 9 198.18.9.9:6000 {cls.other_key}"])
         c = Client()
         for _ in range(5):
             c.send(("127.0.0.1", cls.port), b"\x60" * 100, provider=7)
@@ -39,7 +45,8 @@ class ControlAndMetrics(unittest.TestCase):
         self.assertEqual(s["protocols"]["ipv6"]["received_packets"], 5)
         self.assertEqual(s["protocols"]["ipv6"]["received_bytes"], 5 * 120)
         self.assertEqual(s["protocols"]["ipv6"]["forwarded_packets"], 5)
-        self.assertEqual(s["protocols"]["ipv6"]["forwarded_bytes"], 5 * 128)
+        self.assertEqual(s["protocols"]["ipv6"]["forwarded_bytes"], 5 * (56 + 100))
+        self.assertEqual(s["routers_without_key"], 0)
         self.assertEqual(s["drops"]["unsupported_version"], 1)
         self.assertEqual(s["workers"], 2)
 
@@ -51,9 +58,10 @@ class ControlAndMetrics(unittest.TestCase):
 
     def test_routers(self):
         r = self.d.ctl("routers")["routers"]
-        self.assertEqual({(x["protocol"], x["provider_id"], x["address"], x["origin"]) for x in r},
-                         {("ipv6", 7, self.router.endpoint, "static"),
-                          ("ipv4-multicast", 9, "198.18.9.9:6000", "static")})
+        self.assertEqual({(x["protocol"], x["provider_id"], x["address"], x["origin"], x["state"],
+                           x["key_id"]) for x in r},
+                         {("ipv6", 7, self.router.endpoint, "static", "up", 0),
+                          ("ipv4-multicast", 9, "198.18.9.9:6000", "static", "up", 0)})
         human = self.d.ctl("routers", json_out=False)
         self.assertIn("198.18.9.9:6000", human)
 
@@ -73,7 +81,8 @@ class ControlAndMetrics(unittest.TestCase):
     def test_metrics_values_and_naming(self):
         text = self.d.metrics()
         self.assertIn('dmux_gateway_received_packets_total{protocol="ipv6"} 5', text)
-        self.assertIn('dmux_gateway_forwarded_bytes_total{protocol="ipv6"} 640', text)
+        self.assertIn('dmux_gateway_forwarded_bytes_total{protocol="ipv6"} 780', text)
+        self.assertIn("dmux_gateway_routers_without_key 0", text)
         self.assertIn('dmux_gateway_dropped_packets_total{reason="unsupported_version"} 1', text)
         self.assertIn('dmux_gateway_routers{origin="static",protocol="ipv6"} 1', text)
         types = dict(re.findall(r"^# TYPE (\S+) (\S+)$", text, re.M))

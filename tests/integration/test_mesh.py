@@ -1,8 +1,9 @@
 """The gateway mesh with real dmuxd processes on loopback (127.0.0.11-13), credentials from the
-real dmux-ca and REGISTERs signed with the openssl command line: a registration at one gateway is
-usable at the others, a killed gateway's routers vanish elsewhere after the grace time and come
-back when it restarts, a gateway with a certificate from another CA is refused and counted, and
-garbage on the mesh port harms nobody."""
+real dmux-ca and registrations made by tests/pylib's agent (docs/protocol.md 9): a registration at
+one gateway is usable at the others, with the router's tunnel key (every gateway's TUNNELs verify
+under the session's K_t), a killed gateway's routers vanish elsewhere after the grace time and come
+back when it restarts, a gateway with a certificate from another CA is refused and counted, a CRL
+installed at one gateway revokes mesh-wide, and garbage on the mesh port harms nobody."""
 import os
 import shutil
 import socket
@@ -13,8 +14,10 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from dmuxlib import BUILD_DIR, Client, Dmuxd, Router, free_udp_port, main, parse_tunnel, wait_for
-from test_registration import Credentials, register_msg
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "pylib"))
+from dmuxlib import BUILD_DIR, Dmuxd, Router, free_udp_port, main, wait_for  # noqa: E402
+from ipdmux import wire  # noqa: E402
+from ipdmux.registration import Agent, Credentials, Provider  # noqa: E402
 
 DMUX_CA = os.path.join(BUILD_DIR, "tools", "ca", "dmux-ca")
 GRACE_MS = 1500
@@ -82,21 +85,21 @@ class Gateway:
                 return float(line.split()[-1])
         return None
 
-    def register(self, cred, router):
-        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        sock.settimeout(2)
-        sock.sendto(register_msg(cred, router_port=router.addr[1], router_ipv4=ip_int(router.addr[0])),
-                    (self.addr, self.reg_port))
-        reply = sock.recv(1024)
-        sock.close()
-        return reply
+    def register(self, provider, router):
+        """Registers `router` (its socket is the agent's) here; the accepted Session."""
+        agent = Agent((self.addr, self.reg_port), provider, sock=router.sock, timeout=2)
+        session = agent.register()
+        if session is None or isinstance(session, dict):
+            raise AssertionError(f"registration at {self.gateway_id} refused: {session}")
+        router.session = session
+        return session
 
 
 class Mesh(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.cred = Credentials()
-        cls.provider = cls.cred.provider("prov")
+        cls.cred = Credentials(DMUX_CA, prefix="dmux-mesh-test-")
+        cls.provider = Provider(cls.cred.provider("prov"))
         ca = cls.cred.ca
         g0 = Gateway(cls.cred.dir, ca, 0, [])
         # The others know only the first gateway: the rest of the mesh is learned from it.
@@ -129,12 +132,21 @@ class Mesh(unittest.TestCase):
                             f"{g.gateway_id} sees {g.up_peers()}, wants {want}:\n{g.d.read_log()[-2000:]}")
 
     def forwards_to(self, gw, routers, payload):
-        """True if a DATA sent to `gw` reaches one of `routers` (a tier is hashed over)."""
-        c = Client()
-        c.send((gw.addr, gw.data_port), payload)
-        got = [d for r in routers for d, _ in r.recv_all(0.3)]
+        """True if a DATA sent to `gw` reaches one of `routers` (a tier is hashed over) as a
+        TUNNEL sealed with that router's tunnel key from its registration."""
+        c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        c.sendto(wire.data(wire.IPV6, 0, 1, payload), (gw.addr, gw.data_port))
         c.close()
-        return any(parse_tunnel(d)["payload"] == payload for d in got)
+        for r in routers:
+            for d, _ in r.recv_all(0.3):
+                t = wire.parse_tunnel(d)
+                if t["payload"] != payload:
+                    continue
+                self.assertEqual(t["key_id"], r.session.key_id)
+                self.assertTrue(wire.tunnel_tag_ok(d, r.session.k_t), "TUNNEL tag does not verify")
+                self.assertEqual(t["gateway_id"], ip_int(gw.gateway_id))
+                return True
+        return False
 
     def test_1_full_mesh_from_a_seed_with_rtt(self):
         self.assert_full_mesh()
@@ -171,8 +183,7 @@ class Mesh(unittest.TestCase):
     def test_2_registration_at_one_is_usable_at_all(self):
         self.assert_full_mesh()
         r = self.new_router()
-        reply = self.gws[0].register(self.provider, r)
-        self.assertEqual(reply[4], 0)  # accepted
+        self.gws[0].register(self.provider, r)
         for i, g in enumerate(self.gws[1:], start=1):
             self.assertTrue(wait_for(lambda: (r.endpoint, 7, "198.18.0.11") in g.mesh_routers()),
                             g.d.read_log()[-2000:])
@@ -217,6 +228,7 @@ class Mesh(unittest.TestCase):
         g0 = self.gws[0]
         before = g0.peers()["counters"]["auth_refused"]["untrusted"]
         other = Gateway(self.cred.dir, self.cred.other_ca, 0, [g0.mesh_endpoint], name="foreign")
+        other.args[other.args.index("--ca-cert") + 1] = os.path.join(self.cred.other_ca, "ca.crt")
         # Same gateway id as a real one, different CA, its own loopback address and ports.
         other.addr = "127.0.0.14"
         other.args = [a.replace("127.0.0.11", "127.0.0.14") for a in other.args]
@@ -249,6 +261,27 @@ class Mesh(unittest.TestCase):
                                  timeout=5))
         self.assertIsNone(g0.d.proc.poll())
         self.assert_full_mesh()
+
+
+    def test_6_a_crl_installed_at_one_gateway_revokes_mesh_wide(self):
+        self.assert_full_mesh()
+        g0, g1, g2 = self.gws
+        r = self.new_router()
+        g0.register(self.provider, r)
+        self.assertTrue(wait_for(lambda: (r.endpoint, 7, "198.18.0.11") in g2.mesh_routers()))
+        subprocess.run([DMUX_CA, "revoke", "--dir", self.cred.ca, self.provider.prefix + ".crt"],
+                       check=True, capture_output=True)
+        crl = os.path.join(self.cred.dir, "crl.pem")
+        subprocess.run([DMUX_CA, "crl", "--dir", self.cred.ca, "--out", crl], check=True,
+                       capture_output=True)
+        g1.d.ctl("crl " + crl)  # installed at one gateway only
+        for g in self.gws:
+            self.assertTrue(wait_for(lambda: g.d.ctl("status")["mesh"]["counters"]["crl_number"] >= 1,
+                                     timeout=5), g.gateway_id)
+        # The provider's registration at g0 is gone, and so is its record everywhere.
+        self.assertTrue(wait_for(lambda: all((r.endpoint, 7, "198.18.0.11") not in g.mesh_routers()
+                                             for g in (g1, g2)), timeout=5))
+        self.assertFalse(self.forwards_to(g1, [r], b"\x60revoked"))
 
 
 if __name__ == "__main__":

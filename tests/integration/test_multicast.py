@@ -1,7 +1,9 @@
-"""dmux-mcast for real, in network namespaces (needs root): one dmuxd, two multicast routers of
-one provider peering with each other, three IPv4-only clients running the real dmux-client with
-`--capture ipv4-multicast`, and unmodified Python socket programs joining groups (IP_ADD_MEMBERSHIP)
-and sending to them.
+"""dmux-mcast for real, in network namespaces (needs root), protocol version 2: one dmuxd, two
+multicast routers of one provider peering with each other (registered with dmuxd, so each TUNNEL
+carries a tag under the key of the router's registration), three IPv4-only clients running the
+real dmux-client with `--capture ipv4-multicast` (which learns its return token with a
+TOKEN_REQUEST), and unmodified Python socket programs joining groups (IP_ADD_MEMBERSHIP) and
+sending to them.
 
     c1 198.18.11.x --+                      +-- r1 198.18.2.2:5000 (dmux-mcast)
     c2 198.18.12.x --+-- gw (dmuxd) --------+        | peers (through gw)
@@ -23,18 +25,19 @@ import socket
 import struct
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from dmuxlib import BUILD_DIR, DMUXCTL, DMUXD, main, rendezvous_choice, wait_for
-from test_provider_netns import DMUX_CA, NsProcess, checksum, sh, udp_socket_in, unix_request
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "pylib"))
+from dmuxlib import main, rendezvous_choice  # noqa: E402
+from ipdmux import wire  # noqa: E402
+from ipdmux.agent_lab import (CLIENT, DMUX_CA, DMUXCTL, DMUXD, LAB_ALLOWED, MCAST,  # noqa: E402
+                              igmpv2_report, open_lab, request_token, sh, udp_socket,
+                              unix_request, wait_for)
 
-MCAST = os.path.join(BUILD_DIR, "multicast", "dmux-mcast")
-CLIENT = os.path.join(BUILD_DIR, "client-capture", "dmux-client")
-PREFIX = f"dmuxt-{os.getpid()}-"
+PREFIX = f"dmuxm-{os.getpid()}-"
 NS = {role: PREFIX + role for role in ("gw", "r1", "r2", "c1", "c2", "c3")}
 GW_IP = "198.18.0.1"
 DATA_PORT, REG_PORT, ROUTER_PORT = 4500, 4501, 5000
@@ -86,17 +89,8 @@ def client_address(client):
 CLIENT_IPS = {c: client_address(c) for c in SUBNETS}
 
 
-def igmpv2_report(src, group):
-    igmp = struct.pack("!BBH4s", 0x16, 0, 0, socket.inet_aton(group))
-    igmp = igmp[:2] + struct.pack("!H", checksum(igmp)) + igmp[4:]
-    header = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(igmp), 0, 0, 1, 2, 0,
-                         socket.inet_aton(src), socket.inet_aton(group))
-    header = header[:10] + struct.pack("!H", checksum(header)) + header[12:]
-    return header + igmp
-
-
 def data_msg(token, packet):
-    return struct.pack("!BBBBHHIQ", 1, 1, 20, 0, 2, 0, 0, token) + packet
+    return wire.data(wire.IPV4_MCAST, 0, token, packet)
 
 
 class Lines:
@@ -130,73 +124,48 @@ class Lines:
 class MulticastNetns(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        if os.geteuid() != 0:
-            raise unittest.SkipTest("needs root (network namespaces, NFQUEUE, TUN devices)")
-        for binary in (DMUXD, MCAST, DMUX_CA, CLIENT):
-            if not os.access(binary, os.X_OK):
-                raise RuntimeError(f"{binary} is not built")
         if shutil.which("iptables") is None:
             raise unittest.SkipTest("iptables is not installed (scripts/install-deps.sh)")
-        cls.dir = tempfile.mkdtemp(prefix="dmux-mcast-netns-")
         cls.procs, cls.helpers, cls.socks = {}, [], []
-        try:
+
+        def build(lab):
+            cls.lab, cls.dir = lab, lab.dir
+            lab.closers.append(cls._stop_helpers)
             cls._make_topology()
             cls._make_credentials()
             cls._start_daemons()
-        except BaseException:
-            cls._cleanup_class()
-            raise
+        open_lab(PREFIX, tuple(NS), (DMUXD, MCAST, DMUX_CA, CLIENT), build,
+                 "network namespaces, NFQUEUE, TUN devices")
 
     @classmethod
     def tearDownClass(cls):
-        cls._cleanup_class()
+        cls.lab.close()
 
     @classmethod
-    def _cleanup_class(cls):
+    def _stop_helpers(cls):
         for h in cls.helpers:
             if h.poll() is None:
                 h.kill()
                 h.wait()
         for s in cls.socks:
             s.close()
-        for p in cls.procs.values():
-            p.stop(signal.SIGTERM)
-        for ns in NS.values():
-            for pid in sh("ip", "netns", "pids", ns, check=False).stdout.split():
-                try:
-                    os.kill(int(pid), signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-            sh("ip", "netns", "del", ns, check=False)
-        shutil.rmtree(cls.dir, ignore_errors=True)
 
     @classmethod
     def _make_topology(cls):
-        for ns in NS.values():
-            sh("ip", "netns", "add", ns)
-            sh("ip", "link", "set", "lo", "up", ns=ns)
-            sh("sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1", ns=ns)
-        gw = NS["gw"]
-        sh("ip", "addr", "add", f"{GW_IP}/32", "dev", "lo", ns=gw)
-        sh("sysctl", "-qw", "net.ipv4.ip_forward=1", ns=gw)
+        lab = cls.lab
+        for role in NS:
+            lab.run(role, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1")
+        lab.run("gw", "ip", "addr", "add", f"{GW_IP}/32", "dev", "lo")
+        lab.run("gw", "sysctl", "-qw", "net.ipv4.ip_forward=1")
         links = [(r, gw_side, addr) for r, (gw_side, addr) in ROUTERS.items()]
         links += [(c, f"{SUBNETS[c]}.1", CLIENT_IPS[c]) for c in SUBNETS]
         for role, gw_side, addr in links:
-            sh("ip", "link", "add", "eth0", "netns", NS[role], "type", "veth", "peer", "name",
-               f"to{role}", "netns", gw)
-            sh("ip", "addr", "add", f"{gw_side}/24", "dev", f"to{role}", ns=gw)
-            sh("ip", "link", "set", f"to{role}", "up", ns=gw)
-            sh("ip", "addr", "add", f"{addr}/24", "dev", "eth0", ns=NS[role])
-            sh("ip", "link", "set", "eth0", "up", ns=NS[role])
-            sh("ip", "route", "add", "default", "via", gw_side, ns=NS[role])
+            lab.link(role, "eth0", f"{addr}/24", "gw", f"to{role}", f"{gw_side}/24")
+            lab.run(role, "ip", "route", "add", "default", "via", gw_side)
 
     @classmethod
     def _make_credentials(cls):
-        ca = os.path.join(cls.dir, "ca")
-        sh(DMUX_CA, "init", "--dir", ca)
-        sh(DMUX_CA, "issue-provider", "--dir", ca, "--provider-id", PROVIDER_ID, "--protocols",
-           "ipv4-multicast", "--out", os.path.join(ca, "mcast"))
-        cls.ca_cert = os.path.join(ca, "ca.crt")
+        cls.ca_cert, cls.cert, cls.key = cls.lab.credentials(PROVIDER_ID, "ipv4-multicast")
         cls.peer_key = os.path.join(cls.dir, "peer.key")
         with open(cls.peer_key, "w") as f:
             f.write(secrets.token_hex(32) + "\n")
@@ -204,17 +173,17 @@ class MulticastNetns(unittest.TestCase):
     @classmethod
     def _start_daemons(cls):
         cls.gw_sock = os.path.join(cls.dir, "dmuxd.sock")
-        cls.procs["gw"] = NsProcess("dmuxd", NS["gw"], [
+        cls.procs["gw"] = cls.lab.spawn("dmuxd", "gw", [
             DMUXD, "--listen", f"{GW_IP}:{DATA_PORT}", "--workers", "1",
             "--registration-listen", f"{GW_IP}:{REG_PORT}", "--ca-cert", cls.ca_cert,
             "--keepalive-interval-ms", str(KEEPALIVE_MS), "--hold-time-ms", str(HOLD_MS),
-            "--control-socket", cls.gw_sock, "--metrics-listen", "off"], cls.dir)
+            "--control-socket", cls.gw_sock, "--metrics-listen", "off"])
         for r in ROUTERS:
             cls.start_router(r)
         for c in SUBNETS:
-            cls.procs[c] = NsProcess(c, NS[c], [
+            cls.procs[c] = cls.lab.spawn(c, c, [
                 CLIENT, "--gateway", f"{GW_IP}:{DATA_PORT}", "--capture", "ipv4-multicast",
-                "--control-socket", cls.sock(c), "--metrics-listen", "off"], cls.dir)
+                "--control-socket", cls.sock(c), "--metrics-listen", "off"])
         for r in ROUTERS:
             if not wait_for(lambda: cls.registered(r), timeout=10):
                 raise RuntimeError(f"{r} never registered:\n" + cls.logs())
@@ -228,14 +197,13 @@ class MulticastNetns(unittest.TestCase):
     @classmethod
     def start_router(cls, r):
         other = [o for o in ROUTERS if o != r][0]
-        cls.procs[r] = NsProcess(r, NS[r], [
+        cls.procs[r] = cls.lab.spawn(r, r, [
             MCAST, "--gateway", f"{GW_IP}:{REG_PORT}", "--listen", f"{ROUTERS[r][1]}:{ROUTER_PORT}",
-            "--cert", os.path.join(cls.dir, "ca", "mcast.crt"),
-            "--key", os.path.join(cls.dir, "ca", "mcast.key"),
+            "--cert", cls.cert, "--key", cls.key,
             "--peer", f"{ROUTERS[other][1]}:{ROUTER_PORT}", "--peer-key", cls.peer_key,
             "--membership-timeout-ms", str(MEMBERSHIP_MS), "--query-interval-ms", str(QUERY_MS),
             "--query-response-ms", str(RESPONSE_MS), "--summary-interval-ms", str(SUMMARY_MS),
-            "--control-socket", cls.sock(r)], cls.dir)
+            "--allow-destination", LAB_ALLOWED, "--control-socket", cls.sock(r)])
 
     @classmethod
     def logs(cls):
@@ -308,15 +276,21 @@ class MulticastNetns(unittest.TestCase):
         _, c1 = self.receiver("c1", G1)
         self.assertTrue(wait_for(lambda: self.is_member("r1", "c1", G1), timeout=5),
                         str(self.status("r1")["membership"]) + self.logs())
-        before_c2 = self.status("c2")["returns_received"]
+        before_c2 = self.status("c2")["injected"]
         self.send("c3", G1, "t1", 10)
         self.assert_exactly_once(c1, "t1", 10, "c1")
-        # c2 joined nothing: nothing at all came back to it (not even a query).
-        self.assertEqual(self.status("c2")["returns_received"], before_c2)
+        # c2 joined nothing: nothing came back to it but its TOKEN_OFFERs (not even a query).
+        self.assertEqual(self.status("c2")["injected"], before_c2)
         self.assertEqual(self.members("r2", G1), [])
         st = self.status("r1")
         self.assertGreaterEqual(st["delivered"], 10)
         self.assertGreaterEqual(st["igmp_messages"], 1)
+        # Every client proved its address with a TOKEN_REQUEST first (answered by either router:
+        # they share the provider's return key); nothing was unproven.
+        self.assertGreaterEqual(sum(self.status(r)["token_offers"] for r in ROUTERS), 3)
+        self.assertEqual(st["drops"]["unproven"], 0, st["drops"])
+        self.assertEqual(st["drops"]["bad_tag"] + st["drops"]["unknown_key"], 0, st["drops"])
+        self.assertTrue(any(not k["static"] for k in st["tunnel_keys"]))
         self.__class__.c1_lines = c1
 
     def test_2_members_behind_two_routers_get_each_packet_once(self):
@@ -352,10 +326,15 @@ class MulticastNetns(unittest.TestCase):
         self.assertEqual(self.status("c2")["injected"], before)
 
     def test_4_silent_member_expires(self):
-        # A member that joins with a hand-made IGMPv2 report and then never answers a query.
-        s = udp_socket_in(NS["c3"], (CLIENT_IPS["c3"], 0))
+        # A member that joins with a hand-made IGMPv2 report and then never answers a query. It
+        # proves its address first (section 15); a join with any other token would be unproven.
+        s = udp_socket(NS["c3"], (CLIENT_IPS["c3"], 0))
         self.socks.append(s)
-        token = secrets.randbits(64)
+        token = request_token(s, (GW_IP, DATA_PORT), wire.IPV4_MCAST)[0]
+        unproven_before = self.status("r1")["drops"]["unproven"]
+        s.sendto(data_msg(token ^ 1, igmpv2_report(CLIENT_IPS["c3"], G2)), (GW_IP, DATA_PORT))
+        self.assertTrue(wait_for(lambda: self.status("r1")["drops"]["unproven"] ==
+                                 unproven_before + 1, timeout=5))
         s.sendto(data_msg(token, igmpv2_report(CLIENT_IPS["c3"], G2)), (GW_IP, DATA_PORT))
         port = s.getsockname()[1]
         me = f"{CLIENT_IPS['c3']}:{port}"
@@ -384,7 +363,7 @@ class MulticastNetns(unittest.TestCase):
                 version, mtype, hdr_len, _, proto, _, provider, tok = struct.unpack(
                     "!BBBBHHIQ", d[:20])
                 self.assertEqual((version, mtype, proto, provider, tok),
-                                 (1, 3, 2, PROVIDER_ID, token))
+                                 (2, 3, 2, PROVIDER_ID, token))
                 ip = d[hdr_len:]
                 if ip[9] == 17:
                     out.append(ip[(ip[0] & 0x0F) * 4 + 8:].decode())

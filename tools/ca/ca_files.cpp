@@ -13,7 +13,9 @@ CaFiles::CaFiles(const std::string& d)
     : dir(d),
       key((fs::path(d) / "ca.key").string()),
       cert((fs::path(d) / "ca.crt").string()),
-      log((fs::path(d) / "issued.log").string()) {}
+      log((fs::path(d) / "issued.log").string()),
+      revoked((fs::path(d) / "revoked").string()),
+      crl_number((fs::path(d) / "crlnumber").string()) {}
 
 void prepare_new_ca_dir(const CaFiles& files) {
   std::error_code ec;

@@ -1,5 +1,14 @@
 #include "tools/ca/commands.h"
 
+#include <sys/stat.h>
+
+#include <fstream>
+#include <set>
+#include <filesystem>
+#include <sstream>
+
+#include "common/crypto/crl.h"
+
 #include "common/net/endpoint.h"
 #include "tools/ca/render.h"
 
@@ -110,6 +119,88 @@ bool run_verify(const VerifyConfig& c, std::time_t now, std::ostream& out) {
   }
   out << c.cert << ": ok (signed by the CA in " << files.cert << ")\n" << describe(info, der);
   return true;
+}
+
+namespace {
+
+std::string hex_of(const crypto::SerialNumber& serial) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string s;
+  for (const std::byte b : serial) {
+    s += kDigits[static_cast<unsigned>(b) >> 4];
+    s += kDigits[static_cast<unsigned>(b) & 0xf];
+  }
+  return s;
+}
+
+crypto::SerialNumber serial_of_hex(const std::string& hex) {
+  crypto::SerialNumber out;
+  for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
+    out.push_back(static_cast<std::byte>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+  }
+  return out;
+}
+
+// The serials listed in <dir>/revoked (first word of each line).
+std::vector<crypto::SerialNumber> read_revoked(const CaFiles& files) {
+  std::vector<crypto::SerialNumber> out;
+  std::ifstream in(files.revoked);
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream words(line);
+    std::string hex;
+    if (words >> hex && !hex.empty() && hex[0] != '#') out.push_back(serial_of_hex(hex));
+  }
+  return out;
+}
+
+}  // namespace
+
+void run_revoke(const RevokeConfig& c, std::ostream& out) {
+  const CaFiles files(c.dir);
+  const LoadedCa ca = load_ca(files);
+  const auto cert = crypto::Certificate::load_pem(c.cert);
+  const crypto::CertInfo info = cert.info();
+  crypto::CertVerifier verifier(ca.cert);
+  crypto::CertInfo checked;
+  // A certificate of another CA cannot be revoked here; an expired one of ours can.
+  const auto verdict = verifier.verify(cert.der(), info.role, info.not_before + 1, checked);
+  if (verdict == crypto::VerifyResult::kUntrusted || verdict == crypto::VerifyResult::kBadEncoding) {
+    throw ToolError(c.cert + " was not issued by the CA in " + files.dir);
+  }
+  const std::string hex = hex_of(info.serial);
+  for (const auto& s : read_revoked(files)) {
+    if (s == info.serial) {
+      out << c.cert << " (serial " << hex << ") is already revoked\n";
+      return;
+    }
+  }
+  const bool is_new = !std::filesystem::exists(files.revoked);
+  std::ofstream f(files.revoked, std::ios::app);
+  if (!f) throw ToolError("cannot append to " + files.revoked);
+  if (is_new) ::chmod(files.revoked.c_str(), 0644);
+  f << hex << " " << format_time(std::time(nullptr)) << " " << role_name(info.role) << " \""
+    << scope_text(info) << "\" CN=" << info.common_name << "\n";
+  if (!f.flush()) throw ToolError("cannot append to " + files.revoked);
+  out << "revoked " << c.cert << " (serial " << hex << ", " << scope_text(info) << ")\n"
+      << "next: dmux-ca crl --dir " << c.dir
+      << " --out crl.pem, then install it on any gateway (--crl FILE, SIGHUP): the mesh spreads "
+         "it\n";
+}
+
+void run_crl(const CrlConfig& c, std::ostream& out) {
+  const CaFiles files(c.dir);
+  const LoadedCa ca = load_ca(files);
+  std::uint64_t number = 0;
+  if (std::ifstream in(files.crl_number); in) in >> number;
+  ++number;
+  const auto revoked = read_revoked(files);
+  const crypto::Crl crl = crypto::make_crl(ca.cert, ca.key, revoked, number, c.days);
+  crl.save_pem(c.out);
+  std::ofstream f(files.crl_number, std::ios::trunc);
+  if (!(f << number << "\n")) throw ToolError("cannot write " + files.crl_number);
+  out << "wrote " << c.out << ": CRL number " << number << ", " << revoked.size()
+      << " revoked certificate(s), next update " << format_time(crl.next_update()) << "\n";
 }
 
 }  // namespace dmux::ca

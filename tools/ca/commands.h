@@ -16,5 +16,9 @@ void run_issue_gateway(const IssueGatewayConfig& c, std::ostream& out);
 void run_show(const ShowConfig& c, std::ostream& out);
 // Judges the certificate as of `now`. True only if the CA accepts it.
 bool run_verify(const VerifyConfig& c, std::time_t now, std::ostream& out);
+// Adds the certificate's serial to <dir>/revoked (idempotent); run `crl` next.
+void run_revoke(const RevokeConfig& c, std::ostream& out);
+// Signs a CRL of <dir>/revoked with the next cRLNumber (kept in <dir>/crlnumber).
+void run_crl(const CrlConfig& c, std::ostream& out);
 
 }  // namespace dmux::ca

@@ -53,7 +53,18 @@ struct VerifyConfig {
   std::optional<crypto::Role> role;  // required role; default: the role the certificate claims
 };
 
-using Config =
-    std::variant<InitConfig, IssueProviderConfig, IssueGatewayConfig, ShowConfig, VerifyConfig>;
+struct RevokeConfig {
+  std::string dir;   // the CA; the serial goes into <dir>/revoked
+  std::string cert;  // PEM file of the certificate to revoke (one this CA issued)
+};
+
+struct CrlConfig {
+  std::string dir;          // the CA: signs a CRL of everything in <dir>/revoked
+  std::string out;          // where the CRL goes (PEM)
+  std::int64_t days = 30;   // nextUpdate: gateways keep using it after that, but warn
+};
+
+using Config = std::variant<InitConfig, IssueProviderConfig, IssueGatewayConfig, ShowConfig,
+                            VerifyConfig, RevokeConfig, CrlConfig>;
 
 }  // namespace dmux::ca

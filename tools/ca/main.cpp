@@ -39,6 +39,14 @@ bool run(const dmux::ca::Config& config) {
             return true;
           },
           [](const VerifyConfig& c) { return run_verify(c, std::time(nullptr), std::cout); },
+          [](const RevokeConfig& c) {
+            run_revoke(c, std::cout);
+            return true;
+          },
+          [](const CrlConfig& c) {
+            run_crl(c, std::cout);
+            return true;
+          },
       },
       config);
 }

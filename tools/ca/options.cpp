@@ -39,13 +39,17 @@ constexpr const char* kOverview =
     "  issue-provider  key and certificate for a provider's routers: provider id and protocols\n"
     "  issue-gateway   key and certificate for a gateway: its gateway id\n"
     "  show CERT       print a certificate's role, scope, subject, validity and key fingerprint\n"
-    "  verify CERT     check a certificate against the CA in --dir (exit 0 only if it is good)\n\n"
+    "  verify CERT     check a certificate against the CA in --dir (exit 0 only if it is good)\n"
+    "  revoke CERT     list a certificate this CA issued as revoked (DIR/revoked)\n"
+    "  crl             sign a revocation list of DIR/revoked for the gateways (--crl)\n\n"
     "Example:\n"
     "  dmux-ca init --dir /etc/ipdmux/ca\n"
     "  dmux-ca issue-provider --dir /etc/ipdmux/ca --provider-id 7 --protocols ipv6,ipv4-multicast "
     "--out router-a\n"
     "  dmux-ca issue-gateway --dir /etc/ipdmux/ca --gateway-id 198.18.0.1 --out gw-1\n"
-    "  dmux-ca verify --dir /etc/ipdmux/ca router-a.crt\n\n"
+    "  dmux-ca verify --dir /etc/ipdmux/ca router-a.crt\n"
+    "  dmux-ca revoke --dir /etc/ipdmux/ca router-a.crt && dmux-ca crl --dir /etc/ipdmux/ca "
+    "--out crl.pem\n\n"
     "Exit status: 0 done, 1 error or certificate refused, 2 bad command line.\n"
     "See docs/ca.md.\n";
 
@@ -249,6 +253,33 @@ Config to_verify(const po::variables_map& vm) {
   return c;
 }
 
+po::options_description revoke_options() {
+  po::options_description d("revoke options", kHelpWidth, kHelpWidth / 2);
+  add_dir(d);
+  return d;
+}
+
+Config to_revoke(const po::variables_map& vm) {
+  return RevokeConfig{required(vm, kDir), required(vm, kCert)};
+}
+
+po::options_description crl_options() {
+  po::options_description d("crl options", kHelpWidth, kHelpWidth / 2);
+  add_dir(d);
+  // clang-format off
+  d.add_options()
+      ((std::string(kOut) + ",o").c_str(), po::value<std::string>()->value_name("FILE"),
+       "where to write the CRL (PEM; required)")
+      (kDays, po::value<std::int64_t>()->value_name("N")->default_value(30),
+       "days until the CRL's next update (1..36600)");
+  // clang-format on
+  return d;
+}
+
+Config to_crl(const po::variables_map& vm) {
+  return CrlConfig{required(vm, kDir), required(vm, kOut), in_range(vm, kDays, 1, kMaxDays)};
+}
+
 struct Command {
   std::string_view name;
   std::string_view usage;
@@ -266,6 +297,8 @@ const Command kCommands[] = {
      issue_gateway_options, to_issue_gateway},
     {"show", "show CERT", true, show_options, to_show},
     {"verify", "verify --dir DIR [--role ROLE] CERT", true, verify_options, to_verify},
+    {"revoke", "revoke --dir DIR CERT", true, revoke_options, to_revoke},
+    {"crl", "crl --dir DIR --out FILE [--days N]", false, crl_options, to_crl},
 };
 
 CommandLine parse_command(const Command& cmd, int argc, const char* const argv[]) {
@@ -303,7 +336,7 @@ CommandLine parse_command(const Command& cmd, int argc, const char* const argv[]
 CommandLine parse_command_line(int argc, const char* const argv[]) {
   if (argc < 2)
     throw UsageError(
-        "missing command (init, issue-provider, issue-gateway, show, verify); see --help");
+        "missing command (init, issue-provider, issue-gateway, show, verify, revoke, crl); see --help");
   const std::string_view first = argv[1];
   if (first == "--help" || first == "-h" || first == "help") {
     return CommandLine{.config = ShowConfig{}, .help = true, .help_text = kOverview};
@@ -318,7 +351,7 @@ CommandLine parse_command_line(int argc, const char* const argv[]) {
     }
   }
   throw UsageError("unknown command '" + std::string(first) +
-                   "' (init, issue-provider, issue-gateway, show, verify)");
+                   "' (init, issue-provider, issue-gateway, show, verify, revoke, crl)");
 }
 
 }  // namespace dmux::ca

@@ -5,7 +5,9 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 
+#include "common/crypto/data_path_mac.h"
 #include "common/net/endpoint.h"
 
 namespace dmux::loadgen {
@@ -40,6 +42,12 @@ enum class Expect : std::uint8_t {
 struct SinkConfig {
   net::Endpoint listen;                  // where to receive
   Expect expect = Expect::kAny;          // what counts as valid
+  // With kTunnel: the router's tunnel key; every TUNNEL's tag is checked with it, and the run
+  // fails if one is wrong. nullopt = tags are not checked.
+  std::optional<crypto::TunnelKeyBytes> tunnel_key;
+  // With a tunnel key: keep up to this many bytes of TUNNELs and check their tags once the run is
+  // over (what does not fit is checked as it arrives). 0 = check every tag as it arrives.
+  std::size_t check_later_bytes = 0;
   std::chrono::nanoseconds duration{0};  // hard stop; 0 = none
   // Stop this long after the last datagram (once one has arrived).
   std::chrono::nanoseconds idle = std::chrono::milliseconds(500);

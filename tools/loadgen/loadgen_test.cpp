@@ -3,9 +3,14 @@
 #include <doctest/doctest.h>
 
 #include <array>
+#include <cstdio>
+#include <fstream>
+#include <string>
 #include <vector>
 
 #include "common/wire/shim.h"
+#include "common/wire/tunnel_seal.h"
+#include "tools/loadgen/deferred_tag_check.h"
 #include "tools/loadgen/latency_summary.h"
 #include "tools/loadgen/options.h"
 #include "tools/loadgen/pacer.h"
@@ -107,6 +112,55 @@ TEST_CASE("command line: subcommands build their configs") {
   CHECK(std::get<EchoConfig>(parse({"echo", "--listen", "198.18.2.2:5000", "--mode", "raw"}).config)
             .mode == EchoMode::kRaw);
   CHECK(parse({"ping", "--help"}).help);
+}
+
+TEST_CASE("command line: the sink checks tags with a key file, only for TUNNELs") {
+  const std::string path = "/tmp/loadgen_test.tunnel-key";
+  std::ofstream(path) << "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n";
+  const auto c = std::get<SinkConfig>(
+      parse({"sink", "--listen", "1.2.3.4:1", "--expect", "tunnel", "--tunnel-key", path.c_str()})
+          .config);
+  REQUIRE(c.tunnel_key);
+  CHECK((*c.tunnel_key)[31] == std::byte{0x1f});
+  CHECK_FALSE(std::get<SinkConfig>(parse({"sink", "--listen", "1.2.3.4:1"}).config).tunnel_key);
+  CHECK(c.check_later_bytes == 0);
+  CHECK(std::get<SinkConfig>(parse({"sink", "--listen", "1.2.3.4:1", "--expect", "tunnel",
+                                    "--tunnel-key", path.c_str(), "--check-later-mb", "3"})
+                                 .config)
+            .check_later_bytes == 3u << 20);
+  CHECK_THROWS_AS(parse({"sink", "--listen", "1.2.3.4:1", "--check-later-mb", "3"}), UsageError);
+  CHECK_THROWS_AS(parse({"sink", "--listen", "1.2.3.4:1", "--tunnel-key", path.c_str()}),
+                  UsageError);  // without --expect tunnel
+  std::ofstream(path) << "0001";
+  CHECK_THROWS_AS(
+      parse({"sink", "--listen", "1.2.3.4:1", "--expect", "tunnel", "--tunnel-key", path.c_str()}),
+      UsageError);
+  std::remove(path.c_str());
+  CHECK_THROWS_AS(parse({"sink", "--listen", "1.2.3.4:1", "--expect", "tunnel", "--tunnel-key",
+                         "/nonexistent/key"}),
+                  UsageError);
+}
+
+TEST_CASE("deferred tag checks find every wrong tag, and say when the log is full") {
+  crypto::TunnelKeyBytes k{};
+  k[0] = std::byte{7};
+  const crypto::TunnelKey key(k);
+  std::vector<std::byte> d(wire::kTunnelHeaderLen + 30, std::byte{0x42});
+  const wire::TunnelHeader h{.proto_id = 1, .gateway_id = 9, .counter = 5};
+  REQUIRE(wire::write_tunnel(d, h) == wire::kTunnelHeaderLen);
+  wire::seal_tunnel(d, 9, 5, key);
+  DeferredTagCheck later(3 * (d.size() + 2));
+  auto bad = d;
+  bad.back() ^= std::byte{1};
+  CHECK(later.add(d));
+  CHECK(later.add(bad));
+  CHECK(later.add(d));
+  CHECK_FALSE(later.add(d));  // full
+  CHECK(later.kept() == 3);
+  CHECK(later.check_all(key) == 1);
+  CHECK(later.check_all(key) == 0);  // emptied
+  CHECK(later.add(bad));
+  CHECK(later.check_all(key) == 1);
 }
 
 TEST_CASE("command line: bad values are one-line usage errors") {

@@ -1,6 +1,7 @@
 // dmux-loadgen: builds the subcommand's component from its config, runs it, prints its report.
 #include <cstdio>
 #include <exception>
+#include <string>
 #include <variant>
 
 #include "tools/loadgen/options.h"
@@ -16,15 +17,33 @@ struct Overloaded : F... {
 template <class... F>
 Overloaded(F...) -> Overloaded<F...>;
 
-std::string run(const dmux::loadgen::Config& config) {
+// The report line, and why the run failed ("" if it did not).
+struct Outcome {
+  std::string line;
+  std::string failure;
+};
+
+Outcome run(const dmux::loadgen::Config& config) {
   using namespace dmux::loadgen;
-  return std::visit(Overloaded{
-                        [](const SendConfig& c) { return to_json_line(c, Sender(c).run()); },
-                        [](const SinkConfig& c) { return to_json_line(c, Sink(c).run()); },
-                        [](const PingConfig& c) { return to_json_line(c, Pinger(c).run()); },
-                        [](const EchoConfig& c) { return to_json_line(c, Echoer(c).run()); },
-                    },
-                    config);
+  return std::visit(
+      Overloaded{
+          [](const SendConfig& c) {
+            return Outcome{to_json_line(c, Sender(c).run()), ""};
+          },
+          [](const SinkConfig& c) {
+            const SinkReport r = Sink(c).run();
+            return Outcome{
+                to_json_line(c, r),
+                r.bad_tag == 0 ? "" : std::to_string(r.bad_tag) + " TUNNELs had a wrong tag"};
+          },
+          [](const PingConfig& c) {
+            return Outcome{to_json_line(c, Pinger(c).run()), ""};
+          },
+          [](const EchoConfig& c) {
+            return Outcome{to_json_line(c, Echoer(c).run()), ""};
+          },
+      },
+      config);
 }
 
 }  // namespace
@@ -43,9 +62,13 @@ int main(int argc, char* argv[]) {
   }
   dmux::loadgen::install_stop_handlers();
   try {
-    const std::string line = run(cl.config);
-    std::printf("%s\n", line.c_str());
+    const Outcome outcome = run(cl.config);
+    std::printf("%s\n", outcome.line.c_str());
     std::fflush(stdout);
+    if (!outcome.failure.empty()) {
+      std::fprintf(stderr, "dmux-loadgen: %s\n", outcome.failure.c_str());
+      return 1;
+    }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "dmux-loadgen: %s\n", e.what());
     return 1;

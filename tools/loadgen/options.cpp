@@ -6,6 +6,7 @@
 #include <sstream>
 #include <string_view>
 
+#include "common/util/hex_key_file.h"
 #include "common/wire/protocols.h"
 #include "tools/loadgen/probe.h"
 
@@ -38,6 +39,8 @@ constexpr const char* kTimeoutMs = "timeout-ms";
 constexpr const char* kMode = "mode";
 constexpr const char* kDrainUs = "drain-interval-us";
 constexpr const char* kGiveUp = "give-up";
+constexpr const char* kTunnelKey = "tunnel-key";
+constexpr const char* kCheckLaterMb = "check-later-mb";
 
 constexpr unsigned kHelpWidth = 100;  // columns of --help output
 
@@ -190,7 +193,14 @@ po::options_description sink_options() {
        "sleep between drains of the socket, so the kernel never has to wake the sink; "
        "0 = wait in poll()")
       (kRcvbuf, po::value<int>()->value_name("BYTES")->default_value(16 << 20),
-       "receive buffer (SO_RCVBUFFORCE when root)");
+       "receive buffer (SO_RCVBUFFORCE when root)")
+      (kTunnelKey, po::value<std::string>()->value_name("FILE"),
+       "with --expect tunnel: check every TUNNEL's tag with the router's tunnel key in FILE "
+       "(64 hex digits); the run fails (exit 1) if one is wrong")
+      (kCheckLaterMb, po::value<unsigned>()->value_name("MB")->default_value(0),
+       "with --tunnel-key: keep up to MB megabytes of TUNNELs and check their tags after the run, "
+       "so that checking costs nothing while it measures (the rest is checked as it arrives; "
+       "0 = check every tag as it arrives)");
   // clang-format on
   return d;
 }
@@ -209,6 +219,16 @@ SinkConfig to_sink(const po::variables_map& vm) {
   c.batch = in_range<unsigned>(vm, kBatch, 1, 1024);
   c.drain_interval = std::chrono::microseconds(in_range<unsigned>(vm, kDrainUs, 0, 1'000'000));
   c.rcvbuf_bytes = in_range<int>(vm, kRcvbuf, 0, 1 << 30);
+  if (vm.count(kTunnelKey)) {
+    if (c.expect != Expect::kTunnel) bad(kTunnelKey, "needs --expect tunnel");
+    crypto::TunnelKeyBytes key{};
+    const auto err = util::read_hex_key_file(get<std::string>(vm, kTunnelKey), key);
+    if (!err.empty()) bad(kTunnelKey, err);
+    c.tunnel_key = key;
+  }
+  const auto later_mb = in_range<unsigned>(vm, kCheckLaterMb, 0, 65536);
+  if (later_mb > 0 && !c.tunnel_key) bad(kCheckLaterMb, "needs --tunnel-key");
+  c.check_later_bytes = std::size_t{later_mb} << 20;
   return c;
 }
 

@@ -1,5 +1,6 @@
-// Preallocated receive slots for recvmmsg: one buffer, source address and iovec per slot.
-// Built once; reset() re-arms the per-call fields without allocating.
+// Preallocated receive slots for recvmmsg: one buffer and iovec per slot. Source addresses are not
+// asked for (the kernel then spares copying one per datagram). Built once; reset() re-arms the
+// per-call fields without allocating.
 #pragma once
 
 #include <netinet/in.h>
@@ -23,15 +24,15 @@ class RecvBatch {
 
   // The bytes received in slot i (after recvmmsg filled msg_len), clipped to the slot.
   [[nodiscard]] std::span<const std::byte> datagram(unsigned i) const noexcept;
+  // The same bytes, writable (e.g. to check a TUNNEL's tag, which zeroes and restores its field).
+  [[nodiscard]] std::span<std::byte> datagram(unsigned i) noexcept;
   // True if slot i's datagram was longer than the slot (MSG_TRUNC).
   [[nodiscard]] bool truncated(unsigned i) const noexcept;
-  [[nodiscard]] const sockaddr_in& source(unsigned i) const noexcept { return addrs_[i]; }
 
  private:
   std::size_t slot_bytes_;
   std::vector<std::byte> storage_;
   std::vector<iovec> iov_;
-  std::vector<sockaddr_in> addrs_;
   std::vector<mmsghdr> msgs_;
 };
 

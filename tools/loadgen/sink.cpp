@@ -3,7 +3,7 @@
 #include <poll.h>
 
 #include "common/net/udp_socket.h"
-#include "common/wire/shim.h"
+#include "common/wire/tunnel_seal.h"
 #include "tools/loadgen/pacer.h"
 #include "tools/loadgen/probe.h"
 #include "tools/loadgen/socket_buffers.h"
@@ -15,33 +15,38 @@ namespace {
 // With drain_interval 0: how often poll() returns to check the clock and the stop flag.
 constexpr auto kPollTick = std::chrono::milliseconds(20);
 
-bool valid_tunnel(std::span<const std::byte> datagram) noexcept {
-  wire::TunnelHeader h;
-  std::span<const std::byte> payload;
-  ProbeStamp stamp;
-  return wire::parse_tunnel(datagram, h, payload) == wire::ParseStatus::kOk &&
-         read_stamp(payload, stamp);
-}
-
 }  // namespace
 
 Sink::Sink(const SinkConfig& config)
     : config_(config),
+      later_(config.tunnel_key ? config.check_later_bytes : 0),
       fd_(net::open_udp_socket(config.listen, {.reuse_port = false, .nonblocking = true})),
       batch_(config.batch, config.max_datagram_bytes) {
   rcvbuf_granted_ = grow_receive_buffer(fd_.get(), config_.rcvbuf_bytes);
+  if (config_.tunnel_key) key_ = std::make_unique<const crypto::TunnelKey>(*config_.tunnel_key);
+}
+
+void Sink::check_tunnel(std::span<std::byte> datagram, SinkReport& report) noexcept {
+  wire::TunnelHeader h;
+  std::span<const std::byte> payload;
+  ProbeStamp stamp;
+  if (wire::parse_tunnel(datagram, h, payload) != wire::ParseStatus::kOk ||
+      !read_stamp(payload, stamp)) {
+    ++report.invalid;
+  } else if (key_ && !later_.add(datagram) && !wire::open_tunnel(datagram, h, *key_)) {
+    ++report.bad_tag;
+  }
 }
 
 void Sink::count_batch(unsigned received, SinkReport& report) noexcept {
   for (unsigned i = 0; i < received; ++i) {
-    const auto datagram = batch_.datagram(i);
     ++report.packets;
     report.bytes += batch_.msgs()[i].msg_len;
     if (batch_.truncated(i)) {
       ++report.truncated;
       continue;
     }
-    if (config_.expect == Expect::kTunnel && !valid_tunnel(datagram)) ++report.invalid;
+    if (config_.expect == Expect::kTunnel) check_tunnel(batch_.datagram(i), report);
   }
 }
 
@@ -75,6 +80,10 @@ SinkReport Sink::run() noexcept {
 
   report.elapsed_s = std::chrono::duration<double>(Clock::now() - start).count();
   report.active_s = std::chrono::duration<double>(last - first).count();
+  if (key_) {
+    report.tags_checked_later = later_.kept();
+    report.bad_tag += later_.check_all(*key_);
+  }
   return report;
 }
 

@@ -9,10 +9,18 @@ declare -gA LAT_RUNS P50 P99 MEAN LOST
 
 pin() { if [[ -n $1 ]]; then echo "taskset -c $1"; fi; }   # "taskset -c N", or nothing
 
+# The sink keeps the TUNNELs of a trial and checks their tags after it, so that checking (as
+# costly as sealing) does not take dmuxd's CPU while it is measured: room for 320k pps over the
+# trial, at most 1.5 GiB (what does not fit is checked as it arrives). SINK_CHECK=inline: 0.
+check_later_mb() {  # SIZE
+  [[ ${SINK_CHECK:-later} == inline ]] && { echo 0; return; }
+  calc "int(320000 * ($TRIAL_S + 1) * ($1 + 40) / 1048576 + 1) < 1536 ? int(320000 * ($TRIAL_S + 1) * ($1 + 40) / 1048576 + 1) : 1536"
+}
+
 # Resolves ARP on both legs (and creates conntrack state) before anything is measured.
 warm_up() {
   # shellcheck disable=SC2046
-  in_ns "$NS_SND" "$LOADGEN" send $(path_send_args "$1") --flows "$FLOWS" --size 64 --rate 2000 \
+  in_ns "$NS_SND" "$(path_loadgen "$1")" send $(path_send_args "$1") --flows "$FLOWS" --size 64 --rate 2000 \
     --duration 0.2 >/dev/null
 }
 
@@ -35,24 +43,28 @@ cpu_ticks() {  # PID: utime+stime of a process, in clock ticks
 }
 
 # One throughput trial: PATH SIZE RATE (0 = as fast as possible). Sets T_SENT T_RECV T_ELAPSED
-# T_LOSS T_DELIVERED T_CPU_US (dmuxd's CPU per delivered packet), and T_DROP_MID / T_DROP_RCV:
+# T_LOSS T_DELIVERED T_CPU_US (the forwarding process's CPU per delivered packet, dmuxd and the
+# baseline), and T_DROP_MID / T_DROP_RCV:
 # datagrams dropped at full socket buffers in the middle (dmuxd's socket) and at the sink.
 trial() {
-  local path=$1 size=$2 rate=$3 expect=any mid ticks0=0 mid0 rcv0 sink_pid
-  [[ $path == dmuxd ]] && expect=tunnel
+  local path=$1 size=$2 rate=$3 mid ticks0=0 mid0 rcv0 sink_pid check=(--expect any) pid
+  # On the dmuxd path every datagram must be a TUNNEL whose tag is right under the router's key.
+  [[ $path == dmuxd ]] && check=(--expect tunnel --tunnel-key "$KEY_FILE"
+                                 --check-later-mb "$(check_later_mb "$size")")
   mid=$(path_middle "$path")
   # shellcheck disable=SC2046
   ip netns exec "$NS_RCV" $(pin "$SINK_CPU") "$LOADGEN" sink --listen "$(path_receiver "$path")" \
-    --expect $expect --idle 0.3 --duration "$(calc "$TRIAL_S + 3")" >"$TMP/sink.json" &
+    "${check[@]}" --idle 0.3 --duration "$(calc "$TRIAL_S + 3")" >"$TMP/sink.json" &
   sink_pid=$!
   BG_PIDS+=("$sink_pid")
   wait_udp_port "$NS_RCV" "$RCV_PORT"
-  [[ $path == dmuxd ]] && ticks0=$(cpu_ticks "$DMUXD_PID")
+  pid=$(path_pid "$path")
+  [[ -z $pid ]] || ticks0=$(cpu_ticks "$pid")
   mid0=$(udp_rcvbuf_errors "$mid"); rcv0=$(udp_rcvbuf_errors "$NS_RCV")
   # shellcheck disable=SC2046
-  in_ns "$NS_SND" $(pin "$SENDER_CPU") "$LOADGEN" send $(path_send_args "$path") --flows "$FLOWS" \
+  in_ns "$NS_SND" $(pin "$SENDER_CPU") "$(path_loadgen "$path")" send $(path_send_args "$path") --flows "$FLOWS" \
     --size "$size" --rate "$rate" --duration "$TRIAL_S" >"$TMP/send.json"
-  wait "$sink_pid" || die "sink failed"
+  wait "$sink_pid" || die "sink failed (a wrong TUNNEL tag fails it): $(cat "$TMP/sink.json")"
   BG_PIDS=("${BG_PIDS[@]/$sink_pid}")
   T_DROP_MID=$(($(udp_rcvbuf_errors "$mid") - mid0))
   T_DROP_RCV=$(($(udp_rcvbuf_errors "$NS_RCV") - rcv0))
@@ -62,12 +74,15 @@ trial() {
   T_LOSS=$(calc "$T_SENT > 0 ? ($T_SENT - $T_RECV) / $T_SENT : 1")
   T_DELIVERED=$(calc "int($T_RECV / $T_ELAPSED)")
   T_CPU_US=0
-  if [[ $path == dmuxd ]]; then
-    T_CPU_US=$(calc "$T_RECV > 0 ? ($(cpu_ticks "$DMUXD_PID") - $ticks0) * 1e6 / $(getconf CLK_TCK) / $T_RECV : 0")
+  if [[ -n $pid ]]; then
+    T_CPU_US=$(calc "$T_RECV > 0 ? ($(cpu_ticks "$pid") - $ticks0) * 1e6 / $(getconf CLK_TCK) / $T_RECV : 0")
   fi
   local invalid
   invalid=$(jnum "$TMP/sink.json" invalid)
   ((invalid == 0)) || die "$path: the sink saw $invalid datagrams that were not well-formed TUNNELs"
+  if [[ $path == dmuxd ]] && ! grep -q '"tags_checked":true' "$TMP/sink.json"; then
+    die "dmuxd: the sink did not check the TUNNEL tags"
+  fi
   log "  $path ${size}B rate=$([[ $rate == 0 ]] && echo max || echo "$rate") sent=$T_SENT" \
       "delivered=$T_RECV loss=$(calc "$T_LOSS * 100")% -> $T_DELIVERED pps" \
       "$( ((T_DROP_MID + T_DROP_RCV == 0)) ||
@@ -109,19 +124,20 @@ rate_search() {
   log "  $path ${size}B: loss never got below $(calc "$LOSS_LIMIT * 100")%; reporting the last trial"
 }
 
-# Throughput of both paths at one size: REPEAT searches each, alternating dmuxd and DNAT so slow
-# drifts of the VM hit both alike; records the search with the median delivered rate per path.
+# Throughput of every path in TPUT_PATHS at one size: REPEAT searches each, alternating dmuxd,
+# DNAT (and the baseline) so slow drifts of the VM hit all alike; records the search with the
+# median delivered rate per path.
 measure_throughput() {  # SIZE
   local size=$1 i p
   declare -A runs=()
   for ((i = 0; i < REPEAT; i++)); do
-    for p in dmuxd dnat; do
+    for p in "${TPUT_PATHS[@]}"; do
       rate_search "$p" "$size"
       runs[$p]+="$R_PPS $R_LOSS $R_TARGET $R_TRIALS $R_CONVERGED $R_CPU_US $R_LIMIT $R_MAX_LOSS"
       runs[$p]+=" $R_UNSTABLE"$'\n'
     done
   done
-  for p in dmuxd dnat; do
+  for p in "${TPUT_PATHS[@]}"; do
     local k=$p/$size
     ALL[$k]=$(cut -d' ' -f1 <<<"${runs[$p]}" | grep . | paste -sd, -)
     read -r "PPS[$k]" "LOSS[$k]" "TARGET[$k]" "TRIALS[$k]" "CONVERGED[$k]" "CPU_US[$k]" \

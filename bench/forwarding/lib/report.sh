@@ -16,6 +16,8 @@ print_report() {
   echo "throughput: delivered packets/s at <= $(calc "$LOSS_LIMIT * 100")% loss, $FLOWS flows," \
        "median of $REPEAT searches, ${TRIAL_S}s trials" \
        "(CPUs: sender ${SENDER_CPU:-any}, dmuxd ${MIDDLE_CPU:-any}, sink ${SINK_CPU:-any})"
+  echo "every TUNNEL sealed by dmuxd; the sink checked every tag" \
+       "$([[ ${SINK_CHECK:-later} == inline ]] && echo "as it arrived" || echo "after each trial")"
   printf '  %-8s %10s %10s %11s %17s %16s\n' size dmuxd DNAT dmuxd/DNAT "dmuxd CPU us/pkt" \
     "limit dmuxd/DNAT"
   for size in "${SIZES[@]}"; do
@@ -26,6 +28,16 @@ print_report() {
       "$(ratio "${PPS[$d]}" "${PPS[$n]}")" "$(f2 "${CPU_US[$d]}")" "${LIMIT[$d]}/${LIMIT[$n]}" \
       "$note"
   done
+  if [[ -n ${BASELINE_BUILD_DIR:-} ]]; then
+    echo "baseline: version-1 dmuxd (28-byte TUNNEL, no tag), same topology, interleaved"
+    printf '  %-8s %10s %10s %11s %17s %12s\n' size v1 dmuxd dmuxd/v1 "v1 CPU us/pkt" \
+      "tag cost us"
+    for size in "${SIZES[@]}"; do
+      printf '  %-8s %10s %10s %11s %17s %12s\n' "${size} B" "${PPS[v1/$size]}" \
+        "${PPS[dmuxd/$size]}" "$(ratio "${PPS[dmuxd/$size]}" "${PPS[v1/$size]}")" \
+        "$(f2 "${CPU_US[v1/$size]}")" "$(f2 "${CPU_US[dmuxd/$size]} - ${CPU_US[v1/$size]}")"
+    done
+  fi
   for size in "${SIZES[@]}"; do
     d=dmuxd/$size
     [[ ${LIMIT[$d]} == sender ]] || continue
@@ -47,6 +59,7 @@ print_report() {
   echo "  dmuxd vs DNAT: p50 $(f1s "${P50[dmuxd]} - ${P50[dnat]}") us," \
        "p99 $(f1s "${P99[dmuxd]} - ${P99[dnat]}") us; RTT ratio dmuxd/DNAT" \
        "p50 $(ratio "${P50[dmuxd]}" "${P50[dnat]}"), p99 $(ratio "${P99[dmuxd]}" "${P99[dnat]}")"
+  [[ -z $MAC_TABLE ]] || echo "$MAC_TABLE"
   echo "finished in ${ELAPSED}s"
 }
 
@@ -57,12 +70,14 @@ write_json() {  # FILE
       "${DMUXD_ARGS:-}"
     printf '"flows":%d,"trial_s":%s,"repeat":%d,"loss_limit":%s,"ping_count":%d,' \
       "$FLOWS" "$TRIAL_S" "$REPEAT" "$LOSS_LIMIT" "$PING_COUNT"
+    printf '"sink_tag_check":"%s","baseline":%s,' "${SINK_CHECK:-later}" \
+      "$([[ -n ${BASELINE_BUILD_DIR:-} ]] && echo '"v1"' || echo null)"
     printf '"cpus":{"sender":%s,"dmuxd":%s,"sink":%s,"latency":%s},"busy_before_pct":%d,' \
       "${SENDER_CPU:-null}" "${MIDDLE_CPU:-null}" "${SINK_CPU:-null}" "$LATENCY_CPU" "$BUSY"
     printf '"throughput":['
     sep=""
     for size in "${SIZES[@]}"; do
-      for p in dmuxd dnat; do
+      for p in "${TPUT_PATHS[@]}"; do
         k=$p/$size
         printf '%s{"path":"%s","datagram_bytes":%d,"delivered_pps":%s,"loss":%s,' \
           "$sep" "$p" "$size" "${PPS[$k]}" "${LOSS[$k]}"
@@ -71,7 +86,7 @@ write_json() {  # FILE
         printf '"all_searches_pps":[%s],"unstable":%s,"trials":%s,"converged":%s,' \
           "${ALL[$k]}" "$(bool "${UNSTABLE[$k]}")" "${TRIALS[$k]}" "$(bool "${CONVERGED[$k]}")"
         printf '"process_cpu_us_per_packet":%s}' \
-          "$([[ $p == dmuxd ]] && echo "${CPU_US[$k]}" || echo null)"
+          "$([[ $p != dnat ]] && echo "${CPU_US[$k]}" || echo null)"
         sep=","
       done
     done
@@ -91,6 +106,6 @@ write_json() {  # FILE
       "$(ratio "${P50[dmuxd]}" "${P50[dnat]}")" "$(ratio "${P99[dmuxd]}" "${P99[dnat]}")"
     printf '"added_p50_us":{"dmuxd":%s,"dnat":%s},' \
       "$(calc "${P50[dmuxd]} - ${P50[routed]}")" "$(calc "${P50[dnat]} - ${P50[routed]}")"
-    printf '"elapsed_s":%d}\n' "$ELAPSED"
+    printf '"mac_cost":%s,"elapsed_s":%d}\n' "$MAC_JSON" "$ELAPSED"
   } >"$1"
 }

@@ -13,6 +13,7 @@
 SND_GW_IP=198.18.1.2; GW_IN=198.18.1.1; GW_OUT=198.18.2.1; RCV_GW_IP=198.18.2.2
 SND_NAT_IP=198.18.3.2; NAT_IN=198.18.3.1; NAT_OUT=198.18.4.1; RCV_NAT_IP=198.18.4.2
 DMUX_PORT=4500          # dmuxd listens here for DATA
+V1_PORT=4501            # the version-1 baseline dmuxd (BASELINE_BUILD_DIR) listens here
 DNAT_PORT=4600          # DNAT'd to the receiver
 RCV_PORT=5000           # sink / echo: the "router"
 PROVIDER=7
@@ -20,6 +21,7 @@ DNAT_RULE=(PREROUTING -d "$NAT_IN" -p udp --dport "$DNAT_PORT"
            -j DNAT --to-destination "$RCV_NAT_IP:$RCV_PORT")
 DNAT_ADDED=0
 DMUXD_PID=""
+V1_PID=""
 
 # Foreground only: a backgrounded function would be a subshell and $! its pid, so background
 # processes are started with "ip netns exec" directly (it execs, so $! is the program's pid).
@@ -68,19 +70,43 @@ teardown_topology() {
   done
 }
 
-start_dmuxd() {  # CPU
-  # shellcheck disable=SC2086  # DMUXD_ARGS is split on purpose
-  ip netns exec "$NS_GW" taskset -c "$1" "$DMUXD" --listen $GW_IN:$DMUX_PORT --gateway-id $GW_IN \
-    --static-router "ipv6 $PROVIDER $RCV_GW_IP:$RCV_PORT" --workers 1 --metrics-listen off \
-    --control-socket "$TMP/dmuxd.sock" --tunnel-source $GW_OUT --log-level warn \
-    ${DMUXD_ARGS:-} >"$TMP/dmuxd.log" 2>&1 &
-  DMUXD_PID=$!
-  wait_udp_port "$NS_GW" $DMUX_PORT
-  kill -0 "$DMUXD_PID" 2>/dev/null || die "dmuxd exited: $(cat "$TMP/dmuxd.log")"
+# The router's tunnel key: dmuxd seals every TUNNEL with it, the sink checks every tag with it.
+make_tunnel_key() {
+  KEY_FILE=$TMP/router.tunnel-key
+  (umask 077; od -An -vtx1 -N32 /dev/urandom | tr -d ' \n' >"$KEY_FILE"; echo >>"$KEY_FILE")
 }
 
-pin_dmuxd() {  # CPU: moves every dmuxd thread
-  taskset -a -p -c "$1" "$DMUXD_PID" >/dev/null
+# Starts a gateway in the gw namespace with the benchmark's static router: CPU BINARY PORT NAME
+# [KEYFILE]. Sets LAUNCHED_PID.
+launch_gateway() {
+  local cpu=$1 binary=$2 port=$3 name=$4 key=${5:-}
+  # shellcheck disable=SC2086  # DMUXD_ARGS is split on purpose
+  ip netns exec "$NS_GW" taskset -c "$cpu" "$binary" --listen $GW_IN:$port --gateway-id $GW_IN \
+    --static-router "ipv6 $PROVIDER $RCV_GW_IP:$RCV_PORT${key:+ $key}" --workers 1 \
+    --metrics-listen off --control-socket "$TMP/$name.sock" --tunnel-source $GW_OUT \
+    --log-level warn ${DMUXD_ARGS:-} >"$TMP/$name.log" 2>&1 &
+  LAUNCHED_PID=$!
+  wait_udp_port "$NS_GW" "$port"
+  kill -0 "$LAUNCHED_PID" 2>/dev/null || die "$name exited: $(cat "$TMP/$name.log")"
+}
+
+start_dmuxd() {  # CPU
+  launch_gateway "$1" "$DMUXD" $DMUX_PORT dmuxd "$KEY_FILE"
+  DMUXD_PID=$LAUNCHED_PID
+}
+
+# The baseline: a version-1 dmuxd (no tags, 28-byte TUNNEL, no key file) beside it in the gw
+# namespace, with the same settings. Only with BASELINE_BUILD_DIR.
+start_v1_dmuxd() {  # CPU
+  launch_gateway "$1" "$DMUXD_V1" $V1_PORT dmuxd-v1
+  V1_PID=$LAUNCHED_PID
+}
+
+pin_dmuxd() {  # CPU: moves every thread of dmuxd (and of the baseline, if running)
+  local pid
+  for pid in "$DMUXD_PID" "$V1_PID"; do
+    [[ -z $pid ]] || taskset -a -p -c "$1" "$pid" >/dev/null
+  done
 }
 
 wait_udp_port() {  # NS PORT: until something is bound to PORT in NS (3 s at most)
@@ -96,6 +122,7 @@ wait_udp_port() {  # NS PORT: until something is bound to PORT in NS (3 s at mos
 path_send_args() {  # dmux-loadgen send/ping arguments: source, target, shim
   case $1 in
     dmuxd) echo "--source $SND_GW_IP --target $GW_IN:$DMUX_PORT --shim ipv6,$PROVIDER" ;;
+    v1) echo "--source $SND_GW_IP --target $GW_IN:$V1_PORT --shim ipv6,$PROVIDER" ;;
     dnat) echo "--source $SND_NAT_IP --target $NAT_IN:$DNAT_PORT" ;;
     routed) echo "--source $SND_GW_IP --target $RCV_GW_IP:$RCV_PORT" ;;
   esac
@@ -104,6 +131,18 @@ path_receiver() {  # where the sink or echo listens
   case $1 in
     dnat) echo "$RCV_NAT_IP:$RCV_PORT" ;;
     *) echo "$RCV_GW_IP:$RCV_PORT" ;;
+  esac
+}
+path_loadgen() {  # the sender for a path: the baseline speaks version 1, so its own loadgen
+  case $1 in
+    v1) echo "$LOADGEN_V1" ;;
+    *) echo "$LOADGEN" ;;
+  esac
+}
+path_pid() {  # the forwarding process whose CPU time a trial reports, if any
+  case $1 in
+    dmuxd) echo "$DMUXD_PID" ;;
+    v1) echo "$V1_PID" ;;
   esac
 }
 path_middle() {  # the middle namespace

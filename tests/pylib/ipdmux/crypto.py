@@ -153,6 +153,17 @@ def ed25519_from_seed(seed):
 
 
 def certificate_der(pem_path):
-    from cryptography import x509
-    with open(pem_path, "rb") as f:
-        return x509.load_pem_x509_certificate(f.read()).public_bytes(serialization.Encoding.DER)
+    """The DER of a dmux-ca certificate (see pem_certificate_der)."""
+    return pem_certificate_der(pem_path)
+
+
+def pem_certificate_der(pem_path):
+    """The DER inside a PEM certificate file, without parsing it: python3-cryptography's X.509
+    parser refuses dmux-ca certificates (the IPdmux extension's OID has an arc above 2^64), so
+    certificate_der() cannot read them."""
+    import base64
+    with open(pem_path) as f:
+        lines = f.read().splitlines()
+    begin = lines.index("-----BEGIN CERTIFICATE-----")
+    end = lines.index("-----END CERTIFICATE-----", begin)
+    return base64.b64decode("".join(lines[begin + 1:end]))

@@ -224,3 +224,56 @@ def mesh_peers(peers):
 
 def mesh_probe(seq, sent_us, reply=False):
     return mesh_frame(MESH_PROBE_REPLY if reply else MESH_PROBE, struct.pack("!QQ", seq, sent_us))
+
+
+# --- the address offer (11, 13) ----------------------------------------------------------------
+
+ICMPV6 = 58
+ALL_ROUTERS = bytes.fromhex("ff020000000000000000000000000002")
+ALL_NODES = bytes.fromhex("ff020000000000000000000000000001")
+ROUTER_LINK_LOCAL = bytes.fromhex("fe800000000000000000000000000001")
+
+
+def inet_checksum(data):
+    """RFC 1071 one's-complement sum, complemented."""
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+
+def ipv6_l4_checksum(src, dst, next_header, l4):
+    return inet_checksum(src + dst + struct.pack("!I3xB", len(l4), next_header) + l4)
+
+
+def _icmpv6_packet(src, dst, icmp):
+    icmp = icmp[:2] + struct.pack("!H", ipv6_l4_checksum(src, dst, ICMPV6, icmp)) + icmp[4:]
+    return struct.pack("!IHBB", 6 << 28, len(icmp), ICMPV6, 255) + src + dst + icmp
+
+
+def client_address(prefix48, client_ipv4, client_port, tag):
+    """Section 11: P (6 bytes) || client_ipv4 || client_port || tag, 16 bytes."""
+    return prefix48[:6] + struct.pack("!IHI", client_ipv4, client_port, tag)
+
+
+def router_solicitation():
+    """Section 13.1: the 48-byte RS payload of a client's DATA (vector C1)."""
+    return _icmpv6_packet(bytes(16), ALL_ROUTERS, struct.pack("!BBHI", 133, 0, 0, 0))
+
+
+def is_router_solicitation(p):
+    return (len(p) >= 48 and p[0] >> 4 == 6 and p[6] == ICMPV6 and p[7] == 255 and
+            p[8:24] == bytes(16) and p[24:40] == ALL_ROUTERS and p[40] == 133 and p[41] == 0 and
+            struct.unpack("!H", p[4:6])[0] == len(p) - 40 and
+            ipv6_l4_checksum(p[8:24], p[24:40], ICMPV6, p[40:]) == 0)
+
+
+def router_advert(prefix48, client_ipv4, client_port, mtu, lifetime_s=600):
+    """Section 13.2: the 96-byte RA payload of the RETURN answering an RS (vector C2)."""
+    offer = prefix48[:6] + struct.pack("!IH", client_ipv4, client_port) + bytes(4)
+    icmp = (struct.pack("!BBHBBHII", 134, 0, 0, 64, 0, 1800, 0, 0) +
+            struct.pack("!BBBBIII", 3, 4, 96, 0, lifetime_s, lifetime_s, 0) + offer +
+            struct.pack("!BBHI", 5, 1, 0, mtu))
+    return _icmpv6_packet(ROUTER_LINK_LOCAL, ALL_NODES, icmp)
