@@ -1,12 +1,14 @@
 #include "client-capture/metrics_exporter.h"
 
 #include <prometheus/collectable.h>
-#include <prometheus/exposer.h>
 #include <prometheus/metric_family.h>
+#include <prometheus/text_serializer.h>
 
 #include <mutex>
 #include <string>
 #include <vector>
+
+#include "common/metrics/http_server.h"
 
 namespace dmux::client {
 namespace {
@@ -88,14 +90,14 @@ class MetricsExporter::Collectable : public prometheus::Collectable {
 };
 
 MetricsExporter::MetricsExporter(const net::Endpoint& listen)
-    : collectable_(std::make_shared<Collectable>()),
-      exposer_(std::make_unique<prometheus::Exposer>(listen.to_string(), 1)) {
-  exposer_->RegisterCollectable(collectable_);
+    : collectable_(std::make_shared<Collectable>()) {
+  auto collectable = collectable_;
+  server_ = std::make_unique<metrics::HttpServer>(listen, [collectable] {
+    return prometheus::TextSerializer().Serialize(collectable->Collect());
+  });
 }
 
-MetricsExporter::~MetricsExporter() {
-  if (exposer_) exposer_->RemoveCollectable(collectable_);
-}
+MetricsExporter::~MetricsExporter() = default;
 
 void MetricsExporter::update(const MetricsSnapshot& snapshot) { collectable_->update(snapshot); }
 

@@ -1,6 +1,7 @@
 // Prometheus adapter of dmux-client: the only file of the client that includes prometheus-cpp.
-// The event-loop thread hands it a copy of the counters (update(), once a second); the exposer's
-// HTTP thread turns the latest copy into metric families at scrape time.
+// The event-loop thread hands it a copy of the counters (update(), once a second); the metrics
+// endpoint's own thread (common/metrics/http_server.h) turns the latest copy into metric families
+// at scrape time.
 #pragma once
 
 #include <cstdint>
@@ -9,8 +10,8 @@
 #include "client-capture/counters.h"
 #include "common/net/endpoint.h"
 
-namespace prometheus {
-class Exposer;
+namespace dmux::metrics {
+class HttpServer;
 }
 
 namespace dmux::client {
@@ -35,7 +36,7 @@ class MetricsExporter {
  private:
   class Collectable;
   std::shared_ptr<Collectable> collectable_;
-  std::unique_ptr<prometheus::Exposer> exposer_;
+  std::unique_ptr<metrics::HttpServer> server_;
 };
 
 }  // namespace dmux::client

@@ -1,7 +1,9 @@
 // dmuxctl: the operator's command-line client for dmuxd's control socket.
 #include <boost/program_options.hpp>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
+#include <vector>
 #include <nlohmann/json.hpp>
 
 #include "dmuxctl/control_client.h"
@@ -19,11 +21,12 @@ int main(int argc, char** argv) {
       ("json", "print the raw JSON reply");
   // clang-format on
   po::options_description hidden;
-  hidden.add_options()("command", po::value<std::string>());
+  hidden.add_options()("command", po::value<std::string>())(
+      "argument", po::value<std::vector<std::string>>());
   po::options_description all;
   all.add(opts).add(hidden);
   po::positional_options_description pos;
-  pos.add("command", 1);
+  pos.add("command", 1).add("argument", -1);
 
   po::variables_map vm;
   try {
@@ -42,21 +45,33 @@ int main(int argc, char** argv) {
                  "  peers     the other gateways in the mesh: link state, RTT, loss, routers\n"
                  "  drain     take this PoP out: announce the dmux-prefix with graceful shutdown\n"
                  "            (RFC 8326), then withdraw it; traffic keeps being served meanwhile\n"
-                 "  undrain   announce the dmux-prefix again (once healthy)\n\n"
+                 "  undrain   announce the dmux-prefix again (once healthy)\n"
+                 "  crl FILE  install a revocation list from dmux-ca crl (the mesh spreads it)\n"
+                 "  ping      check that dmuxd's control thread answers\n\n"
               << opts;
     return vm.count("help") ? 0 : 2;
   }
   const auto command = vm["command"].as<std::string>();
+  const auto args =
+      vm.count("argument") ? vm["argument"].as<std::vector<std::string>>() : std::vector<std::string>{};
+  const bool takes_file = command == "crl";
   if (command != "status" && command != "routers" && command != "peers" && command != "drain" &&
-      command != "undrain") {
+      command != "undrain" && command != "ping" && !takes_file) {
     std::fprintf(stderr,
-                 "dmuxctl: error: unknown command '%s' (try status, routers, peers, drain or "
-                 "undrain)\n",
+                 "dmuxctl: error: unknown command '%s' (try status, routers, peers, drain, "
+                 "undrain, crl FILE or ping)\n",
                  command.c_str());
     return 2;
   }
+  if (args.size() != (takes_file ? 1u : 0u)) {
+    std::fprintf(stderr, "dmuxctl: error: %s takes %s\n", command.c_str(),
+                 takes_file ? "one FILE argument" : "no arguments");
+    return 2;
+  }
+  std::string line = command;
+  if (takes_file) line += " " + std::filesystem::absolute(args[0]).string();  // dmuxd reads it
   try {
-    const auto reply = dmux::ctl::request(vm["socket"].as<std::string>(), command);
+    const auto reply = dmux::ctl::request(vm["socket"].as<std::string>(), line);
     const auto doc = nlohmann::json::parse(reply);
     if (doc.contains("error")) {
       std::fprintf(stderr, "dmuxctl: dmuxd says: %s\n", doc["error"].get<std::string>().c_str());
@@ -64,6 +79,8 @@ int main(int argc, char** argv) {
     }
     if (vm.count("json")) {
       std::cout << doc.dump(2) << "\n";
+    } else if (command == "ping" || command == "crl") {
+      std::cout << "ok\n";
     } else if (command == "status" || command == "drain" || command == "undrain") {
       std::cout << dmux::ctl::render_status(doc);
     } else if (command == "peers") {

@@ -35,6 +35,7 @@ struct GatewayConfig {
   std::string control_socket = "/run/ipdmux/dmuxd.sock";
   log::Level log_level = log::Level::kInfo;
   std::string config_file;  // where the config came from ("" = CLI only)
+  std::string crl_path;     // the CA's revocation list (docs/protocol.md 10.1); "" = none
 };
 
 // The key_id of every static router's tunnel key (docs/protocol.md 5.4).

@@ -1,6 +1,7 @@
 #include "gateway/forwarding_table.h"
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "common/wire/shim.h"
@@ -20,59 +21,83 @@ std::string_view to_string(RouterOrigin o) noexcept {
   return "unknown";
 }
 
-void ForwardingTable::sort_routers() {
-  std::sort(routers_.begin(), routers_.end());
-  routers_.erase(std::unique(routers_.begin(), routers_.end(),
-                             [](const RouterEntry& a, const RouterEntry& b) {
-                               return a.proto_id == b.proto_id && a.provider_id == b.provider_id &&
-                                      a.address == b.address;
-                             }),
-                 routers_.end());
-  unkeyed_ = static_cast<std::size_t>(
-      std::count_if(routers_.begin(), routers_.end(), [](const RouterEntry& r) { return !r.key; }));
+ForwardingTable::GroupPtr ForwardingTable::make_group(std::span<const RouterEntry* const> members,
+                                                      bool sorted) {
+  auto g = std::make_shared<Group>();
+  g->seeds.reserve(members.size());
+  g->targets.reserve(members.size());
+  g->keys.reserve(members.size());
+  std::set<std::pair<std::uint32_t, net::Endpoint>> seen;  // (provider, address); unsorted only
+  const RouterEntry* previous = nullptr;
+  for (const RouterEntry* r : members) {
+    if (!r->key) continue;  // never selected: every TUNNEL is sealed with the router's key
+    if (sorted) {
+      if (previous != nullptr && previous->provider_id == r->provider_id &&
+          previous->address == r->address) {
+        continue;
+      }
+      previous = r;
+    } else if (members.size() > 1 && !seen.emplace(r->provider_id, r->address).second) {
+      continue;
+    }
+    g->seeds.push_back(router_seed(r->address.addr, r->address.port, r->provider_id));
+    g->targets.push_back(RouterTarget{r->address, r->key_id, r->key.get()});
+    g->keys.push_back(r->key);
+  }
+  if (g->targets.empty()) return nullptr;
+  return g;
 }
 
-void ForwardingTable::add_to_group(std::uint64_t k, const RouterEntry& r) {
-  if (!r.key) return;  // never selected: every TUNNEL is sealed with the router's key
-  auto& g = groups_[k];
-  g.seeds.push_back(router_seed(r.address.addr, r.address.port, r.provider_id));
-  g.targets.push_back(RouterTarget{r.address, r.key_id, r.key.get()});
-  keys_.push_back(r.key);
+std::shared_ptr<const ForwardingTable::Catalog> ForwardingTable::make_catalog(
+    std::vector<RouterEntry> routers) {
+  auto c = std::make_shared<Catalog>();
+  c->routers = std::move(routers);
+  std::sort(c->routers.begin(), c->routers.end());
+  c->routers.erase(std::unique(c->routers.begin(), c->routers.end(),
+                               [](const RouterEntry& a, const RouterEntry& b) {
+                                 return a.proto_id == b.proto_id &&
+                                        a.provider_id == b.provider_id && a.address == b.address;
+                               }),
+                   c->routers.end());
+  c->unkeyed = static_cast<std::size_t>(std::count_if(
+      c->routers.begin(), c->routers.end(), [](const RouterEntry& r) { return !r.key; }));
+  return c;
 }
 
-ForwardingTable::ForwardingTable(std::vector<RouterEntry> routers) : routers_(std::move(routers)) {
-  sort_routers();
-  for (const auto& r : routers_) {
-    add_to_group(key(r.proto_id, r.provider_id), r);
-    add_to_group(key(r.proto_id, wire::kAnyProvider), r);
+ForwardingTable::ForwardingTable(std::vector<RouterEntry> routers)
+    : catalog_(make_catalog(std::move(routers))) {
+  std::map<std::uint64_t, std::vector<const RouterEntry*>> members;
+  for (const auto& r : catalog_->routers) {
+    members[group_key(r.proto_id, r.provider_id)].push_back(&r);
+    members[group_key(r.proto_id, wire::kAnyProvider)].push_back(&r);
+  }
+  for (const auto& [k, m] : members) {
+    if (auto g = make_group(m)) groups_.emplace(k, std::move(g));
   }
 }
 
 ForwardingTable::ForwardingTable(std::vector<RouterEntry> routers,
                                  const std::vector<ExplicitGroup>& groups)
-    : routers_(std::move(routers)) {
-  sort_routers();
-  for (const auto& g : groups) {
-    std::set<std::pair<std::uint32_t, net::Endpoint>> seen;  // (provider, address)
-    for (const auto& r : g.members) {
-      if (r.key && seen.emplace(r.provider_id, r.address).second) {
-        add_to_group(key(g.proto_id, g.provider_id), r);
-      }
-    }
+    : catalog_(make_catalog(std::move(routers))) {
+  for (const auto& eg : groups) {
+    std::vector<const RouterEntry*> m;
+    m.reserve(eg.members.size());
+    for (const auto& r : eg.members) m.push_back(&r);
+    if (auto g = make_group(m)) groups_.emplace(group_key(eg.proto_id, eg.provider_id), std::move(g));
   }
 }
 
 SelectStatus ForwardingTable::select(std::uint16_t proto_id, std::uint32_t provider_id,
                                      std::uint32_t client_ipv4, RouterTarget& out) const noexcept {
-  auto it = groups_.find(key(proto_id, provider_id));
+  auto it = groups_.find(group_key(proto_id, provider_id));
   if (it == groups_.end()) {
     if (provider_id == wire::kAnyProvider ||
-        groups_.find(key(proto_id, wire::kAnyProvider)) == groups_.end()) {
+        groups_.find(group_key(proto_id, wire::kAnyProvider)) == groups_.end()) {
       return SelectStatus::kUnknownProtocol;
     }
     return SelectStatus::kNoRouter;
   }
-  const Group& g = it->second;
+  const Group& g = *it->second;
   out = g.targets[rendezvous_pick(g.seeds, client_ipv4)];
   return SelectStatus::kOk;
 }

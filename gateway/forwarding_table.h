@@ -62,8 +62,32 @@ enum class SelectStatus : std::uint8_t {
 
 class ForwardingTable {
  public:
+  // The routers one lookup key hashes over, immutable once built, so snapshots share the groups
+  // that did not change (gateway/table_builder.h). Owns the keys its targets point to.
+  struct Group {
+    std::vector<std::uint64_t> seeds;  // rendezvous seeds, parallel to targets
+    std::vector<RouterTarget> targets;
+    std::vector<std::shared_ptr<const crypto::TunnelKey>> keys;
+  };
+  using GroupPtr = std::shared_ptr<const Group>;
+  using Groups = std::unordered_map<std::uint64_t, GroupPtr>;  // by group_key()
+  // Every router, sorted by (proto, provider, address), keyed or not: what status lists.
+  struct Catalog {
+    std::vector<RouterEntry> routers;
+    std::size_t unkeyed = 0;  // of them without a tunnel key (never selected)
+  };
+
+  static std::uint64_t group_key(std::uint16_t proto, std::uint32_t provider) noexcept {
+    return (std::uint64_t{proto} << 32) | provider;
+  }
+  // A group of `members` in order, duplicates (same provider and address) merged (the first
+  // kept), members without a key left out; nullptr if nothing is left. `sorted`: members are in
+  // (provider, address) order, so duplicates are adjacent (no set needed).
+  static GroupPtr make_group(std::span<const RouterEntry* const> members, bool sorted = false);
+  static std::shared_ptr<const Catalog> make_catalog(std::vector<RouterEntry> routers);
+
   ForwardingTable() = default;
-  // Duplicates (same proto, provider and address) are merged.
+  // Every router in its (proto, provider) and (proto, any) group. Duplicates are merged.
   explicit ForwardingTable(std::vector<RouterEntry> routers);
 
   // The routers to hash over for one key, chosen by the caller (e.g. the nearest tier).
@@ -75,33 +99,24 @@ class ForwardingTable {
   // `routers` is what routers() lists; lookups use `groups` only (a key without a group has no
   // router). Duplicate members are merged; members without a key are left out.
   ForwardingTable(std::vector<RouterEntry> routers, const std::vector<ExplicitGroup>& groups);
+  // From prebuilt parts (the builder's).
+  ForwardingTable(std::shared_ptr<const Catalog> catalog, Groups groups) noexcept
+      : catalog_(std::move(catalog)), groups_(std::move(groups)) {}
 
   // Chooses a router for a client. Data path: noexcept, no allocation.
   SelectStatus select(std::uint16_t proto_id, std::uint32_t provider_id, std::uint32_t client_ipv4,
                       RouterTarget& out) const noexcept;
 
-  // Every router, sorted by (proto, provider, address), keyed or not.
-  [[nodiscard]] std::span<const RouterEntry> routers() const noexcept { return routers_; }
-  [[nodiscard]] std::size_t size() const noexcept { return routers_.size(); }
+  [[nodiscard]] std::span<const RouterEntry> routers() const noexcept {
+    return catalog_ ? std::span<const RouterEntry>(catalog_->routers) : std::span<const RouterEntry>{};
+  }
+  [[nodiscard]] std::size_t size() const noexcept { return catalog_ ? catalog_->routers.size() : 0; }
   // Routers in routers() that have no tunnel key, and so are never selected.
-  [[nodiscard]] std::size_t unkeyed() const noexcept { return unkeyed_; }
+  [[nodiscard]] std::size_t unkeyed() const noexcept { return catalog_ ? catalog_->unkeyed : 0; }
 
  private:
-  struct Group {
-    std::vector<std::uint64_t> seeds;  // rendezvous seeds, parallel to targets
-    std::vector<RouterTarget> targets;
-  };
-  static std::uint64_t key(std::uint16_t proto, std::uint32_t provider) noexcept {
-    return (std::uint64_t{proto} << 32) | provider;
-  }
-
-  void sort_routers();
-  void add_to_group(std::uint64_t key, const RouterEntry& r);
-
-  std::vector<RouterEntry> routers_;
-  std::unordered_map<std::uint64_t, Group> groups_;  // (proto, provider) and (proto, any)
-  std::vector<std::shared_ptr<const crypto::TunnelKey>> keys_;  // of every target in groups_
-  std::size_t unkeyed_ = 0;
+  std::shared_ptr<const Catalog> catalog_;
+  Groups groups_;  // (proto, provider) and (proto, any)
 };
 
 }  // namespace dmux::gateway

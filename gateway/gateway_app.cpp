@@ -28,21 +28,31 @@ WorkerConfig worker_config(const GatewayConfig& c) {
 }  // namespace
 
 GatewayApp::GatewayApp(GatewayConfig config, Reloader reloader)
-    : config_(std::move(config)), reloader_(std::move(reloader)), start_time_(unix_time_s()) {
+    : config_(std::move(config)),
+      reloader_(std::move(reloader)),
+      start_time_(unix_time_s()),
+      builder_(config_.selection, config_.mesh.has_value(),
+               [this](std::uint32_t gw) -> std::optional<std::chrono::microseconds> {
+                 return mesh_ ? mesh_->rtt_to(gw) : std::nullopt;
+               }),
+      publish_timer_(loop_, [this] { publish_table(); }) {
+  builder_.set_static(config_.static_routers);
   publish_table();
   data_plane_ = std::make_unique<DataPlane>(worker_config(config_), config_.workers, tables_,
                                             util::unix_time_us());
   old_version_timer_ = std::make_unique<evloop::Timer>(loop_, [this] { report_old_versions(); });
   old_version_timer_->start_periodic(std::chrono::seconds(1));
   if (config_.registration) {
-    registration_ = std::make_unique<RegistrationServer>(loop_, *config_.registration,
-                                                         [this] { on_registrations_changed(); });
+    registration_ = std::make_unique<RegistrationServer>(
+        loop_, *config_.registration,
+        [this](const std::vector<registry::RouterChange>& c) { on_registrations_changed(c); });
   }
   if (config_.mesh) {
-    mesh_ = std::make_unique<mesh::MeshServer>(loop_, *config_.mesh,
-                                               [this](const mesh::MeshChanges&) { publish_table(); });
-    on_registrations_changed();
+    mesh_ = std::make_unique<mesh::MeshServer>(
+        loop_, *config_.mesh, [this](const mesh::MeshChanges& c) { on_mesh_changed(c); },
+        [this](const crypto::Crl& crl) { on_crl_adopted(crl); });
   }
+  if (!config_.crl_path.empty()) load_crl(config_.crl_path);  // throws: a bad CRL stops the start
   control_ = std::make_unique<control::ControlServer>(
       loop_, config_.control_socket, [this](std::string_view cmd) { return handle_command(cmd); });
   if (config_.metrics_listen) {
@@ -113,40 +123,6 @@ void GatewayApp::run() {
            static_cast<unsigned long long>(rx), static_cast<unsigned long long>(tx));
 }
 
-void GatewayApp::on_registrations_changed() {
-  if (mesh_ && registration_) {
-    std::vector<mesh::LocalRouter> records;
-    for (const auto& r : registration_->routers()) records.push_back(local_router_of(r));
-    mesh_->set_local_routers(records);
-  }
-  publish_table();
-}
-
-void GatewayApp::publish_table() {
-  std::vector<RouterEntry> routers = config_.static_routers;
-  std::map<RouterEntry, std::chrono::microseconds> local_rtt;  // registered routers' own distance
-  if (registration_) {
-    for (const auto& r : registration_->routers()) {
-      const RouterEntry e{r.key.proto_id,      r.key.provider_id,     r.key.address,
-                          RouterOrigin::kRegistered, 0, r.evidence.key_id, r.evidence.key};
-      routers.push_back(e);
-      if (r.rtt_us != 0) local_rtt.emplace(e, std::chrono::microseconds(r.rtt_us));
-    }
-  }
-  if (!mesh_) {
-    tables_.publish(std::make_shared<const ForwardingTable>(std::move(routers)));
-    return;
-  }
-  tables_.publish(build_mesh_table(
-      std::move(routers), mesh_->remote_routers(),
-      [this](std::uint32_t gw) { return mesh_->rtt_to(gw); }, config_.selection,
-      [&local_rtt](const RouterEntry& e) -> std::optional<std::chrono::microseconds> {
-        auto it = local_rtt.find(e);
-        if (it == local_rtt.end()) return std::nullopt;
-        return it->second;
-      }));
-}
-
 void GatewayApp::reload() noexcept {
   try {
     GatewayConfig fresh = reloader_();
@@ -154,8 +130,11 @@ void GatewayApp::reload() noexcept {
         fresh.control_socket != config_.control_socket) {
       LOG_WARN("reload: listen, workers and control-socket changes need a restart; ignoring them");
     }
+    if (!fresh.crl_path.empty()) load_crl(fresh.crl_path);
     config_.static_routers = std::move(fresh.static_routers);
+    config_.crl_path = fresh.crl_path;
     log::set_level(fresh.log_level);
+    builder_.set_static(config_.static_routers);
     publish_table();
     LOG_INFO("reload: %zu static routers now", config_.static_routers.size());
   } catch (const ConfigError& e) {
@@ -195,8 +174,10 @@ std::string GatewayApp::handle_command(std::string_view command) {
   if (command == "status") return status_json(config_, stats(), unix_time_s());
   if (command == "routers") return routers_json(stats());
   if (command == "peers") return peers_json(stats());
+  if (command == "ping") return R"({"ok":true})";
   if (command == "drain" || command == "undrain") return announce_command(command);
-  return R"({"error":"unknown command; try status, routers, peers, drain or undrain"})";
+  if (command.starts_with("crl ")) return crl_command(command.substr(4));
+  return R"({"error":"unknown command; try status, routers, peers, ping, drain, undrain or crl FILE"})";
 }
 
 std::string GatewayApp::announce_command(std::string_view command) {

@@ -15,6 +15,7 @@
 #include "gateway/metrics_exporter.h"
 #include "gateway/old_version_log.h"
 #include "gateway/registration_server.h"
+#include "gateway/table_builder.h"
 #include "gateway/table_publisher.h"
 #include "mesh/mesh_server.h"
 
@@ -37,8 +38,15 @@ class GatewayApp {
   [[nodiscard]] GatewayStats stats() const;
 
  private:
-  void publish_table();
-  void on_registrations_changed();
+  // gateway_routing.cpp: routers from registration, the mesh and the config into the table;
+  // revocation.
+  void on_registrations_changed(const std::vector<registry::RouterChange>& changes);
+  void on_mesh_changed(const mesh::MeshChanges& changes);
+  void schedule_publish() noexcept;
+  void publish_table() noexcept;
+  void load_crl(const std::string& path);  // throws naming the file
+  void on_crl_adopted(const crypto::Crl& crl);
+  std::string crl_command(std::string_view path);
   void reload() noexcept;
   void report_old_versions();  // once a second: logs old-version DATA at most once a minute
   std::string handle_command(std::string_view command);
@@ -56,6 +64,10 @@ class GatewayApp {
   double start_time_ = 0;
   evloop::EventLoop loop_;
   TablePublisher tables_;
+  TableBuilder builder_;      // kept up to date by deltas; built at most once per publish tick
+  evloop::Timer publish_timer_;
+  std::chrono::steady_clock::time_point last_publish_{};
+  std::uint64_t crl_number_ = 0;  // of the CRL in force (lone gateway; the mesh keeps its own)
   std::unique_ptr<DataPlane> data_plane_;
   std::unique_ptr<control::ControlServer> control_;
   std::unique_ptr<RegistrationServer> registration_;

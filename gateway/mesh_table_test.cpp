@@ -111,3 +111,47 @@ TEST_CASE("equally near routers share clients by the consistent hash") {
   CHECK(seen.count(3) == 0);
   CHECK(pick(*t, 0, 1234) == pick(*t, 0, 1234));  // stable per client
 }
+
+TEST_CASE("the builder follows deltas and rebuilds only the groups they touch") {
+  std::map<std::uint32_t, int> ms = {{22, 5}, {33, 10}};
+  TableBuilder b({}, true, [&ms](std::uint32_t gw) -> std::optional<microseconds> {
+    return microseconds(ms.at(gw) * 1000);
+  });
+  auto r1 = remote(22, 7, 1);
+  auto r2 = remote(33, 7, 2);
+  auto r9 = remote(33, 9, 3);
+  const mesh::RemoteChanges add = {
+      {mesh::RemoteChange::Kind::kAdded, 22, r1->id(), r1},
+      {mesh::RemoteChange::Kind::kAdded, 33, r2->id(), r2},
+      {mesh::RemoteChange::Kind::kAdded, 33, r9->id(), r9}};
+  b.apply(add);
+  auto now = std::chrono::steady_clock::now();
+  auto next = [&now] { return now += std::chrono::seconds(1); };  // the catalog is due each time
+  auto t = b.build(next());
+  CHECK(pick(*t, 7, 1) == 1);  // gateway 22 is nearer
+  CHECK(pick(*t, 9, 1) == 3);
+  CHECK(b.build(next()) == t);  // nothing changed: the same table
+  const auto before = b.groups_rebuilt();
+  ms[22] = 50;  // gateway 22 moved away
+  const std::uint32_t moved[] = {22};
+  b.gateway_rtt_moved(moved);
+  t = b.build(next());
+  CHECK(pick(*t, 7, 1) == 2);
+  CHECK(b.groups_rebuilt() - before == 2);  // (1, 7) and (1, any); (1, 9) untouched
+  const mesh::RemoteChanges gone = {{mesh::RemoteChange::Kind::kRemoved, 33, r2->id(), nullptr}};
+  b.apply(gone);
+  t = b.build(next());
+  CHECK(pick(*t, 7, 1) == 1);
+  CHECK(t->size() == 2);
+  // A registered router comes and goes as registry deltas.
+  registry::UpRouter up;
+  up.key = registry::RouterKey{7, 1, net::Endpoint{9, 5000}};
+  up.evidence.key_id = 3;
+  up.evidence.key = testing::tunnel_key(9);
+  const std::vector<registry::RouterChange> reg = {{up.key, up}};
+  b.apply(reg);
+  CHECK(pick(*b.build(next()), 7, 1) == 9);  // local: cost 0
+  const std::vector<registry::RouterChange> dereg = {{up.key, std::nullopt}};
+  b.apply(dereg);
+  CHECK(pick(*b.build(next()), 7, 1) == 1);
+}

@@ -1,8 +1,8 @@
 #include "gateway/metrics_exporter.h"
 
 #include <prometheus/collectable.h>
-#include <prometheus/exposer.h>
 #include <prometheus/metric_family.h>
+#include <prometheus/text_serializer.h>
 
 #include <map>
 #include <string>
@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "common/crypto/crypto.h"
+#include "common/metrics/http_server.h"
 #include "common/net/endpoint.h"
 #include "common/wire/mesh.h"
 #include "common/wire/protocols.h"
@@ -308,15 +309,15 @@ class MetricsExporter::Collectable : public prometheus::Collectable {
 };
 
 MetricsExporter::MetricsExporter(const net::Endpoint& listen, StatsSource source)
-    : collectable_(std::make_shared<Collectable>(std::move(source))),
-      exposer_(std::make_unique<prometheus::Exposer>(listen.to_string(), 2)) {
-  exposer_->RegisterCollectable(collectable_);
+    : collectable_(std::make_shared<Collectable>(std::move(source))) {
+  auto collectable = collectable_;
+  server_ = std::make_unique<metrics::HttpServer>(listen, [collectable] {
+    return prometheus::TextSerializer().Serialize(collectable->Collect());
+  });
 }
 
-MetricsExporter::~MetricsExporter() {
-  if (exposer_) exposer_->RemoveCollectable(collectable_);
-}
+MetricsExporter::~MetricsExporter() = default;
 
-std::vector<int> MetricsExporter::listening_ports() const { return exposer_->GetListeningPorts(); }
+std::vector<int> MetricsExporter::listening_ports() const { return {server_->endpoint().port}; }
 
 }  // namespace dmux::gateway

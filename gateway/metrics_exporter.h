@@ -1,5 +1,6 @@
 // Prometheus adapter: the only file of the gateway that includes prometheus-cpp. Reads a
-// GatewayStats at scrape time (on the exposer's HTTP thread) and turns it into metric families.
+// GatewayStats at scrape time (on the metrics endpoint's own thread, common/metrics/http_server.h)
+// and turns it into metric families in the text format.
 #pragma once
 
 #include <memory>
@@ -8,8 +9,8 @@
 #include "common/net/endpoint.h"
 #include "gateway/stats.h"
 
-namespace prometheus {
-class Exposer;
+namespace dmux::metrics {
+class HttpServer;
 }
 
 namespace dmux::gateway {
@@ -25,7 +26,7 @@ class MetricsExporter {
  private:
   class Collectable;
   std::shared_ptr<Collectable> collectable_;
-  std::unique_ptr<prometheus::Exposer> exposer_;
+  std::unique_ptr<metrics::HttpServer> server_;
 };
 
 }  // namespace dmux::gateway

@@ -50,6 +50,9 @@ constexpr const char* kMeshCert = "mesh-cert";
 constexpr const char* kMeshKey = "mesh-key";
 constexpr const char* kMeshGraceMs = "mesh-grace-ms";
 constexpr const char* kMeshProbeMs = "mesh-probe-interval-ms";
+constexpr const char* kMeshMaxPerOrigin = "mesh-max-routers-per-origin";
+constexpr const char* kMeshMaxPerProvider = "mesh-max-routers-per-provider";
+constexpr const char* kCrl = "crl";
 constexpr const char* kSelection = "selection";
 constexpr const char* kSelectionToleranceUs = "selection-tolerance-us";
 constexpr const char* kMetricsListen = "metrics-listen";
@@ -150,6 +153,13 @@ po::options_description daemon_options() {
        "a gateway unreachable this long has its routers dropped here")
       (kMeshProbeMs, po::value<unsigned>()->value_name("MS")->default_value(1000),
        "RTT probe interval per peer; a link silent for 5 intervals is closed")
+      (kMeshMaxPerOrigin, po::value<std::size_t>()->value_name("N")->default_value(10000),
+       "router records held from one peer gateway; more are refused before any signature check")
+      (kMeshMaxPerProvider, po::value<std::size_t>()->value_name("N")->default_value(1024),
+       "router records held for one provider, from all peers together")
+      (kCrl, po::value<std::string>()->value_name("FILE"),
+       "the operator CA's revocation list (PEM or DER, from dmux-ca crl), re-read on SIGHUP; the "
+       "mesh passes newer ones on (docs/ca.md \"Revocation\")")
       (kSelection, po::value<std::string>()->value_name("paper|path")->default_value("path"),
        "router choice: 'paper' = routers at the nearest gateway; 'path' = also count each "
        "router's distance to its gateway")
@@ -298,6 +308,10 @@ std::optional<mesh::MeshConfig> to_mesh(const po::variables_map& vm, std::uint32
   if (grace < 100) throw ConfigError(kMeshGraceMs, "must be at least 100");
   m.grace = std::chrono::milliseconds(grace);
   m.probe_interval = std::chrono::milliseconds(probe);
+  m.max_routers_per_origin = get<std::size_t>(vm, kMeshMaxPerOrigin);
+  m.max_routers_per_provider = get<std::size_t>(vm, kMeshMaxPerProvider);
+  if (m.max_routers_per_origin == 0) throw ConfigError(kMeshMaxPerOrigin, "must be at least 1");
+  if (m.max_routers_per_provider == 0) throw ConfigError(kMeshMaxPerProvider, "must be at least 1");
   return m;
 }
 
@@ -381,6 +395,12 @@ GatewayConfig to_config(const po::variables_map& vm) {
 
   c.registration = to_registration(vm, c.gateway_id);
   c.mesh = to_mesh(vm, c.gateway_id);
+  if (vm.count(kCrl)) {
+    if (!c.mesh && !c.registration) {
+      throw ConfigError(kCrl, "given without --registration-listen or --mesh-listen");
+    }
+    c.crl_path = require_readable(vm, kCrl, "");
+  }
   const auto selection = get<std::string>(vm, kSelection);
   if (selection != "paper" && selection != "path") {
     throw ConfigError(kSelection, "'" + selection + "' is neither paper nor path");

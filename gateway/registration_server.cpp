@@ -196,7 +196,8 @@ void RegistrationServer::notify_if_changed() noexcept {
   published_version_ = registry_.version();
   published_rtt_version_ = registry_.rtt_version();
   try {
-    on_change_();
+    const auto changes = registry_.take_changes();
+    if (!changes.empty()) on_change_(changes);
   } catch (const std::exception& e) {
     LOG_ERROR("registration: publishing the table failed: %s", e.what());
   }

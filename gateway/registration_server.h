@@ -39,7 +39,9 @@ struct RegistrationSnapshot {
 
 class RegistrationServer {
  public:
-  using OnChange = std::function<void()>;
+  // What changed among the registered routers (each router once): routers up or changed, and
+  // routers gone. Called on the control thread after each batch of input and each expiry tick.
+  using OnChange = std::function<void(const std::vector<registry::RouterChange>&)>;
 
   // Loads the CA and binds every endpoint; throws naming what failed.
   RegistrationServer(evloop::EventLoop& loop, const RegistrationConfig& config, OnChange on_change);

@@ -59,6 +59,22 @@ json announce_json(const GatewayConfig& config, const GatewayStats& stats) {
               {"stray_packets", stats.announce_stray_packets}};
 }
 
+json records_refused_json(const mesh::IntakeCounters& c) {
+  json out = json::object();
+  for (std::size_t i = 1; i < mesh::kRecordVerdicts; ++i) {
+    out[std::string(mesh::to_string(static_cast<mesh::RecordVerdict>(i)))] = c.records_refused[i];
+  }
+  return out;
+}
+
+json closes_json(const mesh::MeshCounters& c) {
+  json out = json::object();
+  for (std::size_t i = 0; i < mesh::kCloseReasons; ++i) {
+    if (c.closes[i] != 0) out[std::string(mesh::to_string(static_cast<mesh::CloseReason>(i)))] = c.closes[i];
+  }
+  return out;
+}
+
 json mesh_counters_json(const mesh::MeshCounters& c) {
   json refused = json::object();
   for (std::size_t i = 1; i < c.auth_refused.size(); ++i) {
@@ -86,7 +102,33 @@ json mesh_counters_json(const mesh::MeshCounters& c) {
               {"probes_sent", c.probes_sent},
               {"probe_replies", c.probe_replies},
               {"bytes_in", c.bytes_in},
-              {"bytes_out", c.bytes_out}};
+              {"bytes_out", c.bytes_out},
+              {"handshakes_refused", c.handshakes_refused},
+              {"certificates_received", c.certificates_received},
+              {"certificates_refused", c.certificates_refused},
+              {"records_refused", records_refused_json(c.intake)},
+              {"intake", {{"records_verified", c.intake.records_verified},
+                          {"full_states_applied", c.intake.full_states_applied},
+                          {"updates_applied", c.intake.updates_applied},
+                          {"stale", c.intake.stale},
+                          {"parts_discarded", c.intake.parts_discarded}}},
+              {"directory", {{"vouched", c.directory.vouched},
+                             {"ignored", c.directory.ignored},
+                             {"mismatch", c.directory.mismatch}}},
+              {"slices", c.slices},
+              {"longest_slice_us", c.longest_slice_us},
+              {"own_stalls", c.own_stalls},
+              {"crls_adopted", c.crls_adopted},
+              {"crls_ignored", c.crls_ignored},
+              {"crl_number", c.crl_number},
+              {"closes", closes_json(c)}};
+}
+
+json mesh_json(const mesh::MeshSnapshot& m) {
+  return json{{"local_routers", m.local_routers},
+              {"remote_routers", m.remote_routers},
+              {"records_queued", m.records_queued},
+              {"counters", mesh_counters_json(m.counters)}};
 }
 
 }  // namespace
@@ -133,7 +175,7 @@ std::string status_json(const GatewayConfig& config, const GatewayStats& stats,
       {"protocols", per_proto},
       {"drops", drops},
       {"registration", stats.registration ? registration_json(*stats.registration) : json(nullptr)},
-      {"mesh", stats.mesh ? mesh_counters_json(stats.mesh->counters) : json(nullptr)},
+      {"mesh", stats.mesh ? mesh_json(*stats.mesh) : json(nullptr)},
       {"announce", stats.announce && config.announce ? announce_json(config, stats)
                                                      : json(nullptr)},
   }
@@ -201,6 +243,7 @@ std::string peers_json(const GatewayStats& stats) {
   return json{{"listen", m.listen.to_string()},
               {"local_routers", m.local_routers},
               {"remote_routers", m.remote_routers},
+              {"records_queued", m.records_queued},
               {"incarnation", m.local_version.incarnation},
               {"seq", m.local_version.seq},
               {"peers", peers},

@@ -32,10 +32,12 @@ void HandshakeLimiter::release(std::uint32_t source, bool failed, TimePoint now)
   --pending_;
   Source& s = it->second;
   if (failed) {
+    if (++s.failures < 2) return;
     s.penalty = s.penalty.count() == 0 ? limits_.penalty_min
                                        : std::min(s.penalty * 2, limits_.penalty_max);
     s.blocked_until = now + s.penalty;
   } else {
+    s.failures = 0;
     s.penalty = std::chrono::milliseconds(0);
     s.blocked_until = {};
     if (s.pending == 0) sources_.erase(it);

@@ -1,8 +1,9 @@
 // Admission of unauthenticated mesh connections (docs/protocol.md 12.1). Anyone can open a TCP
 // connection to the mesh port and make the gateway do TLS crypto, so: at most `max_pending`
 // accepted links may be between accept and HELLO at once, at most `max_per_source` from one
-// address, and a source whose handshakes fail waits before it is accepted again (from
-// `penalty_min`, doubling to `penalty_max`). Pure: the caller reports events with its clock.
+// address, and a source whose handshakes fail twice in a row waits before it is accepted again
+// (from `penalty_min`, doubling to `penalty_max`; one failure is forgiven, so a peer that died
+// mid-handshake and restarts is not kept out). Pure: the caller reports events with its clock.
 #pragma once
 
 #include <chrono>
@@ -15,7 +16,7 @@ namespace dmux::mesh {
 struct HandshakeLimits {
   std::size_t max_pending = 16;
   std::size_t max_per_source = 2;
-  std::chrono::milliseconds penalty_min{10000};
+  std::chrono::milliseconds penalty_min{1000};
   std::chrono::milliseconds penalty_max{300000};
   std::size_t max_tracked_sources = 4096;  // penalised sources remembered (oldest forgotten)
 };
@@ -40,6 +41,7 @@ class HandshakeLimiter {
  private:
   struct Source {
     std::size_t pending = 0;
+    unsigned failures = 0;  // in a row
     std::chrono::milliseconds penalty{0};
     TimePoint blocked_until{};
   };

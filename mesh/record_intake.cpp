@@ -1,6 +1,28 @@
 #include "mesh/record_intake.h"
 
+#include <algorithm>
+#include <set>
+
 namespace dmux::mesh {
+
+namespace {
+
+std::shared_ptr<const RemoteRouter> make_router(std::uint32_t origin, const wire::mesh::Router& rec,
+                                                std::shared_ptr<const CertEntry> cert) {
+  auto r = std::make_shared<RemoteRouter>();
+  r->origin = origin;
+  r->record = rec;
+  r->cert = std::move(cert);
+  r->key = std::make_shared<const crypto::TunnelKey>(rec.tunnel_key);
+  return r;
+}
+
+void append(RemoteChanges& out, RemoteChanges more) {
+  out.insert(out.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
+}
+
+}  // namespace
+
 
 RecordIntake::Item RecordIntake::item_of(const wire::mesh::Router& r,
                                          const CertificateStore& certs) {
@@ -95,41 +117,48 @@ bool RecordIntake::verify_some(std::uint32_t origin, Op& op,
     ++counters_.records_verified;
     if (item.verdict != RecordVerdict::kOk) {
       ++counters_.records_refused[static_cast<std::size_t>(item.verdict)];
+    } else {
+      op.ready.push_back(make_router(origin, item.record, item.cert));
     }
   }
+  std::vector<Item>().swap(op.items);  // verified: what is kept is in op.ready
+  op.next = 0;
   return true;
 }
 
-RemoteChanges RecordIntake::apply(std::uint32_t origin, Op& op) {
-  auto make = [origin](const Item& item) {
-    auto r = std::make_shared<RemoteRouter>();
-    r->origin = origin;
-    r->record = item.record;
-    r->cert = item.cert;
-    r->key = std::make_shared<const crypto::TunnelKey>(item.record.tunnel_key);
-    return std::shared_ptr<const RemoteRouter>(std::move(r));
-  };
+bool RecordIntake::apply(std::uint32_t origin, Op& op, RemoteChanges& out,
+                         const std::function<bool()>& out_of_time) {
   if (op.full_state) {
-    std::vector<std::shared_ptr<const RemoteRouter>> ok;
-    ok.reserve(op.items.size());
-    for (const auto& item : op.items) {
-      if (item.verdict == RecordVerdict::kOk) ok.push_back(make(item));
+    if (!op.began) {
+      std::set<RouterId> present;
+      for (const auto& r : op.ready) present.insert(r->id());
+      append(out, remote_.begin_full_state(origin, op.version, present));
+      op.began = true;
     }
-    std::size_t refused = 0;
-    auto changes = remote_.on_full_state(origin, op.version, std::move(ok), refused);
-    counters_.records_refused[static_cast<std::size_t>(RecordVerdict::kCap)] += refused;
+    while (op.merged < op.ready.size()) {
+      if (out_of_time()) return false;
+      const std::size_t n = std::min(kMergeChunk, op.ready.size() - op.merged);
+      std::size_t refused = 0;
+      append(out, remote_.merge_full_state(
+                      origin, std::span(op.ready).subspan(op.merged, n), refused));
+      counters_.records_refused[static_cast<std::size_t>(RecordVerdict::kCap)] += refused;
+      op.merged += n;
+    }
     ++counters_.full_states_applied;
-    return changes;
+    return true;
   }
   ++counters_.updates_applied;
-  if (!op.present) return remote_.on_update(origin, op.version, op.id, nullptr);
+  if (!op.present) {
+    append(out, remote_.on_update(origin, op.version, op.id, nullptr));
+    return true;
+  }
   // A refused record changes nothing: the router keeps whatever verified record it had.
-  if (op.items.empty() || op.items[0].verdict != RecordVerdict::kOk) return {};
+  if (op.ready.empty()) return true;
   const std::uint64_t before = remote_.refused_by_cap();
-  auto changes = remote_.on_update(origin, op.version, op.id, make(op.items[0]));
+  append(out, remote_.on_update(origin, op.version, op.id, op.ready[0]));
   counters_.records_refused[static_cast<std::size_t>(RecordVerdict::kCap)] +=
       remote_.refused_by_cap() - before;
-  return changes;
+  return true;
 }
 
 RemoteChanges RecordIntake::run(const std::function<bool()>& out_of_time) {
@@ -143,9 +172,7 @@ RemoteChanges RecordIntake::run(const std::function<bool()>& out_of_time) {
       if (o.queue.empty()) continue;
       Op& op = o.queue.front();
       if (!verify_some(origin, op, out_of_time)) return out;
-      auto changes = apply(origin, op);
-      out.insert(out.end(), std::make_move_iterator(changes.begin()),
-                 std::make_move_iterator(changes.end()));
+      if (!apply(origin, op, out, out_of_time)) return out;
       o.queue.pop_front();
       progressed = true;
       if (out_of_time()) return out;

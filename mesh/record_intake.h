@@ -67,7 +67,12 @@ class RecordIntake {
     RouterId id;          // updates
     std::vector<Item> items;
     std::size_t next = 0;  // items verified so far
+    // Full states are applied in chunks too, once verified: removals first, then merges.
+    std::vector<std::shared_ptr<const RemoteRouter>> ready;  // verified, built as checked
+    bool began = false;
+    std::size_t merged = 0;
   };
+  static constexpr std::size_t kMergeChunk = 1024;
   struct Origin {
     // A FULL_STATE being collected.
     bool collecting = false;
@@ -81,7 +86,8 @@ class RecordIntake {
 
   static Item item_of(const wire::mesh::Router& r, const CertificateStore& certs);
   bool verify_some(std::uint32_t origin, Op& op, const std::function<bool()>& out_of_time);
-  RemoteChanges apply(std::uint32_t origin, Op& op);
+  // Applies (part of) a verified message; true when it is done.
+  bool apply(std::uint32_t origin, Op& op, RemoteChanges& out, const std::function<bool()>& out_of_time);
 
   RemoteRouters& remote_;
   SignatureCache& signatures_;

@@ -111,6 +111,57 @@ RemoteChanges RemoteRouters::on_full_state(std::uint32_t origin, Version v,
   return out;
 }
 
+RemoteChanges RemoteRouters::merge_full_state(
+    std::uint32_t origin, std::span<const std::shared_ptr<const RemoteRouter>> routers,
+    std::size_t& refused) {
+  refused = 0;
+  RemoteChanges out;
+  Origin& o = origins_[origin];
+  o.down = false;
+  for (const auto& r : routers) {
+    const RouterId id = r->id();
+    auto it = o.routers.find(id);
+    if (it != o.routers.end()) {
+      if (it->second->record.tunnel_key != r->record.tunnel_key ||
+          it->second->record.key_id != r->record.key_id ||
+          it->second->effective_rtt_us() != r->effective_rtt_us()) {
+        it->second = r;
+        out.push_back(RemoteChange{RemoteChange::Kind::kReplaced, origin, id, r});
+      }
+      continue;
+    }
+    if (!room_for(o, id.provider_id)) {
+      ++refused;
+      continue;
+    }
+    count_in(id.provider_id);
+    o.routers.emplace(id, r);
+    out.push_back(RemoteChange{RemoteChange::Kind::kAdded, origin, id, r});
+  }
+  changes_ += out.size();
+  return out;
+}
+
+RemoteChanges RemoteRouters::begin_full_state(std::uint32_t origin, Version v,
+                                              const std::set<RouterId>& present) {
+  RemoteChanges out;
+  Origin& o = origins_[origin];
+  if (v < o.version) return out;
+  o.version = v;
+  o.down = false;
+  for (auto it = o.routers.begin(); it != o.routers.end();) {
+    if (!present.contains(it->first)) {
+      out.push_back(RemoteChange{RemoteChange::Kind::kRemoved, origin, it->first, nullptr});
+      count_out(it->first.provider_id);
+      it = o.routers.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  changes_ += out.size();
+  return out;
+}
+
 void RemoteRouters::on_peer_up(std::uint32_t origin) {
   auto it = origins_.find(origin);
   if (it != origins_.end()) it->second.down = false;

@@ -19,6 +19,8 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
+#include <span>
 #include <vector>
 
 #include "common/crypto/data_path_mac.h"
@@ -88,6 +90,14 @@ class RemoteRouters {
   RemoteChanges on_full_state(std::uint32_t origin, Version v,
                               std::vector<std::shared_ptr<const RemoteRouter>> routers,
                               std::size_t& refused);
+  // The same in steps, for a large full state: begin_full_state() takes the version and removes
+  // what the origin no longer has (`present`: the records of the full state that verified), then
+  // merge_full_state() adds or replaces them chunk by chunk (caps apply).
+  RemoteChanges begin_full_state(std::uint32_t origin, Version v,
+                                 const std::set<RouterId>& present);
+  RemoteChanges merge_full_state(std::uint32_t origin,
+                                 std::span<const std::shared_ptr<const RemoteRouter>> routers,
+                                 std::size_t& refused);
   void on_peer_up(std::uint32_t origin);
   void on_peer_down(std::uint32_t origin, TimePoint now);
   // Drops the routers of origins down for at least `grace`.

@@ -44,6 +44,7 @@ AdmitResult RouterRegistry::on_register(const RouterKey& key, std::uint64_t time
     ++up_count_;
   }
   ++version_;  // a new router, or a new tunnel key for one
+  touched_.insert(key);
   return AdmitResult::kAccepted;
 }
 
@@ -80,6 +81,7 @@ bool RouterRegistry::on_keepalive(std::uint64_t session_id, std::uint64_t counte
   if (r.state == RouterState::kUp && rtt_change_worth_announcing(r.announced_rtt_us, rtt_us)) {
     r.announced_rtt_us = rtt_us;
     ++rtt_version_;
+    touched_.insert(it->second.router);
   }
   return true;
 }
@@ -87,14 +89,16 @@ bool RouterRegistry::on_keepalive(std::uint64_t session_id, std::uint64_t counte
 bool RouterRegistry::on_deregister(std::uint64_t session_id, std::uint64_t counter, TimePoint now) {
   auto it = sessions_.find(session_id);
   if (it == sessions_.end() || counter <= it->second.last_counter) return false;
-  Router& r = routers_.at(it->second.router);
+  const RouterKey key = it->second.router;
+  Router& r = routers_.at(key);
   end_session(r);
-  withdraw(r, now);
+  withdraw(key, r, now);
   return true;
 }
 
-void RouterRegistry::withdraw(Router& r, TimePoint now) {
+void RouterRegistry::withdraw(const RouterKey& key, Router& r, TimePoint now) {
   if (r.state != RouterState::kUp) return;
+  touched_.insert(key);
   r.state = RouterState::kWithdrawn;
   r.withdrawn_at = now;
   r.evidence = {};
@@ -110,7 +114,7 @@ std::size_t RouterRegistry::expire(TimePoint now) {
     Router& r = it->second;
     if (r.state == RouterState::kUp && now - r.last_heard >= config_.hold_time) {
       end_session(r);
-      withdraw(r, now);
+      withdraw(it->first, r, now);
       ++withdrawn;
     }
     if (r.state == RouterState::kWithdrawn && now - r.withdrawn_at >= kReplayMemory &&
@@ -129,7 +133,7 @@ std::size_t RouterRegistry::withdraw_revoked(const std::set<crypto::SerialNumber
   for (auto& [key, r] : routers_) {
     if (r.state != RouterState::kUp || !serials.contains(r.evidence.serial)) continue;
     end_session(r);
-    withdraw(r, now);
+    withdraw(key, r, now);
     ++withdrawn;
   }
   return withdrawn;
@@ -149,6 +153,20 @@ std::vector<RouterKey> RouterRegistry::up_routers() const {
   for (const auto& [key, r] : routers_) {
     if (r.state == RouterState::kUp) out.push_back(key);
   }
+  return out;
+}
+
+std::vector<RouterChange> RouterRegistry::take_changes() {
+  std::vector<RouterChange> out;
+  out.reserve(touched_.size());
+  for (const auto& key : touched_) {
+    RouterChange c{key, std::nullopt};
+    if (auto it = routers_.find(key); it != routers_.end() && it->second.state == RouterState::kUp) {
+      c.router = UpRouter{key, it->second.announced_rtt_us, it->second.evidence};
+    }
+    out.push_back(std::move(c));
+  }
+  touched_.clear();
   return out;
 }
 

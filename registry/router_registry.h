@@ -87,6 +87,13 @@ struct UpRouter {
   }
 };
 
+// What changed about one router since the last take_changes(): it is up now (`router` set: new,
+// re-registered with a new key, or its announced RTT moved) or gone (nullopt).
+struct RouterChange {
+  RouterKey key;
+  std::optional<UpRouter> router;
+};
+
 // Whether a router's reported RTT moved far enough from the one last announced to announce it
 // again (docs/protocol.md 12.3): by more than 20 % and at least 1 ms, or first known. Keeps one
 // mesh UPDATE per keepalive from flooding the mesh while real path changes still get through.
@@ -119,6 +126,10 @@ class RouterRegistry {
   // serial is in `serials` (a CRL revoked it). Returns how many withdrew.
   std::size_t withdraw_revoked(const std::set<crypto::SerialNumber>& serials, TimePoint now);
 
+  // The routers that changed since the last call (each once), as they are now. Lets consumers
+  // follow the registry by what changed instead of re-reading every router.
+  [[nodiscard]] std::vector<RouterChange> take_changes();
+
   // Routers currently up, sorted.
   [[nodiscard]] std::vector<RouterKey> up_routers() const;
   // The same with their announced RTTs (which change only per rtt_change_worth_announcing) and the
@@ -145,7 +156,7 @@ class RouterRegistry {
     std::uint32_t announced_rtt_us = 0;  // last announced
     RegistrationEvidence evidence;       // of the current session (kUp only)
   };
-  void withdraw(Router& r, TimePoint now);
+  void withdraw(const RouterKey& key, Router& r, TimePoint now);
   void end_session(Router& r);
   [[nodiscard]] std::size_t up_for_provider(std::uint32_t provider_id) const;
 
@@ -154,6 +165,7 @@ class RouterRegistry {
   std::unordered_map<std::uint64_t, Session> sessions_;
   std::unordered_set<std::uint32_t> key_ids_;  // of the sessions in sessions_
   std::size_t up_count_ = 0;
+  std::set<RouterKey> touched_;  // changed since take_changes()
   std::uint64_t version_ = 0;
   std::uint64_t rtt_version_ = 0;
 };

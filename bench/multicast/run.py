@@ -349,13 +349,15 @@ class Bench:
                 self.bin["mcast"], "--gateway", f"{GW_IP}:{REG_PORT}", "--listen",
                 f"{r4}:{MCAST_PORT}", "--cert", cert, "--key", key, "--peer",
                 f"{other}:{MCAST_PORT}", "--peer-key", self.peer_key,
+                "--allow-destination", self.lib.LAB_ALLOWED,
                 "--control-socket", self.sock(f"mcast-{r}")] + (
                     ["--summary-interval-ms", str(self.args.summary_interval_ms)]
                     if self.args.summary_interval_ms else []))
             self.start(f"prov-{r}", r, [
                 self.bin["provider"], "--gateway", f"{GW_IP}:{REG_PORT}", "--listen",
                 f"{r4}:{V6_PORT}", "--cert", cert, "--key", key, "--client-prefix",
-                CLIENT_PREFIX, "--control-socket", self.sock(f"prov-{r}")])
+                CLIENT_PREFIX, "--allow-destination", self.lib.LAB_ALLOWED,
+                "--control-socket", self.sock(f"prov-{r}")])
         for c in self.clients:
             cmd = [self.bin["client"], "--gateway", f"{GW_IP}:{DATA_PORT}", "--capture",
                    "ipv4-multicast", "--control-socket", self.sock(c), "--metrics-listen", "off"]
@@ -365,6 +367,8 @@ class Bench:
         agents = [f"{k}-{r}" for k in ("mcast", "prov") for r in ROUTERS]
         self.wait(lambda: all(self.registered(a) for a in agents), 15, "router registrations")
         self.wait(lambda: all(self.client_up(c) for c in self.clients), 20, "dmux-client start")
+        # A client tunnels a protocol (and joins groups) only once it holds its return token.
+        self.wait(lambda: all(self.have_tokens(c) for c in self.clients), 20, "return tokens")
         self.wait(lambda: all(self.safe(lambda: self.status(f"mcast-{r}")["peers"][0]["alive"])
                               for r in ROUTERS), 10, "routers to see each other")
         self.wait(lambda: all(self.address(c) for c in V6_CLIENTS), 15, "IPv6 address offers")
@@ -381,6 +385,10 @@ class Bench:
 
     def client_up(self, c):
         return self.safe(lambda: self.status(c)["tun"] == "dmuxc0")
+
+    def have_tokens(self, c):
+        return self.safe(lambda: all(s["return_token"]["have_token"]
+                                     for s in self.status(c)["selectors"]))
 
     def address(self, c):
         return self.safe(lambda: self.status(c)["address"]) or ""
@@ -792,8 +800,9 @@ def main():
             return 2
 
     os.environ["DMUX_BUILD_DIR"] = args.build_dir
-    sys.path.insert(0, os.path.join(REPO, "tests", "integration"))
-    import test_provider_netns as lib  # noqa: E402  (sh, NsProcess, unix_request)
+    sys.path.insert(0, os.path.join(REPO, "tests", "integration"))  # dmuxlib (router_for)
+    sys.path.insert(0, os.path.join(REPO, "tests", "pylib"))
+    from ipdmux import agent_lab as lib  # noqa: E402  (sh, NsProcess, unix_request, LAB_ALLOWED)
 
     def interrupted(signum, frame):
         raise KeyboardInterrupt

@@ -160,7 +160,8 @@ def provider_cmd(bins, r, ca_dir):
             "--listen", f"{T.router_v4(r)}:{T.ROUTER_PORT}",
             "--cert", os.path.join(ca_dir, "provider.crt"),
             "--key", os.path.join(ca_dir, "provider.key"),
-            "--client-prefix", T.CLIENT_PREFIX, "--control-socket", control_socket(r)]
+            "--client-prefix", T.CLIENT_PREFIX, "--control-socket", control_socket(r),
+            "--allow-destination", T.LAB_SPACE]
 
 
 def mcast_cmd(bins, m, ca_dir):
@@ -176,7 +177,7 @@ def mcast_cmd(bins, m, ca_dir):
             *peers, "--peer-key", os.path.join(ca_dir, "mcast-peer.key"),
             "--summary-interval-ms", "300", "--query-interval-ms", "5000",
             "--query-response-ms", "1000", "--membership-timeout-ms", "20000",
-            "--control-socket", control_socket(m)]
+            "--control-socket", control_socket(m), "--allow-destination", T.LAB_SPACE]
 
 
 def client_cmd(bins, c):

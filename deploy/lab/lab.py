@@ -129,8 +129,8 @@ class Lab:
             self.log("dmux-client at c1, c2 ...")
             for c in T.CLIENTS:
                 self.start_client(c)
-            wait_for(lambda: all(self.client_address(c) for c in T.CLIENTS), timeout,
-                     "both clients to get an IPv6 address")
+            wait_for(lambda: all(self.client_ready(c) for c in T.CLIENTS), timeout,
+                     "both clients to get their return tokens and an IPv6 address")
         except BaseException as e:
             self.log(f"lab up failed: {e}\n  logs: {T.STATE_DIR}/*/*.log  (tear down: "
                      f"python3 deploy/lab/lab.py down)")
@@ -298,6 +298,22 @@ class Lab:
         except (OSError, ValueError, KeyError):
             return ""
 
+    def client_tokens(self, c):
+        """{protocol: True if dmux-client in c holds its return token for it} ({} if it does not
+        answer). A client tunnels a protocol only once it has that protocol's token (and joins
+        multicast groups only once it has the ipv4-multicast one)."""
+        try:
+            return {s["protocol"]: s["return_token"]["have_token"]
+                    for s in self.ctl(c)["selectors"]}
+        except (OSError, ValueError, KeyError, TypeError):
+            return {}
+
+    def client_ready(self, c):
+        """True once dmux-client in c has a return token for every protocol it captures and an
+        IPv6 address: from then on its IPv6 and multicast traffic is tunnelled."""
+        tokens = self.client_tokens(c)
+        return bool(tokens) and all(tokens.values()) and bool(self.client_address(c))
+
     def best_path(self, node, prefix=T.DMUX_PREFIX):
         """Best BGP path at an upstream/gateway: {nexthop, aspath, community, locpref} or None."""
         return frr.best_path(T.ns(node), prefix)
@@ -381,6 +397,8 @@ class Lab:
     def demo(self, count=5):
         """ping6 c1->s6, c2->s6, c1->c2; print which PoP and router each used. Returns the
         results; raises if a ping failed."""
+        wait_for(lambda: all(self.client_ready(c) for c in T.CLIENTS), 30,
+                 "both clients to hold their return tokens and an IPv6 address")
         return report.demo(self, count)
 
 

@@ -69,6 +69,7 @@ def status(lab, out=True):
             "peers_alive": sum(1 for p in s.get("peers", []) if p.get("alive"))}
     for c in T.CLIENTS:
         st["clients"][c] = {"ipv4": T.client_v4(c), "ipv6": lab.client_address(c),
+                            "return_tokens": lab.client_tokens(c),
                             "entry_pop": _try(lambda: lab.entry_pop(c))}
     if out:
         print_status(st)
@@ -103,8 +104,9 @@ def print_status(st):
               f"{x['members']} group memberships; {x['peers_alive']} peer router(s) alive")
     print("Clients:")
     for c, x in st["clients"].items():
+        tokens = ", ".join(p for p, have in x["return_tokens"].items() if have) or "none yet"
         print(f"  {c} {x['ipv4']:<12} IPv6 {x['ipv6'] or '(none yet)'}; "
-              f"its traffic enters at {x['entry_pop'] or '?'}")
+              f"its traffic enters at {x['entry_pop'] or '?'}; return tokens: {tokens}")
 
 
 # ---- demo ---------------------------------------------------------------------------------------

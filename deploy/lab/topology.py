@@ -11,6 +11,10 @@ namespaces, links, addresses and AS numbers; nothing touches the system.
 PREFIX = "dl-"
 STATE_DIR = "/run/ipdmux-lab"
 
+# Every IPv4 address of the lab is in the benchmarking block, an RFC 6890 special-purpose range
+# that router agents refuse to send to unless allowed (--allow-destination).
+LAB_SPACE = "198.18.0.0/15"
+
 GATEWAY_ASN = 64500
 DMUX_PREFIX = "198.18.0.0/24"
 ANYCAST_DATA = "198.18.0.1"       # client DATA, port 4789

@@ -144,7 +144,7 @@ class Dmuxd:
             return f.read()
 
     def ctl(self, command, json_out=True):
-        args = [DMUXCTL, "--socket", self.control] + (["--json"] if json_out else []) + [command]
+        args = [DMUXCTL, "--socket", self.control] + (["--json"] if json_out else []) + command.split()
         r = subprocess.run(args, capture_output=True, text=True, timeout=10)
         if r.returncode != 0:
             raise RuntimeError(f"dmuxctl {command} failed: {r.stderr}")

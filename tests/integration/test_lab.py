@@ -6,7 +6,10 @@
   * a drain loses no packet (graceful shutdown first, then withdrawal);
   * a restarted gateway re-announces the prefix and resyncs the mesh before attracting traffic;
   * unmodified multicast programs (socat, the paper-style multicast ping) on the two IPv4-only
-    clients, attached through different PoPs and multicast routers, hear each other exactly once.
+    clients, attached through different PoPs and multicast routers, hear each other exactly once;
+  * protocol version 2 holds throughout: the clients hold a return token for each protocol, and
+    no router or client refused a TUNNEL or RETURN (tag, key, replay, token, destination), also
+    across the gateway restart.
 
 The lab's names are fixed (dl-*), so a lab left up by `lab.py up` is taken down first. The lab is
 torn down at the end, also when a test fails.
@@ -44,6 +47,8 @@ class LabTest(unittest.TestCase):
         except BaseException:
             cls.lab.down(quiet=True)
             raise
+        # packets a client captured before its tokens came are dropped (no_token); none after
+        cls.no_token_at_start = {c: cls.lab.ctl(c)["drops"]["no_token"] for c in cls.lab.clients}
 
     @classmethod
     def tearDownClass(cls):
@@ -56,6 +61,10 @@ class LabTest(unittest.TestCase):
     def assert_entry(self, node, pop, timeout=10):
         self.assertTrue(wait_for(lambda: self.lab.entry_pop(node) == pop, timeout=timeout),
                         f"{node} enters at {self.lab.entry_pop(node)}, expected {pop}")
+
+    def test_0_clients_hold_return_tokens(self):
+        for c in self.lab.clients:
+            self.assertEqual(self.lab.client_tokens(c), {"ipv6": True, "ipv4-multicast": True})
 
     def test_1_nearest_pop_for_clients_and_registrations(self):
         self.assert_entry("c1", "g1")
@@ -162,6 +171,19 @@ class LabTest(unittest.TestCase):
         self.assertGreaterEqual(res["received"], 9, res)
         self.assertEqual(res["duplicates"], 0, res)
         print(f"\n  mping c1 <-> c2: p50 {res['p50_ms']:.2f} ms", file=sys.stderr)
+
+    def test_6_nothing_refused_by_the_v2_checks(self):
+        """Runs last: over everything above, no TUNNEL failed its tag, key or replay check at a
+        router, no router refused a client or a destination, no client refused a RETURN."""
+        checks = ("unknown_key", "bad_tag", "replayed", "unproven", "forbidden_destination",
+                  "wrong_provider")
+        for node in self.lab.routers + self.lab.topology.MCAST_ROUTERS:
+            drops = self.lab.ctl(node)["drops"]
+            self.assertEqual({k: drops[k] for k in checks}, dict.fromkeys(checks, 0), node)
+        for c in self.lab.clients:
+            drops = self.lab.ctl(c)["drops"]
+            self.assertEqual(drops["bad_token"], 0, c)
+            self.assertEqual(drops["no_token"], self.no_token_at_start[c], c)
 
 
 if __name__ == "__main__":

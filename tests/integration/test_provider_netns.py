@@ -27,7 +27,6 @@ from ipdmux import crypto, wire  # noqa: E402
 from ipdmux.agent_lab import (DMUX_CA, DMUXCTL, DMUXD, LAB_ALLOWED, PROVIDER,  # noqa: E402
                               LabTestCase, echo_request, inet6, parse_ipv6, parse_return,
                               request_token, udp_socket, unix_request, wait_for, wait_for_socket)
-from ipdmux.agent_lab import NsProcess, sh  # noqa: E402,F401  (bench/multicast/run.py uses them)
 
 CLIENT_IP, GW_CLIENT_SIDE = "198.18.1.2", "198.18.1.1"
 GW_ROUTER_SIDE, ROUTER_IP = "198.18.2.1", "198.18.2.2"

@@ -100,6 +100,7 @@ class MeshTrust(unittest.TestCase):
         sink = {}
         for addr in (GENUINE, LIAR):
             s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
             s.bind(addr)
             s.settimeout(0.2)
             sink[addr] = s
@@ -184,7 +185,7 @@ class MeshTrust(unittest.TestCase):
         self.assertLess(fds, 100)
         liar.close()
         self.assertTrue(wait_for(lambda: not [p for p in self.d.ctl("peers")["peers"]
-                                               if p["gateway_id"] == 0], timeout=5),
+                                               if not p["gateway_id"]], timeout=5),
                         "vouched targets outlived their voucher")
 
 

@@ -29,13 +29,15 @@ def make_router_record(provider_key, cert_der, proto, provider, addr, port, orig
 class MeshPeer:
     """One TLS link to a real dmuxd's mesh port, as gateway `gateway_id` (an int)."""
 
-    def __init__(self, host, port, cert, key, gateway_id, listen=("0.0.0.0", 0), timeout=5):
+    def __init__(self, host, port, cert, key, gateway_id, listen=("0.0.0.0", 0), timeout=5,
+                 source=None):
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         ctx.minimum_version = ssl.TLSVersion.TLSv1_3
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE  # dmuxd's certificate policy is not what is tested here
         ctx.load_cert_chain(cert, key)
-        raw = socket.create_connection((host, port), timeout=timeout)
+        raw = socket.create_connection((host, port), timeout=timeout,
+                                       source_address=(source, 0) if source else None)
         self.sock = ctx.wrap_socket(raw)
         self.gateway_id = gateway_id
         self.incarnation = int(time.time() * 1e6)
