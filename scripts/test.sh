@@ -57,7 +57,9 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
 step "fuzzing (${FUZZ_SECONDS}s per target, seeded with the spec's test vectors)"
 cmake -S . -B build-fuzz -DDMUX_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 FUZZ_TARGETS=(tests/fuzz/fuzz_datagram common/crypto/fuzz_certificate provider/fuzz_provider_packet_path
-              client-capture/fuzz_client_return_path multicast/fuzz_mcast_router)
+              client-capture/fuzz_client_return_path multicast/fuzz_mcast_router
+              agent/fuzz_agent_tunnel_receiver registry/fuzz_registration_handler
+              provider/fuzz_registration_reply tests/fuzz/fuzz_mesh_frames)
 cmake --build build-fuzz -j"$JOBS" --target "${FUZZ_TARGETS[@]##*/}"
 for target in "${FUZZ_TARGETS[@]}"; do
   name=${target##*/}
@@ -85,8 +87,9 @@ smoke() {
 }
 smoke "bench/forwarding --quick" env BUILD_DIR=build bash bench/forwarding/run.sh --quick
 smoke "bench/mesh --quick" env BUILD_DIR=build python3 bench/mesh/run.py --quick
+smoke "bench/mesh/control_thread --quick" python3 bench/mesh/control_thread.py --quick --build-dir build
 smoke "bench/capture --quick" env BUILD_DIR=build DMUX_BUILD_DIR="$ROOT/build" python3 bench/capture/run.py --quick
-smoke "bench/registration" bash bench/registration/run.sh 300
+smoke "bench/registration --quick" bash bench/registration/run.sh --quick 300
 smoke "bench/multicast --quick" python3 bench/multicast/run.py --quick --build-dir build
 smoke "bench/failover --trials 2" python3 bench/failover/run.py --trials 2 --settle 2 --build-dir build
 

@@ -38,6 +38,8 @@ Environment:
   BASELINE_BUILD_DIR  a build tree of the version-1 gateway (git archive 0e3f536: dmuxd without
                    tags, and its loadgen); if set, it is measured as path "v1" beside dmuxd
   LATENCY_CPU      the one CPU every process is pinned to for latency (default 0)
+  SINK_GRO         "on" (default): every path's sink receives with UDP_GRO, as a router agent does;
+                   "off": one datagram per slot
   SINK_CHECK       "later" (default): the sink checks the trial's TUNNEL tags after the trial;
                    "inline": as they arrive, on the sink's CPU (dmuxd's), while measuring
 EOF

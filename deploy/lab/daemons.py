@@ -1,4 +1,4 @@
-"""Start and stop the IPdmux daemons of the lab (dmuxd, dmux-provider, dmux-client, and the
+"""Start and stop the IPdmux daemons of the lab (dmuxd, dmux-provider, dmux-mcast, dmux-client),
 each in its namespace, with a pid file and a log under the state directory."""
 import json
 import os

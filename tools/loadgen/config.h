@@ -57,6 +57,9 @@ struct SinkConfig {
   // CPUs under test as little as possible. 0 = wait in poll() (lowest delay, more wake-ups).
   std::chrono::microseconds drain_interval{1000};
   std::size_t max_datagram_bytes = 2048;  // longer ones are counted as truncated
+  // Receive with UDP_GRO, as a router agent would: the kernel hands over runs of datagrams of
+  // one size (a gateway's GSO sends) in one buffer instead of one at a time.
+  bool gro = false;
   int rcvbuf_bytes = 16 << 20;            // SO_RCVBUFFORCE if permitted, else SO_RCVBUF
 };
 

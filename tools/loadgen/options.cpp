@@ -41,6 +41,7 @@ constexpr const char* kDrainUs = "drain-interval-us";
 constexpr const char* kGiveUp = "give-up";
 constexpr const char* kTunnelKey = "tunnel-key";
 constexpr const char* kCheckLaterMb = "check-later-mb";
+constexpr const char* kGro = "gro";
 
 constexpr unsigned kHelpWidth = 100;  // columns of --help output
 
@@ -200,7 +201,9 @@ po::options_description sink_options() {
       (kCheckLaterMb, po::value<unsigned>()->value_name("MB")->default_value(0),
        "with --tunnel-key: keep up to MB megabytes of TUNNELs and check their tags after the run, "
        "so that checking costs nothing while it measures (the rest is checked as it arrives; "
-       "0 = check every tag as it arrives)");
+       "0 = check every tag as it arrives)")
+      (kGro, "receive with UDP_GRO (runs of equal-size datagrams in one buffer), as a router "
+       "agent does");
   // clang-format on
   return d;
 }
@@ -229,6 +232,7 @@ SinkConfig to_sink(const po::variables_map& vm) {
   const auto later_mb = in_range<unsigned>(vm, kCheckLaterMb, 0, 65536);
   if (later_mb > 0 && !c.tunnel_key) bad(kCheckLaterMb, "needs --tunnel-key");
   c.check_later_bytes = std::size_t{later_mb} << 20;
+  c.gro = vm.count(kGro) != 0;
   return c;
 }
 

@@ -14,7 +14,9 @@ namespace dmux::loadgen {
 
 class RecvBatch {
  public:
-  RecvBatch(unsigned slots, std::size_t slot_bytes);
+  // `gro`: slots also get room for the UDP_GRO control message (the segment size of a
+  // coalesced receive, read with segment_size()).
+  RecvBatch(unsigned slots, std::size_t slot_bytes, bool gro = false);
 
   // Prepares every slot for the next recvmmsg call.
   void reset() noexcept;
@@ -28,12 +30,16 @@ class RecvBatch {
   [[nodiscard]] std::span<std::byte> datagram(unsigned i) noexcept;
   // True if slot i's datagram was longer than the slot (MSG_TRUNC).
   [[nodiscard]] bool truncated(unsigned i) const noexcept;
+  // With gro: the size of each datagram coalesced into slot i (0: one datagram, not coalesced).
+  [[nodiscard]] std::size_t segment_size(unsigned i) const noexcept;
 
  private:
   std::size_t slot_bytes_;
   std::vector<std::byte> storage_;
   std::vector<iovec> iov_;
   std::vector<mmsghdr> msgs_;
+  std::vector<std::byte> control_;  // gro only: one cmsg slot per message
+  std::size_t control_bytes_ = 0;
 };
 
 }  // namespace dmux::loadgen

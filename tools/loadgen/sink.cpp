@@ -1,6 +1,11 @@
 #include "tools/loadgen/sink.h"
 
+#include <netinet/udp.h>
 #include <poll.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <system_error>
 
 #include "common/net/udp_socket.h"
 #include "common/wire/tunnel_seal.h"
@@ -21,8 +26,15 @@ Sink::Sink(const SinkConfig& config)
     : config_(config),
       later_(config.tunnel_key ? config.check_later_bytes : 0),
       fd_(net::open_udp_socket(config.listen, {.reuse_port = false, .nonblocking = true})),
-      batch_(config.batch, config.max_datagram_bytes) {
+      batch_(config.gro ? std::max(1u, config.batch / 16) : config.batch,
+             config.gro ? std::size_t{65536} : config.max_datagram_bytes, config.gro) {
   rcvbuf_granted_ = grow_receive_buffer(fd_.get(), config_.rcvbuf_bytes);
+  if (config_.gro) {
+    const int on = 1;
+    if (::setsockopt(fd_.get(), SOL_UDP, UDP_GRO, &on, sizeof on) != 0) {
+      throw std::system_error(errno, std::generic_category(), "UDP_GRO");
+    }
+  }
   if (config_.tunnel_key) key_ = std::make_unique<const crypto::TunnelKey>(*config_.tunnel_key);
 }
 
@@ -40,13 +52,27 @@ void Sink::check_tunnel(std::span<std::byte> datagram, SinkReport& report) noexc
 
 void Sink::count_batch(unsigned received, SinkReport& report) noexcept {
   for (unsigned i = 0; i < received; ++i) {
-    ++report.packets;
-    report.bytes += batch_.msgs()[i].msg_len;
     if (batch_.truncated(i)) {
+      ++report.packets;
       ++report.truncated;
       continue;
     }
-    if (config_.expect == Expect::kTunnel) check_tunnel(batch_.datagram(i), report);
+    // A coalesced receive (UDP_GRO) is a run of datagrams of segment_size bytes, the last one
+    // possibly shorter.
+    const std::span<std::byte> all = batch_.datagram(i);
+    const std::size_t seg = batch_.segment_size(i);
+    const std::size_t step = seg != 0 && seg < all.size() ? seg : all.size();
+    for (std::size_t at = 0; at < all.size(); at += step) {
+      const auto datagram = all.subspan(at, std::min(step, all.size() - at));
+      if (datagram.size() > config_.max_datagram_bytes) {
+        ++report.packets;
+        ++report.truncated;
+        continue;
+      }
+      ++report.packets;
+      report.bytes += datagram.size();
+      if (config_.expect == Expect::kTunnel) check_tunnel(datagram, report);
+    }
   }
 }
 

@@ -51,6 +51,8 @@ trial() {
   # On the dmuxd path every datagram must be a TUNNEL whose tag is right under the router's key.
   [[ $path == dmuxd ]] && check=(--expect tunnel --tunnel-key "$KEY_FILE"
                                  --check-later-mb "$(check_later_mb "$size")")
+  # Every path's sink receives with UDP_GRO, as a router agent does (SINK_GRO=off: one by one).
+  [[ ${SINK_GRO:-on} == off ]] || check+=(--gro)
   mid=$(path_middle "$path")
   # shellcheck disable=SC2046
   ip netns exec "$NS_RCV" $(pin "$SINK_CPU") "$LOADGEN" sink --listen "$(path_receiver "$path")" \
