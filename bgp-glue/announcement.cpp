@@ -11,8 +11,7 @@ namespace {
 std::chrono::steady_clock::time_point now() { return std::chrono::steady_clock::now(); }
 }  // namespace
 
-Announcement::Announcement(evloop::EventLoop& loop, const AnnounceConfig& config,
-                           HealthProbe probe)
+Announcement::Announcement(evloop::EventLoop& loop, const AnnounceConfig& config, HealthProbe probe)
     : config_(config),
       probe_(std::move(probe)),
       tun_(config.device, net::TunOptions{}),
@@ -29,11 +28,11 @@ Announcement::Announcement(evloop::EventLoop& loop, const AnnounceConfig& config
   sampler_ = std::make_unique<evloop::Timer>(loop, [this] { on_sample(); });
   sampler_->start_periodic(config_.health_interval);
   publish();
-  LOG_INFO("announce: %s via %s (metric %u, drain metric %u), health every %lld ms, rise %u, "
-           "fall %u",
-           config_.prefix.to_string().c_str(), tun_.name().c_str(), config_.metric,
-           config_.drain_metric, static_cast<long long>(config_.health_interval.count()),
-           config_.rise, config_.fall);
+  LOG_INFO(
+      "announce: %s via %s (metric %u, drain metric %u), health every %lld ms, rise %u, "
+      "fall %u",
+      config_.prefix.to_string().c_str(), tun_.name().c_str(), config_.metric, config_.drain_metric,
+      static_cast<long long>(config_.health_interval.count()), config_.rise, config_.fall);
 }
 
 Announcement::~Announcement() { announcer_.withdraw_now(); }

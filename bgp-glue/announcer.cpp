@@ -6,10 +6,14 @@ namespace dmux::bgp_glue {
 
 std::string_view to_string(AnnounceState s) noexcept {
   switch (s) {
-    case AnnounceState::kWithdrawn: return "withdrawn";
-    case AnnounceState::kAnnounced: return "announced";
-    case AnnounceState::kDraining: return "draining";
-    case AnnounceState::kDrained: return "drained";
+    case AnnounceState::kWithdrawn:
+      return "withdrawn";
+    case AnnounceState::kAnnounced:
+      return "announced";
+    case AnnounceState::kDraining:
+      return "draining";
+    case AnnounceState::kDrained:
+      return "drained";
   }
   return "unknown";
 }
@@ -68,6 +72,18 @@ std::optional<std::uint32_t> Announcer::wanted_metric(TimePoint now) const noexc
 }
 
 void Announcer::apply(TimePoint now) noexcept {
+  if (installed_ && !forced_down_ && !routes_.present(*installed_)) {
+    // Removed behind our back: dmux-healthcheck judged this process dead (frozen, or its data
+    // path silent). Believe it: healthy again only after `rise` good samples, then re-announce.
+    LOG_WARN(
+        "announce: %s was withdrawn from outside (health checker?); re-announcing once "
+        "healthy for %u samples",
+        config_.prefix.to_string().c_str(), config_.rise);
+    installed_.reset();
+    healthy_ = false;
+    good_run_ = 0;
+    ++external_withdrawals_;
+  }
   const auto want = wanted_metric(now);
   if (want == installed_) return;
   if (want) {
@@ -86,7 +102,9 @@ void Announcer::apply(TimePoint now) noexcept {
     }
     ++transitions_;
     LOG_INFO("announce: %s withdrawn (%s)", config_.prefix.to_string().c_str(),
-             forced_down_ ? "shutting down" : !healthy_ ? "unhealthy" : "drained");
+             forced_down_ ? "shutting down"
+             : !healthy_  ? "unhealthy"
+                          : "drained");
   }
   installed_ = want;
 }
@@ -108,6 +126,7 @@ AnnounceSnapshot Announcer::snapshot(TimePoint now) const noexcept {
   s.transitions = transitions_;
   s.route_failures = failures_;
   s.bad_samples = bad_samples_;
+  s.external_withdrawals = external_withdrawals_;
   if (s.state == AnnounceState::kDraining) {
     s.drain_remaining_seconds =
         std::chrono::duration<double>(config_.drain_withdraw - (now - drain_since_)).count();

@@ -7,7 +7,9 @@
 // Health and drain are independent: an unhealthy gateway holds no route whatever the drain state,
 // and a drained one holds none however healthy. Route changes are make-before-break (the new
 // metric is installed before the old one is removed), so the prefix never flaps during a drain.
-// A failed kernel operation is retried on the next sample. Single-threaded (control thread);
+// A failed kernel operation is retried on the next sample. A route removed from outside
+// (dmux-healthcheck, while this process was frozen) is noticed at the next sample and counts as
+// unhealthy until `rise` good samples. Single-threaded (control thread);
 // time is passed in.
 #pragma once
 
@@ -34,6 +36,7 @@ struct AnnounceSnapshot {
   std::uint64_t transitions = 0;                  // route changes (add, replace, remove)
   std::uint64_t route_failures = 0;               // kernel operations that failed
   std::uint64_t bad_samples = 0;                  // health samples that failed, ever
+  std::uint64_t external_withdrawals = 0;         // route found removed by someone else
   double drain_remaining_seconds = 0;             // while draining: time to withdrawal
 };
 
@@ -69,6 +72,7 @@ class Announcer {
   std::uint64_t transitions_ = 0;
   std::uint64_t failures_ = 0;
   std::uint64_t bad_samples_ = 0;
+  std::uint64_t external_withdrawals_ = 0;
 };
 
 }  // namespace dmux::bgp_glue

@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <optional>
 #include <vector>
 
@@ -30,6 +31,9 @@ struct FakeRoutes : RouteControl {
     log.push_back("del " + std::to_string(metric));
     std::erase(table, metric);
     return true;
+  }
+  bool present(std::uint32_t metric) noexcept override {
+    return std::find(table.begin(), table.end(), metric) != table.end();
   }
 };
 
@@ -82,7 +86,8 @@ TEST_CASE("`fall` bad samples in a row withdraw; one bad sample does not") {
   CHECK(k.table == std::vector<std::uint32_t>{100});
 }
 
-TEST_CASE("drain: graceful-shutdown metric first (make before break), withdrawal after the period") {
+TEST_CASE(
+    "drain: graceful-shutdown metric first (make before break), withdrawal after the period") {
   FakeRoutes k;
   Announcer a(config(), k);
   for (int i = 0; i < 3; ++i) a.on_health_sample(true, t0);
@@ -150,4 +155,22 @@ TEST_CASE("withdraw_now drops the route whatever the state") {
   a.on_health_sample(true, t0);
   CHECK(k.table.empty());
   CHECK(a.snapshot(t0).transitions == 2);
+}
+
+TEST_CASE("a route removed from outside (dmux-healthcheck) is re-announced only after rise") {
+  FakeRoutes k;
+  Announcer a(config(), k);
+  for (int i = 0; i < 3; ++i) a.on_health_sample(true, t0);
+  REQUIRE(k.table == std::vector<std::uint32_t>{100});
+  k.table.clear();  // the checker took the device down while this process was frozen
+  a.on_health_sample(true, t0);
+  CHECK(k.table.empty());
+  CHECK(a.state(t0) == AnnounceState::kWithdrawn);
+  CHECK(a.snapshot(t0).external_withdrawals == 1);
+  a.on_health_sample(true, t0);
+  a.on_health_sample(true, t0);
+  CHECK(k.table.empty());
+  a.on_health_sample(true, t0);  // rise = 3 good samples after the discovery
+  CHECK(k.table == std::vector<std::uint32_t>{100});
+  CHECK(a.state(t0) == AnnounceState::kAnnounced);
 }

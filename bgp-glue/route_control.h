@@ -13,6 +13,9 @@ class RouteControl {
   virtual bool add(std::uint32_t metric) noexcept = 0;
   // Removes the route with this metric; a route already gone counts as removed.
   virtual bool remove(std::uint32_t metric) noexcept = 0;
+  // Whether the route is still in the kernel: someone else (dmux-healthcheck, while this process
+  // was frozen) may have removed it. True when the kernel cannot be asked (then nothing changes).
+  virtual bool present(std::uint32_t /*metric*/) noexcept { return true; }
 };
 
 }  // namespace dmux::bgp_glue

@@ -3,6 +3,9 @@
 #include <arpa/inet.h>
 #include <libmnl/libmnl.h>
 #include <linux/rtnetlink.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include <array>
 #include <cerrno>
@@ -49,18 +52,56 @@ int NetlinkRoutes::request(int type, unsigned flags, std::uint32_t metric) noexc
   for (;;) {
     const ssize_t n = mnl_socket_recvfrom(nl_, reply.data(), reply.size());
     if (n < 0) return -errno;
-    const int rc = mnl_cb_run(reply.data(), static_cast<std::size_t>(n), seq_, portid, nullptr,
-                              nullptr);
+    const int rc =
+        mnl_cb_run(reply.data(), static_cast<std::size_t>(n), seq_, portid, nullptr, nullptr);
     if (rc == MNL_CB_ERROR) return -errno;
     if (rc == MNL_CB_STOP) return 0;  // the ACK
   }
 }
 
+namespace {
+// flags of `device` into `ifr`; false if it cannot be read.
+bool read_flags(int fd, const std::string& device, ifreq& ifr) noexcept {
+  if (device.size() >= IFNAMSIZ) return false;
+  std::memset(&ifr, 0, sizeof ifr);
+  std::memcpy(ifr.ifr_name, device.c_str(), device.size());
+  return ::ioctl(fd, SIOCGIFFLAGS, &ifr) == 0;
+}
+}  // namespace
+
+bool device_up(const std::string& device) noexcept {
+  const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  ifreq ifr{};
+  const bool up = read_flags(fd, device, ifr) && (ifr.ifr_flags & IFF_UP) != 0;
+  ::close(fd);
+  return up;
+}
+
+bool set_device_up(const std::string& device, bool up) noexcept {
+  const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  ifreq ifr{};
+  bool ok = read_flags(fd, device, ifr);
+  if (ok && ((ifr.ifr_flags & IFF_UP) != 0) != up) {
+    ifr.ifr_flags = static_cast<short>(up ? (ifr.ifr_flags | IFF_UP) : (ifr.ifr_flags & ~IFF_UP));
+    ok = ::ioctl(fd, SIOCSIFFLAGS, &ifr) == 0;
+  }
+  ::close(fd);
+  return ok;
+}
+
+bool NetlinkRoutes::present(std::uint32_t /*metric*/) noexcept { return device_up(device_); }
+
 bool NetlinkRoutes::add(std::uint32_t metric) noexcept {
+  if (!device_up(device_) && !set_device_up(device_, true)) {
+    LOG_ERROR("bringing %s up: %s", device_.c_str(), std::strerror(errno));
+    return false;
+  }
   const int rc = request(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, metric);
   if (rc != 0) {
-    LOG_ERROR("adding route %s dev %s metric %u: %s", prefix_.to_string().c_str(),
-              device_.c_str(), metric, std::strerror(-rc));
+    LOG_ERROR("adding route %s dev %s metric %u: %s", prefix_.to_string().c_str(), device_.c_str(),
+              metric, std::strerror(-rc));
   }
   return rc == 0;
 }

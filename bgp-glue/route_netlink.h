@@ -23,6 +23,9 @@ class NetlinkRoutes final : public RouteControl {
 
   bool add(std::uint32_t metric) noexcept override;
   bool remove(std::uint32_t metric) noexcept override;
+  // The device is up. dmux-healthcheck takes a frozen dmuxd's device down, and the kernel then
+  // deletes every route through it (one ioctl, whatever the size of the routing table).
+  bool present(std::uint32_t metric) noexcept override;
 
  private:
   int request(int type, unsigned flags, std::uint32_t metric) noexcept;  // 0 or -errno
@@ -33,5 +36,10 @@ class NetlinkRoutes final : public RouteControl {
   mnl_socket* nl_ = nullptr;
   unsigned seq_ = 0;
 };
+
+// Whether the device is up, and taking it up or down (SIOCGIFFLAGS / SIOCSIFFLAGS). Return false
+// if the device does not exist or the ioctl fails. Down also deletes every IPv4 route through it.
+bool device_up(const std::string& device) noexcept;
+bool set_device_up(const std::string& device, bool up) noexcept;
 
 }  // namespace dmux::bgp_glue

@@ -21,8 +21,7 @@ SystemdNotifier::SystemdNotifier(evloop::EventLoop& loop, std::function<bool()> 
       sd_notify(0, "WATCHDOG=1");
     });
     timer_->start_periodic(period_ / 3);
-    LOG_INFO("watchdog: systemd expects a ping every %lld ms",
-             static_cast<long long>(usec / 1000));
+    LOG_INFO("watchdog: systemd expects a ping every %lld ms", static_cast<long long>(usec / 1000));
   }
 }
 

@@ -2,8 +2,7 @@
 
 #include <algorithm>
 
-#include "client-capture/checksum_fixup.h"
-#include "client-capture/tcp_segmenter.h"
+#include "client-capture/selector.h"
 #include "common/wire/client_control.h"
 #include "common/wire/protocols.h"
 
@@ -41,25 +40,49 @@ const Selector* CapturePath::selector_of(std::uint16_t proto_id) const noexcept 
   return nullptr;
 }
 
+const Selector* CapturePath::classify(std::span<const std::byte> packet) const noexcept {
+  if (packet.empty()) return nullptr;
+  const auto version = std::to_integer<unsigned>(packet[0]) >> 4;
+  Selector::Kind kind = Selector::Kind::kGeneric;
+  std::uint8_t protocol = 0;
+  if (version == 6) {
+    if (packet.size() < 40) return nullptr;
+    const auto d0 = std::to_integer<unsigned>(packet[24]);
+    const auto d1 = std::to_integer<unsigned>(packet[25]);
+    if (d0 == 0xfe && (d1 & 0xc0) == 0x80) return nullptr;  // fe80::/10
+    if (d0 == 0xff && (d1 & 0x0f) <= 2) return nullptr;     // interface- and link-scope multicast
+    kind = Selector::Kind::kIpv6;
+  } else if (version == 4) {
+    if (packet.size() < 20) return nullptr;
+    if ((std::to_integer<unsigned>(packet[16]) & 0xf0) == 0xe0)
+      kind = Selector::Kind::kIpv4Multicast;
+    protocol = std::to_integer<std::uint8_t>(packet[9]);
+  } else {
+    return nullptr;
+  }
+  for (const Selector& s : config_.selectors) {
+    if (s.kind != kind) continue;
+    if (kind != Selector::Kind::kGeneric || may_select(s, protocol)) return &s;
+  }
+  return nullptr;
+}
+
 CapturePath::CaptureKind CapturePath::on_captured(
-    std::uint16_t queue, std::span<std::byte> packet, bool checksum_not_ready,
-    std::span<std::byte, wire::kDataHeaderLen> header) noexcept {
+    std::span<const std::byte> packet, std::span<std::byte, wire::kDataHeaderLen> header) noexcept {
   ++counters_.captured;
   counters_.captured_bytes += packet.size();
-  const std::size_t index = static_cast<std::uint16_t>(queue - config_.first_queue);
-  if (queue < config_.first_queue || index >= config_.selectors.size()) {
-    counters_.drop(Drop::kUnknownQueue);
+  const Selector* sel = classify(packet);
+  if (sel == nullptr) {
+    counters_.drop(Drop::kUnselected);
     return CaptureKind::kDrop;
   }
-  const Selector& s = config_.selectors[index];
-  // First, so that one queue's packets of one batch get one verdict (see CaptureKind).
+  const Selector& s = *sel;
   const std::optional<std::uint64_t> token = tokens_.current(s.proto_id);
   if (!token) {
     counters_.drop(Drop::kNoToken);
-    return CaptureKind::kPass;
+    return CaptureKind::kDrop;
   }
-  const bool segment = packet.size() > config_.max_packet;
-  if (segment && (s.kind != Selector::Kind::kIpv6 || !is_tcp6(packet))) {
+  if (packet.size() > config_.max_packet) {
     counters_.drop(Drop::kOversize);
     return CaptureKind::kDrop;
   }
@@ -80,16 +103,13 @@ CapturePath::CaptureKind CapturePath::on_captured(
     counters_.drop(Drop::kBadPacket);
     return CaptureKind::kDrop;
   }
-  // A super-packet's segments get their checksums when cut.
-  if (!segment && checksum_not_ready && finish_checksum(packet)) ++counters_.checksums_finished;
   const wire::ShimHeader h{
       .flags = 0, .proto_id = s.proto_id, .provider_id = s.provider_id, .token = *token};
   if (wire::write_shim(header, wire::MsgType::kData, h) != wire::kDataHeaderLen) {
     counters_.drop(Drop::kSendFailed);  // cannot happen: the header span has the right size
     return CaptureKind::kDrop;
   }
-  if (segment) ++counters_.segmented;
-  return segment ? CaptureKind::kSegment : CaptureKind::kSend;
+  return CaptureKind::kSend;
 }
 
 CapturePath::ReturnKind CapturePath::drop(Drop reason) noexcept {

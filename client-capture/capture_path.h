@@ -1,5 +1,6 @@
-// dmux-client's data path as pure logic, without sockets, NFQUEUE or the TUN device (ClientApp
-// does the I/O): a captured packet -> DATA header carrying the protocol's return token; a RETURN
+// dmux-client's data path as pure logic, without sockets or the TUN device (ClientApp does the
+// I/O): a packet read from the TUN device -> its selector -> a DATA header carrying the protocol's
+// return token; a RETURN
 // datagram -> a packet to inject, an address offer, an accepted TOKEN_OFFER, or a counted drop
 // (docs/protocol.md 6.3). Everything given to it is untrusted. Never allocates, never throws.
 // Single-threaded: the event loop's, which also drives the ReturnTokens it shares.
@@ -21,8 +22,8 @@
 namespace dmux::client {
 
 struct CapturePathConfig {
-  std::vector<Selector> selectors;  // selector i owns NFQUEUE first_queue + i; one per proto_id
-  std::uint16_t first_queue = 0;
+  // One per proto_id; generic ones told apart by IP protocol (no two overlap()).
+  std::vector<Selector> selectors;
   std::size_t max_packet = 1400;  // the TUN MTU
 };
 
@@ -38,12 +39,8 @@ struct ReturnResult {
 class CapturePath {
  public:
   enum class ReturnKind { kDrop, kInject, kAdvert, kToken };
-  // kSend: tunnel the packet as it is. kSegment: a TCP/IPv6 super-packet longer than the MTU;
-  // tunnel it cut with segment_tcp6 (the DATA header is the same for every segment). kDrop: the
-  // verdict is DROP (counted). kPass: the protocol has no return token yet; the verdict is ACCEPT,
-  // so the packet goes on as if not captured (fail-open). Whether a queue's packets pass depends
-  // only on its protocol's token, which changes only between NFQUEUE batches.
-  enum class CaptureKind { kDrop, kSend, kSegment, kPass };
+  // kSend: tunnel the packet as it is. kDrop: counted, nothing sent.
+  enum class CaptureKind { kDrop, kSend };
 
   // `tokens` (the return tokens of the active selectors) must outlive the path.
   CapturePath(CapturePathConfig config, ReturnTokens& tokens) noexcept;
@@ -53,10 +50,17 @@ class CapturePath {
   // The host's own IPv4 addresses (generic selectors' replies). Control plane.
   HostAddresses& host_addresses() noexcept { return host_; }
 
-  // A packet from NFQUEUE `queue`. Completes a partial checksum in place if `checksum_not_ready`.
-  // Unless dropped or passed (and counted), writes the DATA header to `header`.
-  CaptureKind on_captured(std::uint16_t queue, std::span<std::byte> packet, bool checksum_not_ready,
+  // A packet the host routed into the TUN device (untrusted: any local process can write one).
+  // Unless dropped (and counted), writes the DATA header of its selector to `header`. Packets of
+  // a protocol without a return token are dropped: only IPv6 and IPv4 multicast reach us before
+  // their token (generic selectors' routing rules wait for theirs).
+  CaptureKind on_captured(std::span<const std::byte> packet,
                           std::span<std::byte, wire::kDataHeaderLen> header) noexcept;
+
+  // The selector a packet read from the TUN device belongs to, or nullptr: IPv6 other than to
+  // link-local and link-scope multicast -> ipv6; IPv4 to 224.0.0.0/4 -> ipv4-multicast; other
+  // IPv4 -> the generic selector whose IP protocol it carries.
+  [[nodiscard]] const Selector* classify(std::span<const std::byte> packet) const noexcept;
 
   // A datagram from the tunnel socket, at `now` (offers schedule the next request).
   ReturnKind on_return(std::span<const std::byte> datagram, Clock::time_point now,
@@ -64,9 +68,12 @@ class CapturePath {
 
   void tunnelled(std::size_t packet_bytes) noexcept;
   void injected(std::size_t packet_bytes) noexcept;
-  void failed(Drop reason) noexcept { counters_.drop(reason); }
+  void failed(Drop reason, std::uint64_t packets = 1) noexcept { counters_.drop(reason, packets); }
 
   [[nodiscard]] const DataPathCounters& counters() const noexcept { return counters_; }
+  [[nodiscard]] const std::vector<Selector>& selectors() const noexcept {
+    return config_.selectors;
+  }
 
  private:
   [[nodiscard]] const Selector* selector_of(std::uint16_t proto_id) const noexcept;

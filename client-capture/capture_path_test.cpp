@@ -35,7 +35,7 @@ Bytes token_offer(std::uint64_t rt, std::uint16_t port = kPort) {
 }
 
 // The path of a client with ipv6 (provider 7), ipv4-multicast and a generic selector of IP
-// protocol 253, on queues 5, 6 and 7.
+// protocol 253.
 struct Fixture {
   Clock::time_point t0{};
   Clock::time_point now = t0;  // when receive() sees datagrams
@@ -46,8 +46,7 @@ struct Fixture {
   std::vector<TokenProtocol> protocols{
       {wire::kProtoIpv6, 7}, {wire::kProtoIpv4Multicast, 0}, {kExp, 0}};
   ReturnTokens tokens{ReturnTokensConfig{}, protocols, nonces, t0};
-  CapturePath path{CapturePathConfig{.selectors = selectors, .first_queue = 5, .max_packet = 1400},
-                   tokens};
+  CapturePath path{CapturePathConfig{.selectors = selectors, .max_packet = 1400}, tokens};
   std::vector<TokenRequest> due = std::vector<TokenRequest>(3);
 
   CapturePath::ReturnKind receive(const Bytes& datagram, ReturnResult& r) {
@@ -83,23 +82,51 @@ struct Fixture {
     return testing::ipv6_udp(v6(2), address());
   }
   std::uint64_t dropped(Drop d) const { return path.counters().dropped(d); }
+  // The selectors as the path holds them (classify() returns pointers into its copy).
+  const std::vector<Selector>& path_selectors() const { return path.selectors(); }
 };
 
 }  // namespace
 
-TEST_CASE("before its return token a protocol's packets pass uncaptured; then DATA carries it") {
+TEST_CASE("packets read from the TUN device find their selector") {
+  Fixture f;
+  const Bytes p6 = testing::ipv6_udp(f.address(), v6(2));
+  const Bytes mc = testing::ipv4(17, kHost, 0xef010101);
+  const Bytes exp = testing::ipv4(253, kHost, 0xc6120301);
+  const Bytes udp4 = testing::ipv4(17, kHost, 0xc6120301);
+  CHECK(f.path.classify(p6) == &f.path_selectors()[0]);
+  CHECK(f.path.classify(mc) == &f.path_selectors()[1]);
+  CHECK(f.path.classify(exp) == &f.path_selectors()[2]);
+  CHECK(f.path.classify(udp4) == nullptr);  // no generic selector of UDP
+  Bytes link_local = p6;
+  link_local[24] = std::byte{0xfe};
+  link_local[25] = std::byte{0x80};
+  CHECK(f.path.classify(link_local) == nullptr);
+  Bytes all_nodes = p6;
+  all_nodes[24] = std::byte{0xff};
+  all_nodes[25] = std::byte{0x02};
+  CHECK(f.path.classify(all_nodes) == nullptr);
+  all_nodes[25] = std::byte{0x0e};  // global-scope multicast is IPv6 like any other
+  CHECK(f.path.classify(all_nodes) == &f.path_selectors()[0]);
+  CHECK(f.path.classify(Bytes{}) == nullptr);
+  CHECK(f.path.classify(Bytes(19, std::byte{0x45})) == nullptr);
+  CHECK(f.path.classify(Bytes(39, std::byte{0x60})) == nullptr);
+  CHECK(f.path.classify(Bytes(40, std::byte{0x50})) == nullptr);
+}
+
+TEST_CASE("without its return token a protocol's packets are dropped; then DATA carries it") {
   Fixture f;
   Bytes p = testing::ipv6_udp(f.address(), v6(2));
   std::array<std::byte, wire::kDataHeaderLen> h{};
-  CHECK(f.path.on_captured(5, p, false, h) == CapturePath::CaptureKind::kPass);
+  CHECK(f.path.on_captured(p, h) == CapturePath::CaptureKind::kDrop);
   Bytes mc = testing::ipv4(17, kHost, 0xef010101);
-  CHECK(f.path.on_captured(6, mc, false, h) == CapturePath::CaptureKind::kPass);
+  CHECK(f.path.on_captured(mc, h) == CapturePath::CaptureKind::kDrop);
   CHECK(f.dropped(Drop::kNoToken) == 2);
   f.learn_tokens();
-  CHECK(f.path.on_captured(5, p, false, h) == CapturePath::CaptureKind::kDrop);
+  CHECK(f.path.on_captured(p, h) == CapturePath::CaptureKind::kDrop);
   CHECK(f.dropped(Drop::kNoAddress) == 1);
   f.path.set_address(f.address());
-  REQUIRE(f.path.on_captured(5, p, true, h) == CapturePath::CaptureKind::kSend);
+  REQUIRE(f.path.on_captured(p, h) == CapturePath::CaptureKind::kSend);
   wire::ShimHeader sh;
   std::span<const std::byte> payload;
   Bytes d(h.begin(), h.end());
@@ -109,23 +136,20 @@ TEST_CASE("before its return token a protocol's packets pass uncaptured; then DA
   CHECK(sh.provider_id == 7);
   CHECK(sh.token == kRt6);  // the return token, not the tag
   CHECK(sh.flags == 0);
-  const std::span<const std::byte> all(p);
-  CHECK(wire::ipv6_l4_checksum(all.subspan<8, 16>(), all.subspan<24, 16>(), 17, all.subspan(40)) ==
-        0);
-  CHECK(f.path.counters().checksums_finished == 1);
-  REQUIRE(f.path.on_captured(6, mc, false, h) == CapturePath::CaptureKind::kSend);
+  REQUIRE(f.path.on_captured(mc, h) == CapturePath::CaptureKind::kSend);
   d.assign(h.begin(), h.end());
   d.insert(d.end(), mc.begin(), mc.end());
   REQUIRE(wire::parse_shim(d, wire::MsgType::kData, sh, payload) == wire::ParseStatus::kOk);
   CHECK(sh.token == kRtMc);
   Bytes other = testing::ipv6_udp(v6(9), v6(2));
-  CHECK(f.path.on_captured(5, other, false, h) == CapturePath::CaptureKind::kDrop);
+  CHECK(f.path.on_captured(other, h) == CapturePath::CaptureKind::kDrop);
   CHECK(f.dropped(Drop::kStaleSource) == 1);
   Bytes big = testing::ipv6_udp(f.address(), v6(2), 1400);
-  CHECK(f.path.on_captured(5, big, false, h) == CapturePath::CaptureKind::kDrop);
+  CHECK(f.path.on_captured(big, h) == CapturePath::CaptureKind::kDrop);
   CHECK(f.dropped(Drop::kOversize) == 1);
-  CHECK(f.path.on_captured(9, p, false, h) == CapturePath::CaptureKind::kDrop);
-  CHECK(f.dropped(Drop::kUnknownQueue) == 1);
+  CHECK(f.path.on_captured(testing::ipv4(17, kHost, 0xc6120301), h) ==
+        CapturePath::CaptureKind::kDrop);
+  CHECK(f.dropped(Drop::kUnselected) == 1);
 }
 
 TEST_CASE("a TOKEN_OFFER counts only for an outstanding nonce, and only well formed") {

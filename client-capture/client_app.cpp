@@ -1,6 +1,5 @@
 #include "client-capture/client_app.h"
 
-#include <linux/netfilter.h>
 #include <sys/random.h>
 #include <unistd.h>
 
@@ -13,6 +12,7 @@
 #include "client-capture/host_net.h"
 #include "client-capture/selector.h"
 #include "client-capture/status_json.h"
+#include "common/control/socket_group.h"
 #include "common/net/udp_socket.h"
 #include "common/util/log.h"
 #include "common/util/wall_clock.h"
@@ -22,9 +22,8 @@ namespace dmux::client {
 namespace {
 
 constexpr int kSocketBufferBytes = 4 << 20;
-constexpr int kNetlinkBufferBytes = 16 << 20;
-constexpr std::size_t kRxSlot = 4096;  // one RETURN (the TUN MTU plus headers fits easily)
-constexpr int kBatchesPerWakeup = 8;
+constexpr std::size_t kTunReadsPerWakeup = 512;  // then the socket's turn
+constexpr std::size_t kReceivesPerWakeup = 16;   // recvmmsg calls (of up to 32 GRO buffers)
 
 using util::unix_time_s;
 
@@ -44,23 +43,23 @@ bool has_ipv6_selector(const ClientConfig& c) {
                      [](const Selector& s) { return s.kind == Selector::Kind::kIpv6; });
 }
 
-// Decided before the TUN device exists: a default route through it cannot be native.
-bool ipv6_active(const ClientConfig& c) {
-  if (!has_ipv6_selector(c)) return false;
-  if (!c.phase_out || !has_native_ipv6(c.tun_name)) return true;
-  LOG_INFO(
-      "the host has native IPv6 (a default route through another device): not capturing "
-      "IPv6 (--phase-out off to capture anyway)");
-  return false;
+bool has_generic_selector(const ClientConfig& c) {
+  return std::any_of(c.selectors.begin(), c.selectors.end(),
+                     [](const Selector& s) { return s.kind == Selector::Kind::kGeneric; });
 }
 
-// The protocols that need return tokens: every active selector's.
-std::vector<TokenProtocol> token_protocols(const ClientConfig& c, bool ipv6_active) {
+// Whether IPv6 is to be captured now: an ipv6 selector, and no native IPv6 unless --phase-out off.
+// Our own default route through the TUN device is not native (has_native_ipv6).
+bool wants_ipv6(const ClientConfig& c) {
+  return has_ipv6_selector(c) && (!c.phase_out || !has_native_ipv6(c.tun_name));
+}
+
+// The protocols that need return tokens: every selector's (an ipv6 selector's too while phased
+// out, so that capture resumes at once when native IPv6 goes away).
+std::vector<TokenProtocol> token_protocols(const ClientConfig& c) {
   std::vector<TokenProtocol> out;
-  for (const Selector& s : c.selectors) {
-    if (s.kind == Selector::Kind::kIpv6 && !ipv6_active) continue;
+  for (const Selector& s : c.selectors)
     out.push_back(TokenProtocol{.proto_id = s.proto_id, .provider_id = s.provider_id});
-  }
   return out;
 }
 
@@ -70,14 +69,14 @@ std::string provider_text(std::uint32_t provider_id) {
 
 std::string binding_text(const Binding& b) { return net::Endpoint{b.ipv4, b.port}.to_string(); }
 
-std::vector<Rule> all_rules(const ClientConfig& c, bool ipv6_active) {
+std::vector<Rule> all_rules(const ClientConfig& c) {
   std::vector<Rule> rules;
   for (std::size_t i = 0; i < c.selectors.size(); ++i) {
     const Selector& s = c.selectors[i];
-    if (s.kind == Selector::Kind::kIpv6 && !ipv6_active) continue;
-    for (auto& r : selector_rules(s, static_cast<std::uint16_t>(c.queue_num + i), c.tun_name))
+    for (auto& r : selector_rules(s, c.fwmark + static_cast<std::uint32_t>(i), c.tun_mtu))
       rules.push_back(std::move(r));
   }
+  if (has_ipv6_selector(c)) rules.push_back(ipv6_mss_rule(c.tun_name, c.tun_mtu));
   return rules;
 }
 
@@ -91,7 +90,7 @@ std::uint64_t ClientApp::RandomNonces::next_nonce() noexcept {
 
 ClientApp::ClientApp(ClientConfig config)
     : config_(std::move(config)),
-      ipv6_active_(ipv6_active(config_)),
+      ipv6_active_(false),
       start_time_(unix_time_s()),
       socket_(net::open_udp_socket(config_.bind,
                                    net::UdpSocketOptions{.reuse_port = false,
@@ -99,27 +98,27 @@ ClientApp::ClientApp(ClientConfig config)
                                                          .rcvbuf_bytes = kSocketBufferBytes,
                                                          .sndbuf_bytes = kSocketBufferBytes})),
       gateway_(config_.gateway.to_sockaddr()),
-      tun_(config_.tun_name, net::TunOptions{.mtu = config_.tun_mtu, .disable_gso = true}),
-      tokens_(ReturnTokensConfig{}, token_protocols(config_, ipv6_active_), nonces_, Clock::now()),
+      tun_(config_.tun_name, net::TunOptions{.mtu = config_.tun_mtu,
+                                             .disable_gso = false,
+                                             .vnet_hdr = true,
+                                             .offload = config_.offload}),
+      tokens_(ReturnTokensConfig{}, token_protocols(config_), nonces_, Clock::now()),
       due_(tokens_.size()),
       path_(CapturePathConfig{.selectors = config_.selectors,
-                              .first_queue = config_.queue_num,
                               .max_packet = static_cast<std::size_t>(config_.tun_mtu)},
             tokens_),
       offer_(AddressOfferConfig{.refresh = config_.solicit_interval}, random_tag()),
-      queue_(config_.queue_num, static_cast<std::uint16_t>(config_.selectors.size()),
-             config_.queue_maxlen, kNetlinkBufferBytes),
-      segment_headers_(kMaxSends * kMaxTcp6Headers),
-      max_id_(config_.selectors.size()),
-      seen_(config_.selectors.size()),
-      verdicts_(config_.selectors.size()),
-      rx_(kBatch * kRxSlot),
       timer_(loop_, [this] { on_timer(); }),
       host_timer_(loop_, [this] { refresh_host_addresses(); }),
       metrics_timer_(loop_, [this] { publish_metrics(); }) {
-  if (ipv6_active_) {
-    for (const auto& prefix : config_.ipv6_routes) add_route(tun_.name(), prefix);
+  if (has_ipv6_selector(config_) && config_.phase_out) {
+    route_watch_ = std::make_unique<RouteWatch>();  // before the check: no change is missed
+    route_watcher_ = std::make_unique<evloop::IoWatcher>(loop_, route_watch_->fd(),
+                                                         [this] { on_routes_changed(); });
   }
+  set_ipv6_active(wants_ipv6(config_));
+  if (has_generic_selector(config_))
+    policy_ = std::make_unique<PolicyRoutes>(tun_.name(), config_.route_table, config_.route_table);
   if (std::any_of(config_.selectors.begin(), config_.selectors.end(),
                   [](const Selector& s) { return s.kind == Selector::Kind::kIpv4Multicast; })) {
     enable_ipv4_multicast(tun_.name());
@@ -129,18 +128,20 @@ ClientApp::ClientApp(ClientConfig config)
     path_.host_addresses().replace(host_ipv4_addresses());
     host_timer_.start_periodic(kHostAddressRefresh);
   }
-  firewall_ = std::make_unique<FirewallRules>(config_.chain, all_rules(config_, ipv6_active_));
-  for (std::size_t i = 0; i < kBatch; ++i) {
-    rx_iov_[i] = iovec{rx_.data() + i * kRxSlot, kRxSlot};
-    rx_msgs_[i].msg_hdr = msghdr{};
-    rx_msgs_[i].msg_hdr.msg_iov = &rx_iov_[i];
-    rx_msgs_[i].msg_hdr.msg_iovlen = 1;
-    rx_msgs_[i].msg_hdr.msg_name = &rx_from_[i];
-  }
-  queue_watcher_ =
-      std::make_unique<evloop::IoWatcher>(loop_, queue_.fd(), [this] { on_queue_readable(); });
-  socket_watcher_ =
-      std::make_unique<evloop::IoWatcher>(loop_, socket_.get(), [this] { on_socket_readable(); });
+  firewall_ = std::make_unique<FirewallRules>(config_.chain, all_rules(config_));
+  io_ = std::make_unique<TunnelIo>(TunnelIoConfig{.tun_fd = tun_.fd(),
+                                                  .tun_uso = tun_.uso(),
+                                                  .socket_fd = socket_.get(),
+                                                  .gateway = config_.gateway,
+                                                  .mtu = static_cast<std::size_t>(config_.tun_mtu),
+                                                  .gso = config_.offload,
+                                                  .gro = config_.offload},
+                                   path_);
+  tun_watcher_ = std::make_unique<evloop::IoWatcher>(
+      loop_, tun_.fd(), [this] { io_->on_tun_readable(kTunReadsPerWakeup); });
+  socket_watcher_ = std::make_unique<evloop::IoWatcher>(loop_, socket_.get(), [this] {
+    io_->on_socket_readable(kReceivesPerWakeup, Clock::now(), *this);
+  });
   for (const int signo : {SIGTERM, SIGINT}) {
     signals_.push_back(std::make_unique<evloop::SignalWatcher>(loop_, signo, [this, signo] {
       LOG_INFO("%s: removing rules and shutting down", signo == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -151,6 +152,8 @@ ClientApp::ClientApp(ClientConfig config)
     control_ = std::make_unique<control::ControlServer>(
         loop_, config_.control_socket,
         [this](std::string_view cmd) { return handle_command(cmd); });
+    if (!config_.control_group.empty())
+      control::give_socket_to_group(config_.control_socket, config_.control_group);
   }
   if (config_.metrics_listen) {
     metrics_ = std::make_unique<MetricsExporter>(*config_.metrics_listen);
@@ -168,7 +171,11 @@ void ClientApp::publish_metrics() noexcept {
                                      .address_changes = offer_.counters().changes,
                                      .token_requests = t.requests,
                                      .token_offers = t.offers,
-                                     .binding_changes = t.binding_changes});
+                                     .binding_changes = t.binding_changes,
+                                     .daemon = {.daemon = "dmux-client",
+                                                .start_time_seconds = start_time_,
+                                                .certificates = {},
+                                                .reload = std::nullopt}});
   } catch (const std::exception& e) {
     LOG_WARN("metrics: %s", e.what());
   }
@@ -193,12 +200,11 @@ void ClientApp::refresh_host_addresses() noexcept {
 
 void ClientApp::run() {
   LOG_INFO(
-      "dmux-client up: gateway %s, local %s, %s (mtu %d), %zu selector(s), queues %u-%zu, "
-      "chain %s; asking for return tokens%s",
+      "dmux-client up: gateway %s, local %s, %s (mtu %d), %zu selector(s), chain %s, routing "
+      "table %u; asking for return tokens%s",
       config_.gateway.to_string().c_str(), net::local_endpoint(socket_.get()).to_string().c_str(),
-      tun_.name().c_str(), config_.tun_mtu, config_.selectors.size(), config_.queue_num,
-      config_.queue_num + config_.selectors.size() - 1, config_.chain.c_str(),
-      ipv6_active_ ? ", then an IPv6 address" : "");
+      tun_.name().c_str(), config_.tun_mtu, config_.selectors.size(), config_.chain.c_str(),
+      config_.route_table, ipv6_active_ ? ", then an IPv6 address" : "");
   rearm_timer();
   loop_.run();
   const DataPathCounters& c = path_.counters();
@@ -208,120 +214,74 @@ void ClientApp::run() {
            static_cast<unsigned long long>(c.injected));
 }
 
-void ClientApp::on_queue_readable() noexcept {
-  for (int round = 0; round < kBatchesPerWakeup; ++round) {
-    const std::size_t n = queue_.receive(packets_);
-    if (n == 0) break;
-    std::fill(seen_.begin(), seen_.end(), false);
-    std::fill(verdicts_.begin(), verdicts_.end(), NF_DROP);
-    for (std::size_t i = 0; i < n; ++i) {
-      QueuedPacket& p = packets_[i];
-      const std::size_t sel = static_cast<std::uint16_t>(p.queue - config_.queue_num);
-      const auto kind = path_.on_captured(p.queue, p.payload, p.checksum_not_ready, headers_[i]);
-      if (sel < seen_.size()) {
-        seen_[sel] = true;
-        max_id_[sel] = p.id;  // ids grow per queue; the last one is the highest
-        if (kind == CapturePath::CaptureKind::kPass) verdicts_[sel] = NF_ACCEPT;
+void ClientApp::on_routes_changed() noexcept {
+  if (!route_watch_->drain()) return;
+  bool wants = ipv6_active_;
+  try {
+    wants = wants_ipv6(config_);
+  } catch (const std::exception& e) {
+    LOG_WARN("cannot read the host's IPv6 routes: %s", e.what());
+  }
+  if (wants == ipv6_active_) return;
+  LOG_INFO(wants ? "the host has no native IPv6 any more: capturing IPv6"
+                 : "the host has native IPv6 (a default route through another device): not "
+                   "capturing IPv6 (--phase-out off to capture anyway)");
+  set_ipv6_active(wants);
+}
+
+// Routes into the TUN device are what selects IPv6: adding them starts capture, removing them
+// stops it (the address stays, unused without them, and is refreshed by the next offer).
+void ClientApp::set_ipv6_active(bool active) noexcept {
+  if (!has_ipv6_selector(config_)) return;
+  for (const auto& prefix : config_.ipv6_routes) {
+    try {
+      if (active) {
+        add_route(tun_.name(), prefix);
+      } else {
+        remove_route(tun_.name(), prefix);
       }
-      if (kind == CapturePath::CaptureKind::kSend) {
-        queue_send(headers_[i], {}, p.payload);
-      } else if (kind == CapturePath::CaptureKind::kSegment) {
-        flush_sends();  // segment headers live in one storage area per flush
-        const std::size_t k = segment_tcp6(p.payload, static_cast<std::size_t>(config_.tun_mtu),
-                                           segment_headers_, segments_);
-        if (k == 0) path_.failed(Drop::kOversize);
-        for (std::size_t j = 0; j < k; ++j)
-          queue_send(headers_[i], segments_[j].headers, segments_[j].payload);
-        flush_sends();
-      }
+    } catch (const std::exception& e) {
+      LOG_ERROR("IPv6 route %s through %s: %s", prefix.c_str(), tun_.name().c_str(), e.what());
     }
-    flush_sends();
-    // Every captured packet has been sent by us (or dropped): one DROP verdict per queue covers
-    // the whole batch. A queue whose protocol has no token yet passed all of its batch: ACCEPT.
-    for (std::size_t sel = 0; sel < seen_.size(); ++sel) {
-      if (seen_[sel])
-        queue_.add_batch_verdict(static_cast<std::uint16_t>(config_.queue_num + sel), max_id_[sel],
-                                 verdicts_[sel]);
+  }
+  if (active && !ipv6_active_ && tokens_.current(wire::kProtoIpv6))
+    offer_.on_token(Clock::now());  // solicit at once: the address may be stale
+  ipv6_active_ = active;
+  rearm_timer();
+}
+
+void ClientApp::enable_routing_rule(std::uint16_t proto_id) noexcept {
+  for (std::size_t i = 0; i < config_.selectors.size(); ++i) {
+    const Selector& s = config_.selectors[i];
+    if (s.proto_id != proto_id || s.kind != Selector::Kind::kGeneric || !policy_) continue;
+    const std::uint32_t mark = config_.fwmark + static_cast<std::uint32_t>(i);
+    if (policy_->enabled(mark)) return;
+    try {
+      policy_->enable(mark);
+      LOG_INFO("capturing %s: packets marked %u are routed into %s", s.text.c_str(), mark,
+               tun_.name().c_str());
+    } catch (const std::exception& e) {
+      LOG_ERROR("cannot add the routing rule for %s (its packets stay uncaptured): %s",
+                s.text.c_str(), e.what());
     }
-    queue_.flush_verdicts();
   }
 }
 
-void ClientApp::queue_send(std::span<const std::byte> data_header,
-                           std::span<const std::byte> headers,
-                           std::span<const std::byte> payload) noexcept {
-  if (send_count_ == kMaxSends) flush_sends();
-  iovec* iov = &send_iov_[3 * send_count_];
-  std::size_t n = 0;
-  iov[n++] = iovec{const_cast<std::byte*>(data_header.data()), data_header.size()};
-  if (!headers.empty()) iov[n++] = iovec{const_cast<std::byte*>(headers.data()), headers.size()};
-  iov[n++] = iovec{const_cast<std::byte*>(payload.data()), payload.size()};
-  msghdr& m = send_msgs_[send_count_].msg_hdr;
-  m = msghdr{};
-  m.msg_name = &gateway_;
-  m.msg_namelen = sizeof gateway_;
-  m.msg_iov = iov;
-  m.msg_iovlen = n;
-  send_sizes_[send_count_++] = headers.size() + payload.size();
-}
-
-void ClientApp::flush_sends() noexcept {
-  std::size_t sent = 0;
-  while (sent < send_count_) {
-    const int r = ::sendmmsg(socket_.get(), send_msgs_.data() + sent,
-                             static_cast<unsigned>(send_count_ - sent), 0);
-    if (r <= 0) break;
-    for (int k = 0; k < r; ++k) path_.tunnelled(send_sizes_[sent + static_cast<std::size_t>(k)]);
-    sent += static_cast<std::size_t>(r);
-  }
-  for (; sent < send_count_; ++sent) path_.failed(Drop::kSendFailed);
-  send_count_ = 0;
-}
-
-void ClientApp::on_socket_readable() noexcept {
-  const Clock::time_point now = Clock::now();
-  for (int round = 0; round < kBatchesPerWakeup; ++round) {
-    for (mmsghdr& m : rx_msgs_) m.msg_hdr.msg_namelen = sizeof(sockaddr_in);
-    const int n = ::recvmmsg(socket_.get(), rx_msgs_.data(), kBatch, MSG_DONTWAIT, nullptr);
-    if (n <= 0) return;
-    for (int i = 0; i < n; ++i) {
-      const auto& m = rx_msgs_[static_cast<std::size_t>(i)];
-      if (m.msg_hdr.msg_flags & MSG_TRUNC) {
-        path_.failed(Drop::kMalformed);
-        continue;
-      }
-      on_return(
-          std::span<const std::byte>(rx_.data() + static_cast<std::size_t>(i) * kRxSlot, m.msg_len),
-          rx_from_[static_cast<std::size_t>(i)], now);
-    }
-    if (static_cast<std::size_t>(n) < kBatch) return;
-  }
-}
-
-void ClientApp::note_old_version(const sockaddr_in& from, Clock::time_point now) noexcept {
+void ClientApp::note_old_version(const net::Endpoint& from, Clock::time_point now) noexcept {
   ++old_versions_unlogged_;
   if (old_version_logged_ && now - *old_version_logged_ < std::chrono::minutes(1)) return;
   LOG_WARN(
       "dropped %llu datagram(s) of another protocol version, the newest from %s: a router "
       "that does not speak version 2? (docs/protocol.md 17)",
-      static_cast<unsigned long long>(old_versions_unlogged_),
-      net::Endpoint::from_sockaddr(from).to_string().c_str());
+      static_cast<unsigned long long>(old_versions_unlogged_), from.to_string().c_str());
   old_versions_unlogged_ = 0;
   old_version_logged_ = now;
 }
 
-void ClientApp::on_return(std::span<const std::byte> datagram, const sockaddr_in& from,
-                          Clock::time_point now) noexcept {
-  const std::uint64_t old_versions = path_.counters().dropped(Drop::kUnsupportedVersion);
-  ReturnResult r;
-  switch (path_.on_return(datagram, now, r)) {
-    case CapturePath::ReturnKind::kInject:
-      if (::write(tun_.fd(), r.packet.data(), r.packet.size()) ==
-          static_cast<ssize_t>(r.packet.size())) {
-        path_.injected(r.packet.size());
-      } else {
-        path_.failed(Drop::kTunWriteFailed);
-      }
+void ClientApp::on_other_return(CapturePath::ReturnKind kind, const ReturnResult& r,
+                                const net::Endpoint& from, Clock::time_point now) noexcept {
+  switch (kind) {
+    case CapturePath::ReturnKind::kInject:  // TunnelIo's
       break;
     case CapturePath::ReturnKind::kAdvert:
       on_advert(r.advert, now);
@@ -330,8 +290,11 @@ void ClientApp::on_return(std::span<const std::byte> datagram, const sockaddr_in
       on_token_offer(r, now);
       break;
     case CapturePath::ReturnKind::kDrop:
-      if (path_.counters().dropped(Drop::kUnsupportedVersion) != old_versions)
+      if (const std::uint64_t n = path_.counters().dropped(Drop::kUnsupportedVersion);
+          n != old_versions_seen_) {
+        old_versions_seen_ = n;
         note_old_version(from, now);
+      }
       break;
   }
 }
@@ -351,6 +314,7 @@ void ClientApp::on_token_offer(const ReturnResult& r, Clock::time_point now) noe
             std::chrono::duration_cast<std::chrono::seconds>(r.token.refresh).count()));
     // The RS carries the ipv6 token: a new one (first, or the binding moved) solicits at once.
     if (r.proto_id == wire::kProtoIpv6 && ipv6_active_) offer_.on_token(now);
+    enable_routing_rule(r.proto_id);
   }
   rearm_timer();
 }
@@ -426,6 +390,7 @@ void ClientApp::send_solicitation() noexcept {
 
 void ClientApp::warn_unanswered(const TokenRequest& r) const noexcept {
   if (r.unanswered != ReturnTokens::kWarnAfter + 1) return;
+  if (r.proto_id == wire::kProtoIpv6 && !ipv6_active_) return;  // phased out: not needed now
   const std::string proto = wire::protocol_name(r.proto_id);
   if (r.have_token) {
     LOG_WARN(
@@ -503,7 +468,8 @@ std::string ClientApp::handle_command(std::string_view command) {
                      .offer = offer_,
                      .tokens = tokens_,
                      .counters = path_.counters(),
-                     .queue = queue_.counters()};
+                     .io = *io_,
+                     .tun_offloads = tun_.offloads()};
   if (command == "status") return status_json(v);
   return R"({"error":"unknown command; try status"})";
 }

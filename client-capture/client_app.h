@@ -1,11 +1,14 @@
-// dmux-client assembled: the tunnel socket, the TUN device and its routes, NFQUEUE, our iptables
-// chain, the data path, the return tokens, the address offer, the control socket and signals. One
-// thread, the event loop's: capture, tunnel and injection are each one system call per batch or
-// packet.
+// dmux-client assembled: the tunnel socket, the TUN device and its routes, the policy routing
+// rules and our iptables chain (which select the host packets routed into the TUN device), the
+// route watch (native IPv6 coming and going), the data path, the return tokens, the address
+// offer, the control socket and signals. One thread, the event loop's; the data path's system
+// calls, with the kernel's offloads, are TunnelIo's.
 //
 // Start-up order (each step undone if a later one fails, and at exit in reverse): UDP socket, TUN
-// device, IPv6 routes into it, NFQUEUE binding, iptables rules, control socket; then the token
-// requests go out (and, once the ipv6 token is known, the solicitation).
+// device, IPv6 routes into it (unless the host has native IPv6), the IPv4 routing table into it,
+// 224.0.0.0/4 into it, iptables rules, control socket; then the token requests go out; each
+// generic selector's routing rule is added once its token is known (and, once the ipv6 token is
+// known, the solicitation).
 #pragma once
 
 #include <netinet/in.h>
@@ -23,9 +26,10 @@
 #include "client-capture/config.h"
 #include "client-capture/firewall.h"
 #include "client-capture/metrics_exporter.h"
-#include "client-capture/nfqueue.h"
+#include "client-capture/policy_routes.h"
 #include "client-capture/return_tokens.h"
-#include "client-capture/tcp_segmenter.h"
+#include "client-capture/route_watch.h"
+#include "client-capture/tunnel_io.h"
 #include "common/control/control_server.h"
 #include "common/evloop/event_loop.h"
 #include "common/net/tun_device.h"
@@ -33,7 +37,7 @@
 
 namespace dmux::client {
 
-class ClientApp {
+class ClientApp : private ReturnHandler {
  public:
   // Throws std::exception on any start-up failure, with nothing left behind.
   explicit ClientApp(ClientConfig config);
@@ -45,19 +49,20 @@ class ClientApp {
   void run();
 
  private:
-  static constexpr std::size_t kBatch = NfQueue::kBatch;
-
   // Nonces of TOKEN_REQUESTs, from getrandom.
   class RandomNonces : public NonceSource {
    public:
     std::uint64_t next_nonce() noexcept override;
   };
 
-  void on_queue_readable() noexcept;
+  void on_tun_readable() noexcept;
+  void on_routes_changed() noexcept;
+  void set_ipv6_active(bool active) noexcept;
+  void enable_routing_rule(std::uint16_t proto_id) noexcept;
   void on_socket_readable() noexcept;
-  void on_return(std::span<const std::byte> datagram, const sockaddr_in& from,
-                 Clock::time_point now) noexcept;
-  void note_old_version(const sockaddr_in& from, Clock::time_point now) noexcept;
+  void on_other_return(CapturePath::ReturnKind kind, const ReturnResult& r,
+                       const net::Endpoint& from, Clock::time_point now) noexcept override;
+  void note_old_version(const net::Endpoint& from, Clock::time_point now) noexcept;
   void on_advert(const Offer& offer, Clock::time_point now) noexcept;
   void on_token_offer(const ReturnResult& r, Clock::time_point now) noexcept;
   void on_timer() noexcept;
@@ -83,36 +88,18 @@ class ClientApp {
   std::vector<TokenRequest> due_;  // tokens_.size() slots for on_timer()
   CapturePath path_;
   AddressOffer offer_;
-  NfQueue queue_;
-  std::unique_ptr<FirewallRules> firewall_;  // after queue_: removed before the queues unbind
-  // Capture batch: DATA headers (one per captured packet, shared by its segments), segment
-  // headers, and the mmsghdr/iovec arrays for sendmmsg (flushed when full).
-  static constexpr std::size_t kMaxSends = 256;
-  void queue_send(std::span<const std::byte> data_header, std::span<const std::byte> headers,
-                  std::span<const std::byte> payload) noexcept;
-  void flush_sends() noexcept;
-  std::array<QueuedPacket, kBatch> packets_{};
-  std::array<std::array<std::byte, wire::kDataHeaderLen>, kBatch> headers_{};
-  std::vector<std::byte> segment_headers_;  // kMaxSends * kMaxTcp6Headers
-  std::array<Segment, kMaxSends> segments_{};
-  std::array<iovec, 3 * kMaxSends> send_iov_{};
-  std::array<mmsghdr, kMaxSends> send_msgs_{};
-  std::array<std::size_t, kMaxSends> send_sizes_{};
-  std::size_t send_count_ = 0;
-  std::vector<std::uint32_t> max_id_;  // per selector: highest packet id seen in this batch
-  std::vector<bool> seen_;
-  std::vector<int> verdicts_;  // per selector: NF_DROP, or NF_ACCEPT while it has no token
-  // Return batch.
-  std::vector<std::byte> rx_;
-  std::array<iovec, kBatch> rx_iov_{};
-  std::array<mmsghdr, kBatch> rx_msgs_{};
-  std::array<sockaddr_in, kBatch> rx_from_{};
+  std::unique_ptr<PolicyRoutes> policy_;  // generic selectors only
+  std::unique_ptr<FirewallRules> firewall_;
+  std::unique_ptr<RouteWatch> route_watch_;  // phase-out of an ipv6 selector only
+  std::unique_ptr<TunnelIo> io_;
   // RETURNs of another protocol version (docs/protocol.md 2.1): logged at most once a minute.
   std::uint64_t old_versions_unlogged_ = 0;
+  std::uint64_t old_versions_seen_ = 0;  // the path's unsupported_version count
   std::optional<Clock::time_point> old_version_logged_;
   evloop::Timer timer_;       // token requests and solicitations, at their soft state's deadline
   evloop::Timer host_timer_;  // re-reads the host's IPv4 addresses (generic selectors)
-  std::unique_ptr<evloop::IoWatcher> queue_watcher_;
+  std::unique_ptr<evloop::IoWatcher> tun_watcher_;
+  std::unique_ptr<evloop::IoWatcher> route_watcher_;
   std::unique_ptr<evloop::IoWatcher> socket_watcher_;
   std::vector<std::unique_ptr<evloop::SignalWatcher>> signals_;
   std::unique_ptr<control::ControlServer> control_;

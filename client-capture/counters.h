@@ -11,24 +11,24 @@ namespace dmux::client {
 
 enum class Drop : std::uint8_t {
   // Captured packets (host -> tunnel).
-  kUnknownQueue = 0,  // from a queue no selector owns (never expected)
-  kNoToken,           // the protocol has no return token yet: passed uncaptured (fail-open)
-  kNoAddress,         // IPv6 before the provider offered an address
-  kStaleSource,       // IPv6 from an address that is not (or no longer) ours
-  kOversize,          // longer than the TUN MTU and not TCP/IPv6 (which we segment)
-  kBadPacket,         // not a whole IP packet of the selector's family
-  kSendFailed,        // sendmmsg to the gateway failed
+  kUnselected = 0,  // read from the TUN device but of no selector (link-local, other kinds)
+  kNoToken,         // the protocol has no return token yet: passed uncaptured (fail-open)
+  kNoAddress,       // IPv6 before the provider offered an address
+  kStaleSource,     // IPv6 from an address that is not (or no longer) ours
+  kOversize,        // longer than the TUN MTU (never expected: the kernel fragments)
+  kBadPacket,       // not a whole IP packet of the selector's family
+  kSendFailed,      // sendmmsg to the gateway failed
   // RETURN datagrams (router -> host), in the order they are checked.
   kTruncated,
   kMalformed,
   kUnsupportedVersion,
   kUnexpectedType,
-  kUnknownProtocol,   // a proto_id we do not capture
-  kBadToken,          // not our current/previous return token (CTRL: not an outstanding nonce)
-  kBadOffer,          // CTRL with the right nonce but not a well-formed TOKEN_OFFER
-  kBadReturnPacket,   // payload not a whole packet of the protocol
-  kNotForUs,          // not addressed to the host, or not what the selector captures
-  kBadAdvert,         // an RA we cannot use
+  kUnknownProtocol,  // a proto_id we do not capture
+  kBadToken,         // not our current/previous return token (CTRL: not an outstanding nonce)
+  kBadOffer,         // CTRL with the right nonce but not a well-formed TOKEN_OFFER
+  kBadReturnPacket,  // payload not a whole packet of the protocol
+  kNotForUs,         // not addressed to the host, or not what the selector captures
+  kBadAdvert,        // an RA we cannot use
   kTunWriteFailed,
   kCount_,
 };
@@ -36,19 +36,19 @@ inline constexpr std::size_t kDropReasons = static_cast<std::size_t>(Drop::kCoun
 std::string_view to_string(Drop d) noexcept;
 
 struct DataPathCounters {
-  std::uint64_t captured = 0;        // packets NFQUEUE gave us
+  std::uint64_t captured = 0;  // packets read from the TUN device
   std::uint64_t captured_bytes = 0;
-  std::uint64_t checksums_finished = 0;  // packets whose partial L4 checksum we completed
-  std::uint64_t segmented = 0;       // TCP super-packets (GSO) we cut to the MTU
-  std::uint64_t tunnelled = 0;       // DATA datagrams sent
-  std::uint64_t tunnelled_bytes = 0; // IPvN bytes in them
-  std::uint64_t returns = 0;         // datagrams on the tunnel socket
-  std::uint64_t injected = 0;        // packets written into the TUN device
+  std::uint64_t tunnelled = 0;        // DATA datagrams sent (send_failed ones too)
+  std::uint64_t tunnelled_bytes = 0;  // IPvN bytes in them
+  std::uint64_t returns = 0;          // datagrams on the tunnel socket
+  std::uint64_t injected = 0;         // packets written into the TUN device (tun_write_failed too)
   std::uint64_t injected_bytes = 0;
-  std::uint64_t adverts = 0;         // address offers consumed
+  std::uint64_t adverts = 0;  // address offers consumed
   std::array<std::uint64_t, kDropReasons> drops{};
 
-  void drop(Drop d) noexcept { ++drops[static_cast<std::size_t>(d)]; }
+  void drop(Drop d, std::uint64_t packets = 1) noexcept {
+    drops[static_cast<std::size_t>(d)] += packets;
+  }
   [[nodiscard]] std::uint64_t dropped(Drop d) const noexcept {
     return drops[static_cast<std::size_t>(d)];
   }

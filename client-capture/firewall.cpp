@@ -8,8 +8,9 @@ namespace {
 
 const char* tool(int family) { return family == 6 ? "ip6tables" : "iptables"; }
 
-std::vector<std::string> cmd(int family, std::initializer_list<std::string> args) {
-  std::vector<std::string> v{tool(family), "-w", "-t", "filter"};
+std::vector<std::string> cmd(int family, std::initializer_list<std::string> args,
+                             const char* table = "mangle") {
+  std::vector<std::string> v{tool(family), "-w", "-t", table};
   v.insert(v.end(), args);
   return v;
 }
@@ -19,13 +20,15 @@ std::vector<std::string> cmd(int family, std::initializer_list<std::string> args
 int FirewallRules::remove(const std::string& chain) noexcept {
   int removed = 0;
   try {
-    for (const int family : {4, 6}) {
-      // The jump may have been inserted more than once by racing predecessors: remove them all.
-      while (run_command(cmd(family, {"-D", "OUTPUT", "-j", chain})) == 0) {
-      }
-      if (run_command(cmd(family, {"-F", chain})) == 0 &&
-          run_command(cmd(family, {"-X", chain})) == 0) {
-        ++removed;
+    for (const char* table : {"mangle", "filter"}) {
+      for (const int family : {4, 6}) {
+        // The jump may have been inserted more than once by racing predecessors: remove them all.
+        while (run_command(cmd(family, {"-D", "OUTPUT", "-j", chain}, table)) == 0) {
+        }
+        if (run_command(cmd(family, {"-F", chain}, table)) == 0 &&
+            run_command(cmd(family, {"-X", chain}, table)) == 0) {
+          ++removed;
+        }
       }
     }
   } catch (const std::exception& e) {

@@ -2,7 +2,8 @@
 // IPv4/IPv6 packets for every selector kind. Tokens are compared in constant time, which the
 // fuzzer's comparison tracing cannot see through; so an input whose token field is all zero gets
 // the right one written there (the protocol's rt, or for CTRL its latest outstanding nonce), and
-// every other input exercises the refusals. The path has an address and a host address.
+// every other input exercises the refusals. The path has an address and a host address. The same
+// bytes then go through the capture side (classify, on_captured) as a packet read from the TUN.
 #include <algorithm>
 #include <array>
 #include <chrono>
@@ -34,8 +35,7 @@ struct Harness {
                                   parse_selector("generic:proto=exp-0x8001,match=-p 253")};
   std::vector<TokenProtocol> protocols{{1, 0}, {2, 0}, {0x8001, 0}};
   ReturnTokens tokens{ReturnTokensConfig{}, protocols, nonces, Clock::time_point{}};
-  CapturePath path{CapturePathConfig{.selectors = selectors, .first_queue = 0, .max_packet = 1400},
-                   tokens};
+  CapturePath path{CapturePathConfig{.selectors = selectors, .max_packet = 1400}, tokens};
   Clock::time_point now{};
   std::array<std::uint64_t, 3> nonce{};  // per protocol: the latest request's
 
@@ -96,5 +96,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   ReturnResult r;
   (void)h.path.on_return(datagram, h.now, r);
+  // The same bytes as a packet read from the TUN device (any local process can send one).
+  std::array<std::byte, dmux::wire::kDataHeaderLen> header{};
+  (void)h.path.on_captured(
+      std::span<const std::byte>(reinterpret_cast<const std::byte*>(data), size), header);
   return 0;
 }

@@ -39,6 +39,11 @@ void add_route(const std::string& dev, const std::string& prefix) {
   run_checked({"ip", "-6", "route", "replace", prefix, "dev", dev, "metric", "1024"});
 }
 
+void remove_route(const std::string& dev, const std::string& prefix) {
+  if (run_command({"ip", "-6", "route", "del", prefix, "dev", dev, "metric", "1024"}) != 0)
+    LOG_DEBUG("route %s was already gone from %s", prefix.c_str(), dev.c_str());
+}
+
 void enable_ipv4_multicast(const std::string& dev) {
   run_checked({"ip", "-4", "route", "replace", "224.0.0.0/4", "dev", dev});
   const std::string path = "/proc/sys/net/ipv4/conf/" + dev + "/rp_filter";
@@ -48,9 +53,10 @@ void enable_ipv4_multicast(const std::string& dev) {
   if (value != 0) throw std::runtime_error("cannot turn rp_filter off on " + dev);
   std::ifstream("/proc/sys/net/ipv4/conf/all/rp_filter") >> value;
   if (value == 1) {
-    LOG_WARN("net.ipv4.conf.all.rp_filter is 1 (strict): group packets injected into %s are "
-             "dropped; set it to 0 or 2",
-             dev.c_str());
+    LOG_WARN(
+        "net.ipv4.conf.all.rp_filter is 1 (strict): group packets injected into %s are "
+        "dropped; set it to 0 or 2",
+        dev.c_str());
   }
 }
 
@@ -79,8 +85,8 @@ bool has_native_ipv6(const std::string& our_dev) {
   while (std::getline(routes, line)) {
     std::istringstream f(line);
     std::string dest, dest_len, src, src_len, next_hop, metric, refcnt, use, flags, dev;
-    if (!(f >> dest >> dest_len >> src >> src_len >> next_hop >> metric >> refcnt >> use >>
-          flags >> dev)) {
+    if (!(f >> dest >> dest_len >> src >> src_len >> next_hop >> metric >> refcnt >> use >> flags >>
+          dev)) {
       continue;
     }
     if (dest != std::string(32, '0') || dest_len != "00") continue;

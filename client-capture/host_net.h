@@ -19,8 +19,9 @@ std::string to_string(const Ipv6Address& a);
 // "ip -6 addr replace ADDR/128 dev DEV nodad" and "ip -6 addr del ...".
 void add_address(const std::string& dev, const Ipv6Address& a);
 void remove_address(const std::string& dev, const Ipv6Address& a) noexcept;
-// "ip -6 route replace PREFIX dev DEV metric 1024".
+// "ip -6 route replace PREFIX dev DEV metric 1024", and "ip -6 route del ..." (already gone: fine).
 void add_route(const std::string& dev, const std::string& prefix);
+void remove_route(const std::string& dev, const std::string& prefix);
 
 // What IPv4 multicast through the TUN device needs: "ip route replace 224.0.0.0/4 dev DEV" (so
 // joins with no interface given, and sends to a group, use the device), and rp_filter off on it (so

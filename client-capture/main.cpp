@@ -5,8 +5,10 @@
 #include "client-capture/client_app.h"
 #include "client-capture/firewall.h"
 #include "client-capture/options.h"
+#include "client-capture/policy_routes.h"
 #include "common/util/config_error.h"
 #include "common/util/log.h"
+#include "common/util/version.h"
 
 int main(int argc, char** argv) {
   using namespace dmux::client;
@@ -22,19 +24,22 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (cl.version) {
-    std::puts("dmux-client 0.1.0 (IPdmux wire protocol version 2)");
+    std::puts(dmux::build::version_line("dmux-client").c_str());
     return 0;
   }
   if (cl.cleanup) {
-    std::printf("removed %d stale chain(s) named %s\n", FirewallRules::remove(cl.config.chain),
-                cl.config.chain.c_str());
+    std::printf("removed %d stale chain(s) named %s and %d routing rule(s) of preference %u\n",
+                FirewallRules::remove(cl.config.chain), cl.config.chain.c_str(),
+                PolicyRoutes::remove(cl.config.route_table), cl.config.route_table);
     return 0;
   }
   if (cl.check_config) {
-    std::printf("config OK: gateway %s, %zu selector(s), tun %s (mtu %d), chain %s, queues from %u\n",
-                cl.config.gateway.to_string().c_str(), cl.config.selectors.size(),
-                cl.config.tun_name.c_str(), cl.config.tun_mtu, cl.config.chain.c_str(),
-                cl.config.queue_num);
+    std::printf(
+        "config OK: gateway %s, %zu selector(s), tun %s (mtu %d), chain %s, marks from %u, "
+        "routing table %u\n",
+        cl.config.gateway.to_string().c_str(), cl.config.selectors.size(),
+        cl.config.tun_name.c_str(), cl.config.tun_mtu, cl.config.chain.c_str(), cl.config.fwmark,
+        cl.config.route_table);
     return 0;
   }
   dmux::log::set_level(cl.config.log_level);

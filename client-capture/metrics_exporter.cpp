@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "common/metrics/daemon_families.h"
 #include "common/metrics/http_server.h"
 
 namespace dmux::client {
@@ -42,18 +43,17 @@ class MetricsExporter::Collectable : public prometheus::Collectable {
     }
     const DataPathCounters& c = s.counters;
     std::vector<MetricFamily> out;
-    out.push_back(counter("dmux_client_captured_packets_total", "Packets NFQUEUE handed to the client",
+    metrics::add_daemon_families(s.daemon, out);
+    out.push_back(counter("dmux_client_captured_packets_total", "Packets read from the TUN device",
                           c.captured));
     out.push_back(counter("dmux_client_captured_bytes_total", "Bytes of the captured packets",
                           c.captured_bytes));
-    out.push_back(counter("dmux_client_segmented_packets_total",
-                          "TCP super-packets (GSO) cut to the MTU before tunnelling", c.segmented));
-    out.push_back(counter("dmux_client_tunnelled_packets_total", "DATA datagrams sent to the gateway",
-                          c.tunnelled));
-    out.push_back(counter("dmux_client_tunnelled_bytes_total", "IPvN bytes tunnelled",
-                          c.tunnelled_bytes));
-    out.push_back(counter("dmux_client_returns_total", "Datagrams received on the tunnel socket",
-                          c.returns));
+    out.push_back(counter("dmux_client_tunnelled_packets_total",
+                          "DATA datagrams sent to the gateway", c.tunnelled));
+    out.push_back(
+        counter("dmux_client_tunnelled_bytes_total", "IPvN bytes tunnelled", c.tunnelled_bytes));
+    out.push_back(
+        counter("dmux_client_returns_total", "Datagrams received on the tunnel socket", c.returns));
     out.push_back(counter("dmux_client_injected_packets_total",
                           "Packets injected into the host stack", c.injected));
     out.push_back(counter("dmux_client_injected_bytes_total", "Bytes injected into the host stack",
@@ -73,7 +73,9 @@ class MetricsExporter::Collectable : public prometheus::Collectable {
                           "TOKEN_OFFERs naming another client address:port (the NAT moved)",
                           s.binding_changes));
     MetricFamily drops{"dmux_client_dropped_packets_total",
-                       "Packets and datagrams dropped, by reason", MetricType::Counter, {}};
+                       "Packets and datagrams dropped, by reason",
+                       MetricType::Counter,
+                       {}};
     for (std::size_t i = 0; i < kDropReasons; ++i) {
       ClientMetric m;
       m.label = {{"reason", std::string(to_string(static_cast<Drop>(i)))}};

@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "client-capture/counters.h"
+#include "common/metrics/daemon_info.h"
 #include "common/net/endpoint.h"
 
 namespace dmux::metrics {
@@ -23,6 +24,7 @@ struct MetricsSnapshot {
   std::uint64_t token_requests = 0;   // TOKEN_REQUESTs sent
   std::uint64_t token_offers = 0;     // TOKEN_OFFERs accepted
   std::uint64_t binding_changes = 0;  // offers that named another NAT binding
+  metrics::DaemonInfo daemon;         // build and start time (dmux_build_info ...)
 };
 
 class MetricsExporter {

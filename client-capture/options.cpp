@@ -6,7 +6,9 @@
 
 #include "client-capture/option_names.h"
 #include "client-capture/selector.h"
+#include "common/app/operator_options.h"
 #include "common/util/option_errors.h"
+#include "common/util/strict_command_line.h"
 
 namespace po = boost::program_options;
 
@@ -20,7 +22,8 @@ po::options_description program_options() {
   d.add_options()((std::string(opt::kHelp) + ",h").c_str(), "show this help and exit")(
       opt::kVersion, "print the version and exit")(
       opt::kCheckConfig, "validate the options, print a summary and exit")(
-      opt::kCleanup, "remove the iptables chain a killed daemon left behind, and exit")(
+      opt::kCleanup,
+      "remove the iptables chain and routing rules a killed daemon left behind, and exit")(
       opt::kConfig, po::value<std::string>()->value_name("FILE"),
       "config file of KEY = VALUE lines (keys are the long option names); the command line wins");
   return d;
@@ -32,20 +35,25 @@ po::options_description client_options() {
                   "where DATA goes: the anycast data address in the dmux-prefix (required)")(
       opt::kBind, po::value<std::string>()->value_name("ADDR:PORT")->default_value("0.0.0.0:0"),
       "local UDP endpoint of the tunnel (replies arrive here; port 0: any)")(
-      opt::kCapture, po::value<strings>()->value_name("SELECTOR")->default_value(strings{"ipv6"}, "ipv6"),
+      opt::kCapture,
+      po::value<strings>()->value_name("SELECTOR")->default_value(strings{"ipv6"}, "ipv6"),
       "what to capture, repeatable: ipv6[:provider=N], ipv4-multicast[:provider=N], "
       "generic:proto=exp-0xNNNN[,provider=N],match=IPTABLES-MATCH")(
       opt::kTun, po::value<std::string>()->value_name("NAME")->default_value("dmuxc0"),
       "TUN device for routing and injection (removed at exit, also when killed)")(
       opt::kMtu, po::value<int>()->value_name("BYTES")->default_value(1400),
       "TUN MTU: the largest IPvN packet tunnelled (1280-1444)")(
-      opt::kChain, po::value<std::string>()->value_name("NAME")->default_value("DMUX-CLIENT"),
-      "our iptables/ip6tables chain (a stale one is removed at start)")(
-      opt::kQueue, po::value<unsigned>()->value_name("N")->default_value(0),
-      "NFQUEUE number of the first selector; selector i uses N+i")(
-      opt::kQueueMaxlen, po::value<std::uint32_t>()->value_name("PACKETS")->default_value(4096),
-      "packets the kernel holds per queue; beyond, it accepts them uncaptured (fail-open)")(
-      opt::kRoute, po::value<strings>()->value_name("PREFIX")->default_value(strings{"::/0"}, "::/0"),
+      opt::kOffload, po::value<std::string>()->value_name("on|off")->default_value("on"),
+      "on: TCP/UDP super-packets through the TUN device (software TSO/GRO), UDP GSO/GRO on the "
+      "tunnel socket")(opt::kChain,
+                       po::value<std::string>()->value_name("NAME")->default_value("DMUX-CLIENT"),
+                       "our iptables/ip6tables mangle chain (a stale one is removed at start)")(
+      opt::kFwmark, po::value<std::uint32_t>()->value_name("N")->default_value(0xd30000),
+      "firewall mark of the first selector's packets (generic selectors); selector i uses N+i")(
+      opt::kRouteTable, po::value<std::uint32_t>()->value_name("N")->default_value(4467),
+      "policy routing table into the TUN device and preference of its rules (1-32765)")(
+      opt::kRoute,
+      po::value<strings>()->value_name("PREFIX")->default_value(strings{"::/0"}, "::/0"),
       "IPv6 prefix routed into the TUN device (captured), repeatable")(
       opt::kPhaseOut, po::value<std::string>()->value_name("on|off")->default_value("on"),
       "on: do not capture IPv6 while the host has a native IPv6 default route")(
@@ -53,6 +61,8 @@ po::options_description client_options() {
       "address refresh and NAT keepalive interval (100-3600000)")(
       opt::kControlSocket, po::value<std::string>()->value_name("PATH"),
       "UNIX socket answering 'status' (JSON; dmuxctl --socket PATH status)")(
+      opt::kControlGroup, po::value<std::string>()->value_name("GROUP"),
+      "give the control socket to this group (mode 0660), so its members may run dmuxctl")(
       opt::kMetricsListen,
       po::value<std::string>()->value_name("ADDR:PORT|off")->default_value("127.0.0.1:9751"),
       "Prometheus metrics endpoint (/metrics), or 'off'")(
@@ -73,13 +83,21 @@ ClientConfig to_config(const po::variables_map& vm) {
   ClientConfig c;
   c.gateway = endpoint(vm, opt::kGateway, false);
   c.bind = endpoint(vm, opt::kBind, true);
-  for (const auto& text : vm[opt::kCapture].as<strings>()) c.selectors.push_back(parse_selector(text));
+  for (const auto& text : vm[opt::kCapture].as<strings>())
+    c.selectors.push_back(parse_selector(text));
   // Return tokens, and the checks a RETURN gets, are per protocol: one selector each.
   for (std::size_t i = 0; i < c.selectors.size(); ++i) {
     for (std::size_t j = 0; j < i; ++j) {
       if (c.selectors[i].proto_id == c.selectors[j].proto_id)
         throw ConfigError(opt::kCapture, "'" + c.selectors[j].text + "' and '" +
                                              c.selectors[i].text + "' tunnel the same protocol");
+      // Packets read from the TUN device find their generic selector by IP protocol.
+      const auto generic = Selector::Kind::kGeneric;
+      if (c.selectors[i].kind == generic && c.selectors[j].kind == generic &&
+          overlap(c.selectors[i], c.selectors[j]))
+        throw ConfigError(opt::kCapture, "'" + c.selectors[j].text + "' and '" +
+                                             c.selectors[i].text +
+                                             "' may match one IP protocol (-p): give each its own");
     }
   }
   c.tun_name = vm[opt::kTun].as<std::string>();
@@ -87,13 +105,17 @@ ClientConfig to_config(const po::variables_map& vm) {
     throw ConfigError(opt::kTun, "1 to 15 characters");
   c.tun_mtu = vm[opt::kMtu].as<int>();
   if (c.tun_mtu < 1280 || c.tun_mtu > 1444) throw ConfigError(opt::kMtu, "must be 1280-1444");
+  const auto offload = vm[opt::kOffload].as<std::string>();
+  if (offload != "on" && offload != "off") throw ConfigError(opt::kOffload, "on or off");
+  c.offload = offload == "on";
   c.chain = vm[opt::kChain].as<std::string>();
   if (c.chain.empty() || c.chain.size() > 28) throw ConfigError(opt::kChain, "1 to 28 characters");
-  const unsigned q = vm[opt::kQueue].as<unsigned>();
-  if (q + c.selectors.size() > 65536) throw ConfigError(opt::kQueue, "queue numbers are 0-65535");
-  c.queue_num = static_cast<std::uint16_t>(q);
-  c.queue_maxlen = vm[opt::kQueueMaxlen].as<std::uint32_t>();
-  if (c.queue_maxlen == 0) throw ConfigError(opt::kQueueMaxlen, "must be at least 1");
+  c.fwmark = vm[opt::kFwmark].as<std::uint32_t>();
+  if (c.fwmark == 0 || c.fwmark > 0xffffffffu - c.selectors.size())
+    throw ConfigError(opt::kFwmark, "must be 1 to 2^32-1 less the number of selectors");
+  c.route_table = vm[opt::kRouteTable].as<std::uint32_t>();
+  if (c.route_table == 0 || c.route_table > 32765)
+    throw ConfigError(opt::kRouteTable, "must be 1-32765");
   c.ipv6_routes = vm[opt::kRoute].as<strings>();
   const auto phase = vm[opt::kPhaseOut].as<std::string>();
   if (phase != "on" && phase != "off") throw ConfigError(opt::kPhaseOut, "on or off");
@@ -102,6 +124,9 @@ ClientConfig to_config(const po::variables_map& vm) {
   if (ms < 100 || ms > 3'600'000) throw ConfigError(opt::kSolicitInterval, "must be 100-3600000");
   c.solicit_interval = std::chrono::milliseconds(ms);
   if (vm.count(opt::kControlSocket)) c.control_socket = vm[opt::kControlSocket].as<std::string>();
+  if (vm.count(opt::kControlGroup))
+    c.control_group =
+        checked_control_group(vm[opt::kControlGroup].as<std::string>(), opt::kControlGroup);
   if (const auto m = vm[opt::kMetricsListen].as<std::string>(); m != "off") {
     c.metrics_listen = endpoint(vm, opt::kMetricsListen, true);
   }
@@ -119,13 +144,13 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
   all.add(program_options()).add(client_options());
   std::ostringstream help;
   help << "Usage: dmux-client --gateway ADDR:PORT [options]\n"
-          "Captures host packets with NFQUEUE, tunnels them to an IPdmux gateway, injects the "
-          "replies.\n\n"
+          "Captures host packets (netfilter marks, policy routing into a TUN device), tunnels "
+          "them to an IPdmux gateway, injects the replies.\n\n"
        << all;
   cl.help_text = help.str();
   try {
     po::variables_map vm;
-    po::store(po::parse_command_line(argc, argv, all), vm);
+    po::store(parse_strict_command_line(argc, argv, all), vm);
     if (vm.count(opt::kConfig)) {
       const auto path = vm[opt::kConfig].as<std::string>();
       std::ifstream f(path);
@@ -140,6 +165,7 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
     if (cl.help || cl.version) return cl;
     if (cl.cleanup) {
       cl.config.chain = vm[opt::kChain].as<std::string>();
+      cl.config.route_table = vm[opt::kRouteTable].as<std::uint32_t>();
       return cl;
     }
     cl.config = to_config(vm);

@@ -33,10 +33,11 @@ TEST_CASE("defaults and a full command line") {
   CHECK(cl.config.tun_mtu == 1400);
   CHECK(cl.config.phase_out);
   const auto full = parse({"--gateway", "198.18.1.1:4500", "--capture", "ipv6:provider=7",
-                           "--capture", "ipv4-multicast", "--queue", "10", "--phase-out", "off",
+                           "--capture", "ipv4-multicast", "--fwmark", "10", "--phase-out", "off",
                            "--solicit-interval-ms", "500", "--chain", "T"});
   CHECK(full.config.selectors.size() == 2);
-  CHECK(full.config.queue_num == 10);
+  CHECK(full.config.fwmark == 10);
+  CHECK(full.config.route_table == 4467);
   CHECK_FALSE(full.config.phase_out);
   CHECK(full.config.solicit_interval.count() == 500);
 }
@@ -51,6 +52,10 @@ TEST_CASE("bad options are named") {
   // One selector per protocol: tokens and RETURN checks are per protocol.
   CHECK(error_option({"--gateway", "198.18.1.1:4500", "--capture", "generic:proto=ipv6,match=-p 41",
                       "--capture", "ipv6"}) == "capture");
+  CHECK(error_option({"--gateway", "198.18.1.1:4500", "--capture",
+                      "generic:proto=exp-0x8001,match=-p 253", "--capture",
+                      "generic:proto=exp-0x8002,match=-d 198.18.0.0/15"}) == "capture");
+  CHECK(error_option({"--gateway", "198.18.1.1:4500", "--route-table", "40000"}) == "route-table");
   CHECK(error_option({"--gateway", "198.18.1.1:4500", "--phase-out", "maybe"}) == "phase-out");
   CHECK(error_option({"--gateway", "198.18.1.1:4500", "--bogus"}) == "bogus");
 }

@@ -129,24 +129,50 @@ Selector parse_selector(std::string_view text) {
   return s;
 }
 
-std::vector<Rule> selector_rules(const Selector& s, std::uint16_t queue, const std::string& tun) {
-  const std::vector<std::string> target{"-j", "NFQUEUE", "--queue-num", std::to_string(queue),
-                                        "--queue-bypass"};
-  auto with_target = [&](std::vector<std::string> args) {
-    args.insert(args.end(), target.begin(), target.end());
-    return args;
-  };
-  switch (s.kind) {
-    case Selector::Kind::kIpv6:
-      return {Rule{6, {"-o", tun, "-d", "fe80::/10", "-j", "RETURN"}},
-              Rule{6, {"-o", tun, "-d", "ff02::/16", "-j", "RETURN"}},
-              Rule{6, with_target({"-o", tun})}};
-    case Selector::Kind::kIpv4Multicast:
-      return {Rule{4, with_target({"-d", "224.0.0.0/4", "!", "-o", "lo"})}};
-    case Selector::Kind::kGeneric:
-      return {Rule{4, with_target(s.match)}};
+std::vector<Rule> selector_rules(const Selector& s, std::uint32_t mark, int mtu) {
+  // ipv6 and ipv4-multicast are selected by their routes into the TUN device. (Re-routing a
+  // marked multicast packet would not do: with a source address and no interface given, the
+  // kernel sends multicast out of the device that owns the source address.)
+  if (s.kind != Selector::Kind::kGeneric) return {};
+  const std::vector<std::string>& match = s.match;
+  const std::string m = std::to_string(mark);
+  std::vector<std::string> marking = match;
+  for (const char* a : {"-j", "MARK", "--set-mark"}) marking.emplace_back(a);
+  marking.push_back(m);
+  // After the MARK rule; TCPMSS --set-mss only ever lowers the MSS.
+  std::vector<std::string> clamp{"-m",
+                                 "mark",
+                                 "--mark",
+                                 m,
+                                 "-p",
+                                 "tcp",
+                                 "--tcp-flags",
+                                 "SYN,RST",
+                                 "SYN",
+                                 "-j",
+                                 "TCPMSS",
+                                 "--set-mss",
+                                 std::to_string(mtu - 40)};
+  return {Rule{4, std::move(marking)}, Rule{4, std::move(clamp)}};
+}
+
+Rule ipv6_mss_rule(const std::string& tun, int mtu) {
+  return Rule{6,
+              {"-o", tun, "-p", "tcp", "--tcp-flags", "SYN,RST", "SYN", "-j", "TCPMSS", "--set-mss",
+               std::to_string(mtu - 60)}};
+}
+
+bool may_select(const Selector& s, std::uint8_t protocol) noexcept {
+  if (!s.ip_protocol) return true;
+  return (*s.ip_protocol == protocol) != s.ip_protocol_negated;
+}
+
+bool overlap(const Selector& a, const Selector& b) noexcept {
+  for (unsigned p = 0; p < 256; ++p) {
+    if (may_select(a, static_cast<std::uint8_t>(p)) && may_select(b, static_cast<std::uint8_t>(p)))
+      return true;
   }
-  return {};
+  return false;
 }
 
 }  // namespace dmux::client

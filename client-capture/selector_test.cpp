@@ -56,18 +56,33 @@ TEST_CASE("bad selectors name the capture option") {
   }
 }
 
-TEST_CASE("rules queue with bypass and skip link-local for ipv6") {
-  const auto rules = selector_rules(parse_selector("ipv6"), 3, "dmuxc0");
-  REQUIRE(rules.size() == 3);
-  CHECK(rules[0].family == 6);
-  CHECK(rules[0].args ==
-        std::vector<std::string>{"-o", "dmuxc0", "-d", "fe80::/10", "-j", "RETURN"});
-  CHECK(rules[2].args == std::vector<std::string>{"-o", "dmuxc0", "-j", "NFQUEUE", "--queue-num",
-                                                  "3", "--queue-bypass"});
-  const auto mc = selector_rules(parse_selector("ipv4-multicast"), 4, "dmuxc0");
-  REQUIRE(mc.size() == 1);
-  CHECK(mc[0].family == 4);
-  CHECK(mc[0].args[1] == "224.0.0.0/4");
+TEST_CASE("generic selectors mark and clamp; ipv6 and multicast are selected by routes") {
+  CHECK(selector_rules(parse_selector("ipv6"), 7, 1400).empty());
+  CHECK(selector_rules(parse_selector("ipv4-multicast"), 8, 1400).empty());
+  const auto g =
+      selector_rules(parse_selector("generic:proto=exp-0x8001,match=-p 253"), 0xd30001, 1400);
+  REQUIRE(g.size() == 2);
+  CHECK(g[0].family == 4);
+  CHECK(g[0].args == std::vector<std::string>{"-p", "253", "-j", "MARK", "--set-mark", "13828097"});
+  CHECK(g[1].args[3] == "13828097");
+  CHECK(g[1].args.back() == "1360");
+  CHECK(ipv6_mss_rule("dmuxc0", 1400).args.back() == "1340");
+}
+
+TEST_CASE("generic selectors are told apart by their IP protocol") {
+  const Selector p253 = parse_selector("generic:proto=exp-0x8001,match=-p 253");
+  const Selector udp = parse_selector("generic:proto=exp-0x8002,match=-p udp --dport 9");
+  const Selector not_udp = parse_selector("generic:proto=exp-0x8003,match=! -p udp");
+  const Selector any = parse_selector("generic:proto=exp-0x8004,match=-d 198.18.0.0/15");
+  CHECK(may_select(p253, 253));
+  CHECK_FALSE(may_select(p253, 17));
+  CHECK(may_select(not_udp, 6));
+  CHECK_FALSE(may_select(not_udp, 17));
+  CHECK(may_select(any, 1));
+  CHECK_FALSE(overlap(p253, udp));
+  CHECK_FALSE(overlap(udp, not_udp));
+  CHECK(overlap(p253, not_udp));
+  CHECK(overlap(any, udp));
 }
 
 }  // namespace dmux::client

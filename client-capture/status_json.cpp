@@ -11,9 +11,12 @@ using nlohmann::json;
 
 const char* kind_name(Selector::Kind k) {
   switch (k) {
-    case Selector::Kind::kIpv6: return "ipv6";
-    case Selector::Kind::kIpv4Multicast: return "ipv4-multicast";
-    case Selector::Kind::kGeneric: return "generic";
+    case Selector::Kind::kIpv6:
+      return "ipv6";
+    case Selector::Kind::kIpv4Multicast:
+      return "ipv4-multicast";
+    case Selector::Kind::kGeneric:
+      return "generic";
   }
   return "unknown";
 }
@@ -40,6 +43,21 @@ double seconds_left(const AddressOffer& offer, Clock::time_point now) {
   return std::chrono::duration<double>(offer.expires() - now).count();
 }
 
+json offload_json(const StatusView& v) {
+  const TunnelIoCounters& c = v.io.counters();
+  const net::UdpSendCounters& s = v.io.send_counters();
+  const net::UdpReceiveCounters& r = v.io.receive_counters();
+  const net::GroCounters& g = v.io.gro_counters();
+  return json{{"tun_offloads", v.tun_offloads},   {"tun_reads", c.tun_reads},
+              {"super_packets", c.super_packets}, {"bad_reads", c.bad_reads},
+              {"tun_writes", c.tun_writes},       {"tun_write_failures", c.tun_write_failures},
+              {"udp_gso", v.io.gso_enabled()},    {"gso_sends", s.gso_sends},
+              {"gso_refusals", s.gso_refusals},   {"send_syscalls", s.syscalls},
+              {"udp_gro", v.io.gro_enabled()},    {"receive_syscalls", r.syscalls},
+              {"gro_buffers", r.gro_buffers},     {"truncated", r.truncated},
+              {"coalesced", g.coalesced}};
+}
+
 }  // namespace
 
 std::string status_json(const StatusView& v) {
@@ -53,14 +71,16 @@ std::string status_json(const StatusView& v) {
   json selectors = json::array();
   for (std::size_t i = 0; i < v.config.selectors.size(); ++i) {
     const Selector& s = v.config.selectors[i];
-    selectors.push_back(json{{"selector", s.text},
-                             {"kind", kind_name(s.kind)},
-                             {"protocol", wire::protocol_name(s.proto_id)},
-                             {"proto_id", s.proto_id},
-                             {"provider_id", s.provider_id},
-                             {"queue", v.config.queue_num + i},
-                             {"active", s.kind != Selector::Kind::kIpv6 || v.ipv6_active},
-                             {"return_token", token_json(v.tokens, s.proto_id)}});
+    selectors.push_back(json{
+        {"selector", s.text},
+        {"kind", kind_name(s.kind)},
+        {"protocol", wire::protocol_name(s.proto_id)},
+        {"proto_id", s.proto_id},
+        {"provider_id", s.provider_id},
+        {"fwmark",
+         s.kind != Selector::Kind::kGeneric ? 0 : v.config.fwmark + static_cast<std::uint32_t>(i)},
+        {"active", s.kind != Selector::Kind::kIpv6 || v.ipv6_active},
+        {"return_token", token_json(v.tokens, s.proto_id)}});
   }
   const auto& addr = v.offer.address();
   const AddressOfferCounters& oc = v.offer.counters();
@@ -74,6 +94,7 @@ std::string status_json(const StatusView& v) {
               {"tun", v.tun_name},
               {"mtu", v.config.tun_mtu},
               {"chain", v.config.chain},
+              {"route_table", v.config.route_table},
               {"selectors", selectors},
               {"ipv6_active", v.ipv6_active},
               {"address", addr ? to_string(*addr) : ""},
@@ -89,8 +110,7 @@ std::string status_json(const StatusView& v) {
               {"unanswered_solicitations", v.offer.unanswered()},
               {"captured", c.captured},
               {"captured_bytes", c.captured_bytes},
-              {"checksums_finished", c.checksums_finished},
-              {"segmented", c.segmented},
+              {"segmented", v.io.counters().super_packets},  // reads cut into several DATA
               {"tunnelled", c.tunnelled},
               {"tunnelled_bytes", c.tunnelled_bytes},
               {"returns_received", c.returns},
@@ -99,12 +119,7 @@ std::string status_json(const StatusView& v) {
               {"address_offers", c.adverts},
               {"dropped_packets", dropped},
               {"drops", drops},
-              {"nfqueue",
-               json{{"messages", v.queue.messages},
-                    {"not_packets", v.queue.not_packets},
-                    {"recv_errors", v.queue.recv_errors},
-                    {"verdict_batches", v.queue.verdict_batches},
-                    {"verdict_errors", v.queue.verdict_errors}}}}
+              {"offload", offload_json(v)}}
       .dump();
 }
 

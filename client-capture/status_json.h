@@ -7,8 +7,8 @@
 #include "client-capture/address_offer.h"
 #include "client-capture/config.h"
 #include "client-capture/counters.h"
-#include "client-capture/nfqueue.h"
 #include "client-capture/return_tokens.h"
+#include "client-capture/tunnel_io.h"
 #include "common/net/endpoint.h"
 
 namespace dmux::client {
@@ -23,7 +23,8 @@ struct StatusView {
   const AddressOffer& offer;
   const ReturnTokens& tokens;
   const DataPathCounters& counters;
-  const NfQueueCounters& queue;
+  const TunnelIo& io;
+  unsigned tun_offloads;  // TUN_F_* the kernel accepted
 };
 
 std::string status_json(const StatusView& v);

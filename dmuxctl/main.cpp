@@ -3,11 +3,13 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
-#include <vector>
 #include <nlohmann/json.hpp>
+#include <vector>
 
+#include "common/util/version.h"
 #include "dmuxctl/control_client.h"
 #include "dmuxctl/render.h"
+#include "dmuxctl/render_agents.h"
 
 namespace po = boost::program_options;
 
@@ -16,13 +18,15 @@ int main(int argc, char** argv) {
   // clang-format off
   opts.add_options()
       ("help,h", "show this help")
+      ("version", "print the version and exit")
       ("socket,s", po::value<std::string>()->default_value("/run/ipdmux/dmuxd.sock")->value_name("PATH"),
-       "dmuxd's control socket")
+       "the daemon's control socket: dmuxd's, or dmux-provider's, dmux-mcast's or "
+       "dmux-client's (--control-socket), which answer status only")
       ("json", "print the raw JSON reply");
   // clang-format on
   po::options_description hidden;
-  hidden.add_options()("command", po::value<std::string>())(
-      "argument", po::value<std::vector<std::string>>());
+  hidden.add_options()("command", po::value<std::string>())("argument",
+                                                            po::value<std::vector<std::string>>());
   po::options_description all;
   all.add(opts).add(hidden);
   po::positional_options_description pos;
@@ -36,8 +40,12 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "dmuxctl: error: %s\n", e.what());
     return 2;
   }
+  if (vm.count("version")) {
+    std::cout << dmux::build::version_line("dmuxctl") << "\n";
+    return 0;
+  }
   if (vm.count("help") || !vm.count("command")) {
-    std::cout << "dmuxctl: query a running dmuxd.\n\n"
+    std::cout << "dmuxctl: query a running IPdmux daemon (dmuxd, or status of any daemon).\n\n"
                  "Usage: dmuxctl [--socket PATH] [--json] COMMAND\n\n"
                  "Commands:\n"
                  "  status    gateway identity, listeners, packet and drop counters\n"
@@ -52,8 +60,8 @@ int main(int argc, char** argv) {
     return vm.count("help") ? 0 : 2;
   }
   const auto command = vm["command"].as<std::string>();
-  const auto args =
-      vm.count("argument") ? vm["argument"].as<std::vector<std::string>>() : std::vector<std::string>{};
+  const auto args = vm.count("argument") ? vm["argument"].as<std::vector<std::string>>()
+                                         : std::vector<std::string>{};
   const bool takes_file = command == "crl";
   if (command != "status" && command != "routers" && command != "peers" && command != "drain" &&
       command != "undrain" && command != "ping" && !takes_file) {
@@ -74,7 +82,8 @@ int main(int argc, char** argv) {
     const auto reply = dmux::ctl::request(vm["socket"].as<std::string>(), line);
     const auto doc = nlohmann::json::parse(reply);
     if (doc.contains("error")) {
-      std::fprintf(stderr, "dmuxctl: dmuxd says: %s\n", doc["error"].get<std::string>().c_str());
+      std::fprintf(stderr, "dmuxctl: the daemon says: %s\n",
+                   doc["error"].get<std::string>().c_str());
       return 1;
     }
     if (vm.count("json")) {
@@ -82,7 +91,7 @@ int main(int argc, char** argv) {
     } else if (command == "ping" || command == "crl") {
       std::cout << "ok\n";
     } else if (command == "status" || command == "drain" || command == "undrain") {
-      std::cout << dmux::ctl::render_status(doc);
+      std::cout << dmux::ctl::render_any_status(doc);
     } else if (command == "peers") {
       std::cout << dmux::ctl::render_peers(doc);
     } else {

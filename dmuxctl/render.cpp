@@ -77,8 +77,8 @@ std::string render_routers(const nlohmann::json& r) {
   std::ostringstream o;
   const auto& list = r["routers"];
   if (list.empty()) return "no routers\n";
-  o << fmt("%-16s %10s %-22s %-11s %-11s %9s %9s %8s %6s %9s\n", "PROTOCOL", "PROVIDER",
-           "ADDRESS", "ORIGIN", "STATE", "AGE", "HEARD", "PENALTY", "FLAPS", "RTT");
+  o << fmt("%-16s %10s %-22s %-11s %-11s %9s %9s %8s %6s %9s\n", "PROTOCOL", "PROVIDER", "ADDRESS",
+           "ORIGIN", "STATE", "AGE", "HEARD", "PENALTY", "FLAPS", "RTT");
   for (const auto& x : list) {
     const bool registered = x.contains("age_seconds");
     const std::string age = registered ? fmt("%.0fs", x.value("age_seconds", 0.0)) : "-";
@@ -107,7 +107,8 @@ std::string render_peers(const nlohmann::json& m) {
   for (const auto& p : m["peers"]) {
     const std::string id = p.value("gateway_id", "");
     std::string rtt = "-";
-    if (p.contains("rtt_ms") && p["rtt_ms"].is_number()) rtt = fmt("%.3f", p["rtt_ms"].get<double>());
+    if (p.contains("rtt_ms") && p["rtt_ms"].is_number())
+      rtt = fmt("%.3f", p["rtt_ms"].get<double>());
     o << fmt("  %-16s %-22s %-11s %-9s %10s %6.1f%% %8zu %10.1f\n", id.empty() ? "?" : id.c_str(),
              p.value("mesh_endpoint", "?").c_str(), p.value("state", "?").c_str(),
              p.value("direction", "").c_str(), rtt.c_str(), 100.0 * p.value("loss", 0.0),

@@ -26,13 +26,15 @@ struct GatewayConfig {
   std::size_t max_datagram_bytes = 1500;    // larger DATA datagrams are dropped (oversize)
   int socket_buffer_bytes = 4 << 20;        // SO_RCVBUF/SO_SNDBUF per data socket
   bool use_gso = true;                      // UDP GSO for runs of datagrams to one router
+  bool use_gro = true;                      // UDP_GRO on the DATA sockets
   std::vector<RouterEntry> static_routers;  // operator-pinned routers, each with its key
-  std::optional<RegistrationConfig> registration;  // nullopt = static routers only
-  std::optional<mesh::MeshConfig> mesh;            // nullopt = a lone gateway
-  mesh::SelectionConfig selection;                 // how the nearest tier is chosen
+  std::optional<RegistrationConfig> registration;    // nullopt = static routers only
+  std::optional<mesh::MeshConfig> mesh;              // nullopt = a lone gateway
+  mesh::SelectionConfig selection;                   // how the nearest tier is chosen
   std::optional<bgp_glue::AnnounceConfig> announce;  // nullopt = FRR announcement not ours
-  std::optional<net::Endpoint> metrics_listen;     // Prometheus exposer; nullopt = disabled
+  std::optional<net::Endpoint> metrics_listen;       // Prometheus exposer; nullopt = disabled
   std::string control_socket = "/run/ipdmux/dmuxd.sock";
+  std::string control_group;  // operator group given the control socket; "" = the daemon's own
   log::Level log_level = log::Level::kInfo;
   std::string config_file;  // where the config came from ("" = CLI only)
   std::string crl_path;     // the CA's revocation list (docs/protocol.md 10.1); "" = none

@@ -34,8 +34,8 @@ std::size_t plan_send_groups(std::span<const OutPacket> packets, std::span<SendG
       }
     }
     if (g < n && len <= groups[g].segment_size && len <= limits.max_segment_size &&
-        groups[g].segment_size <= limits.max_segment_size && groups[g].count < limits.max_segments &&
-        groups[g].bytes + len <= limits.max_bytes) {
+        groups[g].segment_size <= limits.max_segment_size &&
+        groups[g].count < limits.max_segments && groups[g].bytes + len <= limits.max_bytes) {
       SendGroup& grp = groups[g];
       ++grp.count;
       grp.bytes += len;

@@ -59,8 +59,8 @@ std::shared_ptr<const ForwardingTable::Catalog> ForwardingTable::make_catalog(
                                         a.provider_id == b.provider_id && a.address == b.address;
                                }),
                    c->routers.end());
-  c->unkeyed = static_cast<std::size_t>(std::count_if(
-      c->routers.begin(), c->routers.end(), [](const RouterEntry& r) { return !r.key; }));
+  c->unkeyed = static_cast<std::size_t>(std::count_if(c->routers.begin(), c->routers.end(),
+                                                      [](const RouterEntry& r) { return !r.key; }));
   return c;
 }
 
@@ -83,7 +83,8 @@ ForwardingTable::ForwardingTable(std::vector<RouterEntry> routers,
     std::vector<const RouterEntry*> m;
     m.reserve(eg.members.size());
     for (const auto& r : eg.members) m.push_back(&r);
-    if (auto g = make_group(m)) groups_.emplace(group_key(eg.proto_id, eg.provider_id), std::move(g));
+    if (auto g = make_group(m))
+      groups_.emplace(group_key(eg.proto_id, eg.provider_id), std::move(g));
   }
 }
 

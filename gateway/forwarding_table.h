@@ -108,9 +108,12 @@ class ForwardingTable {
                       RouterTarget& out) const noexcept;
 
   [[nodiscard]] std::span<const RouterEntry> routers() const noexcept {
-    return catalog_ ? std::span<const RouterEntry>(catalog_->routers) : std::span<const RouterEntry>{};
+    return catalog_ ? std::span<const RouterEntry>(catalog_->routers)
+                    : std::span<const RouterEntry>{};
   }
-  [[nodiscard]] std::size_t size() const noexcept { return catalog_ ? catalog_->routers.size() : 0; }
+  [[nodiscard]] std::size_t size() const noexcept {
+    return catalog_ ? catalog_->routers.size() : 0;
+  }
   // Routers in routers() that have no tunnel key, and so are never selected.
   [[nodiscard]] std::size_t unkeyed() const noexcept { return catalog_ ? catalog_->unkeyed : 0; }
 

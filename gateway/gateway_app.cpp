@@ -4,9 +4,12 @@
 #include <ctime>
 #include <map>
 
+#include "common/control/socket_group.h"
+#include "common/crypto/crypto.h"
 #include "common/util/config_error.h"
 #include "common/util/log.h"
 #include "common/util/wall_clock.h"
+#include "gateway/listen_probe.h"
 #include "gateway/mesh_table.h"
 #include "gateway/status_json.h"
 
@@ -15,6 +18,28 @@ namespace {
 
 using util::unix_time_s;
 
+// The expiry of every certificate dmuxd uses (the CA's and its mesh certificate), for
+// dmux_certificate_expiry_timestamp_seconds. One that cannot be read is left out: start-up and
+// reload have checked them already, and a metric is no reason to stop.
+std::vector<metrics::CertificateExpiry> certificate_expiry(const GatewayConfig& c) {
+  std::vector<std::pair<std::string, std::string>> files;
+  if (c.registration) files.emplace_back("ca", c.registration->ca_cert_path);
+  if (c.mesh) {
+    if (!c.registration) files.emplace_back("ca", c.mesh->ca_cert_path);
+    files.emplace_back("mesh", c.mesh->cert_path);
+  }
+  std::vector<metrics::CertificateExpiry> out;
+  for (const auto& [name, path] : files) {
+    try {
+      out.push_back(
+          {name, static_cast<double>(crypto::Certificate::load_pem(path).info().not_after)});
+    } catch (const std::exception& e) {
+      LOG_WARN("certificate expiry metric: %s", e.what());
+    }
+  }
+  return out;
+}
+
 WorkerConfig worker_config(const GatewayConfig& c) {
   return WorkerConfig{.listen = c.listen,
                       .tunnel_source = c.tunnel_source,
@@ -22,7 +47,8 @@ WorkerConfig worker_config(const GatewayConfig& c) {
                       .batch_size = c.batch_size,
                       .max_datagram_bytes = c.max_datagram_bytes,
                       .socket_buffer_bytes = c.socket_buffer_bytes,
-                      .use_gso = c.use_gso};
+                      .use_gso = c.use_gso,
+                      .use_gro = c.use_gro};
 }
 
 }  // namespace
@@ -36,8 +62,11 @@ GatewayApp::GatewayApp(GatewayConfig config, Reloader reloader)
                  return mesh_ ? mesh_->rtt_to(gw) : std::nullopt;
                }),
       publish_timer_(loop_, [this] { publish_table(); }) {
+  reload_status_.last_success_seconds = start_time_;
+  certificates_ = certificate_expiry(config_);
   builder_.set_static(config_.static_routers);
   publish_table();
+  refuse_taken_listen_endpoints(config_.listen);
   data_plane_ = std::make_unique<DataPlane>(worker_config(config_), config_.workers, tables_,
                                             util::unix_time_us());
   old_version_timer_ = std::make_unique<evloop::Timer>(loop_, [this] { report_old_versions(); });
@@ -55,13 +84,15 @@ GatewayApp::GatewayApp(GatewayConfig config, Reloader reloader)
   if (!config_.crl_path.empty()) load_crl(config_.crl_path);  // throws: a bad CRL stops the start
   control_ = std::make_unique<control::ControlServer>(
       loop_, config_.control_socket, [this](std::string_view cmd) { return handle_command(cmd); });
+  if (!config_.control_group.empty())
+    control::give_socket_to_group(config_.control_socket, config_.control_group);
   if (config_.metrics_listen) {
     metrics_ =
         std::make_unique<MetricsExporter>(*config_.metrics_listen, [this] { return stats(); });
   }
   if (config_.announce) {
-    announce_ = std::make_unique<bgp_glue::Announcement>(
-        loop_, *config_.announce, [this] { return healthy(); });
+    announce_ = std::make_unique<bgp_glue::Announcement>(loop_, *config_.announce,
+                                                         [this] { return healthy(); });
   }
   notifier_ = std::make_unique<bgp_glue::SystemdNotifier>(
       loop_, [this] { return data_plane_progressed(watchdog_beats_); });
@@ -136,13 +167,19 @@ void GatewayApp::reload() noexcept {
     log::set_level(fresh.log_level);
     builder_.set_static(config_.static_routers);
     publish_table();
+    certificates_ = certificate_expiry(fresh);
+    reload_status_.last_successful = true;
+    reload_status_.last_success_seconds = unix_time_s();
     LOG_INFO("reload: %zu static routers now", config_.static_routers.size());
+    return;
   } catch (const ConfigError& e) {
     LOG_ERROR("reload failed, keeping the running configuration: --%s: %s", e.option().c_str(),
               e.what());
   } catch (const std::exception& e) {
     LOG_ERROR("reload failed, keeping the running configuration: %s", e.what());
   }
+  reload_status_.last_successful = false;
+  ++reload_status_.failures;
 }
 
 void GatewayApp::report_old_versions() {
@@ -161,6 +198,10 @@ GatewayStats GatewayApp::stats() const {
   s.worker_received_packets = data_plane_->received_per_worker();
   s.table_generation = tables_.generation();
   s.start_time_seconds = start_time_;
+  s.daemon = metrics::DaemonInfo{.daemon = "dmuxd",
+                                 .start_time_seconds = start_time_,
+                                 .certificates = certificates_,
+                                 .reload = reload_status_};
   if (registration_) s.registration = registration_->snapshot();
   if (mesh_) s.mesh = mesh_->snapshot();
   if (announce_) {

@@ -10,6 +10,7 @@
 #include "bgp-glue/systemd_notifier.h"
 #include "common/control/control_server.h"
 #include "common/evloop/event_loop.h"
+#include "common/metrics/daemon_info.h"
 #include "gateway/config.h"
 #include "gateway/data_plane.h"
 #include "gateway/metrics_exporter.h"
@@ -62,11 +63,14 @@ class GatewayApp {
   GatewayConfig config_;
   Reloader reloader_;
   double start_time_ = 0;
+  metrics::ReloadStatus reload_status_;  // outcome of the latest SIGHUP, for metrics
+  std::vector<metrics::CertificateExpiry> certificates_;  // read at start and on reload
   evloop::EventLoop loop_;
   TablePublisher tables_;
-  TableBuilder builder_;      // kept up to date by deltas; built at most once per publish tick
+  TableBuilder builder_;  // kept up to date by deltas; built at most once per publish tick
   evloop::Timer publish_timer_;
   std::chrono::steady_clock::time_point last_publish_{};
+  std::chrono::steady_clock::duration last_build_cost_{};  // of the last publish_table()
   std::uint64_t crl_number_ = 0;  // of the CRL in force (lone gateway; the mesh keeps its own)
   std::unique_ptr<DataPlane> data_plane_;
   std::unique_ptr<control::ControlServer> control_;

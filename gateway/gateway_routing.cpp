@@ -1,10 +1,12 @@
 // GatewayApp: routers into the forwarding table, by what changed (issue 12), and revocation
 // (docs/protocol.md 10.1). Registrations and the mesh report typed deltas; the TableBuilder
-// applies them and the table is published at most once per kPublishEvery, so a burst of changes
-// costs one build and the control thread stays free for keepalives and the watchdog.
-#include <nlohmann/json.hpp>
-
+// applies them and a new table is published no sooner than 20x the last build's cost after the
+// previous one (between kPublishMin and kPublishMax): a small table follows every change at once,
+// a burst of changes to a huge one costs one build per interval, and the control thread stays
+// free for keepalives and the watchdog (at most ~5% of it goes to builds).
+#include <algorithm>
 #include <ctime>
+#include <nlohmann/json.hpp>
 
 #include "common/crypto/crl.h"
 #include "common/util/config_error.h"
@@ -15,7 +17,8 @@
 namespace dmux::gateway {
 namespace {
 
-constexpr auto kPublishEvery = std::chrono::milliseconds(100);
+constexpr auto kPublishMin = std::chrono::milliseconds(1);
+constexpr auto kPublishMax = std::chrono::milliseconds(100);
 
 std::string ca_of(const GatewayConfig& c) {
   if (c.registration) return c.registration->ca_cert_path;
@@ -48,9 +51,11 @@ void GatewayApp::on_mesh_changed(const mesh::MeshChanges& changes) {
 void GatewayApp::schedule_publish() noexcept {
   if (publish_timer_.pending() || !builder_.dirty()) return;
   const auto since = std::chrono::steady_clock::now() - last_publish_;
-  const auto wait = since >= kPublishEvery
+  const auto every = std::clamp<std::chrono::steady_clock::duration>(20 * last_build_cost_,
+                                                                     kPublishMin, kPublishMax);
+  const auto wait = since >= every
                         ? std::chrono::microseconds(0)
-                        : std::chrono::duration_cast<std::chrono::microseconds>(kPublishEvery - since);
+                        : std::chrono::duration_cast<std::chrono::microseconds>(every - since);
   try {
     publish_timer_.start_once(wait);
   } catch (const std::exception& e) {
@@ -63,6 +68,7 @@ void GatewayApp::publish_table() noexcept {
   try {
     last_publish_ = std::chrono::steady_clock::now();
     tables_.publish(builder_.build(last_publish_));
+    last_build_cost_ = std::chrono::steady_clock::now() - last_publish_;
     schedule_publish();  // the catalog may still be behind
   } catch (const std::exception& e) {
     LOG_ERROR("building the forwarding table failed, keeping the previous one: %s", e.what());

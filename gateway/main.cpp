@@ -4,6 +4,7 @@
 #include <exception>
 
 #include "common/util/log.h"
+#include "common/util/version.h"
 #include "gateway/gateway_app.h"
 #include "gateway/options.h"
 
@@ -21,7 +22,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (cl.version) {
-    std::puts("dmuxd 0.1.0 (IPdmux wire protocol version 2)");
+    std::puts(dmux::build::version_line("dmuxd").c_str());
     return 0;
   }
   const GatewayConfig& c = cl.config;

@@ -60,18 +60,20 @@ TEST_CASE("a local router beats remote ones under the paper's rule; path counts 
       testing::keyed_router(1, 7, net::Endpoint{9, 5000}, RouterOrigin::kRegistered)};
   // The remote router is 5 ms from here via its gateway, 1 ms from that gateway.
   const Remotes rs = {remote(22, 7, 1, 1000)};
-  const auto paper =
-      build_mesh_table(local, rs, rtts({{22, 5}}), mesh::SelectionConfig{.use_router_distance = false});
+  const auto paper = build_mesh_table(local, rs, rtts({{22, 5}}),
+                                      mesh::SelectionConfig{.use_router_distance = false});
   CHECK(pick(*paper, 0, 1) == 9);
   // Local routers' own distance is unknown (0), so the local one still wins on path cost 0 < 6.
   const auto path = build_mesh_table(local, rs, rtts({{22, 5}}), {});
   CHECK(pick(*path, 0, 1) == 9);
 }
 
-TEST_CASE("path selection prefers a router close to its gateway over one far from a nearer gateway") {
+TEST_CASE(
+    "path selection prefers a router close to its gateway over one far from a nearer gateway") {
   const Remotes rs = {remote(22, 7, 1, 40'000), remote(33, 7, 2, 1'000)};
   const auto g = rtts({{22, 5}, {33, 10}});
-  const auto paper = build_mesh_table({}, rs, g, mesh::SelectionConfig{.use_router_distance = false});
+  const auto paper =
+      build_mesh_table({}, rs, g, mesh::SelectionConfig{.use_router_distance = false});
   CHECK(pick(*paper, 0, 1) == 1);  // nearest gateway (5 ms), router 40 ms beyond it
   const auto path = build_mesh_table({}, rs, g, {});
   CHECK(pick(*path, 0, 1) == 2);  // 10 + 1 ms < 5 + 40 ms
@@ -86,8 +88,8 @@ TEST_CASE("under path selection a local router far from this gateway loses to a 
   };
   const auto path = build_mesh_table({far}, rs, rtts({{22, 5}}), {}, local_rtt);
   CHECK(pick(*path, 0, 1) == 1);  // 5 + 1 ms < 60 ms
-  const auto paper = build_mesh_table({far}, rs, rtts({{22, 5}}),
-                                      mesh::SelectionConfig{.use_router_distance = false}, local_rtt);
+  const auto paper = build_mesh_table(
+      {far}, rs, rtts({{22, 5}}), mesh::SelectionConfig{.use_router_distance = false}, local_rtt);
   CHECK(pick(*paper, 0, 1) == 9);
 }
 
@@ -120,10 +122,9 @@ TEST_CASE("the builder follows deltas and rebuilds only the groups they touch") 
   auto r1 = remote(22, 7, 1);
   auto r2 = remote(33, 7, 2);
   auto r9 = remote(33, 9, 3);
-  const mesh::RemoteChanges add = {
-      {mesh::RemoteChange::Kind::kAdded, 22, r1->id(), r1},
-      {mesh::RemoteChange::Kind::kAdded, 33, r2->id(), r2},
-      {mesh::RemoteChange::Kind::kAdded, 33, r9->id(), r9}};
+  const mesh::RemoteChanges add = {{mesh::RemoteChange::Kind::kAdded, 22, r1->id(), r1},
+                                   {mesh::RemoteChange::Kind::kAdded, 33, r2->id(), r2},
+                                   {mesh::RemoteChange::Kind::kAdded, 33, r9->id(), r9}};
   b.apply(add);
   auto now = std::chrono::steady_clock::now();
   auto next = [&now] { return now += std::chrono::seconds(1); };  // the catalog is due each time

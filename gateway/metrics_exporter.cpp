@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "common/crypto/crypto.h"
+#include "common/metrics/daemon_families.h"
 #include "common/metrics/http_server.h"
 #include "common/net/endpoint.h"
 #include "common/wire/mesh.h"
@@ -18,28 +19,10 @@
 namespace dmux::gateway {
 namespace {
 
-using prometheus::ClientMetric;
+using metrics::add;
+using metrics::family;
 using prometheus::MetricFamily;
 using prometheus::MetricType;
-
-MetricFamily family(std::string name, std::string help, MetricType type) {
-  MetricFamily f;
-  f.name = std::move(name);
-  f.help = std::move(help);
-  f.type = type;
-  return f;
-}
-
-void add(MetricFamily& f, std::vector<ClientMetric::Label> labels, double value) {
-  ClientMetric m;
-  m.label = std::move(labels);
-  if (f.type == MetricType::Counter) {
-    m.counter.value = value;
-  } else {
-    m.gauge.value = value;
-  }
-  f.metric.push_back(std::move(m));
-}
 
 template <typename Array>
 MetricFamily per_protocol(const char* name, const char* help, const Array& values) {
@@ -116,9 +99,9 @@ void add_announce(const bgp_glue::AnnounceSnapshot& a, std::uint64_t stray,
     add(state, {{"state", std::string(bgp_glue::to_string(st))}}, a.state == st ? 1 : 0);
   }
   out.push_back(std::move(state));
-  auto healthy = family("dmux_gateway_healthy",
-                        "1 if the health check passes (rise/fall applied), else 0",
-                        MetricType::Gauge);
+  auto healthy =
+      family("dmux_gateway_healthy", "1 if the health check passes (rise/fall applied), else 0",
+             MetricType::Gauge);
   add(healthy, {}, a.healthy ? 1 : 0);
   out.push_back(std::move(healthy));
   auto changes = family("dmux_gateway_announce_route_changes_total",
@@ -134,18 +117,18 @@ void add_announce(const bgp_glue::AnnounceSnapshot& a, std::uint64_t stray,
                     MetricType::Counter);
   add(bad, {}, static_cast<double>(a.bad_samples));
   out.push_back(std::move(bad));
-  auto strays = family("dmux_gateway_announce_stray_packets_total",
-                       "Packets to non-local addresses of the dmux-prefix (discarded)",
-                       MetricType::Counter);
+  auto strays =
+      family("dmux_gateway_announce_stray_packets_total",
+             "Packets to non-local addresses of the dmux-prefix (discarded)", MetricType::Counter);
   add(strays, {}, static_cast<double>(stray));
   out.push_back(std::move(strays));
 }
 
 // The mesh, from the snapshot MeshServer refreshes on the control thread.
 void add_mesh(const mesh::MeshSnapshot& m, std::vector<MetricFamily>& out) {
-  auto up = family("dmux_gateway_mesh_peer_up",
-                   "1 if the mesh link to the peer gateway is established, else 0",
-                   MetricType::Gauge);
+  auto up =
+      family("dmux_gateway_mesh_peer_up",
+             "1 if the mesh link to the peer gateway is established, else 0", MetricType::Gauge);
   auto rtt = family("dmux_gateway_mesh_peer_rtt_seconds",
                     "Round-trip time to the peer gateway (median of recent probes); absent "
                     "until measured",
@@ -153,8 +136,8 @@ void add_mesh(const mesh::MeshSnapshot& m, std::vector<MetricFamily>& out) {
   auto loss = family("dmux_gateway_mesh_peer_loss_ratio",
                      "Fraction of the last 64 probes to the peer gateway left unanswered",
                      MetricType::Gauge);
-  auto learned = family("dmux_gateway_mesh_peer_routers",
-                        "Routers learned from the peer gateway", MetricType::Gauge);
+  auto learned = family("dmux_gateway_mesh_peer_routers", "Routers learned from the peer gateway",
+                        MetricType::Gauge);
   for (const auto& p : m.peers) {
     // A seed not reached yet has no gateway id: name it by its mesh endpoint.
     const std::string peer =
@@ -177,8 +160,8 @@ void add_mesh(const mesh::MeshSnapshot& m, std::vector<MetricFamily>& out) {
   out.push_back(std::move(routers));
 
   const mesh::MeshCounters& c = m.counters;
-  auto bytes = family("dmux_gateway_mesh_bytes_total",
-                      "TLS payload bytes on mesh links, all links", MetricType::Counter);
+  auto bytes = family("dmux_gateway_mesh_bytes_total", "TLS payload bytes on mesh links, all links",
+                      MetricType::Counter);
   add(bytes, {{"direction", "received"}}, static_cast<double>(c.bytes_in));
   add(bytes, {{"direction", "sent"}}, static_cast<double>(c.bytes_out));
   out.push_back(std::move(bytes));
@@ -201,20 +184,22 @@ void add_mesh(const mesh::MeshSnapshot& m, std::vector<MetricFamily>& out) {
                          MetricType::Counter);
   for (std::size_t i = 1; i < c.auth_refused.size(); ++i) {
     add(rejected,
-        {{"reason", std::string("auth_") + crypto::to_string(static_cast<crypto::VerifyResult>(i))}},
+        {{"reason",
+          std::string("auth_") + crypto::to_string(static_cast<crypto::VerifyResult>(i))}},
         static_cast<double>(c.auth_refused[i]));
   }
   add(rejected, {{"reason", "hello_mismatch"}}, static_cast<double>(c.hello_mismatch));
   add(rejected, {{"reason", "protocol_violation"}}, static_cast<double>(c.protocol_violations));
   for (std::size_t i = 1; i < c.bad_frames.size(); ++i) {
     add(rejected,
-        {{"reason", "frame_" + std::string(wire::mesh::to_string(static_cast<wire::mesh::Status>(i)))}},
+        {{"reason",
+          "frame_" + std::string(wire::mesh::to_string(static_cast<wire::mesh::Status>(i)))}},
         static_cast<double>(c.bad_frames[i]));
   }
   out.push_back(std::move(rejected));
 
-  auto messages = family("dmux_gateway_mesh_messages_total",
-                         "Mesh messages by type and direction", MetricType::Counter);
+  auto messages = family("dmux_gateway_mesh_messages_total", "Mesh messages by type and direction",
+                         MetricType::Counter);
   add(messages, {{"direction", "sent"}, {"type", "update"}}, static_cast<double>(c.updates_sent));
   add(messages, {{"direction", "received"}, {"type", "update"}},
       static_cast<double>(c.updates_received));
@@ -227,9 +212,9 @@ void add_mesh(const mesh::MeshSnapshot& m, std::vector<MetricFamily>& out) {
       static_cast<double>(c.probe_replies));
   out.push_back(std::move(messages));
 
-  auto stale = family("dmux_gateway_mesh_updates_not_applied_total",
-                      "UPDATEs received but not applied (stale or duplicate version)",
-                      MetricType::Counter);
+  auto stale =
+      family("dmux_gateway_mesh_updates_not_applied_total",
+             "UPDATEs received but not applied (stale or duplicate version)", MetricType::Counter);
   add(stale, {}, static_cast<double>(c.updates_not_applied));
   out.push_back(std::move(stale));
 }
@@ -272,7 +257,15 @@ class MetricsExporter::Collectable : public prometheus::Collectable {
 
     auto routers =
         family("dmux_gateway_routers", "Routers in the forwarding table", MetricType::Gauge);
+    // Every assigned protocol and origin is present, at 0 when it has no router, so "a protocol
+    // without routers" is a series at 0 rather than a missing one (alert
+    // DmuxProtocolWithoutRouters).
     std::map<std::pair<std::string, std::string>, double> counts;
+    for (const auto& p : wire::kProtocols) {
+      for (auto origin : {RouterOrigin::kStatic, RouterOrigin::kRegistered, RouterOrigin::kMesh}) {
+        counts[{std::string(p.name), std::string(to_string(origin))}] = 0;
+      }
+    }
     if (s.table) {
       for (const auto& r : s.table->routers()) {
         counts[{wire::protocol_name(r.proto_id), std::string(to_string(r.origin))}] += 1;
@@ -282,9 +275,9 @@ class MetricsExporter::Collectable : public prometheus::Collectable {
       add(routers, {{"origin", key.second}, {"protocol", key.first}}, n);
     }
     out.push_back(std::move(routers));
-    auto unkeyed = family("dmux_gateway_routers_without_key",
-                          "Routers in the table without a tunnel key (never forwarded to)",
-                          MetricType::Gauge);
+    auto unkeyed =
+        family("dmux_gateway_routers_without_key",
+               "Routers in the table without a tunnel key (never forwarded to)", MetricType::Gauge);
     add(unkeyed, {}, static_cast<double>(s.table ? s.table->unkeyed() : 0));
     out.push_back(std::move(unkeyed));
 
@@ -301,6 +294,7 @@ class MetricsExporter::Collectable : public prometheus::Collectable {
                         MetricType::Gauge);
     add(start, {}, s.start_time_seconds);
     out.push_back(std::move(start));
+    metrics::add_daemon_families(s.daemon, out);
     return out;
   }
 

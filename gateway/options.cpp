@@ -7,7 +7,9 @@
 #include <sstream>
 #include <thread>
 
+#include "common/app/operator_options.h"
 #include "common/util/option_errors.h"
+#include "common/util/strict_command_line.h"
 
 namespace po = boost::program_options;
 
@@ -27,6 +29,7 @@ constexpr const char* kBatchSize = "batch-size";
 constexpr const char* kMaxDatagram = "max-datagram-bytes";
 constexpr const char* kSocketBuffer = "socket-buffer-bytes";
 constexpr const char* kGso = "gso";
+constexpr const char* kGro = "gro";
 constexpr const char* kStaticRouter = "static-router";
 constexpr const char* kRegistrationListen = "registration-listen";
 constexpr const char* kCaCert = "ca-cert";
@@ -65,6 +68,7 @@ constexpr const char* kHealthRise = "health-rise";
 constexpr const char* kHealthFall = "health-fall";
 constexpr const char* kDrainWithdrawMs = "drain-withdraw-ms";
 constexpr const char* kControlSocket = "control-socket";
+constexpr const char* kControlGroup = "control-group";
 constexpr const char* kLogLevel = "log-level";
 
 std::string with_short(const char* name, const char* s) { return std::string(name) + "," + s; }
@@ -102,6 +106,9 @@ po::options_description daemon_options() {
        "SO_RCVBUF and SO_SNDBUF of each data socket")
       (kGso, po::value<bool>()->value_name("on|off")->default_value(true, "on"),
        "send runs of equal-size datagrams to one router as one UDP GSO send (falls back by itself)")
+      (kGro, po::value<bool>()->value_name("on|off")->default_value(true, "on"),
+       "receive DATA with UDP_GRO: a client's GSO sends, and runs the interface's GRO merged, "
+       "arrive in one buffer (off by itself on kernels without it)")
       (kStaticRouter, po::value<std::vector<std::string>>()->value_name("\"PROTO PROVIDER ADDR:PORT KEYFILE\""),
        "pin a router, e.g. \"ipv6 7 198.18.2.2:5000 /etc/ipdmux/r1.tunnel-key\"; KEYFILE holds "
        "its tunnel key, 64 hex digits (openssl rand -hex 32), which its agent is given too; "
@@ -187,6 +194,9 @@ po::options_description daemon_options() {
        "Prometheus metrics endpoint (/metrics), or 'off'")
       (kControlSocket, po::value<std::string>()->value_name("PATH")->default_value("/run/ipdmux/dmuxd.sock"),
        "UNIX socket for dmuxctl")
+      (kControlGroup, po::value<std::string>()->value_name("GROUP"),
+       "give the control socket to this group (mode 0660), so its members may run dmuxctl "
+       "(default: the daemon's own group)")
       (kLogLevel, po::value<std::string>()->value_name("LEVEL")->default_value("info"),
        "debug, info, warn or error");
   // clang-format on
@@ -320,7 +330,8 @@ std::optional<bgp_glue::AnnounceConfig> to_announce(const po::variables_map& vm)
   bgp_glue::AnnounceConfig a;
   const auto text = get<std::string>(vm, kAnnouncePrefix);
   const auto prefix = net::parse_ipv4_prefix(text);
-  if (!prefix) throw ConfigError(kAnnouncePrefix, "'" + text + "' is not an IPv4 prefix (host bits zero)");
+  if (!prefix)
+    throw ConfigError(kAnnouncePrefix, "'" + text + "' is not an IPv4 prefix (host bits zero)");
   a.prefix = *prefix;
   a.device = get<std::string>(vm, kAnnounceDevice);
   if (a.device.empty() || a.device.size() > 15) {
@@ -332,7 +343,8 @@ std::optional<bgp_glue::AnnounceConfig> to_announce(const po::variables_map& vm)
   }
   a.metric = static_cast<std::uint32_t>(get<long long>(vm, kAnnounceMetric));
   a.drain_metric = static_cast<std::uint32_t>(get<long long>(vm, kDrainMetric));
-  if (a.metric == a.drain_metric) throw ConfigError(kDrainMetric, "must differ from --announce-metric");
+  if (a.metric == a.drain_metric)
+    throw ConfigError(kDrainMetric, "must differ from --announce-metric");
   const auto interval = get<unsigned>(vm, kHealthIntervalMs);
   if (interval < 100 || interval > 60000) throw ConfigError(kHealthIntervalMs, "must be 100-60000");
   a.health_interval = std::chrono::milliseconds(interval);
@@ -384,6 +396,7 @@ GatewayConfig to_config(const po::variables_map& vm) {
   if (c.socket_buffer_bytes < 4096) throw ConfigError(kSocketBuffer, "must be at least 4096");
 
   c.use_gso = get<bool>(vm, kGso);
+  c.use_gro = get<bool>(vm, kGro);
 
   if (vm.count(kStaticRouter)) {
     for (const auto& s : get<std::vector<std::string>>(vm, kStaticRouter)) {
@@ -394,6 +407,7 @@ GatewayConfig to_config(const po::variables_map& vm) {
   }
 
   c.registration = to_registration(vm, c.gateway_id);
+  if (c.registration) c.registration->feedback.tunnel_source = c.tunnel_source.addr;  // 9.9
   c.mesh = to_mesh(vm, c.gateway_id);
   if (vm.count(kCrl)) {
     if (!c.mesh && !c.registration) {
@@ -418,6 +432,8 @@ GatewayConfig to_config(const po::variables_map& vm) {
   if (c.control_socket.empty() || c.control_socket.size() > 100) {
     throw ConfigError(kControlSocket, "path must be 1-100 characters");
   }
+  if (vm.count(kControlGroup))
+    c.control_group = checked_control_group(get<std::string>(vm, kControlGroup), kControlGroup);
 
   const auto level = get<std::string>(vm, kLogLevel);
   if (!log::parse_level(level, c.log_level)) {
@@ -438,7 +454,7 @@ auto translate_errors(F&& f) {
 po::variables_map parse_all(int argc, const char* const argv[], const po::options_description& all,
                             const po::options_description& file_opts) {
   po::variables_map vm;
-  po::store(po::parse_command_line(argc, argv, all), vm);
+  po::store(parse_strict_command_line(argc, argv, all), vm);
   if (vm.count(kConfig)) {
     const auto path = vm[kConfig].as<std::string>();
     std::ifstream in(path);
@@ -477,7 +493,7 @@ CommandLine parse_command_line(int argc, const char* const argv[]) {
     cl.help_text = help.str();
 
     po::variables_map pre;
-    po::store(po::command_line_parser(argc, argv).options(all).allow_unregistered().run(), pre);
+    po::store(parse_strict_command_line(argc, argv, all, true), pre);
     if (pre.count(kHelp)) {
       cl.help = true;
       return cl;

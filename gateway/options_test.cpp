@@ -133,8 +133,8 @@ TEST_CASE("mesh options: each needs --mesh-listen, which needs credentials and t
 
 TEST_CASE("announce options: off by default, documented defaults, each bad value named") {
   CHECK_FALSE(parse({"--listen", "198.18.0.1:4500"}).config.announce);
-  const auto a = parse({"--listen", "198.18.0.1:4500", "--announce-prefix", "198.18.0.0/24"})
-                     .config.announce;
+  const auto a =
+      parse({"--listen", "198.18.0.1:4500", "--announce-prefix", "198.18.0.0/24"}).config.announce;
   REQUIRE(a);
   CHECK(a->prefix.to_string() == "198.18.0.0/24");
   CHECK(a->device == "dmuxa0");

@@ -41,6 +41,20 @@ RegistrationServer::RegistrationServer(evloop::EventLoop& loop, const Registrati
     watchers_.push_back(
         std::make_unique<evloop::IoWatcher>(loop, fd, [this, fd] { on_readable(fd); }));
   }
+  if (config_.router_feedback) {
+    registry::FeedbackConfig fc = config_.feedback;
+    fc.gateway_id = config_.handler.gateway_id;
+    feedback_ = std::make_unique<RouterFeedbackIo>(loop, fc, registry_, [this] {
+      notify_if_changed();
+      refresh_snapshot(true);
+    });
+    if (const auto why = feedback_->open()) {
+      LOG_WARN(
+          "registration: no ICMP feedback from routers (%s): dead routers are found by "
+          "missed keepalives only",
+          why->c_str());
+    }
+  }
   tick_.start_periodic(kTick);
   refresh_snapshot(true);
 }
@@ -55,12 +69,36 @@ void RegistrationServer::on_readable(int fd) noexcept {
 // Reads first, expires second (docs/protocol.md 9.7).
 void RegistrationServer::on_tick() noexcept {
   for (const auto& fd : fds_) drain(fd.get(), kMaxPerTick);
-  if (const auto n = registry_.expire(registry::system_now().mono); n > 0) {
+  if (feedback_) feedback_->drain();
+  const auto now = registry::system_now().mono;
+  if (const auto n = registry_.expire(now); n > 0) {
     LOG_INFO("registration: %zu router(s) expired after %lld ms of silence", n,
              static_cast<long long>(config_.registry.hold_time.count()));
   }
+  if (feedback_) feedback_->expire(now);
+  log_liveness();
   notify_if_changed();
   refresh_snapshot(true);
+}
+
+// Once a tick, what the liveness rules did since the previous one.
+void RegistrationServer::log_liveness() noexcept {
+  const registry::LivenessCounters before = logged_liveness_;
+  const registry::LivenessCounters& now = registry_.liveness();
+  logged_liveness_ = now;
+  if (now.own_stalls != before.own_stalls) {
+    LOG_WARN("registration: this gateway stalled for %llu ms; routers' silence during it forgiven",
+             static_cast<unsigned long long>(now.stalled_ms - before.stalled_ms));
+  }
+  if (now.suspected != before.suspected) {
+    LOG_INFO("registration: %llu router(s) suspect after %u missed keepalives (out of the table)",
+             static_cast<unsigned long long>(now.suspected - before.suspected),
+             config_.registry.suspect_after);
+  }
+  if (now.recovered != before.recovered) {
+    LOG_INFO("registration: %llu suspect router(s) heard again",
+             static_cast<unsigned long long>(now.recovered - before.recovered));
+  }
 }
 
 std::size_t RegistrationServer::drain(int fd, std::size_t max) noexcept {
@@ -180,6 +218,9 @@ void RegistrationServer::refresh_snapshot(bool routers) noexcept {
     snapshot_.verified_ns = verified_ns_;
     snapshot_.keepalive_count = keepalive_count_;
     snapshot_.keepalive_ns = keepalive_ns_;
+    snapshot_.liveness = registry_.liveness();
+    snapshot_.router_feedback = feedback_ && feedback_->active();
+    if (feedback_) snapshot_.feedback = feedback_->counters();
   } catch (const std::exception&) {
     // Out of memory building a status copy: keep the previous one.
   }

@@ -7,7 +7,9 @@
 // every COOKIE_REQUEST, KEEPALIVE and DEREGISTER in it at once; REGISTERs that pass the cheap
 // checks wait until the batch is done, so keepalives never queue behind signature checks. The
 // expiry tick first reads everything pending on every endpoint and only then expires, so a
-// gateway that stalled judges routers by what they sent, not by its own delay.
+// gateway that stalled judges routers by what they sent, not by its own delay (and the registry
+// forgives the silence of the stall itself). ICMP refusals of our TUNNELs come in through
+// RouterFeedbackIo and are read, like the endpoints, before each expiry.
 #pragma once
 
 #include <array>
@@ -22,6 +24,7 @@
 #include "common/net/unique_fd.h"
 #include "common/wire/registration.h"
 #include "gateway/registration_config.h"
+#include "gateway/router_feedback_io.h"
 #include "registry/registration_handler.h"
 #include "registry/router_registry.h"
 
@@ -35,6 +38,9 @@ struct RegistrationSnapshot {
   std::uint64_t register_count = 0, register_ns = 0;  // handler time, for cost figures
   std::uint64_t verified_count = 0, verified_ns = 0;  // REGISTERs that reached the certificate
   std::uint64_t keepalive_count = 0, keepalive_ns = 0;
+  registry::LivenessCounters liveness;
+  bool router_feedback = false;  // the ICMP socket is open
+  registry::FeedbackCounters feedback;
 };
 
 class RegistrationServer {
@@ -80,6 +86,7 @@ class RegistrationServer {
   void finish_deferred() noexcept;
   void reply(int fd, const net::Endpoint& to, std::size_t len) noexcept;
   void notify_if_changed() noexcept;
+  void log_liveness() noexcept;
   void refresh_snapshot(bool routers) noexcept;
 
   RegistrationConfig config_;
@@ -94,6 +101,8 @@ class RegistrationServer {
   evloop::Timer tick_;
   std::vector<Buffer> rx_;          // kBatch receive buffers, allocated once
   std::vector<Deferred> deferred_;  // capacity kDeferred, allocated once
+  std::unique_ptr<RouterFeedbackIo> feedback_;
+  registry::LivenessCounters logged_liveness_;
   std::size_t deferred_count_ = 0;
   std::array<std::byte, 256> reply_{};
   std::uint64_t register_count_ = 0, register_ns_ = 0, verified_count_ = 0, verified_ns_ = 0;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "bgp-glue/announcer.h"
+#include "common/metrics/daemon_info.h"
 #include "gateway/counters.h"
 #include "gateway/forwarding_table.h"
 #include "gateway/registration_server.h"
@@ -22,11 +23,12 @@ struct GatewayStats {
   std::size_t workers = 0;
   std::vector<std::uint64_t> worker_received_packets;  // per worker, in worker order
   std::uint64_t table_generation = 0;
-  double start_time_seconds = 0;                     // Unix time
-  std::optional<RegistrationSnapshot> registration;  // when registration is enabled
-  std::optional<mesh::MeshSnapshot> mesh;            // when the mesh is enabled
+  double start_time_seconds = 0;                       // Unix time
+  std::optional<RegistrationSnapshot> registration;    // when registration is enabled
+  std::optional<mesh::MeshSnapshot> mesh;              // when the mesh is enabled
   std::optional<bgp_glue::AnnounceSnapshot> announce;  // when --announce-prefix is set
   std::uint64_t announce_stray_packets = 0;            // arrived on the announce device
+  metrics::DaemonInfo daemon;  // build, certificate expiry, reload outcome (dmux_build_info ...)
 };
 
 using StatsSource = std::function<GatewayStats()>;

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/crypto/crypto.h"
+#include "common/util/version.h"
 #include "common/wire/mesh.h"
 #include "common/wire/protocols.h"
 
@@ -29,6 +30,21 @@ json registration_json(const RegistrationSnapshot& r) {
     cookies[std::string(registry::to_string(static_cast<registry::CookieOutcome>(i)))] =
         r.counters.cookies[i];
   }
+  json feedback = json::object();
+  for (std::size_t i = 0; i < registry::kFeedbackResults; ++i) {
+    feedback[std::string(registry::to_string(static_cast<registry::FeedbackResult>(i)))] =
+        r.feedback.by_result[i];
+  }
+  feedback["active"] = r.router_feedback;
+  feedback["tag_verified"] = r.feedback.tag_verified;
+  feedback["tag_unchecked"] = r.feedback.tag_unchecked;
+  feedback["probes_expired"] = r.feedback.probes_expired;
+  const auto& l = r.liveness;
+  const json liveness{{"suspected", l.suspected},
+                      {"recovered", l.recovered},
+                      {"confirmed_dead", l.confirmed_dead},
+                      {"own_stalls", l.own_stalls},
+                      {"stalled_ms", l.stalled_ms}};
   const auto& certs = r.counters.certificates;
   const auto mean_us = [](std::uint64_t ns, std::uint64_t n) { return n ? ns / 1e3 / n : 0.0; };
   return json{{"registers", regs},
@@ -41,7 +57,9 @@ json registration_json(const RegistrationSnapshot& r) {
                {{"hit", certs.hits}, {"refused_hit", certs.refused_hits}, {"miss", certs.misses}}},
               {"register_cost_us_mean", mean_us(r.register_ns, r.register_count)},
               {"verified_register_cost_us_mean", mean_us(r.verified_ns, r.verified_count)},
-              {"keepalive_cost_us_mean", mean_us(r.keepalive_ns, r.keepalive_count)}};
+              {"keepalive_cost_us_mean", mean_us(r.keepalive_ns, r.keepalive_count)},
+              {"liveness", liveness},
+              {"router_feedback", feedback}};
 }
 
 json announce_json(const GatewayConfig& config, const GatewayStats& stats) {
@@ -70,7 +88,8 @@ json records_refused_json(const mesh::IntakeCounters& c) {
 json closes_json(const mesh::MeshCounters& c) {
   json out = json::object();
   for (std::size_t i = 0; i < mesh::kCloseReasons; ++i) {
-    if (c.closes[i] != 0) out[std::string(mesh::to_string(static_cast<mesh::CloseReason>(i)))] = c.closes[i];
+    if (c.closes[i] != 0)
+      out[std::string(mesh::to_string(static_cast<mesh::CloseReason>(i)))] = c.closes[i];
   }
   return out;
 }
@@ -107,14 +126,16 @@ json mesh_counters_json(const mesh::MeshCounters& c) {
               {"certificates_received", c.certificates_received},
               {"certificates_refused", c.certificates_refused},
               {"records_refused", records_refused_json(c.intake)},
-              {"intake", {{"records_verified", c.intake.records_verified},
-                          {"full_states_applied", c.intake.full_states_applied},
-                          {"updates_applied", c.intake.updates_applied},
-                          {"stale", c.intake.stale},
-                          {"parts_discarded", c.intake.parts_discarded}}},
-              {"directory", {{"vouched", c.directory.vouched},
-                             {"ignored", c.directory.ignored},
-                             {"mismatch", c.directory.mismatch}}},
+              {"intake",
+               {{"records_verified", c.intake.records_verified},
+                {"full_states_applied", c.intake.full_states_applied},
+                {"updates_applied", c.intake.updates_applied},
+                {"stale", c.intake.stale},
+                {"parts_discarded", c.intake.parts_discarded}}},
+              {"directory",
+               {{"vouched", c.directory.vouched},
+                {"ignored", c.directory.ignored},
+                {"mismatch", c.directory.mismatch}}},
               {"slices", c.slices},
               {"longest_slice_us", c.longest_slice_us},
               {"own_stalls", c.own_stalls},
@@ -157,7 +178,7 @@ std::string status_json(const GatewayConfig& config, const GatewayStats& stats,
   return json{
       {"gateway_id", net::ipv4_to_string(config.gateway_id)},
       {"gateway_id_number", config.gateway_id},
-      {"version", "0.1.0"},
+      {"version", std::string(build::kVersion)},
       {"uptime_seconds", now_seconds - stats.start_time_seconds},
       {"workers", stats.workers},
       {"worker_received_packets", stats.worker_received_packets},
@@ -176,8 +197,8 @@ std::string status_json(const GatewayConfig& config, const GatewayStats& stats,
       {"drops", drops},
       {"registration", stats.registration ? registration_json(*stats.registration) : json(nullptr)},
       {"mesh", stats.mesh ? mesh_json(*stats.mesh) : json(nullptr)},
-      {"announce", stats.announce && config.announce ? announce_json(config, stats)
-                                                     : json(nullptr)},
+      {"announce",
+       stats.announce && config.announce ? announce_json(config, stats) : json(nullptr)},
   }
       .dump();
 }
@@ -203,12 +224,15 @@ std::string routers_json(const GatewayStats& stats) {
   if (stats.registration) {
     for (const auto& r : stats.registration->routers) {
       const bool up = r.state == registry::RouterState::kUp;
+      const bool suspect = r.state == registry::RouterState::kSuspect;
       list.push_back({{"protocol", wire::protocol_name(r.key.proto_id)},
                       {"proto_id", r.key.proto_id},
                       {"provider_id", r.key.provider_id},
                       {"address", r.key.address.to_string()},
                       {"origin", to_string(RouterOrigin::kRegistered)},
-                      {"state", up ? "up" : (r.suppressed ? "suppressed" : "withdrawn")},
+                      {"state", up        ? "up"
+                                : suspect ? "suspect"
+                                          : (r.suppressed ? "suppressed" : "withdrawn")},
                       {"age_seconds", seconds(r.age)},
                       {"last_heard_seconds", seconds(r.since_heard)},
                       {"dampening_penalty", r.penalty},
@@ -220,25 +244,23 @@ std::string routers_json(const GatewayStats& stats) {
   return json{{"routers", list}}.dump();
 }
 
-
 std::string peers_json(const GatewayStats& stats) {
   if (!stats.mesh) return json{{"error", "the mesh is not enabled (--mesh-listen)"}}.dump();
   const auto& m = *stats.mesh;
   json peers = json::array();
   for (const auto& p : m.peers) {
-    peers.push_back({{"gateway_id", p.gateway_id != 0 ? net::ipv4_to_string(p.gateway_id) : ""},
-                     {"mesh_endpoint", p.mesh_endpoint.to_string()},
-                     {"state", p.state},
-                     {"direction", p.state == std::string_view("up")
-                                       ? (p.outbound ? "outbound" : "inbound")
-                                       : ""},
-                     {"rtt_ms", p.rtt ? json(static_cast<double>(p.rtt->count()) / 1e3)
-                                      : json(nullptr)},
-                     {"loss", p.loss},
-                     {"routers", p.routers},
-                     {"incarnation", p.version.incarnation},
-                     {"seq", p.version.seq},
-                     {"state_seconds", p.state_seconds}});
+    peers.push_back(
+        {{"gateway_id", p.gateway_id != 0 ? net::ipv4_to_string(p.gateway_id) : ""},
+         {"mesh_endpoint", p.mesh_endpoint.to_string()},
+         {"state", p.state},
+         {"direction",
+          p.state == std::string_view("up") ? (p.outbound ? "outbound" : "inbound") : ""},
+         {"rtt_ms", p.rtt ? json(static_cast<double>(p.rtt->count()) / 1e3) : json(nullptr)},
+         {"loss", p.loss},
+         {"routers", p.routers},
+         {"incarnation", p.version.incarnation},
+         {"seq", p.version.seq},
+         {"state_seconds", p.state_seconds}});
   }
   return json{{"listen", m.listen.to_string()},
               {"local_routers", m.local_routers},

@@ -15,7 +15,8 @@ void TableBuilder::mark(std::uint16_t proto, std::uint32_t provider) {
   routers_changed_ = true;
 }
 
-void TableBuilder::upsert(const RouterEntry& e, std::optional<std::chrono::microseconds> router_rtt) {
+void TableBuilder::upsert(const RouterEntry& e,
+                          std::optional<std::chrono::microseconds> router_rtt) {
   const CandidateId id = id_of(e);
   auto [it, inserted] = candidates_.try_emplace(id, Candidate{id, e, router_rtt});
   if (!inserted) {
@@ -24,7 +25,8 @@ void TableBuilder::upsert(const RouterEntry& e, std::optional<std::chrono::micro
   } else {
     members_[GroupKey{e.proto_id, e.provider_id}].insert(&it->second);
     providers_[e.proto_id].insert(e.provider_id);
-    if (e.origin == RouterOrigin::kMesh) ++by_gateway_[e.origin_gateway][GroupKey{e.proto_id, e.provider_id}];
+    if (e.origin == RouterOrigin::kMesh)
+      ++by_gateway_[e.origin_gateway][GroupKey{e.proto_id, e.provider_id}];
   }
   mark(e.proto_id, e.provider_id);
 }
@@ -70,8 +72,8 @@ void TableBuilder::set_static(const std::vector<RouterEntry>& routers) {
 
 void TableBuilder::apply(std::span<const registry::RouterChange> changes) {
   for (const auto& c : changes) {
-    const RouterEntry base{c.key.proto_id, c.key.provider_id, c.key.address,
-                           RouterOrigin::kRegistered, 0, 0, nullptr};
+    const RouterEntry base{
+        c.key.proto_id, c.key.provider_id, c.key.address, RouterOrigin::kRegistered, 0, 0, nullptr};
     if (!c.router) {
       erase(id_of(base));
       continue;
@@ -87,8 +89,8 @@ void TableBuilder::apply(std::span<const registry::RouterChange> changes) {
 
 void TableBuilder::apply(std::span<const mesh::RemoteChange> changes) {
   for (const auto& c : changes) {
-    const RouterEntry base{c.id.proto_id, c.id.provider_id, c.id.address, RouterOrigin::kMesh,
-                           c.origin, 0, nullptr};
+    const RouterEntry base{
+        c.id.proto_id, c.id.provider_id, c.id.address, RouterOrigin::kMesh, c.origin, 0, nullptr};
     if (c.kind == mesh::RemoteChange::Kind::kRemoved || !c.router) {
       erase(id_of(base));
       continue;
@@ -159,18 +161,26 @@ void TableBuilder::rebuild_group(const GroupKey& g) {
   }
 }
 
-std::shared_ptr<const ForwardingTable> TableBuilder::build(std::chrono::steady_clock::time_point now) {
+std::chrono::steady_clock::duration TableBuilder::catalog_interval() const noexcept {
+  return std::clamp<std::chrono::steady_clock::duration>(20 * catalog_cost_, kCatalogMin,
+                                                         kCatalogMax);
+}
+
+std::shared_ptr<const ForwardingTable> TableBuilder::build(
+    std::chrono::steady_clock::time_point now) {
   if (table_ && !dirty()) return table_;
   const bool groups_changed = !dirty_.empty();
   for (const auto& g : dirty_) rebuild_group(g);
   dirty_.clear();
-  const bool catalog_due = !catalog_ || now - catalog_built_ >= kCatalogEvery;
+  const bool catalog_due = !catalog_ || now - catalog_built_ >= catalog_interval();
   if (routers_changed_ && catalog_due) {
+    const auto started = std::chrono::steady_clock::now();
     std::vector<RouterEntry> routers;
     routers.reserve(candidates_.size());
     for (const auto& [id, c] : candidates_) routers.push_back(c.entry);
     catalog_ = ForwardingTable::make_catalog(std::move(routers));
     catalog_built_ = now;
+    catalog_cost_ = std::chrono::steady_clock::now() - started;
     routers_changed_ = false;
   } else if (!groups_changed && table_) {
     return table_;  // only the catalog is behind: it waits for its turn

@@ -7,7 +7,9 @@
 // (mesh/selection.h) of the dirty groups only and hands out a new immutable ForwardingTable that
 // shares every other group with the previous one. The caller builds at most once per tick, so a
 // burst of 20,000 changes costs one build, not 20,000. The catalog (every router, for status) is
-// rebuilt at most every kCatalogEvery; until then dirty() stays true so the caller comes back.
+// rebuilt no sooner than catalog_interval() after the last one: 20x what that one cost, between
+// kCatalogMin and kCatalogMax, so a small table's catalog is current at once and a huge one's
+// costs the control thread at most ~5%. Until then dirty() stays true so the caller comes back.
 // Control thread only.
 #pragma once
 
@@ -50,7 +52,9 @@ class TableBuilder {
   // Recomputes the dirty groups and returns the table (the same one if nothing changed).
   std::shared_ptr<const ForwardingTable> build(
       std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now());
-  static constexpr std::chrono::milliseconds kCatalogEvery{500};
+  static constexpr std::chrono::milliseconds kCatalogMin{2};
+  static constexpr std::chrono::milliseconds kCatalogMax{500};
+  [[nodiscard]] std::chrono::steady_clock::duration catalog_interval() const noexcept;
   [[nodiscard]] std::size_t size() const noexcept { return candidates_.size(); }
   [[nodiscard]] std::size_t groups_rebuilt() const noexcept { return groups_rebuilt_; }
 
@@ -90,13 +94,14 @@ class TableBuilder {
   bool tiers_;
   GatewayRtt rtt_to_;
   std::map<CandidateId, Candidate> candidates_;  // node-based: members_ point into it
-  std::map<GroupKey, std::set<const Candidate*, ById>> members_;  // provider-specific groups
-  std::map<std::uint16_t, std::set<std::uint32_t>> providers_;  // per proto, those present
+  std::map<GroupKey, std::set<const Candidate*, ById>> members_;         // provider-specific groups
+  std::map<std::uint16_t, std::set<std::uint32_t>> providers_;           // per proto, those present
   std::map<std::uint32_t, std::map<GroupKey, std::size_t>> by_gateway_;  // origin -> its groups
   std::set<GroupKey> dirty_;
   ForwardingTable::Groups groups_;  // tiers as last computed, by group_key
   std::shared_ptr<const ForwardingTable::Catalog> catalog_;
   std::chrono::steady_clock::time_point catalog_built_{};
+  std::chrono::steady_clock::duration catalog_cost_{};  // what the last catalog took to build
   std::set<CandidateId> static_ids_;
   bool routers_changed_ = true;
   std::shared_ptr<const ForwardingTable> table_;

@@ -2,6 +2,9 @@
 
 #include <linux/sock_diag.h>
 
+#include <algorithm>
+#include <cstring>
+
 #include "common/net/udp_socket.h"
 #include "common/wire/byte_reader.h"
 #include "gateway/packet_processor.h"
@@ -10,6 +13,11 @@ namespace dmux::gateway {
 namespace {
 // Batches drained per wake-up before yielding back to the loop (keeps stop() responsive).
 constexpr int kMaxBatchesPerWakeup = 16;
+// With GRO: coalesced buffers per recvmmsg. A buffer holds up to 64 datagrams (the kernel's
+// UDP_GRO_CNT_MAX) in at most 64 KiB.
+constexpr std::size_t kGroBuffers = 8;
+constexpr std::size_t kGroBufferBytes = 65536;
+constexpr std::size_t kGroMaxSegments = 64;
 }  // namespace
 
 Worker::Worker(const WorkerConfig& config, const TablePublisher& tables, TunnelCounter& counter)
@@ -41,6 +49,21 @@ Worker::Worker(const WorkerConfig& config, const TablePublisher& tables, TunnelC
     rx_msgs_[i].msg_hdr.msg_iov = &rx_iov_[i];
     rx_msgs_[i].msg_hdr.msg_iovlen = 1;
     rx_msgs_[i].msg_hdr.msg_name = &rx_addr_[i];
+  }
+
+  if (config_.use_gro) {
+    const net::UdpReceiveConfig gro{.batch = kGroBuffers,
+                                    .buffer_bytes = kGroBufferBytes,
+                                    .max_datagrams = kGroBuffers * kGroMaxSegments,
+                                    .gro = true};
+    for (const auto& fd : listen_fds_) {
+      gro_rx_.push_back(std::make_unique<net::UdpBatchReceiver>(fd.get(), gro));
+      if (!gro_rx_.back()->gro_enabled()) {  // an old kernel: datagrams one by one
+        gro_rx_.clear();
+        break;
+      }
+    }
+    gro_truncated_seen_.assign(gro_rx_.size(), 0);
   }
 
   for (std::size_t k = 0; k < listen_fds_.size(); ++k) {
@@ -89,7 +112,11 @@ void Worker::poll_socket_drops(std::size_t socket_index) noexcept {
 }
 
 void Worker::on_readable(std::size_t socket_index) noexcept {
-  receive_batches(listen_fds_[socket_index].get());
+  if (gro_rx_.empty()) {
+    receive_batches(listen_fds_[socket_index].get());
+  } else {
+    receive_coalesced(socket_index);
+  }
   poll_socket_drops(socket_index);
 }
 
@@ -106,6 +133,45 @@ void Worker::receive_batches(int fd) noexcept {
     handle_batch(static_cast<unsigned>(got));
     if (static_cast<unsigned>(got) < config_.batch_size) return;
   }
+}
+
+void Worker::receive_coalesced(std::size_t socket_index) noexcept {
+  net::UdpBatchReceiver& rx = *gro_rx_[socket_index];
+  // Slots fill across receives (the datagrams are copied out of the receiver's buffers), so a
+  // send batch stays as large as without GRO even when little arrives coalesced.
+  unsigned filled = 0;
+  for (int round = 0; round < kMaxBatchesPerWakeup; ++round) {
+    refresh_table();
+    const std::uint64_t buffers_before = rx.counters().buffers;
+    const std::size_t got = rx.receive();
+    // A buffer the kernel truncated held at least one datagram too large for it: oversize.
+    const std::uint64_t truncated = rx.counters().truncated;
+    counters_.drops[static_cast<std::size_t>(DropReason::kOversize)].add(
+        truncated - gro_truncated_seen_[socket_index]);
+    gro_truncated_seen_[socket_index] = truncated;
+    const std::uint64_t buffers = rx.counters().buffers - buffers_before;
+    if (buffers == 0) break;  // EAGAIN, or an error the next wake-up will see again
+    counters_.rx_batches.add();
+    for (std::size_t i = 0; i < got; ++i) {
+      fill_slot(filled, rx.datagram(i), rx.from(i));
+      if (++filled == config_.batch_size) {
+        handle_batch(filled);
+        filled = 0;
+      }
+    }
+    if (buffers < kGroBuffers) break;
+  }
+  if (filled > 0) handle_batch(filled);
+}
+
+void Worker::fill_slot(unsigned k, std::span<const std::byte> datagram,
+                       const net::Endpoint& from) noexcept {
+  const std::size_t room = rx_iov_[k].iov_len;
+  const std::size_t n = std::min(datagram.size(), room);
+  std::memcpy(rx_iov_[k].iov_base, datagram.data(), n);
+  rx_msgs_[k].msg_len = static_cast<unsigned>(datagram.size());
+  rx_msgs_[k].msg_hdr.msg_flags = datagram.size() > room ? MSG_TRUNC : 0;
+  rx_addr_[k] = from.to_sockaddr();
 }
 
 void Worker::note_old_version(std::size_t i, std::size_t len) noexcept {

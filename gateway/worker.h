@@ -3,6 +3,11 @@
 // sealed TUNNEL in its own receive slot (zero copy: the header is written in front of the payload),
 // sends them (sendmmsg, one iovec a datagram) and counts everything.
 //
+// With use_gro, the DATA sockets have UDP_GRO on: the kernel hands over a run of one client's
+// datagrams in one buffer (when the receiving interface does GRO). Each DATA still needs its own
+// TUNNEL header in front of its payload, so the run is spread into receive slots, one copy per
+// datagram, and from there takes the same path as datagrams received one by one.
+//
 // Threading: constructed and destroyed on the control thread; everything else runs on the
 // worker's own thread between start() and stop(). All buffers are allocated in the constructor;
 // the receive/send path never allocates, locks or throws. The TunnelCounter is shared with the
@@ -21,6 +26,7 @@
 
 #include "common/evloop/event_loop.h"
 #include "common/net/endpoint.h"
+#include "common/net/udp_gro.h"
 #include "common/net/unique_fd.h"
 #include "common/wire/shim.h"
 #include "gateway/counters.h"
@@ -38,6 +44,7 @@ struct WorkerConfig {
   std::size_t max_datagram_bytes = 1500;  // larger DATA datagrams are dropped as oversize
   int socket_buffer_bytes = 4 << 20;      // SO_RCVBUF/SO_SNDBUF
   bool use_gso = true;                    // coalesce sends to one router with UDP_SEGMENT
+  bool use_gro = true;                    // UDP_GRO on the DATA sockets (off if the kernel refuses)
 };
 
 class Worker {
@@ -58,7 +65,13 @@ class Worker {
 
  private:
   void on_readable(std::size_t socket_index) noexcept;
-  void receive_batches(int fd) noexcept;  // until the socket is empty, or enough for one wake-up
+  // Until the socket is empty, or enough for one wake-up: one datagram a slot (no GRO) ...
+  void receive_batches(int fd) noexcept;
+  // ... or coalesced runs (GRO), spread into the slots.
+  void receive_coalesced(std::size_t socket_index) noexcept;
+  // Copies one datagram of a coalesced run into slot k, as recvmmsg would have put it there.
+  void fill_slot(unsigned k, std::span<const std::byte> datagram,
+                 const net::Endpoint& from) noexcept;
   // Counts what the kernel dropped at the socket (receive buffer full) since the last call.
   void poll_socket_drops(std::size_t socket_index) noexcept;
   void refresh_table() noexcept;
@@ -92,6 +105,10 @@ class Worker {
   std::vector<sockaddr_in> rx_addr_;
   std::vector<mmsghdr> rx_msgs_;
   std::vector<std::uint32_t> overflow_seen_;  // per listen socket: kernel drop count so far
+  // With GRO: per listen socket, the receiver of coalesced runs, and its truncated-buffer count
+  // already counted as oversize drops. Empty without GRO.
+  std::vector<std::unique_ptr<net::UdpBatchReceiver>> gro_rx_;
+  std::vector<std::uint64_t> gro_truncated_seen_;
   EgressBatch egress_;
 
   DataPathCounters counters_;

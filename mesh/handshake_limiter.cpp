@@ -33,8 +33,8 @@ void HandshakeLimiter::release(std::uint32_t source, bool failed, TimePoint now)
   Source& s = it->second;
   if (failed) {
     if (++s.failures < 2) return;
-    s.penalty = s.penalty.count() == 0 ? limits_.penalty_min
-                                       : std::min(s.penalty * 2, limits_.penalty_max);
+    s.penalty =
+        s.penalty.count() == 0 ? limits_.penalty_min : std::min(s.penalty * 2, limits_.penalty_max);
     s.blocked_until = now + s.penalty;
   } else {
     s.failures = 0;

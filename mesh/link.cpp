@@ -18,11 +18,11 @@ void release_if_large(std::vector<std::byte>& v) {
 
 std::string_view to_string(CloseReason r) noexcept {
   static constexpr std::string_view kNames[] = {
-      "connect failed",      "TLS failed",         "peer closed",          "bad frame",
-      "send queue full",     "out of memory",      "certificate refused",  "a link to ourselves",
-      "HELLO mismatch",      "a frame before HELLO", "a second HELLO",     "protocol violation",
-      "bad message body",    "duplicate link",     "handshake timeout",    "peer silent",
-      "revoked",             "internal error"};
+      "connect failed",   "TLS failed",           "peer closed",         "bad frame",
+      "send queue full",  "out of memory",        "certificate refused", "a link to ourselves",
+      "HELLO mismatch",   "a frame before HELLO", "a second HELLO",      "protocol violation",
+      "bad message body", "duplicate link",       "handshake timeout",   "peer silent",
+      "revoked",          "internal error"};
   static_assert(std::size(kNames) == kCloseReasons);
   const auto i = static_cast<std::size_t>(r);
   return i < std::size(kNames) ? kNames[i] : "unknown";
@@ -185,8 +185,8 @@ void Link::deliver_frames() noexcept {
       return;
     }
     if (in_.size() - pos - wire::mesh::kFrameHeaderLen < body_len) break;  // wait for the rest
-    const auto body = std::span<const std::byte>(in_).subspan(pos + wire::mesh::kFrameHeaderLen,
-                                                              body_len);
+    const auto body =
+        std::span<const std::byte>(in_).subspan(pos + wire::mesh::kFrameHeaderLen, body_len);
     pos += wire::mesh::kFrameHeaderLen + body_len;
     if (status == wire::mesh::Status::kUnexpectedType) {
       events_.on_link_bad_frame(*this, status);  // a newer peer's message: skipped

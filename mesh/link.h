@@ -94,8 +94,8 @@ class Link {
   // Set by the owner once the peer is authenticated and has said HELLO.
   std::uint32_t peer_id = 0;
   bool established = false;
-  std::int64_t opened_us = 0;     // owner's clock: when the link was created
-  std::int64_t last_rx_us = 0;    // owner's clock: last frame received
+  std::int64_t opened_us = 0;   // owner's clock: when the link was created
+  std::int64_t last_rx_us = 0;  // owner's clock: last frame received
 
  private:
   void on_readable() noexcept;

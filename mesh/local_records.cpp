@@ -66,8 +66,11 @@ void LocalRecords::append_full_state(SentCertificates& sent, std::vector<std::by
   const std::size_t parts = std::max<std::size_t>(1, (routers_.size() + per_part - 1) / per_part);
   auto it = routers_.begin();
   for (std::size_t part = 0; part < parts; ++part) {
-    mw::FullState fs{gateway_id_, {version_.incarnation, version_.seq},
-                     static_cast<std::uint16_t>(part), static_cast<std::uint16_t>(parts), {}};
+    mw::FullState fs{gateway_id_,
+                     {version_.incarnation, version_.seq},
+                     static_cast<std::uint16_t>(part),
+                     static_cast<std::uint16_t>(parts),
+                     {}};
     for (std::size_t i = 0; i < per_part && it != routers_.end(); ++i, ++it) {
       fs.routers.push_back(it->second.record);
     }
@@ -79,11 +82,9 @@ void LocalRecords::append_changes(std::span<const LocalChange> changes, SentCert
                                   std::vector<std::byte>& out) const {
   for (const auto& c : changes) {
     if (c.present) append_certificate(c.router, sent, out);
-    mw::encode_update(mw::Update{gateway_id_,
-                                 {c.version.incarnation, c.version.seq},
-                                 c.present,
-                                 c.router.record},
-                      out);
+    mw::encode_update(
+        mw::Update{gateway_id_, {c.version.incarnation, c.version.seq}, c.present, c.router.record},
+        out);
   }
 }
 

@@ -13,14 +13,14 @@
 namespace dmux::mesh {
 
 struct MeshConfig {
-  std::uint32_t gateway_id = 0;             // must equal the id in our certificate
-  net::Endpoint listen;                     // TLS over TCP; advertised to peers
-  std::vector<net::Endpoint> seeds;         // peers to dial at start; the rest is learned
-  std::string cert_path, key_path;          // from dmux-ca issue-gateway
-  std::string ca_cert_path;                 // the operator's CA: peers must chain to it
-  std::chrono::milliseconds grace{10000};   // a vanished peer's routers are kept this long
+  std::uint32_t gateway_id = 0;            // must equal the id in our certificate
+  net::Endpoint listen;                    // TLS over TCP; advertised to peers
+  std::vector<net::Endpoint> seeds;        // peers to dial at start; the rest is learned
+  std::string cert_path, key_path;         // from dmux-ca issue-gateway
+  std::string ca_cert_path;                // the operator's CA: peers must chain to it
+  std::chrono::milliseconds grace{10000};  // a vanished peer's routers are kept this long
   std::chrono::milliseconds probe_interval{1000};
-  int dead_after_probes = 5;                // a link silent this many intervals is closed
+  int dead_after_probes = 5;                          // a link silent this many intervals is closed
   std::chrono::milliseconds handshake_timeout{5000};  // TCP + TLS + HELLO
   std::chrono::milliseconds reconnect_min{250};       // backoff, doubled up to reconnect_max
   std::chrono::milliseconds reconnect_max{5000};

@@ -19,7 +19,7 @@ using std::chrono::microseconds;
 namespace mw = wire::mesh;
 
 constexpr auto kTick = std::chrono::milliseconds(100);
-constexpr std::size_t kMaxLinks = 4096;        // accepted sockets beyond this are closed at once
+constexpr std::size_t kMaxLinks = 4096;           // accepted sockets beyond this are closed at once
 constexpr std::size_t kSignatureCache = 1 << 17;  // verified records remembered
 
 std::int64_t now_us() {
@@ -161,8 +161,9 @@ void MeshServer::dial(const net::Endpoint& ep) noexcept {
   const auto now = std::chrono::steady_clock::now();
   net::UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   const sockaddr_in sa = ep.to_sockaddr();
-  if (fd.get() < 0 || (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&sa), sizeof sa) != 0 &&
-                       errno != EINPROGRESS)) {
+  if (fd.get() < 0 ||
+      (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&sa), sizeof sa) != 0 &&
+       errno != EINPROGRESS)) {
     ++counters_.links_failed;
     directory_.on_dial_done(ep, std::nullopt, now);
     return;
@@ -236,7 +237,8 @@ void MeshServer::on_link_closed(Link& link, CloseReason reason, const std::strin
   const auto steady = std::chrono::steady_clock::now();
   LinkData& d = data(link);
   if (d.limited) limiter_.on_failed(d.source, steady);  // closed before it authenticated
-  if (link.outbound() && !link.established) directory_.on_dial_done(d.dialled, std::nullopt, steady);
+  if (link.outbound() && !link.established)
+    directory_.on_dial_done(d.dialled, std::nullopt, steady);
   if (link.established) {
     Peer& p = peers_[link.peer_id];
     if (p.link_id == link.id()) {
@@ -296,7 +298,8 @@ void MeshServer::on_tick() noexcept {
   const std::int64_t now = now_us();
   // After a stall of our own loop (a SIGSTOP, a slow disk), what peers sent meanwhile is still
   // unread: judge nobody silent until this loop has read it (the next tick).
-  const bool own_stall = now - last_tick_us_ > 3 * std::chrono::duration_cast<microseconds>(kTick).count();
+  const bool own_stall =
+      now - last_tick_us_ > 3 * std::chrono::duration_cast<microseconds>(kTick).count();
   last_tick_us_ = now;
   if (own_stall) ++counters_.own_stalls;
   close_stale_links(now, own_stall);

@@ -45,7 +45,7 @@ namespace dmux::mesh {
 
 struct MeshCounters {
   std::uint64_t links_accepted = 0, links_dialed = 0;
-  std::uint64_t links_failed = 0;  // closed before the peer was authenticated and said HELLO
+  std::uint64_t links_failed = 0;        // closed before the peer was authenticated and said HELLO
   std::uint64_t handshakes_refused = 0;  // inbound connections over the handshake limits
   std::array<std::uint64_t, crypto::kVerifyResults> auth_refused{};  // by VerifyResult
   std::uint64_t hello_mismatch = 0;       // HELLO id differs from the certificate's
@@ -60,11 +60,11 @@ struct MeshCounters {
   std::uint64_t own_stalls = 0;  // ticks after a stall of our own loop: nobody judged silent
   std::uint64_t crls_adopted = 0, crls_ignored = 0;  // newer and CA-signed / anything else
   std::uint64_t crl_number = 0;                      // of the CRL in force (0: none)
-  std::uint64_t bytes_in = 0, bytes_out = 0;  // TLS payload bytes, all links
+  std::uint64_t bytes_in = 0, bytes_out = 0;         // TLS payload bytes, all links
   IntakeCounters intake;
   DirectoryCounters directory;
-  std::uint64_t slices = 0;             // record-verification slices run
-  std::uint64_t longest_slice_us = 0;   // the longest one (the control thread's longest hold)
+  std::uint64_t slices = 0;            // record-verification slices run
+  std::uint64_t longest_slice_us = 0;  // the longest one (the control thread's longest hold)
 };
 
 enum class PeerState : std::uint8_t { kDown, kConnecting, kUp };

@@ -181,8 +181,8 @@ void MeshServer::on_certificate(Link& link, std::span<const std::byte> body) {
   const auto entry = d.certs.find(crypto::sha256(body));
   if (entry && entry->verdict != crypto::VerifyResult::kOk) {
     ++counters_.certificates_refused;
-    LOG_WARN("mesh: peer %s sent a provider certificate that is %s",
-             id_text(link.peer_id).c_str(), crypto::to_string(entry->verdict));
+    LOG_WARN("mesh: peer %s sent a provider certificate that is %s", id_text(link.peer_id).c_str(),
+             crypto::to_string(entry->verdict));
   }
 }
 
@@ -278,7 +278,8 @@ bool MeshServer::install_crl(const crypto::Crl& crl) {
   }
   MeshChanges changes;
   changes.routers = remote_.drop_if([&](const RemoteRouter& r) {
-    return revoked_gateways.contains(r.origin) || (r.cert && revoked_.contains(r.cert->info.serial));
+    return revoked_gateways.contains(r.origin) ||
+           (r.cert && revoked_.contains(r.cert->info.serial));
   });
   if (!changes.routers.empty()) changed(std::move(changes));
   if (on_crl_) on_crl_(crl);

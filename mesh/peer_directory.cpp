@@ -12,9 +12,9 @@ void PeerDirectory::add_seed(const net::Endpoint& ep) {
 }
 
 std::size_t PeerDirectory::vouched_count() const noexcept {
-  return static_cast<std::size_t>(std::count_if(targets_.begin(), targets_.end(), [](const auto& kv) {
-    return !kv.second.seed && !kv.second.vouchers.empty();
-  }));
+  return static_cast<std::size_t>(
+      std::count_if(targets_.begin(), targets_.end(),
+                    [](const auto& kv) { return !kv.second.seed && !kv.second.vouchers.empty(); }));
 }
 
 void PeerDirectory::on_peers(std::uint32_t voucher, std::span<const wire::mesh::Peer> peers) {

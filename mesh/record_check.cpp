@@ -65,17 +65,15 @@ std::string_view to_string(RecordVerdict v) noexcept {
   return "unknown";
 }
 
-RecordVerdict check_record(const wire::mesh::Router& r, std::uint32_t origin,
-                           const CertEntry* cert, SignatureCache& signatures,
-                           const RevokedSerials& revoked) {
+RecordVerdict check_record(const wire::mesh::Router& r, std::uint32_t origin, const CertEntry* cert,
+                           SignatureCache& signatures, const RevokedSerials& revoked) {
   if (cert == nullptr || cert->verdict != crypto::VerifyResult::kOk ||
       revoked.contains(cert->info.serial)) {
     return RecordVerdict::kCertificate;
   }
   const crypto::CertInfo& info = cert->info;
   if (info.provider_id != r.provider_id ||
-      std::find(info.protocols.begin(), info.protocols.end(), r.proto_id) ==
-          info.protocols.end()) {
+      std::find(info.protocols.begin(), info.protocols.end(), r.proto_id) == info.protocols.end()) {
     return RecordVerdict::kScope;
   }
   if (r.proof.gateway_id != origin) return RecordVerdict::kWrongGateway;

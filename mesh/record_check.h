@@ -11,8 +11,8 @@
 #include <cstdint>
 #include <ctime>
 #include <list>
-#include <set>
 #include <memory>
+#include <set>
 #include <span>
 #include <string_view>
 #include <unordered_map>

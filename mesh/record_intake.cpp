@@ -23,7 +23,6 @@ void append(RemoteChanges& out, RemoteChanges more) {
 
 }  // namespace
 
-
 RecordIntake::Item RecordIntake::item_of(const wire::mesh::Router& r,
                                          const CertificateStore& certs) {
   return Item{r, certs.find(r.proof.cert_hash), RecordVerdict::kOk};
@@ -139,8 +138,8 @@ bool RecordIntake::apply(std::uint32_t origin, Op& op, RemoteChanges& out,
       if (out_of_time()) return false;
       const std::size_t n = std::min(kMergeChunk, op.ready.size() - op.merged);
       std::size_t refused = 0;
-      append(out, remote_.merge_full_state(
-                      origin, std::span(op.ready).subspan(op.merged, n), refused));
+      append(out,
+             remote_.merge_full_state(origin, std::span(op.ready).subspan(op.merged, n), refused));
       counters_.records_refused[static_cast<std::size_t>(RecordVerdict::kCap)] += refused;
       op.merged += n;
     }

@@ -33,8 +33,7 @@ struct IntakeCounters {
 
 class RecordIntake {
  public:
-  RecordIntake(RemoteRouters& remote, SignatureCache& signatures,
-               const RevokedSerials& revoked)
+  RecordIntake(RemoteRouters& remote, SignatureCache& signatures, const RevokedSerials& revoked)
       : remote_(remote), signatures_(signatures), revoked_(revoked) {}
 
   // A FULL_STATE part from `origin` (already checked to be the sending link's gateway). `certs`
@@ -87,7 +86,8 @@ class RecordIntake {
   static Item item_of(const wire::mesh::Router& r, const CertificateStore& certs);
   bool verify_some(std::uint32_t origin, Op& op, const std::function<bool()>& out_of_time);
   // Applies (part of) a verified message; true when it is done.
-  bool apply(std::uint32_t origin, Op& op, RemoteChanges& out, const std::function<bool()>& out_of_time);
+  bool apply(std::uint32_t origin, Op& op, RemoteChanges& out,
+             const std::function<bool()>& out_of_time);
 
   RemoteRouters& remote_;
   SignatureCache& signatures_;

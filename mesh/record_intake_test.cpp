@@ -162,6 +162,7 @@ TEST_CASE("records whose certificate is revoked are refused") {
   f.revoked.insert(crypto::Certificate::from_der(f.provider.cert_der).info().serial);
   f.intake.on_full_state_part(kOrigin, f.full_state({f.provider.record(1, kOrigin)}), f.certs);
   CHECK(f.run_all().empty());
-  CHECK(f.intake.counters().records_refused[static_cast<std::size_t>(RecordVerdict::kCertificate)] ==
-        1);
+  CHECK(
+      f.intake.counters().records_refused[static_cast<std::size_t>(RecordVerdict::kCertificate)] ==
+      1);
 }

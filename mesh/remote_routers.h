@@ -122,7 +122,10 @@ class RemoteRouters {
     TimePoint down_since{};
   };
   bool room_for(const Origin& o, std::uint32_t provider_id) const noexcept;
-  void count_in(std::uint32_t provider_id) { ++per_provider_[provider_id]; ++total_; }
+  void count_in(std::uint32_t provider_id) {
+    ++per_provider_[provider_id];
+    ++total_;
+  }
   void count_out(std::uint32_t provider_id);
   RemoteChanges clear(std::uint32_t origin, Origin& o);
 

@@ -27,9 +27,9 @@ std::vector<std::size_t> nearest_tier(std::span<const Candidate> candidates, std
     if (cost && (!best || *cost < *best)) best = cost;
   }
   if (!best) return matching;  // nothing measured yet: every match is equally good
-  const auto slack = std::max(config.tolerance,
-                              std::chrono::microseconds(static_cast<std::int64_t>(
-                                  static_cast<double>(best->count()) * config.tolerance_ratio)));
+  const auto slack =
+      std::max(config.tolerance, std::chrono::microseconds(static_cast<std::int64_t>(
+                                     static_cast<double>(best->count()) * config.tolerance_ratio)));
   std::vector<std::size_t> tier;
   for (std::size_t i : matching) {
     const auto cost = estimated_cost(candidates[i], config);

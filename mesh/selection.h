@@ -23,15 +23,15 @@ struct Candidate {
   std::uint16_t proto_id = 0;
   std::uint32_t provider_id = 0;
   net::Endpoint address;
-  std::uint32_t origin_gateway = 0;                       // 0 = registered here
-  std::optional<std::chrono::microseconds> gateway_rtt;   // here -> origin; unused for local
-  std::optional<std::chrono::microseconds> router_rtt;    // origin <-> router
+  std::uint32_t origin_gateway = 0;                      // 0 = registered here
+  std::optional<std::chrono::microseconds> gateway_rtt;  // here -> origin; unused for local
+  std::optional<std::chrono::microseconds> router_rtt;   // origin <-> router
 };
 
 struct SelectionConfig {
-  bool use_router_distance = true;                 // false = the paper's rule
-  std::chrono::microseconds tolerance{1000};       // absolute slack of the tier
-  double tolerance_ratio = 0.10;                   // relative slack of the tier
+  bool use_router_distance = true;            // false = the paper's rule
+  std::chrono::microseconds tolerance{1000};  // absolute slack of the tier
+  double tolerance_ratio = 0.10;              // relative slack of the tier
 };
 
 // Estimated cost of reaching a candidate from this gateway; nullopt if unknown.

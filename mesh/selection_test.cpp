@@ -1,14 +1,15 @@
 // Selection with injected RTTs: the paper's rule and the router-distance refinement.
-#include <doctest/doctest.h>
-
 #include "mesh/selection.h"
+
+#include <doctest/doctest.h>
 
 using namespace dmux;
 using namespace dmux::mesh;
 using std::chrono::microseconds;
 
 namespace {
-Candidate at(std::uint32_t provider, std::uint32_t addr, std::uint32_t origin, int gw_us, int router_us) {
+Candidate at(std::uint32_t provider, std::uint32_t addr, std::uint32_t origin, int gw_us,
+             int router_us) {
   Candidate c;
   c.proto_id = 1;
   c.provider_id = provider;
@@ -22,9 +23,9 @@ Candidate at(std::uint32_t provider, std::uint32_t addr, std::uint32_t origin, i
 
 TEST_CASE("paper's rule: routers registered at the nearest gateway win") {
   const std::vector<Candidate> cs = {
-      at(7, 1, 0, 0, 30'000),        // local, but the router is far from us
-      at(7, 2, 22, 5'000, 1'000),    // at a peer 5 ms away, router close to it
-      at(7, 3, 33, 40'000, 100),     // at a far peer
+      at(7, 1, 0, 0, 30'000),      // local, but the router is far from us
+      at(7, 2, 22, 5'000, 1'000),  // at a peer 5 ms away, router close to it
+      at(7, 3, 33, 40'000, 100),   // at a far peer
   };
   SelectionConfig paper{.use_router_distance = false};
   CHECK(nearest_tier(cs, 1, 0, paper) == std::vector<std::size_t>{0});
@@ -34,9 +35,10 @@ TEST_CASE("paper's rule: routers registered at the nearest gateway win") {
 }
 
 TEST_CASE("ties within the tolerance form one tier (the data plane hashes over it)") {
-  const std::vector<Candidate> cs = {
-      at(7, 1, 22, 10'000, 0), at(7, 2, 33, 10'500, 0), at(7, 3, 44, 12'000, 0)};
-  SelectionConfig c{.use_router_distance = true, .tolerance = microseconds(1000), .tolerance_ratio = 0.0};
+  const std::vector<Candidate> cs = {at(7, 1, 22, 10'000, 0), at(7, 2, 33, 10'500, 0),
+                                     at(7, 3, 44, 12'000, 0)};
+  SelectionConfig c{
+      .use_router_distance = true, .tolerance = microseconds(1000), .tolerance_ratio = 0.0};
   CHECK(nearest_tier(cs, 1, 0, c) == std::vector<std::size_t>{0, 1});
   c.tolerance_ratio = 0.25;  // 2.5 ms of slack at 10 ms
   CHECK(nearest_tier(cs, 1, 0, c) == std::vector<std::size_t>{0, 1, 2});

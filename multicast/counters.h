@@ -51,7 +51,7 @@ struct RouterCounters {
   std::uint64_t moved_to_peer = 0;       // clients dropped because a peer heard them more recently
   std::uint64_t adopted = 0;             // clients taken over from a dead peer
   std::uint64_t peer_deaths = 0;
-  std::uint64_t summary_overflow = 0;    // clients left out of a summary (over 255 parts)
+  std::uint64_t summary_overflow = 0;  // clients left out of a summary (over 255 parts)
   std::array<std::uint64_t, kDropReasons> drops{};
 
   void drop(Drop d) noexcept { ++drops[static_cast<std::size_t>(d)]; }

@@ -31,15 +31,21 @@ IgmpStatus parse_v3_report(wire::ByteReader& r, std::span<GroupChange> out,
     bool join = false;
     switch (type) {
       case kModeIsExclude:
-      case kToExclude: join = true; break;
+      case kToExclude:
+        join = true;
+        break;
       case kModeIsInclude:
-      case kToInclude: join = sources != 0; break;
+      case kToInclude:
+        join = sources != 0;
+        break;
       case kAllowNew:
         if (sources == 0) continue;
         join = true;
         break;
-      case kBlockOld: continue;
-      default: return IgmpStatus::kMalformed;
+      case kBlockOld:
+        continue;
+      default:
+        return IgmpStatus::kMalformed;
     }
     out[count++] = GroupChange{group, join};
   }
@@ -67,9 +73,11 @@ IgmpStatus parse_igmp(std::span<const std::byte> message, std::span<GroupChange>
       out[count++] = GroupChange{group, type != kIgmpV2Leave};
       return IgmpStatus::kOk;  // RFC 2236: longer messages are valid, extra bytes ignored
     }
-    case kIgmpV3Report: return parse_v3_report(r, out, count);
+    case kIgmpV3Report:
+      return parse_v3_report(r, out, count);
     case kIgmpQuery:
-    default: return IgmpStatus::kIgnored;
+    default:
+      return IgmpStatus::kIgnored;
   }
 }
 

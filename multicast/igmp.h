@@ -6,8 +6,8 @@
 // joined. IGMPv3 records map to joins and leaves as follows:
 //   MODE_IS_EXCLUDE, CHANGE_TO_EXCLUDE (any source list; EXCLUDE {} is the ordinary join)  -> join
 //   MODE_IS_INCLUDE, CHANGE_TO_INCLUDE with sources, ALLOW_NEW_SOURCES with sources         -> join
-//   MODE_IS_INCLUDE, CHANGE_TO_INCLUDE with no source (INCLUDE {} is the ordinary leave)     -> leave
-//   BLOCK_OLD_SOURCES, ALLOW_NEW_SOURCES without sources                                    -> nothing
+//   MODE_IS_INCLUDE, CHANGE_TO_INCLUDE with no source (INCLUDE {} is the ordinary leave)     ->
+//   leave BLOCK_OLD_SOURCES, ALLOW_NEW_SOURCES without sources -> nothing
 // IGMPv1/v2 reports are joins, IGMPv2 Leave Group a leave. Queries from clients are ignored.
 #pragma once
 

@@ -15,8 +15,8 @@ struct Ipv4View {
   std::uint32_t src = 0;  // host order
   std::uint32_t dst = 0;  // host order
   std::uint8_t protocol = 0;
-  bool fragment = false;                // MF set or a non-zero fragment offset
-  std::span<const std::byte> payload;   // after the header (options skipped)
+  bool fragment = false;               // MF set or a non-zero fragment offset
+  std::span<const std::byte> payload;  // after the header (options skipped)
 };
 
 // True if `packet` is one whole IPv4 packet: version 4, header length 20-60 and within the packet,

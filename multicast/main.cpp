@@ -7,6 +7,7 @@
 #include <string>
 
 #include "common/util/log.h"
+#include "common/util/version.h"
 #include "multicast/credentials.h"
 #include "multicast/mcast_app.h"
 #include "multicast/options.h"
@@ -32,7 +33,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (cl.version) {
-      std::puts("dmux-mcast 0.1.0 (IPdmux wire protocol version 2)");
+      std::puts(dmux::build::version_line("dmux-mcast").c_str());
       return 0;
     }
     dmux::log::set_level(cl.config.log_level);

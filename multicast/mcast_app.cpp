@@ -9,6 +9,7 @@
 #include <cstring>
 #include <ctime>
 
+#include "common/control/socket_group.h"
 #include "common/net/udp_socket.h"
 #include "common/util/log.h"
 #include "common/util/wall_clock.h"
@@ -84,6 +85,14 @@ McastApp::McastApp(McastConfig config, provider::Credentials credentials, const 
     control_ = std::make_unique<control::ControlServer>(
         loop_, config_.control_socket,
         [this](std::string_view cmd) { return handle_command(cmd); });
+    if (!config_.control_group.empty())
+      control::give_socket_to_group(config_.control_socket, config_.control_group);
+  }
+  if (config_.metrics_listen) {
+    metrics_ = std::make_unique<MetricsExporter>(*config_.metrics_listen);
+    metrics_timer_ = std::make_unique<evloop::Timer>(loop_, [this] { publish_metrics(); });
+    publish_metrics();
+    metrics_timer_->start_periodic(std::chrono::seconds(1));
   }
 }
 
@@ -94,7 +103,8 @@ void McastApp::run() {
            credentials_.info.provider_id, config_.listen.to_string().c_str(),
            config_.gateway.to_string().c_str(), config_.peers.size(),
            config_.control_socket.empty() ? "" : ", control ", config_.control_socket.c_str());
-  registration_->start(instant(now()));
+  ready_deadline_ = now().mono + config_.ready_wait;
+  register_when_ready(now().mono);
   rearm_timer();
   loop_.run();
   const RouterCounters& c = router_->counters();
@@ -102,6 +112,24 @@ void McastApp::run() {
            static_cast<unsigned long long>(c.group_packets),
            static_cast<unsigned long long>(c.delivered),
            static_cast<unsigned long long>(c.forwarded));
+}
+
+// A router that takes traffic before its links to the other routers are up loses what it cannot
+// forward yet: register once every peer has been heard, or after ready_wait.
+void McastApp::register_when_ready(MonoTime at) noexcept {
+  if (ready_deadline_ == MonoTime::max()) return;
+  std::size_t heard = 0;
+  for (const auto& p : router_->peers().peers()) heard += p.alive ? 1 : 0;
+  const std::size_t peers = router_->peers().peers().size();
+  if (heard < peers && at < ready_deadline_) return;
+  ready_deadline_ = MonoTime::max();
+  if (heard < peers) {
+    LOG_WARN("registering with %zu of %zu peer router(s) heard after %lld ms", heard, peers,
+             static_cast<long long>(config_.ready_wait.count()));
+  } else {
+    LOG_INFO("ready: %zu peer router(s) heard; registering", peers);
+  }
+  registration_->start(instant(now()));
 }
 
 void McastApp::shutdown(const char* why) noexcept {
@@ -154,6 +182,7 @@ void McastApp::on_socket_readable() noexcept {
       on_control_reply(datagram, type);
     } else if (type == kTypeSummary || type == kTypeGroupData) {
       router_->on_peer_message(datagram, now());
+      register_when_ready(now().mono);
     } else {
       router_->on_tunnel(datagram, net::Endpoint::from_sockaddr(from), now());
     }
@@ -170,6 +199,7 @@ void McastApp::on_timer() noexcept {
   timer_due_ = MonoTime::max();
   try {
     const Now t = now();
+    register_when_ready(t.mono);
     registration_->on_timer(instant(t));
     router_->on_timer(t);
   } catch (const std::exception& e) {
@@ -179,14 +209,15 @@ void McastApp::on_timer() noexcept {
 }
 
 void McastApp::rearm_timer() noexcept {
-  const MonoTime next = std::min(registration_->next_deadline(), router_->next_deadline());
+  const MonoTime next =
+      std::min({registration_->next_deadline(), router_->next_deadline(), ready_deadline_});
   // Re-arm only for an earlier deadline: re-arming on every datagram would postpone the timer
   // forever while the socket stays busy (summaries, keepalives and expiry would starve).
   if (next >= timer_due_) return;
   const auto now_mono = std::chrono::steady_clock::now();
-  const auto wait = std::clamp(std::chrono::duration_cast<std::chrono::microseconds>(next - now_mono),
-                               std::chrono::microseconds(0),
-                               std::chrono::microseconds(std::chrono::seconds(1)));
+  const auto wait =
+      std::clamp(std::chrono::duration_cast<std::chrono::microseconds>(next - now_mono),
+                 std::chrono::microseconds(0), std::chrono::microseconds(std::chrono::seconds(1)));
   try {
     timer_.start_once(wait);
     timer_due_ = now_mono + wait;
@@ -198,17 +229,36 @@ void McastApp::rearm_timer() noexcept {
 
 std::string McastApp::handle_command(std::string_view command) {
   if (command == "status") {
-    return status_json(StatusView{.config = config_,
-                                  .provider_id = credentials_.info.provider_id,
-                                  .uptime_seconds =
-                                      static_cast<double>(unix_time_us()) / 1e6 - start_time_,
-                                  .router = *router_,
-                                  .registration = *registration_,
-                                  .control_replies = control_replies_.received,
-                                  .bad_control_replies = control_replies_.bad,
-                                  .now = std::chrono::steady_clock::now()});
+    return status_json(
+        StatusView{.config = config_,
+                   .provider_id = credentials_.info.provider_id,
+                   .uptime_seconds = static_cast<double>(unix_time_us()) / 1e6 - start_time_,
+                   .router = *router_,
+                   .registration = *registration_,
+                   .control_replies = control_replies_.received,
+                   .bad_control_replies = control_replies_.bad,
+                   .now = std::chrono::steady_clock::now()});
   }
   return R"({"error":"unknown command; try status"})";
+}
+
+void McastApp::publish_metrics() noexcept {
+  try {
+    McastSample s;
+    s.agent.daemon.daemon = "dmux-mcast";
+    s.agent.daemon.start_time_seconds = start_time_;
+    s.agent.daemon.certificates = {{"provider", static_cast<double>(credentials_.info.not_after)}};
+    s.agent.receiver = router_->ingress().receiver().counters();
+    s.agent.ingress = router_->ingress().counters();
+    s.agent.registrations = {provider::registration_sample(*registration_)};
+    s.counters = router_->counters();
+    s.groups = router_->membership().group_count();
+    s.memberships = router_->membership().membership_count();
+    for (const auto& p : router_->peers().peers()) s.peers.push_back({p.endpoint, p.alive});
+    metrics_->update(s);
+  } catch (const std::exception& e) {  // out of memory: the next second tries again
+    LOG_WARN("metrics: %s", e.what());
+  }
 }
 
 }  // namespace dmux::mcast

@@ -13,6 +13,7 @@
 #include "common/net/unique_fd.h"
 #include "multicast/config.h"
 #include "multicast/mcast_router.h"
+#include "multicast/metrics_exporter.h"
 #include "provider/counters.h"
 #include "provider/credentials.h"
 #include "provider/registration_client.h"
@@ -41,6 +42,7 @@ class McastApp final : private provider::GatewayLink, private Transport {
   void rearm_timer() noexcept;
   void shutdown(const char* why) noexcept;
   std::string handle_command(std::string_view command);
+  void publish_metrics() noexcept;  // once a second, when --metrics-listen is set
 
   McastConfig config_;
   provider::Credentials credentials_;
@@ -54,9 +56,14 @@ class McastApp final : private provider::GatewayLink, private Transport {
   evloop::Timer timer_;
   // When the armed timer fires (max: not armed). A busy socket must not keep pushing it back.
   MonoTime timer_due_ = MonoTime::max();
+  // Before registering: when to stop waiting for the peer links (MonoTime::max() once registered).
+  MonoTime ready_deadline_ = MonoTime::max();
+  void register_when_ready(MonoTime at) noexcept;
   std::unique_ptr<evloop::IoWatcher> socket_watcher_;
   std::vector<std::unique_ptr<evloop::SignalWatcher>> signals_;
   std::unique_ptr<control::ControlServer> control_;
+  std::unique_ptr<MetricsExporter> metrics_;
+  std::unique_ptr<evloop::Timer> metrics_timer_;
 };
 
 }  // namespace dmux::mcast

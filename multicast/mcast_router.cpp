@@ -23,12 +23,16 @@ agent::IngressConfig ingress_config(const RouterConfig& c) {
 
 Drop drop_for(PeerParse p) noexcept {
   switch (p) {
-    case PeerParse::kTruncated: return Drop::kPeerTruncated;
-    case PeerParse::kUnsupportedVersion: return Drop::kPeerUnsupportedVersion;
-    case PeerParse::kBadMac: return Drop::kPeerBadMac;
+    case PeerParse::kTruncated:
+      return Drop::kPeerTruncated;
+    case PeerParse::kUnsupportedVersion:
+      return Drop::kPeerUnsupportedVersion;
+    case PeerParse::kBadMac:
+      return Drop::kPeerBadMac;
     case PeerParse::kMalformed:
     case PeerParse::kUnexpectedType:
-    case PeerParse::kOk: break;
+    case PeerParse::kOk:
+      break;
   }
   return Drop::kPeerMalformed;
 }
@@ -101,8 +105,8 @@ void McastRouter::on_tunnel(std::span<std::byte> datagram, const net::Endpoint& 
   if (ip.protocol == kIpProtoIgmp) return on_igmp(sender, ip.payload, ip.fragment, now);
   if (is_link_local_group(ip.dst)) return counters_.drop(Drop::kLinkLocalGroup);
   ++counters_.group_packets;
-  const std::size_t n = deliver_local(ip.dst, sender, packet) +
-                        forward_to_peers(ip.dst, sender, packet, now);
+  const std::size_t n =
+      deliver_local(ip.dst, sender, packet) + forward_to_peers(ip.dst, sender, packet, now);
   if (n == 0) ++counters_.no_receivers;
 }
 
@@ -270,7 +274,8 @@ void McastRouter::reconcile(const Peer& peer) {
     const Membership::Client* local = membership_.client(key);
     if (local == nullptr) continue;
     const bool peer_newer = remote.report_time > local->last_report + config_.move_tolerance;
-    const bool tie = !peer_newer && local->last_report <= remote.report_time + config_.move_tolerance;
+    const bool tie =
+        !peer_newer && local->last_report <= remote.report_time + config_.move_tolerance;
     if (peer_newer || (tie && peer.endpoint < config_.self)) moved.push_back(key);
   }
   for (const std::uint64_t key : moved) {
@@ -382,7 +387,7 @@ void McastRouter::on_timer(const Now& now) {
   for (const std::size_t i : peers_.expire(now.mono)) {
     Peer& dead = peers_.peers()[i];
     ++counters_.peer_deaths;
-    LOG_WARN("peer %s is silent for %lld ms: dead; adopting its members", 
+    LOG_WARN("peer %s is silent for %lld ms: dead; adopting its members",
              dead.endpoint.to_string().c_str(),
              static_cast<long long>(config_.peer_dead_after.count()));
     adopt(dead, now);
@@ -405,7 +410,8 @@ void McastRouter::on_timer(const Now& now) {
 MonoTime McastRouter::next_deadline() const noexcept {
   MonoTime t = std::min({next_expiry_, next_query_, next_summary_});
   for (const Peer& p : peers_.peers()) {
-    if (p.alive) t = std::min(t, p.last_heard + config_.peer_dead_after + std::chrono::milliseconds(1));
+    if (p.alive)
+      t = std::min(t, p.last_heard + config_.peer_dead_after + std::chrono::milliseconds(1));
   }
   return t;
 }

@@ -97,8 +97,7 @@ class McastRouter {
   void on_igmp(const Member& from, std::span<const std::byte> igmp, bool fragment,
                const Now& now) noexcept;
   void on_group_data(std::span<const std::byte> body, const Now& now) noexcept;
-  void on_summary(Peer& peer, const PeerHeader& h, std::span<const std::byte> body,
-                  const Now& now);
+  void on_summary(Peer& peer, const PeerHeader& h, std::span<const std::byte> body, const Now& now);
   // Sends `packet` (to `group`) to every local member but `sender`; returns how many.
   std::size_t deliver_local(std::uint32_t group, const Member& sender,
                             std::span<const std::byte> packet) noexcept;

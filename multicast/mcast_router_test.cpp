@@ -59,7 +59,8 @@ struct FakeTransport : Transport {
   // Group data (UDP) RETURNed to `m`.
   [[nodiscard]] std::size_t data_to(const Member& m) const {
     std::size_t n = 0;
-    for (const auto& s : returns) n += s.to == m && s.token == m.token && s.packet[9] == std::byte{17};
+    for (const auto& s : returns)
+      n += s.to == m && s.token == m.token && s.packet[9] == std::byte{17};
     return n;
   }
   [[nodiscard]] std::size_t queries_to(const Member& m) const {
@@ -95,7 +96,8 @@ Bytes join(const Member& m, std::uint32_t g) {
   return test::tunnel(m.ipv4, m.port, m.token, test::ipv4(m.ipv4, g, 2, test::v2_report(g)));
 }
 Bytes leave(const Member& m, std::uint32_t g) {
-  return test::tunnel(m.ipv4, m.port, m.token, test::ipv4(m.ipv4, 0xe0000002, 2, test::v2_leave(g)));
+  return test::tunnel(m.ipv4, m.port, m.token,
+                      test::ipv4(m.ipv4, 0xe0000002, 2, test::v2_leave(g)));
 }
 Bytes data(const Member& m, std::uint32_t g) {
   return test::tunnel(m.ipv4, m.port, m.token, test::ipv4(m.ipv4, g, 17, Bytes(16, std::byte{7})));
@@ -148,8 +150,8 @@ TEST_CASE("members receive group data, with their token; the sender and non-memb
   CHECK(r.membership().members(kG1)->size() == 2);
   tunnel(r, data(kC1, kG1), clock.now);
   CHECK(t.data_to(kC2) == 1);
-  CHECK(t.data_to(kC1) == 0);  // not echoed to the sender
-  CHECK(t.data_to(kC3) == 0);  // not a member of G1
+  CHECK(t.data_to(kC1) == 0);                   // not echoed to the sender
+  CHECK(t.data_to(kC3) == 0);                   // not a member of G1
   tunnel(r, data(kC3, 0xef090909), clock.now);  // nobody there
   CHECK(r.counters().no_receivers == 1);
   tunnel(r, leave(kC2, kG1), clock.now);
@@ -426,4 +428,43 @@ TEST_CASE("rendezvous score matches the gateway's rule") {
 }
 
 }  // namespace
+}  // namespace dmux::mcast
+
+namespace dmux::mcast {
+
+// iperf's default 1470-byte datagram is a 1498-byte IPv4 packet: larger than a client's tunnel
+// MTU, so the sending client's host fragments it (no DF), and the router must carry each
+// fragment as it came, to local members and to peers, for the receivers' hosts to reassemble.
+TEST_CASE("fragments of a datagram larger than the tunnel reach every member as they came") {
+  Pair p;
+  tunnel(p.a, join(kC2, kG1), p.clock.now);
+  tunnel(p.b, join(kC3, kG1), p.clock.now);
+  p.tick(milliseconds(1000));
+  const Bytes whole = test::ipv4(kC1.ipv4, kG1, 17, Bytes(1478, std::byte{0x5a}));
+  const std::size_t first_len = 20 + 1376;  // a fragment payload is a multiple of 8
+  std::vector<Bytes> fragments;
+  for (const bool first : {true, false}) {
+    Bytes payload = first ? Bytes(whole.begin() + 20, whole.begin() + first_len)
+                          : Bytes(whole.begin() + first_len, whole.end());
+    Bytes f = test::ipv4(kC1.ipv4, kG1, 17, payload);
+    f[6] = first ? std::byte{0x20} : std::byte{0};  // MF on the first
+    f[7] = first ? std::byte{0} : static_cast<std::byte>(1376 / 8);
+    f[10] = f[11] = std::byte{0};
+    test::put_sum(f, 0, 20, 10);
+    fragments.push_back(f);
+    tunnel(p.a, test::tunnel(kC1.ipv4, kC1.port, kC1.token, f), p.clock.now);
+  }
+  p.pump();
+  REQUIRE(p.ta.returns.size() >= 2);
+  std::vector<Bytes> to_c2, to_c3;
+  for (const auto& s : p.ta.returns) {
+    if (s.to == kC2 && s.packet[9] == std::byte{17}) to_c2.push_back(s.packet);
+  }
+  for (const auto& s : p.tb.returns) {
+    if (s.to == kC3 && s.packet[9] == std::byte{17}) to_c3.push_back(s.packet);
+  }
+  CHECK(to_c2 == fragments);
+  CHECK(to_c3 == fragments);
+}
+
 }  // namespace dmux::mcast

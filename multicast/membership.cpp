@@ -6,13 +6,18 @@ namespace dmux::mcast {
 
 std::string_view to_string(Refusal r) noexcept {
   switch (r) {
-    case Refusal::kGroupsPerClient: return "groups_per_client";
+    case Refusal::kGroupsPerClient:
+      return "groups_per_client";
     case Refusal::kClientsPerAddress:
       return "clients_per_address";
-    case Refusal::kMembersPerGroup: return "members_per_group";
-    case Refusal::kGroupsTotal: return "groups_total";
-    case Refusal::kClientsTotal: return "clients_total";
-    case Refusal::kCount_: break;
+    case Refusal::kMembersPerGroup:
+      return "members_per_group";
+    case Refusal::kGroupsTotal:
+      return "groups_total";
+    case Refusal::kClientsTotal:
+      return "clients_total";
+    case Refusal::kCount_:
+      break;
   }
   return "unknown";
 }
@@ -123,8 +128,8 @@ void Membership::unlink(std::uint32_t group, std::uint64_t key) {
   const auto it = groups_.find(group);
   if (it == groups_.end()) return;
   auto& v = it->second;
-  const auto m = std::find_if(v.begin(), v.end(),
-                              [key](const Member& x) { return client_key(x) == key; });
+  const auto m =
+      std::find_if(v.begin(), v.end(), [key](const Member& x) { return client_key(x) == key; });
   if (m != v.end()) {
     *m = v.back();
     v.pop_back();

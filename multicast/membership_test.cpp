@@ -26,8 +26,8 @@ TEST_CASE("join, refresh, leave") {
   CHECK(m.counters().refreshes == 1);
   m.leave(kA, kG1, kT0);
   CHECK(count(m, kG1) == 1);
-  CHECK(m.client(client_key(kA)) == nullptr);  // no groups left: forgotten
-  m.leave(kA, kG2, kT0);                       // unknown: ignored
+  CHECK(m.client(client_key(kA)) == nullptr);           // no groups left: forgotten
+  m.leave(kA, kG2, kT0);                                // unknown: ignored
   m.leave(Member{kB.ipv4, kB.port, 0x1234}, kG1, kT0);  // wrong token: ignored
   CHECK(count(m, kG1) == 1);
   CHECK(m.counters().leaves == 1);
@@ -52,10 +52,8 @@ TEST_CASE("silent memberships expire after the timeout, refreshed ones stay") {
 }
 
 TEST_CASE("limits refuse and count by reason") {
-  Membership m(MembershipConfig{.max_groups_per_client = 2,
-                                .max_members_per_group = 1,
-                                .max_groups = 2,
-                                .max_clients = 1});
+  Membership m(MembershipConfig{
+      .max_groups_per_client = 2, .max_members_per_group = 1, .max_groups = 2, .max_clients = 1});
   CHECK(m.join(kA, kG1, kT0));
   CHECK(m.join(kA, kG2, kT0));
   CHECK_FALSE(m.join(kA, kG3, kT0));

@@ -10,6 +10,7 @@ namespace dmux::mcast::opt {
 inline constexpr const char* kHelp = "help";
 inline constexpr const char* kVersion = "version";
 inline constexpr const char* kCheckConfig = "check-config";
+inline constexpr const char* kConfig = "config";
 inline constexpr const char* kGateway = "gateway";
 inline constexpr const char* kListen = "listen";
 inline constexpr const char* kCert = "cert";
@@ -30,6 +31,8 @@ inline constexpr const char* kReturnKey = agent::opt::kReturnKey;
 inline constexpr const char* kStaticTunnelKey = agent::opt::kStaticTunnelKey;
 inline constexpr const char* kAllowDestination = agent::opt::kAllowDestination;
 inline constexpr const char* kControlSocket = "control-socket";
+inline constexpr const char* kControlGroup = "control-group";
+inline constexpr const char* kMetricsListen = "metrics-listen";
 inline constexpr const char* kLogLevel = "log-level";
 
 }  // namespace dmux::mcast::opt

@@ -2,9 +2,12 @@
 
 #include <algorithm>
 #include <boost/program_options.hpp>
+#include <fstream>
 #include <sstream>
 
+#include "common/app/operator_options.h"
 #include "common/util/option_errors.h"
+#include "common/util/strict_command_line.h"
 #include "multicast/option_names.h"
 
 namespace po = boost::program_options;
@@ -18,6 +21,8 @@ po::options_description program_options() {
   po::options_description d("Program", 100, 50);
   d.add_options()((std::string(opt::kHelp) + ",h").c_str(), "show this help and exit")(
       opt::kVersion, "print the version and exit")(
+      (std::string(opt::kConfig) + ",c").c_str(), po::value<std::string>()->value_name("FILE"),
+      "read options from FILE (INI style 'name = value'); command-line options override it")(
       opt::kCheckConfig, "validate options, certificate and keys, print a summary and exit");
   return d;
 }
@@ -42,6 +47,11 @@ po::options_description router_options() {
                                         agent::opt::kAllowDestinationHelp)(
       opt::kControlSocket, po::value<std::string>()->value_name("PATH"),
       "UNIX socket answering 'status' with one JSON document (default: none)")(
+      opt::kControlGroup, po::value<std::string>()->value_name("GROUP"),
+      "give the control socket to this group (mode 0660), so its members may run dmuxctl")(
+      opt::kMetricsListen,
+      po::value<std::string>()->value_name("ADDR:PORT|off")->default_value("off"),
+      "Prometheus metrics endpoint (/metrics), or 'off'")(
       opt::kLogLevel, po::value<std::string>()->value_name("LEVEL")->default_value("info"),
       "debug, info, warn or error");
   return d;
@@ -154,8 +164,8 @@ McastConfig to_config(const po::variables_map& vm) {
                       "expire between queries");
   }
   c.summary_interval = ms(vm, opt::kSummaryInterval, 50, 60000);
-  c.peer_dead_after = vm.count(opt::kPeerDead) ? ms(vm, opt::kPeerDead, 100, 600000)
-                                               : c.summary_interval * 7 / 2;
+  c.peer_dead_after =
+      vm.count(opt::kPeerDead) ? ms(vm, opt::kPeerDead, 100, 600000) : c.summary_interval * 7 / 2;
   if (c.peer_dead_after <= c.summary_interval)
     throw ConfigError(opt::kPeerDead, "must exceed --summary-interval-ms");
   c.max_groups_per_client = limit(vm, opt::kMaxGroupsPerClient);
@@ -171,10 +181,28 @@ McastConfig to_config(const po::variables_map& vm) {
     if (c.control_socket.empty() || c.control_socket.size() > 100)
       throw ConfigError(opt::kControlSocket, "path must be 1-100 characters");
   }
+  if (vm.count(opt::kControlGroup))
+    c.control_group =
+        checked_control_group(get<std::string>(vm, opt::kControlGroup), opt::kControlGroup);
+  c.metrics_listen =
+      checked_metrics_listen(get<std::string>(vm, opt::kMetricsListen), opt::kMetricsListen);
   const auto level = get<std::string>(vm, opt::kLogLevel);
   if (!log::parse_level(level, c.log_level))
     throw ConfigError(opt::kLogLevel, "'" + level + "' is not one of debug, info, warn, error");
   return c;
+}
+
+// Options from FILE (every option but the program ones); the command line, stored first, wins.
+void store_config_file(const std::string& path, po::variables_map& vm) {
+  po::options_description file_options;
+  file_options.add(router_options()).add(peer_options()).add(membership_options());
+  std::ifstream in(path);
+  if (!in) throw ConfigError(opt::kConfig, "cannot open '" + path + "'");
+  try {
+    po::store(po::parse_config_file(in, file_options), vm);
+  } catch (const po::error& e) {
+    throw ConfigError(opt::kConfig, path + ": " + e.what());
+  }
 }
 
 std::string help_text(const po::options_description& all) {
@@ -185,8 +213,9 @@ std::string help_text(const po::options_description& all) {
           "each group's packets to member clients as RETURN datagrams, and exchanges group\n"
           "traffic and membership with the provider's other routers (--peer). It acts only on\n"
           "authenticated TUNNELs from clients that proved their address (return tokens).\n\n"
-          "Usage: dmux-mcast --gateway ADDR:PORT --listen ADDR:PORT --cert FILE --key FILE\n"
-          "                  [--peer ADDR:PORT ... --peer-key FILE] [options]\n\n"
+          "Usage: dmux-mcast [--config FILE] --gateway ADDR:PORT --listen ADDR:PORT --cert FILE "
+          "--key FILE\n"
+          "                                  [--peer ADDR:PORT ... --peer-key FILE] [options]\n\n"
        << all
        << "\nExample (one of three routers of provider 7):\n"
           "  dmux-mcast --gateway 198.18.0.1:4501 --listen 198.18.2.2:5000 \\\n"
@@ -206,7 +235,8 @@ CommandLine parse_command_line(int argc, const char* const argv[]) {
     CommandLine cl;
     cl.help_text = help_text(all);
     po::variables_map vm;
-    po::store(po::parse_command_line(argc, argv, all), vm);
+    po::store(parse_strict_command_line(argc, argv, all), vm);
+    if (vm.count(opt::kConfig)) store_config_file(vm[opt::kConfig].as<std::string>(), vm);
     po::notify(vm);
     if (vm.count(opt::kHelp)) {
       cl.help = true;

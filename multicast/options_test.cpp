@@ -9,8 +9,9 @@ namespace dmux::mcast {
 namespace {
 
 CommandLine parse(std::vector<std::string> extra) {
-  std::vector<std::string> args = {"dmux-mcast", "--gateway", "198.18.0.1:4501", "--listen",
-                                   "198.18.2.2:5000", "--cert", "c.crt", "--key", "c.key"};
+  std::vector<std::string> args = {"dmux-mcast", "--gateway",       "198.18.0.1:4501",
+                                   "--listen",   "198.18.2.2:5000", "--cert",
+                                   "c.crt",      "--key",           "c.key"};
   args.insert(args.end(), extra.begin(), extra.end());
   std::vector<const char*> argv;
   for (const auto& a : args) argv.push_back(a.c_str());

@@ -16,12 +16,18 @@ PeerKey derive_peer_key(std::span<const std::byte> secret) noexcept {
 
 std::string_view to_string(PeerParse p) noexcept {
   switch (p) {
-    case PeerParse::kOk: return "ok";
-    case PeerParse::kTruncated: return "truncated";
-    case PeerParse::kMalformed: return "malformed";
-    case PeerParse::kUnsupportedVersion: return "unsupported_version";
-    case PeerParse::kUnexpectedType: return "unexpected_type";
-    case PeerParse::kBadMac: return "bad_mac";
+    case PeerParse::kOk:
+      return "ok";
+    case PeerParse::kTruncated:
+      return "truncated";
+    case PeerParse::kMalformed:
+      return "malformed";
+    case PeerParse::kUnsupportedVersion:
+      return "unsupported_version";
+    case PeerParse::kUnexpectedType:
+      return "unexpected_type";
+    case PeerParse::kBadMac:
+      return "bad_mac";
   }
   return "unknown";
 }

@@ -88,7 +88,8 @@ TEST_CASE("test vector M1 (docs/protocol.md 14.5)") {
   REQUIRE(s.size() == m1.size() + kPeerMacLen);
   for (std::size_t i = 0; i < m1.size(); ++i) CHECK(std::to_integer<int>(s[i]) == m1[i]);
   const PeerKey mac = crypto::hmac_sha256(kKey, std::span(s).first(m1.size()));
-  CHECK(std::equal(mac.begin(), mac.begin() + 16, s.begin() + static_cast<std::ptrdiff_t>(m1.size())));
+  CHECK(std::equal(mac.begin(), mac.begin() + 16,
+                   s.begin() + static_cast<std::ptrdiff_t>(m1.size())));
 }
 
 TEST_CASE("the peer key is version 2's: HMAC-SHA256(secret, \"ipdmux-v2-mcast-peer\")") {

@@ -66,7 +66,8 @@ bool PeerSet::on_summary_part(Peer& p, const PeerHeader& h, SummaryReader& reade
   p.pending_seen.reset();
   p.pending_parts = 0;
   p.groups.clear();
-  for (const auto& [key, c] : p.clients) p.groups.insert(p.groups.end(), c.groups.begin(), c.groups.end());
+  for (const auto& [key, c] : p.clients)
+    p.groups.insert(p.groups.end(), c.groups.begin(), c.groups.end());
   std::sort(p.groups.begin(), p.groups.end());
   p.groups.erase(std::unique(p.groups.begin(), p.groups.end()), p.groups.end());
   return true;

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "agent/status_json.h"
+#include "common/util/version.h"
 #include "common/wire/protocols.h"
 #include "provider/status_json.h"
 
@@ -89,7 +90,7 @@ std::string status_json(const StatusView& v) {
   agent::add_drops<Drop>(drops, dropped, c.drops);
   json doc{
       {"agent", "dmux-mcast"},
-      {"version", "0.1.0"},
+      {"version", std::string(build::kVersion)},
       {"provider_id", v.provider_id},
       {"uptime_seconds", v.uptime_seconds},
       {"gateway", v.config.gateway.to_string()},

@@ -18,8 +18,8 @@ using Bytes = std::vector<std::byte>;
 inline void put_sum(Bytes& b, std::size_t from, std::size_t len, std::size_t at) {
   b[at] = std::byte{0};
   b[at + 1] = std::byte{0};
-  const std::uint16_t s = wire::checksum_finish(
-      wire::checksum_add(std::span<const std::byte>(b).subspan(from, len)));
+  const std::uint16_t s =
+      wire::checksum_finish(wire::checksum_add(std::span<const std::byte>(b).subspan(from, len)));
   b[at] = static_cast<std::byte>(s >> 8);
   b[at + 1] = static_cast<std::byte>(s & 0xff);
 }

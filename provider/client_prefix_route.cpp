@@ -36,7 +36,6 @@ in6_rtmsg make_route(const ClientPrefix& prefix, int ifindex) {
   return rt;
 }
 
-
 }  // namespace
 
 ClientPrefixRoute::ClientPrefixRoute(const ClientPrefix& prefix, int ifindex)

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -26,6 +27,8 @@ struct ProviderConfig {
   int tun_mtu = 1400;                    // IPvN MTU: fits 1500-byte IPv4 paths with both headers
   agent::AgentOptions agent;             // return key, static tunnel key, allowed destinations
   std::string control_socket;            // UNIX socket for "status"; empty = none
+  std::string control_group;  // operator group given the control socket; "" = the daemon's own
+  std::optional<net::Endpoint> metrics_listen;  // Prometheus /metrics over HTTP; nullopt = off
   log::Level log_level = log::Level::kInfo;
 };
 

@@ -31,9 +31,9 @@ struct DataPathCounters {
   std::uint64_t tunnel_bytes_received = 0;
   std::uint64_t delivered_to_tun = 0;  // IPv6 packets written to the TUN device
   std::uint64_t delivered_bytes = 0;
-  std::uint64_t tun_packets_read = 0;  // packets the kernel routed into the TUN device
-  std::uint64_t returned = 0;          // RETURN datagrams sent to clients
-  std::uint64_t returned_bytes = 0;    // IPv6 bytes in them (headers excluded)
+  std::uint64_t tun_packets_read = 0;        // packets the kernel routed into the TUN device
+  std::uint64_t returned = 0;                // RETURN datagrams sent to clients
+  std::uint64_t returned_bytes = 0;          // IPv6 bytes in them (headers excluded)
   std::uint64_t solicitations_answered = 0;  // address offers (RA in RETURN) sent to clients
   std::array<std::uint64_t, kDropReasons> drops{};
 

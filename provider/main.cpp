@@ -6,6 +6,7 @@
 #include <string>
 
 #include "common/util/log.h"
+#include "common/util/version.h"
 #include "common/wire/protocols.h"
 #include "provider/credentials.h"
 #include "provider/options.h"
@@ -43,7 +44,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (cl.version) {
-      std::puts("dmux-provider 0.1.0 (IPdmux wire protocol version 2)");
+      std::puts(dmux::build::version_line("dmux-provider").c_str());
       return 0;
     }
     dmux::log::set_level(cl.config.log_level);

@@ -1,11 +1,13 @@
 #include "provider/options.h"
 
-#include "common/util/option_errors.h"
-
 #include <algorithm>
 #include <boost/program_options.hpp>
+#include <fstream>
 #include <sstream>
 
+#include "common/app/operator_options.h"
+#include "common/util/option_errors.h"
+#include "common/util/strict_command_line.h"
 #include "common/wire/protocols.h"
 #include "provider/option_names.h"
 
@@ -20,6 +22,8 @@ po::options_description program_options() {
   po::options_description d("Program", 100, 50);
   d.add_options()((std::string(opt::kHelp) + ",h").c_str(), "show this help and exit")(
       opt::kVersion, "print the version and exit")(
+      (std::string(opt::kConfig) + ",c").c_str(), po::value<std::string>()->value_name("FILE"),
+      "read options from FILE (INI style 'name = value'); command-line options override it")(
       opt::kCheckConfig,
       "validate options, certificate and key, print a summary and exit (0 if valid)");
   return d;
@@ -52,6 +56,11 @@ po::options_description agent_options() {
                                         agent::opt::kAllowDestinationHelp)(
       opt::kControlSocket, po::value<std::string>()->value_name("PATH"),
       "UNIX socket answering 'status' with one JSON document (default: none)")(
+      opt::kControlGroup, po::value<std::string>()->value_name("GROUP"),
+      "give the control socket to this group (mode 0660), so its members may run dmuxctl")(
+      opt::kMetricsListen,
+      po::value<std::string>()->value_name("ADDR:PORT|off")->default_value("off"),
+      "Prometheus metrics endpoint (/metrics), or 'off'")(
       opt::kLogLevel, po::value<std::string>()->value_name("LEVEL")->default_value("info"),
       "debug, info, warn or error");
   return d;
@@ -132,11 +141,27 @@ ProviderConfig to_config(const po::variables_map& vm) {
       throw ConfigError(opt::kControlSocket, "path must be 1-100 characters");
     }
   }
+  if (vm.count(opt::kControlGroup))
+    c.control_group =
+        checked_control_group(get<std::string>(vm, opt::kControlGroup), opt::kControlGroup);
+  c.metrics_listen =
+      checked_metrics_listen(get<std::string>(vm, opt::kMetricsListen), opt::kMetricsListen);
   const auto level = get<std::string>(vm, opt::kLogLevel);
   if (!log::parse_level(level, c.log_level)) {
     throw ConfigError(opt::kLogLevel, "'" + level + "' is not one of debug, info, warn, error");
   }
   return c;
+}
+
+// Options from FILE (every option but the program ones); the command line, stored first, wins.
+void store_config_file(const std::string& path, po::variables_map& vm) {
+  std::ifstream in(path);
+  if (!in) throw ConfigError(opt::kConfig, "cannot open '" + path + "'");
+  try {
+    po::store(po::parse_config_file(in, agent_options()), vm);
+  } catch (const po::error& e) {
+    throw ConfigError(opt::kConfig, path + ": " + e.what());
+  }
 }
 
 std::string help_text(const po::options_description& all) {
@@ -146,8 +171,9 @@ std::string help_text(const po::options_description& all) {
          "the nearest gateway and keeps the registration alive, de-tunnels authenticated TUNNEL\n"
          "datagrams from proven clients into the kernel's IPv6 stack through a TUN device, and\n"
          "sends replies for client addresses straight back to the clients as RETURN datagrams.\n\n"
-         "Usage: dmux-provider --gateway ADDR:PORT --listen ADDR:PORT --cert FILE --key FILE\n"
-         "                     --client-prefix PREFIX/48 [options]\n\n"
+         "Usage: dmux-provider [--config FILE] --gateway ADDR:PORT --listen ADDR:PORT --cert FILE "
+         "--key FILE\n"
+         "                                   --client-prefix PREFIX/48 [options]\n\n"
       << all
       << "\nExample:\n"
          "  dmux-provider --gateway 198.18.0.1:4501 --listen 198.18.2.2:5000 \\\n"
@@ -167,7 +193,8 @@ CommandLine parse_command_line(int argc, const char* const argv[]) {
     CommandLine cl;
     cl.help_text = help_text(all);
     po::variables_map vm;
-    po::store(po::parse_command_line(argc, argv, all), vm);
+    po::store(parse_strict_command_line(argc, argv, all), vm);
+    if (vm.count(opt::kConfig)) store_config_file(vm[opt::kConfig].as<std::string>(), vm);
     po::notify(vm);
     if (vm.count(opt::kHelp)) {
       cl.help = true;

@@ -81,12 +81,14 @@ bool PacketPath::on_tun_packet(std::span<const std::byte> packet, std::span<std:
 // has shown it receives at its address (13.1).
 void PacketPath::answer_solicitation(const wire::TunnelHeader& h, agent::Reply& reply) noexcept {
   if (!ingress_.proven(h) || !ingress_.may_send(h.client_ipv4, h.client_port)) return;
-  const wire::ShimHeader ret{
-      .flags = 0, .proto_id = wire::kProtoIpv6, .provider_id = config_.provider_id, .token = h.token};
+  const wire::ShimHeader ret{.flags = 0,
+                             .proto_id = wire::kProtoIpv6,
+                             .provider_id = config_.provider_id,
+                             .token = h.token};
   const std::span<std::byte> out(reply.bytes);
   const std::size_t hdr = wire::write_shim(out, wire::MsgType::kReturn, ret);
-  const std::size_t ra = write_router_advert(out.subspan(hdr), config_.client_prefix,
-                                             h.client_ipv4, h.client_port, config_.offer_mtu);
+  const std::size_t ra = write_router_advert(out.subspan(hdr), config_.client_prefix, h.client_ipv4,
+                                             h.client_port, config_.offer_mtu);
   if (hdr != wire::kReturnHeaderLen || ra != kRouterAdvertLen) {
     counters_.drop(Drop::kSendFailed);  // buffer too small: a programming error
     return;
@@ -96,8 +98,8 @@ void PacketPath::answer_solicitation(const wire::TunnelHeader& h, agent::Reply& 
   ++counters_.solicitations_answered;
 }
 
-void PacketPath::delivered_to_tun(std::size_t bytes) noexcept {
-  ++counters_.delivered_to_tun;
+void PacketPath::delivered_to_tun(std::size_t packets, std::size_t bytes) noexcept {
+  counters_.delivered_to_tun += packets;
   counters_.delivered_bytes += bytes;
 }
 

@@ -55,7 +55,9 @@ class PacketPath {
                      net::Endpoint& client) noexcept;
 
   // Outcomes of the I/O the caller did with what this class returned.
-  void delivered_to_tun(std::size_t bytes) noexcept;
+  void delivered_to_tun(std::size_t bytes) noexcept { delivered_to_tun(1, bytes); }
+  // `packets` written at once (coalesced), `bytes` their sizes before coalescing.
+  void delivered_to_tun(std::size_t packets, std::size_t bytes) noexcept;
   void returned(std::size_t packet_bytes) noexcept;
   void failed(Drop reason) noexcept { counters_.drop(reason); }
 

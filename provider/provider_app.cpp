@@ -10,7 +10,12 @@
 #include <cstring>
 #include <ctime>
 
+#include "common/control/socket_group.h"
+#include "common/net/l4_packet.h"
+#include "common/net/mss_clamp.h"
+#include "common/net/tso.h"
 #include "common/net/udp_socket.h"
+#include "common/net/virtio_hdr.h"
 #include "common/util/log.h"
 #include "common/util/wall_clock.h"
 #include "common/wire/protocols.h"
@@ -21,9 +26,15 @@
 namespace dmux::provider {
 namespace {
 
-constexpr std::size_t kMaxDatagram = 65536;
-constexpr int kBudgetPerWakeup = 64;  // datagrams or packets handled before yielding to the loop
+constexpr int kBudgetPerWakeup = 64;  // receive()s or TUN reads handled before yielding
 constexpr int kSocketBufferBytes = 4 << 20;
+constexpr std::size_t kTunReadBytes = net::kVirtioNetHdrLen + net::kMaxIpPacket;
+// Room one TUN read needs in the RETURN batch: every segment gets a RETURN header and its own
+// copy of the IPv6 + TCP headers (at most 40 + 60).
+constexpr std::size_t kMaxSegmentHeaders = 100;
+constexpr std::size_t kMaxSegments = 128;
+constexpr std::size_t kReturnRoom =
+    net::segment_room(net::kMaxIpPacket, kMaxSegmentHeaders, kMaxSegments, wire::kReturnHeaderLen);
 
 using util::unix_time_s;
 
@@ -40,7 +51,9 @@ ProviderApp::ProviderApp(ProviderConfig config, Credentials credentials)
                                                          .nonblocking = true,
                                                          .rcvbuf_bytes = kSocketBufferBytes,
                                                          .sndbuf_bytes = kSocketBufferBytes})),
-      tun_(config_.tun_name, net::TunOptions{.mtu = config_.tun_mtu, .disable_gso = false}),
+      tun_(config_.tun_name,
+           net::TunOptions{
+               .mtu = config_.tun_mtu, .disable_gso = false, .vnet_hdr = true, .offload = true}),
       route_(config_.client_prefix, tun_.ifindex()),
       path_(
           PacketPathConfig{.client_prefix = config_.client_prefix,
@@ -49,8 +62,11 @@ ProviderApp::ProviderApp(ProviderConfig config, Credentials credentials)
                            .ingress = agent::IngressConfig{.allowed_destinations =
                                                                config_.agent.allowed_destinations}},
           credentials_.agent.return_key, credentials_.agent.static_tunnel_key),
-      socket_buffer_(kMaxDatagram),
-      tun_buffer_(kMaxDatagram),
+      receiver_(socket_.get(), net::UdpReceiveConfig{}),
+      to_tun_(net::GroConfig{.coalesce_udp = tun_.uso()}),
+      returns_(socket_.get(), net::UdpSendBatchConfig{.max_bytes = 4 * kReturnRoom,
+                                                      .max_datagrams = 4 * kMaxSegments}),
+      tun_buffer_(kTunReadBytes),
       timer_(loop_, [this] { on_timer(); }) {
   for (const std::uint16_t proto : config_.protocols) {
     const RegistrationConfig rc{.proto_id = proto,
@@ -74,6 +90,14 @@ ProviderApp::ProviderApp(ProviderConfig config, Credentials credentials)
     control_ = std::make_unique<control::ControlServer>(
         loop_, config_.control_socket,
         [this](std::string_view cmd) { return handle_command(cmd); });
+    if (!config_.control_group.empty())
+      control::give_socket_to_group(config_.control_socket, config_.control_group);
+  }
+  if (config_.metrics_listen) {
+    metrics_ = std::make_unique<MetricsExporter>(*config_.metrics_listen);
+    metrics_timer_ = std::make_unique<evloop::Timer>(loop_, [this] { publish_metrics(); });
+    publish_metrics();
+    metrics_timer_->start_periodic(std::chrono::seconds(1));
   }
 }
 
@@ -111,25 +135,27 @@ void ProviderApp::send(std::span<const std::byte> message) noexcept {
   }
 }
 
+// Each receive() is one burst: its packets are coalesced and written to the TUN device before the
+// next receive() reuses the buffers they live in.
 void ProviderApp::on_socket_readable() noexcept {
   for (int i = 0; i < kBudgetPerWakeup; ++i) {
-    sockaddr_in from{};
-    socklen_t from_len = sizeof from;
-    const ssize_t n = ::recvfrom(socket_.get(), socket_buffer_.data(), socket_buffer_.size(), 0,
-                                 reinterpret_cast<sockaddr*>(&from), &from_len);
-    if (n < 0) return;  // EAGAIN (drained) or a transient error: wait for the next wakeup
-    const std::span<std::byte> datagram(socket_buffer_.data(), static_cast<std::size_t>(n));
-    // Registration replies share the socket with TUNNEL (the gateway answers where REGISTER came
-    // from). The type byte decides; the receiver (5.3) validates everything else.
-    wire::MsgType type{};
-    const auto raw_type = wire::peek_type(datagram, type) == wire::ParseStatus::kOk
-                              ? static_cast<std::uint8_t>(type)
-                              : std::uint8_t{0};
-    if (is_registration_reply(raw_type)) {
-      on_control_reply(datagram, raw_type);
-    } else {
-      on_tunnel(datagram, net::Endpoint::from_sockaddr(from));
+    const std::size_t n = receiver_.receive();
+    if (n == 0) return;  // EAGAIN (drained) or a transient error: wait for the next wakeup
+    for (std::size_t k = 0; k < n; ++k) {
+      const std::span<std::byte> datagram = receiver_.datagram(k);
+      // Registration replies share the socket with TUNNEL (the gateway answers where REGISTER
+      // came from). The type byte decides; the receiver (5.3) validates everything else.
+      wire::MsgType type{};
+      const auto raw_type = wire::peek_type(datagram, type) == wire::ParseStatus::kOk
+                                ? static_cast<std::uint8_t>(type)
+                                : std::uint8_t{0};
+      if (is_registration_reply(raw_type)) {
+        on_control_reply(datagram, raw_type);
+      } else {
+        on_tunnel(datagram, receiver_.from(k));
+      }
     }
+    flush_to_tun();
   }
 }
 
@@ -138,11 +164,28 @@ void ProviderApp::on_tunnel(std::span<std::byte> datagram, const net::Endpoint& 
       path_.on_tunnel(datagram, from, std::chrono::steady_clock::now(), reply_);
   if (reply_.size != 0) return send_reply();
   if (packet.empty()) return;
-  const ssize_t n = ::write(tun_.fd(), packet.data(), packet.size());
-  if (n == static_cast<ssize_t>(packet.size())) {
-    path_.delivered_to_tun(packet.size());
-  } else {
-    path_.failed(Drop::kTunWriteFailed);
+  // A client's SYN: the server must not send segments larger than the tunnel carries.
+  net::clamp_tcp_mss(
+      datagram.subspan(static_cast<std::size_t>(packet.data() - datagram.data()), packet.size()),
+      static_cast<std::size_t>(config_.tun_mtu));
+  if (!to_tun_.add(packet)) {
+    flush_to_tun();
+    if (!to_tun_.add(packet)) path_.failed(Drop::kTunWriteFailed);  // larger than a batch
+  }
+}
+
+// One write per coalesced packet (a virtio_net_hdr first: the device has IFF_VNET_HDR).
+void ProviderApp::flush_to_tun() noexcept {
+  if (to_tun_.empty()) return;
+  const auto writes = to_tun_.flush();
+  for (std::size_t i = 0; i < writes.size(); ++i) {
+    const net::GroBatch::WriteInfo info = to_tun_.info(i);
+    const ssize_t n = ::write(tun_.fd(), writes[i].data(), writes[i].size());
+    if (n == static_cast<ssize_t>(writes[i].size())) {
+      path_.delivered_to_tun(info.packets, info.bytes);
+    } else {
+      for (std::uint32_t k = 0; k < info.packets; ++k) path_.failed(Drop::kTunWriteFailed);
+    }
   }
 }
 
@@ -155,30 +198,46 @@ void ProviderApp::send_reply() noexcept {
   }
 }
 
+// The RETURNs of a burst of TUN reads leave together, in UDP GSO runs, when the burst ends.
 void ProviderApp::on_tun_readable() noexcept {
   for (int i = 0; i < kBudgetPerWakeup; ++i) {
     const ssize_t n = ::read(tun_.fd(), tun_buffer_.data(), tun_buffer_.size());
-    if (n <= 0) return;
-    on_tun_packet(std::span<const std::byte>(tun_buffer_.data(), static_cast<std::size_t>(n)));
+    if (n <= 0) break;
+    on_tun_read(std::span<const std::byte>(tun_buffer_.data(), static_cast<std::size_t>(n)));
   }
+  const net::UdpSendCounters before = returns_.counters();
+  returns_.flush();
+  const std::uint64_t lost = returns_.counters().send_failures - before.send_failures;
+  for (std::uint64_t k = 0; k < lost; ++k) path_.failed(Drop::kSendFailed);
 }
 
-void ProviderApp::on_tun_packet(std::span<const std::byte> packet) noexcept {
-  std::array<std::byte, wire::kReturnHeaderLen> header{};
+// One read: a virtio_net_hdr and an IPv6 packet, maybe a TCP super-packet of up to 64 KiB. It is
+// cut into packets of at most the TUN MTU, each behind room for the RETURN header; the first one
+// decides (all share the destination), and every one gets the same header.
+void ProviderApp::on_tun_read(std::span<const std::byte> bytes) noexcept {
+  net::VirtioNetHdr vh;
+  if (net::parse_virtio_hdr(bytes, vh) != net::VirtioStatus::kOk) {
+    path_.failed(Drop::kTunBadPacket);
+    return;
+  }
+  const std::span<const std::byte> packet = bytes.subspan(net::kVirtioNetHdrLen);
+  const std::span<std::byte> room = returns_.reserve(kReturnRoom, kMaxSegments);
+  net::SegmentLayout layout;
+  if (net::segment_packet(vh, packet, static_cast<std::size_t>(config_.tun_mtu),
+                          wire::kReturnHeaderLen, room, layout) != net::TsoStatus::kOk) {
+    path_.failed(Drop::kTunBadPacket);
+    return;
+  }
+  const std::span<std::byte> first = layout.packet(room, wire::kReturnHeaderLen, 0);
+  net::clamp_tcp_mss(first, static_cast<std::size_t>(config_.tun_mtu));  // a SYN-ACK, say
   net::Endpoint client;
-  if (!path_.on_tun_packet(packet, header, client)) return;
-  sockaddr_in to = client.to_sockaddr();
-  iovec iov[2] = {{header.data(), header.size()},
-                  {const_cast<std::byte*>(packet.data()), packet.size()}};
-  msghdr msg{};
-  msg.msg_name = &to;
-  msg.msg_namelen = sizeof to;
-  msg.msg_iov = iov;
-  msg.msg_iovlen = 2;
-  if (::sendmsg(socket_.get(), &msg, 0) < 0) {
-    path_.failed(Drop::kSendFailed);
-  } else {
-    path_.returned(packet.size());
+  if (!path_.on_tun_packet(first, room.first(wire::kReturnHeaderLen), client)) return;
+  for (std::size_t i = 1; i < layout.count; ++i) {
+    std::memcpy(room.data() + i * layout.datagram_len, room.data(), wire::kReturnHeaderLen);
+  }
+  returns_.commit(client, layout.count, layout.datagram_len, layout.last_len);
+  for (std::size_t i = 0; i < layout.count; ++i) {
+    path_.returned(layout.packet(room, wire::kReturnHeaderLen, i).size());
   }
 }
 
@@ -226,9 +285,32 @@ std::string ProviderApp::handle_command(std::string_view command) {
                                   .ingress = path_.ingress(),
                                   .now = std::chrono::steady_clock::now(),
                                   .control_replies = control_replies_,
-                                  .registrations = registrations_});
+                                  .registrations = registrations_,
+                                  .offload = OffloadView{.tun_offloads = tun_.offloads(),
+                                                         .udp_gro = receiver_.gro_enabled(),
+                                                         .receive = &receiver_.counters(),
+                                                         .coalesce = &to_tun_.counters(),
+                                                         .send = &returns_.counters(),
+                                                         .gso = returns_.gso_enabled()}});
   }
   return R"({"error":"unknown command; try status"})";
+}
+
+void ProviderApp::publish_metrics() noexcept {
+  try {
+    ProviderSample s;
+    s.agent.daemon.daemon = "dmux-provider";
+    s.agent.daemon.start_time_seconds = start_time_;
+    s.agent.daemon.certificates = {{"provider", static_cast<double>(credentials_.info.not_after)}};
+    s.agent.receiver = path_.ingress().receiver().counters();
+    s.agent.ingress = path_.ingress().counters();
+    for (const auto& r : registrations_) s.agent.registrations.push_back(registration_sample(*r));
+    s.counters = path_.counters();
+    s.control_replies = control_replies_;
+    metrics_->update(s);
+  } catch (const std::exception& e) {  // out of memory: the next second tries again
+    LOG_WARN("metrics: %s", e.what());
+  }
 }
 
 }  // namespace dmux::provider

@@ -1,7 +1,13 @@
 // dmux-provider assembled: the listen socket, the TUN device and its route, the packet path, one
 // registration client per protocol, the control socket, signals. Everything runs on one thread,
-// the event loop's: the agent's data rate is bounded by the TUN device, and the control plane's
-// work (a signature per REGISTER, an HMAC per keepalive) is tiny.
+// the event loop's: the control plane's work (a signature per REGISTER, an HMAC per keepalive) is
+// tiny.
+//
+// The data path in bursts, with offloads on both sides (common/net/README.md): TUNNELs arrive by
+// recvmmsg with UDP_GRO, their IPv6 packets are coalesced (GroBatch) into few TUN writes at the
+// end of each burst; the TUN (IFF_VNET_HDR, TSO) hands over super-packets, cut (segment_packet)
+// into RETURNs that leave as UDP GSO runs in one sendmmsg at the end of each burst. Nothing waits
+// on a timer: every burst is flushed before the loop sleeps again.
 #pragma once
 
 #include <memory>
@@ -9,15 +15,19 @@
 #include <string_view>
 #include <vector>
 
-#include "common/evloop/event_loop.h"
-#include "common/net/unique_fd.h"
-#include "provider/config.h"
 #include "common/control/control_server.h"
+#include "common/evloop/event_loop.h"
+#include "common/net/gro.h"
+#include "common/net/tun_device.h"
+#include "common/net/udp_gro.h"
+#include "common/net/udp_gso.h"
+#include "common/net/unique_fd.h"
+#include "provider/client_prefix_route.h"
+#include "provider/config.h"
 #include "provider/credentials.h"
+#include "provider/metrics_exporter.h"
 #include "provider/packet_path.h"
 #include "provider/registration_client.h"
-#include "common/net/tun_device.h"
-#include "provider/client_prefix_route.h"
 
 namespace dmux::provider {
 
@@ -39,12 +49,14 @@ class ProviderApp final : private GatewayLink {
   void on_tun_readable() noexcept;
   void on_tunnel(std::span<std::byte> datagram, const net::Endpoint& from) noexcept;
   void send_reply() noexcept;
-  void on_tun_packet(std::span<const std::byte> packet) noexcept;
+  void flush_to_tun() noexcept;
+  void on_tun_read(std::span<const std::byte> bytes) noexcept;
   void on_control_reply(std::span<const std::byte> datagram, std::uint8_t type) noexcept;
   void on_timer() noexcept;
   void rearm_timer() noexcept;
   void shutdown(const char* why) noexcept;
   std::string handle_command(std::string_view command);
+  void publish_metrics() noexcept;  // once a second, when --metrics-listen is set
 
   ProviderConfig config_;
   Credentials credentials_;
@@ -56,14 +68,18 @@ class ProviderApp final : private GatewayLink {
   PacketPath path_;
   ControlReplyCounters control_replies_;
   std::vector<std::unique_ptr<RegistrationClient>> registrations_;
-  std::vector<std::byte> socket_buffer_;  // one received datagram
-  std::vector<std::byte> tun_buffer_;     // one packet read from the TUN device
-  agent::Reply reply_;                    // a TOKEN_OFFER or address offer to send (reused)
+  net::UdpBatchReceiver receiver_;     // TUNNELs (and registration replies), UDP_GRO
+  net::GroBatch to_tun_;               // IPv6 packets of one burst, coalesced for the TUN
+  net::UdpSendBatch returns_;          // RETURNs of one burst, UDP GSO
+  std::vector<std::byte> tun_buffer_;  // one read from the TUN device (vnet hdr + packet)
+  agent::Reply reply_;                 // a TOKEN_OFFER or address offer to send (reused)
   evloop::Timer timer_;
   std::unique_ptr<evloop::IoWatcher> socket_watcher_;
   std::unique_ptr<evloop::IoWatcher> tun_watcher_;
   std::vector<std::unique_ptr<evloop::SignalWatcher>> signals_;
   std::unique_ptr<control::ControlServer> control_;
+  std::unique_ptr<MetricsExporter> metrics_;
+  std::unique_ptr<evloop::Timer> metrics_timer_;
 };
 
 }  // namespace dmux::provider

@@ -14,12 +14,13 @@ using namespace wire::offer;
 
 constexpr std::uint16_t kRouterLifetimeSeconds = 1800;
 
-constexpr Ipv6Address kAllNodes{std::byte{0xff}, std::byte{0x02}, {}, {}, {}, {}, {}, {},
-                                {},              {},              {}, {}, {}, {}, {}, std::byte{1}};
+constexpr Ipv6Address kAllNodes{
+    std::byte{0xff}, std::byte{0x02}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {},
+    std::byte{1}};
 // The RA's source: a fixed link-local address of the (virtual) link between agent and client.
-constexpr Ipv6Address kRouterLinkLocal{std::byte{0xfe}, std::byte{0x80}, {}, {}, {}, {}, {}, {},
-                                       {},              {},              {}, {}, {}, {}, {},
-                                       std::byte{1}};
+constexpr Ipv6Address kRouterLinkLocal{
+    std::byte{0xfe}, std::byte{0x80}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {},
+    std::byte{1}};
 
 }  // namespace
 
@@ -82,10 +83,11 @@ std::size_t write_router_advert(std::span<std::byte> out, const ClientPrefix& pr
   w.u16(0);
   w.u32(mtu);
   if (!w.ok() || w.size() != kRouterAdvertLen) return 0;
-  const std::span<const std::byte> icmp = std::span<const std::byte>(out).subspan(40, kRouterAdvertLen - 40);
-  const std::uint16_t sum = wire::ipv6_l4_checksum(std::span<const std::byte, 16>(kRouterLinkLocal),
-                                                   std::span<const std::byte, 16>(kAllNodes),
-                                                   kIcmpv6, icmp);
+  const std::span<const std::byte> icmp =
+      std::span<const std::byte>(out).subspan(40, kRouterAdvertLen - 40);
+  const std::uint16_t sum =
+      wire::ipv6_l4_checksum(std::span<const std::byte, 16>(kRouterLinkLocal),
+                             std::span<const std::byte, 16>(kAllNodes), kIcmpv6, icmp);
   out[42] = static_cast<std::byte>(sum >> 8);
   out[43] = static_cast<std::byte>(sum & 0xff);
   return kRouterAdvertLen;

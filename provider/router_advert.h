@@ -1,5 +1,5 @@
-// The address offer (docs/protocol.md section 13): a client that cannot know its own NAT binding sends
-// a Router Solicitation in DATA; the agent answers statelessly with a Router Advertisement in
+// The address offer (docs/protocol.md section 13): a client that cannot know its own NAT binding
+// sends a Router Solicitation in DATA; the agent answers statelessly with a Router Advertisement in
 // RETURN whose Prefix Information option is the /96 P | client_ipv4 | client_port, taken from the
 // TUNNEL header. The client appends its tag. Pure functions over untrusted bytes; no allocation.
 #pragma once
@@ -23,7 +23,6 @@ inline constexpr std::uint32_t kOfferLifetimeSeconds = 600;  // valid and prefer
 // Writes the RA offering `prefix | ipv4 | port` /96 and `mtu` into `out`; returns
 // kRouterAdvertLen, or 0 if `out` is too small.
 std::size_t write_router_advert(std::span<std::byte> out, const ClientPrefix& prefix,
-                                std::uint32_t ipv4, std::uint16_t port,
-                                std::uint32_t mtu) noexcept;
+                                std::uint32_t ipv4, std::uint16_t port, std::uint32_t mtu) noexcept;
 
 }  // namespace dmux::provider

@@ -19,8 +19,9 @@ constexpr std::uint16_t kClientPort = 40000;
 
 // docs/protocol.md section 13, vector C1: the Router Solicitation a client sends.
 Bytes solicitation() {
-  return hex("60000000 0008 3a ff 00000000000000000000000000000000 ff020000000000000000000000000002"
-             " 85 00 7bb8 00000000");
+  return hex(
+      "60000000 0008 3a ff 00000000000000000000000000000000 ff020000000000000000000000000002"
+      " 85 00 7bb8 00000000");
 }
 
 }  // namespace
@@ -53,8 +54,8 @@ TEST_CASE("the router advertisement offers prefix|ipv4|port/96 byte for byte") {
                   " 03 04 60 00 00000258 00000258 00000000 20010db80007c61201029c4000000000"
                   " 05 01 0000 00000578"));
   const std::span<const std::byte> all(ra);
-  CHECK(wire::ipv6_l4_checksum(all.subspan<8, 16>(), all.subspan<24, 16>(), 58,
-                               all.subspan(40)) == 0);
+  CHECK(wire::ipv6_l4_checksum(all.subspan<8, 16>(), all.subspan<24, 16>(), 58, all.subspan(40)) ==
+        0);
   Bytes small(kRouterAdvertLen - 1);
   CHECK(write_router_advert(small, kPrefix, kClientIp, kClientPort, 1400) == 0);
 }

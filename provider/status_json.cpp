@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "agent/status_json.h"
+#include "common/util/version.h"
 #include "common/wire/protocols.h"
 
 namespace dmux::provider {
@@ -34,6 +35,35 @@ json registration_json(const RegistrationClient& r) {
   };
 }
 
+namespace {
+
+json offload_json(const OffloadView& o) {
+  json tun = json::array();
+  const std::pair<unsigned, const char*> names[] = {
+      {0x01, "csum"}, {0x02, "tso4"}, {0x04, "tso6"}, {0x20, "uso4"}, {0x40, "uso6"}};
+  for (const auto& [bit, name] : names) {
+    if ((o.tun_offloads & bit) != 0) tun.push_back(name);
+  }
+  json doc{{"tun", tun}, {"udp_gro", o.udp_gro}, {"udp_gso", o.gso}};
+  if (o.receive != nullptr) {
+    doc["receive_syscalls"] = o.receive->syscalls;
+    doc["gro_trains"] = o.receive->gro_buffers;
+    doc["receive_truncated"] = o.receive->truncated;
+  }
+  if (o.coalesce != nullptr) {
+    doc["tun_writes"] = o.coalesce->writes;
+    doc["coalesced_packets"] = o.coalesce->coalesced;
+  }
+  if (o.send != nullptr) {
+    doc["send_syscalls"] = o.send->syscalls;
+    doc["gso_sends"] = o.send->gso_sends;
+    doc["gso_refusals"] = o.send->gso_refusals;
+  }
+  return doc;
+}
+
+}  // namespace
+
 std::string status_json(const StatusView& v) {
   const DataPathCounters& c = v.counters;
   json drops = json::object();
@@ -43,7 +73,7 @@ std::string status_json(const StatusView& v) {
   for (const auto& r : v.registrations) registrations.push_back(registration_json(*r));
   json doc{
       {"agent", "dmux-provider"},
-      {"version", "0.1.0"},
+      {"version", std::string(build::kVersion)},
       {"provider_id", v.provider_id},
       {"uptime_seconds", v.uptime_seconds},
       {"gateway", v.config.gateway.to_string()},
@@ -63,6 +93,7 @@ std::string status_json(const StatusView& v) {
       {"solicitations_answered", c.solicitations_answered},
   };
   agent::add_ingress_status(doc, drops, dropped, v.ingress, v.now);
+  doc["offload"] = offload_json(v.offload);
   doc["dropped_packets"] = dropped;
   doc["drops"] = drops;
   return doc.dump();

@@ -7,11 +7,24 @@
 #include <vector>
 
 #include "agent/ingress.h"
+#include "common/net/gro.h"
+#include "common/net/udp_gro.h"
+#include "common/net/udp_gso.h"
 #include "provider/config.h"
 #include "provider/counters.h"
 #include "provider/registration_client.h"
 
 namespace dmux::provider {
+
+// The offloads of the data path (common/net): what the kernel accepted, and their counters.
+struct OffloadView {
+  unsigned tun_offloads = 0;  // TUN_F_* accepted by TUNSETOFFLOAD
+  bool udp_gro = false;       // UDP_GRO on the listen socket
+  const net::UdpReceiveCounters* receive = nullptr;
+  const net::GroCounters* coalesce = nullptr;
+  const net::UdpSendCounters* send = nullptr;
+  bool gso = false;  // RETURNs still sent with UDP_SEGMENT (off after repeated refusals)
+};
 
 struct StatusView {
   const ProviderConfig& config;
@@ -23,6 +36,7 @@ struct StatusView {
   agent::MonoTime now;
   const ControlReplyCounters& control_replies;
   const std::vector<std::unique_ptr<RegistrationClient>>& registrations;
+  OffloadView offload;
 };
 
 std::string status_json(const StatusView& v);

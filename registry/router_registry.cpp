@@ -18,7 +18,7 @@ AdmitResult RouterRegistry::on_register(const RouterKey& key, std::uint64_t time
       return AdmitResult::kSuppressed;
     }
   }
-  const bool already_up = it != routers_.end() && it->second.state == RouterState::kUp;
+  const bool already_up = it != routers_.end() && it->second.state != RouterState::kWithdrawn;
   if (!already_up && (up_count_ >= config_.max_routers ||
                       up_for_provider(key.provider_id) >= config_.max_routers_per_provider)) {
     return AdmitResult::kLimitReached;
@@ -32,18 +32,18 @@ AdmitResult RouterRegistry::on_register(const RouterKey& key, std::uint64_t time
   Session s = session;
   s.router = key;
   sessions_[s.id] = s;
-  if (s.key_id != 0) key_ids_.insert(s.key_id);
+  if (s.key_id != 0) key_ids_[s.key_id] = s.id;
   if (const std::uint32_t rtt = evidence.proof.signed_rtt_us; rtt != 0) {
     r.rtt_us = rtt;
     r.announced_rtt_us = rtt;
   }
   r.evidence = std::move(evidence);
   if (!already_up) {
-    r.state = RouterState::kUp;
     r.registered_at = now;
     ++up_count_;
   }
-  ++version_;  // a new router, or a new tunnel key for one
+  r.state = RouterState::kUp;  // a suspect re-registering passed dampening above: it is back
+  ++version_;                  // a new router, or a new tunnel key for one
   touched_.insert(key);
   return AdmitResult::kAccepted;
 }
@@ -62,6 +62,17 @@ const Session* RouterRegistry::session(std::uint64_t id) const {
   return it == sessions_.end() ? nullptr : &it->second;
 }
 
+const Session* RouterRegistry::session_by_key_id(std::uint32_t key_id) const {
+  auto it = key_ids_.find(key_id);
+  return it == key_ids_.end() ? nullptr : session(it->second);
+}
+
+const RegistrationEvidence* RouterRegistry::evidence(const RouterKey& key) const {
+  auto it = routers_.find(key);
+  if (it == routers_.end() || it->second.state == RouterState::kWithdrawn) return nullptr;
+  return &it->second.evidence;
+}
+
 bool rtt_change_worth_announcing(std::uint32_t announced_us, std::uint32_t reported_us) noexcept {
   if (reported_us == 0) return false;
   if (announced_us == 0) return true;
@@ -78,6 +89,10 @@ bool RouterRegistry::on_keepalive(std::uint64_t session_id, std::uint64_t counte
   Router& r = routers_.at(it->second.router);
   r.last_heard = now;
   if (rtt_us != 0) r.rtt_us = rtt_us;
+  if (r.state == RouterState::kSuspect && !r.dampening.suppressed(now, config_.dampening)) {
+    enter_forwarding(it->second.router, r);
+    ++liveness_.recovered;
+  }
   if (r.state == RouterState::kUp && rtt_change_worth_announcing(r.announced_rtt_us, rtt_us)) {
     r.announced_rtt_us = rtt_us;
     ++rtt_version_;
@@ -96,26 +111,79 @@ bool RouterRegistry::on_deregister(std::uint64_t session_id, std::uint64_t count
   return true;
 }
 
-void RouterRegistry::withdraw(const RouterKey& key, Router& r, TimePoint now) {
+bool RouterRegistry::on_confirmed_dead(std::uint64_t session_id, TimePoint now) {
+  auto it = sessions_.find(session_id);
+  if (it == sessions_.end()) return false;
+  const RouterKey key = it->second.router;
+  Router& r = routers_.at(key);
+  end_session(r);
+  withdraw(key, r, now);
+  ++liveness_.confirmed_dead;
+  return true;
+}
+
+// Out of forwarding (up -> suspect or withdrawn): one flap for dampening, one change for the mesh.
+void RouterRegistry::leave_forwarding(const RouterKey& key, Router& r, TimePoint now) {
   if (r.state != RouterState::kUp) return;
   touched_.insert(key);
-  r.state = RouterState::kWithdrawn;
-  r.withdrawn_at = now;
-  r.evidence = {};
   r.dampening.on_withdrawal(now, config_.dampening);
   ++r.flaps;
-  --up_count_;
+  ++version_;
+  r.state = RouterState::kSuspect;
+}
+
+void RouterRegistry::enter_forwarding(const RouterKey& key, Router& r) {
+  r.state = RouterState::kUp;
+  touched_.insert(key);
   ++version_;
 }
 
+void RouterRegistry::withdraw(const RouterKey& key, Router& r, TimePoint now) {
+  if (r.state == RouterState::kWithdrawn) return;
+  leave_forwarding(key, r, now);  // no second flap for a suspect
+  r.state = RouterState::kWithdrawn;
+  r.withdrawn_at = now;
+  r.evidence = {};
+  --up_count_;
+}
+
+// Silence during our own stall is not the routers' fault: each silence clock is paused for the
+// whole gap since the previous call (a router keeps the silence it had before the stall).
+void RouterRegistry::forgive_stall(TimePoint now) {
+  const bool stalled = last_expire_ && now - *last_expire_ >= config_.stall_gap;
+  const TimePoint before = last_expire_.value_or(now);
+  last_expire_ = now;
+  if (!stalled) return;
+  const Duration stall = now - before;
+  ++liveness_.own_stalls;
+  liveness_.stalled_ms += static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(stall).count());
+  for (auto& [key, r] : routers_) {
+    if (r.state != RouterState::kWithdrawn && r.last_heard <= before) {
+      r.last_heard = std::min(now, r.last_heard + stall);
+    }
+  }
+}
+
 std::size_t RouterRegistry::expire(TimePoint now) {
+  forgive_stall(now);
+  const Duration suspect_after = config_.keepalive_interval * config_.suspect_after;
   std::size_t withdrawn = 0;
   for (auto it = routers_.begin(); it != routers_.end();) {
     Router& r = it->second;
-    if (r.state == RouterState::kUp && now - r.last_heard >= config_.hold_time) {
+    const Duration silent = now - r.last_heard;
+    if (r.state != RouterState::kWithdrawn && silent >= config_.hold_time) {
       end_session(r);
       withdraw(it->first, r, now);
       ++withdrawn;
+    } else if (r.state == RouterState::kUp && config_.suspect_after != 0 &&
+               silent >= suspect_after) {
+      leave_forwarding(it->first, r, now);
+      ++liveness_.suspected;
+    } else if (r.state == RouterState::kSuspect && silent < config_.keepalive_interval &&
+               !r.dampening.suppressed(now, config_.dampening)) {
+      enter_forwarding(it->first, r);  // heard while dampened; reusable now
+      ++liveness_.recovered;
     }
     if (r.state == RouterState::kWithdrawn && now - r.withdrawn_at >= kReplayMemory &&
         r.dampening.forgettable(now, config_.dampening)) {
@@ -131,7 +199,7 @@ std::size_t RouterRegistry::withdraw_revoked(const std::set<crypto::SerialNumber
                                              TimePoint now) {
   std::size_t withdrawn = 0;
   for (auto& [key, r] : routers_) {
-    if (r.state != RouterState::kUp || !serials.contains(r.evidence.serial)) continue;
+    if (r.state == RouterState::kWithdrawn || !serials.contains(r.evidence.serial)) continue;
     end_session(r);
     withdraw(key, r, now);
     ++withdrawn;
@@ -143,7 +211,7 @@ std::size_t RouterRegistry::up_for_provider(std::uint32_t provider_id) const {
   std::size_t n = 0;
   for (auto it = routers_.lower_bound(RouterKey{provider_id, 0, {}});
        it != routers_.end() && it->first.provider_id == provider_id; ++it) {
-    n += it->second.state == RouterState::kUp ? 1 : 0;
+    n += it->second.state != RouterState::kWithdrawn ? 1 : 0;
   }
   return n;
 }
@@ -161,7 +229,8 @@ std::vector<RouterChange> RouterRegistry::take_changes() {
   out.reserve(touched_.size());
   for (const auto& key : touched_) {
     RouterChange c{key, std::nullopt};
-    if (auto it = routers_.find(key); it != routers_.end() && it->second.state == RouterState::kUp) {
+    if (auto it = routers_.find(key);
+        it != routers_.end() && it->second.state == RouterState::kUp) {
       c.router = UpRouter{key, it->second.announced_rtt_us, it->second.evidence};
     }
     out.push_back(std::move(c));

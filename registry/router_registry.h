@@ -1,9 +1,14 @@
 // Soft state of the routers registered at this gateway.
 //
-// Event-named calls report what happened (on_register, on_keepalive, on_deregister) and expire(now)
-// decides what has timed out; nothing here reads a clock or a socket. Withdrawn routers are
-// remembered (state kWithdrawn) for their dampening penalty and replay timestamp until both are
-// worthless. Control thread only.
+// Event-named calls report what happened (on_register, on_keepalive, on_deregister,
+// on_confirmed_dead) and expire(now) decides what has timed out; nothing here reads a clock or a
+// socket. Liveness, like BFD (docs/protocol.md 9.9): a router silent for `suspect_after` keepalive
+// intervals is suspect and leaves forwarding but keeps its session, so its next keepalive brings it
+// back; silent for hold_time it is withdrawn. Each departure from forwarding counts as a flap for
+// dampening, which bounds the mesh UPDATEs one router can cause. A gap between two expire() calls
+// longer than `stall_gap` is this gateway's own stall: every silence clock is paused for it, so the
+// gateway never blames routers for its own delay. Withdrawn routers are remembered (kWithdrawn) for
+// their dampening penalty and replay timestamp until both are worthless. Control thread only.
 #pragma once
 
 #include <array>
@@ -40,11 +45,25 @@ struct RegistryConfig {
   std::chrono::milliseconds hold_time{15000};          // silence after which a router is removed
   std::size_t max_routers = 10000;                     // registered (up) routers in total
   std::size_t max_routers_per_provider = 64;
+  unsigned suspect_after =
+      3;  // keepalive intervals of silence before a router is suspect (0: never)
+  std::chrono::milliseconds stall_gap{500};  // expire() calls further apart: our own stall
   DampeningConfig dampening;
 };
 
 enum class AdmitResult : std::uint8_t { kAccepted, kLimitReached, kSuppressed, kReplayed };
-enum class RouterState : std::uint8_t { kUp, kWithdrawn };
+// kUp: in forwarding. kSuspect: registered, session alive, out of forwarding (missed keepalives,
+// or dampened on its way back). kWithdrawn: no session.
+enum class RouterState : std::uint8_t { kUp, kSuspect, kWithdrawn };
+
+// How the liveness rules fired (status and metrics).
+struct LivenessCounters {
+  std::uint64_t suspected = 0;       // up -> suspect: keepalives missed
+  std::uint64_t recovered = 0;       // suspect -> up: keepalives again
+  std::uint64_t confirmed_dead = 0;  // withdrawn on proof that nothing listens (ICMP, 9.9)
+  std::uint64_t own_stalls = 0;      // expire() calls after a stall of our own
+  std::uint64_t stalled_ms = 0;      // silence forgiven for those stalls, in total
+};
 
 struct Session {
   std::uint64_t id = 0;
@@ -112,6 +131,10 @@ class RouterRegistry {
                           TimePoint now, RegistrationEvidence evidence = {});
   // Looks up a session for MAC verification (nullptr if unknown).
   [[nodiscard]] const Session* session(std::uint64_t id) const;
+  // The live session whose tunnel key is `key_id` (nullptr if none), and its router's state and
+  // evidence (nullptr if the router is not registered).
+  [[nodiscard]] const Session* session_by_key_id(std::uint32_t key_id) const;
+  [[nodiscard]] const RegistrationEvidence* evidence(const RouterKey& key) const;
   // Whether a live session uses `key_id` (the handler picks unique ones).
   [[nodiscard]] bool key_id_in_use(std::uint32_t key_id) const { return key_ids_.contains(key_id); }
   // An authenticated KEEPALIVE. False if the counter is not above the last one (replay).
@@ -120,7 +143,13 @@ class RouterRegistry {
                     TimePoint now);
   // An authenticated DEREGISTER. False if the counter is a replay.
   bool on_deregister(std::uint64_t session_id, std::uint64_t counter, TimePoint now);
-  // Withdraws routers silent for hold_time and forgets dead state. Returns how many withdrew.
+  // Proof that nothing listens at the router any more (a confirmed ICMP port unreachable, 9.9):
+  // withdraws it at once. False if the session is unknown.
+  bool on_confirmed_dead(std::uint64_t session_id, TimePoint now);
+  // Marks up routers silent for suspect_after intervals suspect, brings back dampened suspects
+  // that are heard and reusable, withdraws routers silent for hold_time and forgets dead state;
+  // first pauses every silence clock if this call comes stall_gap or more after the previous one.
+  // Returns how many withdrew.
   std::size_t expire(TimePoint now);
   // Withdraws, at once, the up routers whose registration was made with a certificate whose
   // serial is in `serials` (a CRL revoked it). Returns how many withdrew.
@@ -141,6 +170,7 @@ class RouterRegistry {
   // Bumped whenever an up router's announced RTT changes.
   [[nodiscard]] std::uint64_t rtt_version() const noexcept { return rtt_version_; }
   [[nodiscard]] const RegistryConfig& config() const noexcept { return config_; }
+  [[nodiscard]] const LivenessCounters& liveness() const noexcept { return liveness_; }
 
  private:
   struct Router {
@@ -157,17 +187,22 @@ class RouterRegistry {
     RegistrationEvidence evidence;       // of the current session (kUp only)
   };
   void withdraw(const RouterKey& key, Router& r, TimePoint now);
+  void leave_forwarding(const RouterKey& key, Router& r, TimePoint now);
+  void enter_forwarding(const RouterKey& key, Router& r);
+  void forgive_stall(TimePoint now);
   void end_session(Router& r);
   [[nodiscard]] std::size_t up_for_provider(std::uint32_t provider_id) const;
 
   RegistryConfig config_;
   std::map<RouterKey, Router> routers_;
   std::unordered_map<std::uint64_t, Session> sessions_;
-  std::unordered_set<std::uint32_t> key_ids_;  // of the sessions in sessions_
+  std::unordered_map<std::uint32_t, std::uint64_t> key_ids_;  // key_id -> session id
   std::size_t up_count_ = 0;
   std::set<RouterKey> touched_;  // changed since take_changes()
   std::uint64_t version_ = 0;
   std::uint64_t rtt_version_ = 0;
+  std::optional<TimePoint> last_expire_;
+  LivenessCounters liveness_;
 };
 
 }  // namespace dmux::registry

@@ -14,6 +14,7 @@ RegistryConfig config(std::chrono::milliseconds keepalive, std::chrono::millisec
   RegistryConfig c;
   c.keepalive_interval = keepalive;
   c.hold_time = hold;
+  c.stall_gap = std::chrono::hours(1);  // these tests call expire() seconds apart on purpose
   return c;
 }
 Session session(std::uint64_t id) {

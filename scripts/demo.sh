@@ -21,7 +21,8 @@ for a in "$@"; do
 done
 bash scripts/install-deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j"$(nproc)" --target dmuxd dmuxctl dmux-provider dmux-client dmux-ca dmux-mcast
+cmake --build build -j"$(nproc)" --target dmuxd dmuxctl dmux-provider dmux-client dmux-ca dmux-mcast \
+  rendezvous-router dmux-healthcheck
 echo
 if [[ ${loopback:-0} == 1 ]]; then
   exec env DMUX_BUILD_DIR="$PWD/build" python3 tools/demo/loopback_demo.py

@@ -39,6 +39,13 @@ run_ctest() {
 
 step() { echo; echo "=== $* ==="; }
 
+step "structure check (layering, sizes, clang-format, root files, READMEs: scripts/check_structure.py)"
+if python3 scripts/check_structure.py; then
+  passed=$((passed + 1))
+else
+  failed=$((failed + 1)); failed_names+=("structure check")
+fi
+
 step "build (RelWithDebInfo, warnings are errors)"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$JOBS"
@@ -59,7 +66,8 @@ cmake -S . -B build-fuzz -DDMUX_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUI
 FUZZ_TARGETS=(tests/fuzz/fuzz_datagram common/crypto/fuzz_certificate provider/fuzz_provider_packet_path
               client-capture/fuzz_client_return_path multicast/fuzz_mcast_router
               agent/fuzz_agent_tunnel_receiver registry/fuzz_registration_handler
-              provider/fuzz_registration_reply tests/fuzz/fuzz_mesh_frames)
+              provider/fuzz_registration_reply tests/fuzz/fuzz_mesh_frames common/fuzz_offload
+              sdk/fuzz_sdk_peer_channel examples/rendezvous/fuzz_rendezvous registry/fuzz_icmp_quote)
 cmake --build build-fuzz -j"$JOBS" --target "${FUZZ_TARGETS[@]##*/}"
 for target in "${FUZZ_TARGETS[@]}"; do
   name=${target##*/}
@@ -91,7 +99,7 @@ smoke "bench/mesh/control_thread --quick" python3 bench/mesh/control_thread.py -
 smoke "bench/capture --quick" env BUILD_DIR=build DMUX_BUILD_DIR="$ROOT/build" python3 bench/capture/run.py --quick
 smoke "bench/registration --quick" bash bench/registration/run.sh --quick 300
 smoke "bench/multicast --quick" python3 bench/multicast/run.py --quick --build-dir build
-smoke "bench/failover --trials 2" python3 bench/failover/run.py --trials 2 --settle 2 --build-dir build
+smoke "bench/failover --quick" python3 bench/failover/run.py --quick --build-dir build
 
 echo
 for n in "${failed_names[@]}"; do echo "FAILED: $n"; done

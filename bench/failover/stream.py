@@ -3,6 +3,8 @@
 
   stream.py send --to [2001:db8:200::1]:9000 --rate 100 --seconds 60 --log sent.txt
   stream.py recv --listen [::]:9000 --log received.txt
+  stream.py send --to 239.1.1.1:9001 ...              (IPv4 multicast)
+  stream.py recv --listen 0.0.0.0:9001 --group 239.1.1.1 --iface dmuxc0 --log received.txt
 
 Each datagram carries (sequence number, CLOCK_MONOTONIC send time in ns). Network namespaces
 share CLOCK_MONOTONIC, so the sender's and the receiver's times compare directly. The sender logs
@@ -59,7 +61,13 @@ def recv(args):
     host, port = parse_endpoint(args.listen)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     s = socket.socket(family, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind((host, port))
+    if args.group:
+        ifindex = socket.if_nametoindex(args.iface) if args.iface else 0
+        mreqn = socket.inet_aton(args.group) + socket.inet_aton("0.0.0.0") + \
+            struct.pack("@i", ifindex)
+        s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, mreqn)
     s.settimeout(0.2)
     with open(args.log, "w") as log:
         last_flush = time.monotonic()
@@ -97,6 +105,8 @@ def main():
     pr = sub.add_parser("recv")
     pr.add_argument("--listen", required=True)
     pr.add_argument("--log", required=True)
+    pr.add_argument("--group", help="join this IPv4 multicast group")
+    pr.add_argument("--iface", help="... on this interface (e.g. the client's dmuxc0)")
     args = p.parse_args()
     signal.signal(signal.SIGTERM, on_term)
     signal.signal(signal.SIGINT, on_term)

@@ -40,6 +40,9 @@ Environment:
   LATENCY_CPU      the one CPU every process is pinned to for latency (default 0)
   SINK_GRO         "on" (default): every path's sink receives with UDP_GRO, as a router agent does;
                    "off": one datagram per slot
+  VETH_GRO         "on": GRO on every veth of every path alike (ethtool -K DEV gro on), for
+                   dmuxd's DATA sockets (UDP_GRO) and the sinks; "off" (default): the kernel's
+                   veth default (the loadgen's datagrams arrive one by one either way, README.md)
   SINK_CHECK       "later" (default): the sink checks the trial's TUNNEL tags after the trial;
                    "inline": as they arrive, on the sink's CPU (dmuxd's), while measuring
 EOF
@@ -93,6 +96,8 @@ SENDER_CPU=${SENDER_CPU:-0}
 MIDDLE_CPU=${MIDDLE_CPU:-$((NCPU > 1 ? 1 : 0))}
 SINK_CPU=${SINK_CPU-$MIDDLE_CPU}
 LATENCY_CPU=${LATENCY_CPU:-0}
+VETH_GRO=${VETH_GRO:-off}
+[[ $VETH_GRO == on || $VETH_GRO == off ]] || { echo "run.sh: VETH_GRO must be on or off" >&2; exit 2; }
 
 NS_SND=dmuxbench-$$-snd
 NS_GW=dmuxbench-$$-gw

@@ -20,7 +20,6 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(REPO, "tests", "pylib"))
-sys.path.insert(0, os.path.join(REPO, "tests", "integration"))
 
 
 def main():
@@ -36,7 +35,7 @@ def main():
     from ipdmux import control, wire
     from ipdmux.ca import TestCa
     from ipdmux.meshpeer import MeshPeer, make_router_record
-    import dmuxlib
+    from ipdmux import gateway_harness as dmuxlib
 
     ca = TestCa(args.build_dir, prefix="dmux-bench-mesh-")
     d = None

@@ -23,7 +23,6 @@ temporary directory is removed on any exit.
 import argparse
 import ctypes
 import json
-import math
 import os
 import random
 import shutil
@@ -42,10 +41,13 @@ BUILD_DIR = os.path.abspath(os.environ.get("BUILD_DIR", os.path.join(REPO, "buil
 DMUXD = os.path.join(BUILD_DIR, "gateway", "dmuxd")
 DMUXCTL = os.path.join(BUILD_DIR, "dmuxctl", "dmuxctl")
 DMUX_CA = os.path.join(BUILD_DIR, "tools", "ca", "dmux-ca")
+sys.path.insert(0, os.path.join(REPO, "tests", "pylib"))
+from ipdmux import crypto, proc, registration, wire  # noqa: E402
+from ipdmux.stats import percentile  # noqa: E402  (path set just above)
 
 PROVIDER_ID = 7
 IPV6 = 1
-ROUTER_BASE = (127 << 24) | (9 << 16)  # routers are named 127.9.x.y:port; nothing is ever sent to them
+ROUTER_BASE = (127 << 24) | (9 << 16)  # routers are named 127.9.x.y:port; only their registrations come from them
 PDEATHSIG = 1  # PR_SET_PDEATHSIG
 
 
@@ -65,12 +67,6 @@ def _die_with_parent():
         pass
 
 
-def free_port(addr, kind):
-    s = socket.socket(socket.AF_INET, kind)
-    s.bind((addr, 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def ctl_raw(sock_path, command, timeout=5.0):
@@ -101,50 +97,38 @@ def dmuxctl_json(sock_path, command):
     return json.loads(r.stdout)
 
 
-# ---------------------------------------------------------------- REGISTER (protocol.md 9.1)
+# ---------------------------------------------------------------- REGISTER (protocol.md 9)
 
-class Signer:
-    """Signs REGISTERs with the provider's Ed25519 key: python3-cryptography if installed (about
-    50 us per signature), else `openssl pkeyutl` (a process per signature, ~10 ms). Signing always
-    happens before the timer starts."""
+class Registrar:
+    """Registers routers the way an agent does (COOKIE_REQUEST -> COOKIE -> REGISTER, protocol.md
+    9), with tests/pylib's independent implementation. A REGISTER names its source address, so each
+    router's socket is bound to the router's own 127.9.x.y:port. The cookie round trip and the
+    signature happen before any timer starts; only the REGISTER is timed."""
 
-    def __init__(self, cred_prefix, tmp):
-        self.der = run("openssl", "x509", "-in", cred_prefix + ".crt", "-outform", "DER")
-        self.key_path = cred_prefix + ".key"
-        self.tmp = tmp
-        self.backend = "openssl"
-        self._key = None
+    backend = "python-cryptography"
+
+    def __init__(self, cred_prefix):
+        self.provider = registration.Provider(cred_prefix)
+
+    def prepare(self, gateway, ip, port):
+        """(agent, REGISTER bytes) for router ip:port at `gateway`, or None when the name is taken
+        or the gateway gave no cookie. The caller closes agent."""
+        addr = socket.inet_ntoa(struct.pack("!I", ip))
         try:
-            from cryptography.hazmat.primitives.serialization import load_pem_private_key
-            with open(self.key_path, "rb") as f:
-                self._key = load_pem_private_key(f.read(), password=None)
-            self.backend = "python-cryptography"
-        except Exception:
-            self._key = None
-        self._last_ts = 0
-        self._lock = threading.Lock()
+            agent = registration.Agent((gateway.addr, gateway.reg_port), self.provider,
+                                       bind=(addr, port), provider_id=PROVIDER_ID, timeout=2.0)
+        except OSError:
+            return None
+        cookie = agent.cookie()
+        if cookie is None:
+            agent.close()
+            return None
+        return agent, agent.register_msg(cookie, crypto.X25519())
 
-    def _sign(self, body):
-        if self._key is not None:
-            return self._key.sign(body)
-        msg = os.path.join(self.tmp, f"msg-{threading.get_ident()}")
-        sig = msg + ".sig"
-        with open(msg, "wb") as f:
-            f.write(body)
-        run("openssl", "pkeyutl", "-sign", "-rawin", "-inkey", self.key_path, "-in", msg, "-out", sig)
-        with open(sig, "rb") as f:
-            return f.read()
 
-    def register(self, router_ipv4, router_port):
-        with self._lock:  # strictly increasing timestamps even within one microsecond
-            ts = max(int(time.time() * 1e6), self._last_ts + 1)
-            self._last_ts = ts
-        body = struct.pack("!BBBBHHIIQ", 1, 4, 4, 0, IPV6, router_port, PROVIDER_ID, router_ipv4, ts)
-        body += os.urandom(32)  # any 32 bytes are a usable X25519 key when no keepalive follows
-        body += struct.pack("!H", len(self.der)) + self.der
-        signature = self._sign(body)
-        assert len(signature) == 64
-        return body + struct.pack("!H", 64) + signature
+def ack_accepted(reply):
+    return (len(reply) >= 2 and reply[1] == wire.REGISTER_ACK
+            and wire.parse_register_ack(reply)["result"] == 0)
 
 
 class RouterNames:
@@ -168,9 +152,9 @@ class Gateway:
         self.index = index
         self.addr = f"127.0.1.{index + 1}"
         self.gateway_id = self.addr
-        self.reg_port = free_port(self.addr, socket.SOCK_DGRAM)
-        self.mesh_port = free_port(self.addr, socket.SOCK_STREAM)
-        self.data_port = free_port(self.addr, socket.SOCK_DGRAM)
+        self.reg_port = proc.free_udp_port(self.addr)
+        self.mesh_port = proc.free_tcp_port(self.addr)
+        self.data_port = proc.free_udp_port(self.addr)
         self.control = os.path.join(workdir, f"gw{index + 1}.sock")
         self.log_path = os.path.join(workdir, f"gw{index + 1}.log")
         self.args = [
@@ -261,13 +245,6 @@ def _raise_exit(signum, _frame):
 
 # ---------------------------------------------------------------- measurements
 
-def percentile(xs, p):
-    xs = sorted(xs)
-    if not xs:
-        return float("nan")
-    k = (len(xs) - 1) * p / 100
-    lo, hi = math.floor(k), math.ceil(k)
-    return xs[lo] + (xs[hi] - xs[lo]) * (k - lo)
 
 
 def mesh_bytes(gws):
@@ -298,17 +275,21 @@ def wait_full_mesh(gws, timeout):
     return False
 
 
-def measure_convergence(gws, signer, names, count, rng, timeout=10.0):
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.setblocking(False)
+def measure_convergence(gws, registrar, names, count, rng, timeout=10.0):
     local, full, acks, rounds, queries, query_time = [], [], [], 0, 0, 0.0
     n = len(gws)
     failures = 0
     for _ in range(count):
         origin = rng.randrange(n)
         ip, port, needle = names.next()
-        msg = signer.register(ip, port)
+        prepared = registrar.prepare(gws[origin], ip, port)
+        if prepared is None:
+            failures += 1
+            log(f"  router {needle.decode()}: no cookie from gateway {origin + 1} (or name taken)")
+            continue
+        agent, msg = prepared
+        sock = agent.sock
+        sock.setblocking(False)
         # The origin alone until it shows the router (resolution: one query), then rounds over the
         # others in a shuffled order, each round visiting every gateway that has not shown it yet
         # (resolution: one round, reported). The mesh UPDATE leaves the origin only once the
@@ -319,7 +300,7 @@ def measure_convergence(gws, signer, names, count, rng, timeout=10.0):
         seen = {}
         ack_at = None
         t0 = time.perf_counter()
-        sock.sendto(msg, (gws[origin].addr, gws[origin].reg_port))
+        sock.sendto(msg, agent.gateway)
         while (pending or others) and time.perf_counter() - t0 < timeout:
             if not pending:
                 pending, others = others, []
@@ -340,10 +321,11 @@ def measure_convergence(gws, signer, names, count, rng, timeout=10.0):
                 try:
                     ack = sock.recv(2048)
                     ack_at = time.perf_counter() - t0
-                    if len(ack) < 5 or ack[1] != 5 or ack[4] != 0:
+                    if not ack_accepted(ack):
                         raise RuntimeError(f"REGISTER refused: {ack[:8].hex()}")
                 except BlockingIOError:
                     pass
+        agent.close()
         if pending or others:
             failures += 1
             log(f"  router {needle.decode()} missing at {len(pending) + len(others)} gateways "
@@ -354,36 +336,31 @@ def measure_convergence(gws, signer, names, count, rng, timeout=10.0):
         if ack_at is not None:
             acks.append(ack_at)
         time.sleep(0.02 + rng.random() * 0.03)  # let the mesh go quiet between registrations
-    sock.close()
     return {"local_s": local, "all_s": full, "ack_s": acks, "failures": failures,
             "mean_query_s": query_time / max(1, queries),
             "mean_round_all_gateways_s": query_time / max(1, queries) * n}
 
 
-def churn(gws, signer, names, rate, stop, counter, rng):
-    """New registrations at random gateways, `rate` per second, until `stop` is set."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.setblocking(False)
+def churn(gws, registrar, names, rate, stop, counter, rng):
+    """New registrations at random gateways, `rate` per second, until `stop` is set. Each costs
+    a cookie round trip before its REGISTER, as for a real agent."""
     t_next = time.monotonic()
     while not stop.is_set():
         g = gws[rng.randrange(len(gws))]
         ip, port, _ = names.next()
-        sock.sendto(signer.register(ip, port), (g.addr, g.reg_port))
-        counter[0] += 1
-        try:
-            while True:
-                sock.recv(2048)  # drain acks
-        except BlockingIOError:
-            pass
+        prepared = registrar.prepare(g, ip, port)
+        if prepared is not None:
+            agent, msg = prepared
+            agent.sock.sendto(msg, agent.gateway)
+            counter[0] += 1
+            agent.close()  # the ACK is not needed; the mesh traffic it causes is what is measured
         t_next += 1.0 / rate
         delay = t_next - time.monotonic()
         if delay > 0:
             stop.wait(delay)
-    sock.close()
 
 
-def run_size(n, args, procs, ca_dir, creds, signer, names, rng):
+def run_size(n, args, procs, ca_dir, creds, registrar, names, rng):
     workdir = tempfile.mkdtemp(prefix=f"dmux-bench-mesh-{n}-")
     procs.dirs.append(workdir)
     gws = [Gateway(i, ca_dir, creds[i], workdir, args.probe_interval_ms) for i in range(n)]
@@ -414,13 +391,13 @@ def run_size(n, args, procs, ca_dir, creds, signer, names, rng):
     rest = rates(before, mesh_bytes(gws))
     log(f"[{n}] at rest: {statistics.mean(r[0] for r in rest):.0f} B/s per gateway (in+out)")
 
-    conv = measure_convergence(gws, signer, names, args.registrations, rng)
+    conv = measure_convergence(gws, registrar, names, args.registrations, rng)
     log(f"[{n}] convergence p50 {percentile(conv['all_s'], 50) * 1e3:.1f} ms, "
         f"local p50 {percentile(conv['local_s'], 50) * 1e3:.1f} ms")
 
     stop = threading.Event()
     sent = [0]
-    th = threading.Thread(target=churn, args=(gws, signer, names, args.churn_rate, stop, sent,
+    th = threading.Thread(target=churn, args=(gws, registrar, names, args.churn_rate, stop, sent,
                                               random.Random(rng.random())), daemon=True)
     th.start()
     time.sleep(1.0)
@@ -575,19 +552,19 @@ def main():
             run(DMUX_CA, "issue-gateway", "--dir", ca_dir, "--gateway-id", f"127.0.1.{i + 1}",
                 "--out", out)
             creds.append(out)
-        signer = Signer(prov, cred_dir)
+        registrar = Registrar(prov)
         names = RouterNames()
         rng = random.Random(args.seed)
         for n in sizes:
-            results.append(run_size(n, args, procs, ca_dir, creds, signer, names, rng))
+            results.append(run_size(n, args, procs, ca_dir, creds, registrar, names, rng))
         pred = predict(results, args.pops)
-        print_table(results, pred, args.pops, args.probe_interval_ms, signer.backend)
+        print_table(results, pred, args.pops, args.probe_interval_ms, registrar.backend)
         if args.json:
             with open(args.json, "w") as f:
                 json.dump({"sizes": results, "prediction": pred, "pops": args.pops,
                            "probe_interval_ms": args.probe_interval_ms,
                            "churn_rate_target": args.churn_rate,
-                           "signature_backend": signer.backend,
+                           "signature_backend": registrar.backend,
                            "reference": "local registration latency: REGISTER sent -> router in "
                                         "the origin gateway's table, same poller"}, f, indent=2)
     finally:

@@ -51,6 +51,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, os.path.join(REPO, "tests", "pylib"))
+from ipdmux.stats import percentile  # noqa: E402  (path set just above)
 MPING = os.path.join(REPO, "tools", "mping", "mping.py")
 
 MAGIC = b"DMXB"
@@ -226,14 +228,11 @@ LOSSLESS = 0.01  # "lossless" point: loss below this
 
 def router_for(client_ip, port):
     """The router dmuxd picks (protocol.md 8) among ROUTERS registered on `port`."""
-    from dmuxlib import rendezvous_choice  # tests/integration is on sys.path (main)
+    from ipdmux.gateway_harness import rendezvous_choice  # tests/pylib is on sys.path
     return rendezvous_choice(client_ip, {n: (r[1], port) for n, r in ROUTERS.items()},
                              PROVIDER_ID)
 
 
-def pct(values, p):
-    v = sorted(values)
-    return v[min(len(v) - 1, int(round(p / 100 * (len(v) - 1))))] if v else None
 
 
 class Bench:
@@ -671,15 +670,15 @@ class Bench:
                     res[name]["rtts"] += rtts
                     res[name]["dups"] += dups
                     self.log(f"rtt round {i + 1} {name}: {len(rtts)}/{self.args.probes} replies, "
-                             f"p50 {pct(rtts, 50)}")
+                             f"p50 {percentile(rtts, 50)}")
         finally:
             self.stop([echo, uecho])
         sent = self.args.rounds * self.args.probes
         for name, r in res.items():
             # hop_packets: packets that crossed r1 <-> r2 (gw's IPv6 forwarding for unicast,
             # router-to-router deliveries for multicast): about 2 per probe.
-            r.update(sent=sent, received=len(r["rtts"]), p50_ms=pct(r["rtts"], 50),
-                     p99_ms=pct(r["rtts"], 99), loss=1 - len(r["rtts"]) / sent,
+            r.update(sent=sent, received=len(r["rtts"]), p50_ms=percentile(r["rtts"], 50),
+                     p99_ms=percentile(r["rtts"], 99), loss=1 - len(r["rtts"]) / sent,
                      hop_packets=hops[name])
         return res
 
@@ -800,8 +799,6 @@ def main():
             return 2
 
     os.environ["DMUX_BUILD_DIR"] = args.build_dir
-    sys.path.insert(0, os.path.join(REPO, "tests", "integration"))  # dmuxlib (router_for)
-    sys.path.insert(0, os.path.join(REPO, "tests", "pylib"))
     from ipdmux import agent_lab as lib  # noqa: E402  (sh, NsProcess, unix_request, LAB_ALLOWED)
 
     def interrupted(signum, frame):

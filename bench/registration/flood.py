@@ -26,8 +26,7 @@ REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD_DIR = os.path.abspath(os.environ.get("BUILD_DIR", os.path.join(REPO, "build")))
 os.environ["DMUX_BUILD_DIR"] = BUILD_DIR
 sys.path.insert(0, os.path.join(REPO, "tests", "pylib"))
-sys.path.insert(0, os.path.join(REPO, "tests", "integration"))
-from dmuxlib import Dmuxd, free_udp_port  # noqa: E402
+from ipdmux.gateway_harness import Dmuxd, free_udp_port  # noqa: E402
 from ipdmux import reg_flood, wire  # noqa: E402
 from ipdmux.registration import BusyAgent, Credentials, Provider, totals  # noqa: E402
 

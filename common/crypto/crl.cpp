@@ -90,10 +90,10 @@ void Crl::save_der(const std::string& path) const {
 bool Crl::signed_by(const Certificate& ca) const noexcept {
   X509* ca_x509 = ca.impl().x509.get();
   EVP_PKEY* key = X509_get0_pubkey(ca_x509);
-  const bool ok = key != nullptr &&
-                  X509_NAME_cmp(X509_CRL_get_issuer(impl_->crl.get()),
-                                X509_get_subject_name(ca_x509)) == 0 &&
-                  X509_CRL_verify(impl_->crl.get(), key) == 1;
+  const bool ok =
+      key != nullptr &&
+      X509_NAME_cmp(X509_CRL_get_issuer(impl_->crl.get()), X509_get_subject_name(ca_x509)) == 0 &&
+      X509_CRL_verify(impl_->crl.get(), key) == 1;
   if (!ok) detail::clear_errors();
   return ok;
 }
@@ -168,14 +168,16 @@ Crl make_crl(const Certificate& ca, const SigningKey& ca_key, std::span<const Se
   detail::Asn1IntegerPtr n(ASN1_INTEGER_new());
   if (!n || ASN1_INTEGER_set_uint64(n.get(), number) != 1 ||
       X509_CRL_add1_ext_i2d(crl.get(), NID_crl_number, n.get(), 0, 0) != 1 ||
-      X509_CRL_sort(crl.get()) != 1 || X509_CRL_sign(crl.get(), ca_key.impl().pkey.get(), nullptr) <= 0) {
+      X509_CRL_sort(crl.get()) != 1 ||
+      X509_CRL_sign(crl.get(), ca_key.impl().pkey.get(), nullptr) <= 0) {
     detail::throw_openssl("signing the CRL");
   }
   unsigned char* buf = nullptr;
   const int len = i2d_X509_CRL(crl.get(), &buf);
   if (len <= 0) detail::throw_openssl("encoding the CRL");
   const detail::OpensslPtr<unsigned char> owned(buf);
-  return Crl::from_der(std::span(reinterpret_cast<const std::byte*>(buf), static_cast<std::size_t>(len)));
+  return Crl::from_der(
+      std::span(reinterpret_cast<const std::byte*>(buf), static_cast<std::size_t>(len)));
 }
 
 }  // namespace dmux::crypto

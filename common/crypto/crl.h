@@ -26,7 +26,7 @@ class Crl {
 
   // True if the CA signed it (and it names the CA as its issuer).
   [[nodiscard]] bool signed_by(const Certificate& ca) const noexcept;
-  [[nodiscard]] std::uint64_t number() const noexcept;  // cRLNumber; 0 if absent
+  [[nodiscard]] std::uint64_t number() const noexcept;      // cRLNumber; 0 if absent
   [[nodiscard]] std::vector<SerialNumber> revoked() const;  // as in CertInfo::serial
   [[nodiscard]] std::time_t last_update() const noexcept;
   [[nodiscard]] std::time_t next_update() const noexcept;  // 0 if absent

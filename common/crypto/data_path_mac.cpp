@@ -12,7 +12,6 @@
 #include <cstring>
 #include <string_view>
 
-
 namespace dmux::crypto {
 namespace {
 
@@ -63,9 +62,8 @@ TunnelTag openssl_gmac(const TunnelKeyBytes& key, const Nonce& nonce,
   TunnelTag tag{};
   int len = 0;
   if (EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), nullptr, uc(key.data()), nonce.data()) != 1 ||
-      (!message.empty() &&
-       EVP_EncryptUpdate(ctx, nullptr, &len, uc(message.data()),
-                         static_cast<int>(message.size())) != 1) ||
+      (!message.empty() && EVP_EncryptUpdate(ctx, nullptr, &len, uc(message.data()),
+                                             static_cast<int>(message.size())) != 1) ||
       EVP_EncryptFinal_ex(ctx, nullptr, &len) != 1 ||
       EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, static_cast<int>(tag.size()), tag.data()) !=
           1) {

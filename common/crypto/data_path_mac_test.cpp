@@ -51,7 +51,8 @@ TEST_CASE("tunnel tags: the accelerated and the OpenSSL path agree, and any chan
   const TunnelKey key(raw);
   std::vector<std::byte> message(1400 + 56);
   for (std::size_t i = 0; i < message.size(); ++i) message[i] = static_cast<std::byte>(i * 7);
-  for (const std::size_t len : {std::size_t{1}, std::size_t{57}, std::size_t{120}, message.size()}) {
+  for (const std::size_t len :
+       {std::size_t{1}, std::size_t{57}, std::size_t{120}, message.size()}) {
     const std::span<const std::byte> m(message.data(), len);
     const TunnelTag t = key.tag(0xc6120001, 42, m);
     CHECK(t == TunnelKey::reference_tag(raw, 0xc6120001, 42, m));
@@ -70,7 +71,8 @@ TEST_CASE("tunnel tags: the accelerated and the OpenSSL path agree, and any chan
 
 TEST_CASE("SipHash-2-4 matches the reference vectors") {
   // Aumasson & Bernstein's reference: key 00..0f, message 00..0e -> a129ca6149be45e5; the
-  // 128-bit variant, message 00..0e -> 5493e99933b0a8117e08ec0f97cfc3d9 (vectors.h, vectors_sip128).
+  // 128-bit variant, message 00..0e -> 5493e99933b0a8117e08ec0f97cfc3d9 (vectors.h,
+  // vectors_sip128).
   ReturnKey k{};
   for (std::size_t i = 0; i < k.size(); ++i) k[i] = static_cast<std::byte>(i);
   std::vector<std::byte> m(15);

@@ -134,9 +134,9 @@ std::vector<std::byte> TlsSession::peer_certificate_der() const {
 
 bool TlsSession::export_keying_material(std::string_view label,
                                         std::span<std::byte> out) const noexcept {
-  const int ok = SSL_export_keying_material(
-      impl_->ssl.get(), reinterpret_cast<unsigned char*>(out.data()), out.size(), label.data(),
-      label.size(), nullptr, 0, 0);
+  const int ok =
+      SSL_export_keying_material(impl_->ssl.get(), reinterpret_cast<unsigned char*>(out.data()),
+                                 out.size(), label.data(), label.size(), nullptr, 0, 0);
   ERR_clear_error();
   return ok == 1;
 }

@@ -50,9 +50,11 @@ TEST_CASE("IoWatcher reports write readiness only while asked") {
   int fds[2];
   REQUIRE(::pipe(fds) == 0);
   int writable = 0;
-  dmux::evloop::IoWatcher w(loop, fds[1], [] {}, [&] {
-    if (++writable == 1) loop.stop();
-  });
+  dmux::evloop::IoWatcher w(
+      loop, fds[1], [] {},
+      [&] {
+        if (++writable == 1) loop.stop();
+      });
   w.want_write(true);
   loop.run();
   CHECK(writable >= 1);

@@ -44,7 +44,8 @@ std::string http_response(std::string_view head, const HttpServer::Render& rende
   if (method != "GET" && method != "HEAD") {
     return reply("405 Method Not Allowed", "text/plain", "only GET\n");
   }
-  if (path != "/metrics" && path != "/") return reply("404 Not Found", "text/plain", "try /metrics\n");
+  if (path != "/metrics" && path != "/")
+    return reply("404 Not Found", "text/plain", "try /metrics\n");
   std::string body;
   try {
     body = render();

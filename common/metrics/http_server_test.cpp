@@ -46,8 +46,9 @@ TEST_CASE("GET /metrics is answered; other paths, methods and garbage are refuse
 }
 
 TEST_CASE("a scrape is served while many idle and slow clients hold connections") {
-  metrics::HttpServer server(net::Endpoint{0x7f000001, 0}, [] { return std::string("x 1\n"); },
-                             metrics::HttpLimits{std::chrono::milliseconds(500), 8});
+  metrics::HttpServer server(
+      net::Endpoint{0x7f000001, 0}, [] { return std::string("x 1\n"); },
+      metrics::HttpLimits{std::chrono::milliseconds(500), 8});
   std::vector<net::UniqueFd> idle;
   for (int i = 0; i < 20; ++i) {
     idle.push_back(connect_to(server.endpoint()));

@@ -14,6 +14,7 @@
 #include <fstream>
 #include <system_error>
 
+#include "common/net/virtio_hdr.h"
 #include "common/util/log.h"
 
 namespace dmux::net {
@@ -36,17 +37,49 @@ void write_sysctl(const std::string& path, const char* value) {
   if (!f) LOG_WARN("could not write %s", path.c_str());
 }
 
+// Older kernels' headers lack USO.
+#ifndef TUN_F_USO4
+#define TUN_F_USO4 0x20
+#define TUN_F_USO6 0x40
+#endif
+
 }  // namespace
+
+// Checksum and TCP segmentation offload, and UDP segmentation where the kernel has it (6.2+).
+void TunDevice::set_offloads() {
+  const unsigned tcp = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6;
+  for (const unsigned flags : {tcp | TUN_F_USO4 | TUN_F_USO6, tcp}) {
+    if (::ioctl(fd_.get(), TUNSETOFFLOAD, static_cast<unsigned long>(flags)) == 0) {
+      offloads_ = flags;
+      return;
+    }
+  }
+  fail("TUNSETOFFLOAD " + name_);
+}
+
+bool TunDevice::tso() const noexcept {
+  return (offloads_ & (TUN_F_TSO4 | TUN_F_TSO6)) == (TUN_F_TSO4 | TUN_F_TSO6);
+}
+
+bool TunDevice::uso() const noexcept {
+  return (offloads_ & (TUN_F_USO4 | TUN_F_USO6)) == (TUN_F_USO4 | TUN_F_USO6);
+}
 
 TunDevice::TunDevice(const std::string& name, const TunOptions& options) {
   fd_.reset(::open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC));
   if (!fd_.valid()) fail("open /dev/net/tun");
   ifreq ifr = make_ifreq(name);
-  ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+  ifr.ifr_flags = static_cast<short>(IFF_TUN | IFF_NO_PI | (options.vnet_hdr ? IFF_VNET_HDR : 0));
   if (::ioctl(fd_.get(), TUNSETIFF, &ifr) != 0) fail("TUNSETIFF " + name);
+  name_ = ifr.ifr_name;
+  vnet_hdr_ = options.vnet_hdr;
+  if (vnet_hdr_) {
+    int len = static_cast<int>(kVirtioNetHdrLen);
+    if (::ioctl(fd_.get(), TUNSETVNETHDRSZ, &len) != 0) fail("TUNSETVNETHDRSZ " + name);
+    if (options.offload) set_offloads();
+  }
   // A persistent device of that name left by someone else would survive us; make it ours.
   if (::ioctl(fd_.get(), TUNSETPERSIST, 0) != 0) fail("TUNSETPERSIST 0 " + name);
-  name_ = ifr.ifr_name;
 
   const UniqueFd s(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
   if (!s.valid()) fail("socket");

@@ -25,7 +25,8 @@ void write(Level level, const char* fmt, ...) noexcept __attribute__((format(pri
 // within the burst of now). Thread-safe, lock-free, never allocates.
 class SiteLimiter {
  public:
-  static constexpr std::int64_t kIntervalNs = 200'000'000;  // 5 lines a second once the burst is spent
+  static constexpr std::int64_t kIntervalNs =
+      200'000'000;  // 5 lines a second once the burst is spent
   static constexpr std::int64_t kBurst = 20;
   // True if the line may be written; then `suppressed` says how many were dropped before it.
   bool allow(std::int64_t now_ns, std::uint64_t& suppressed) noexcept;
@@ -41,12 +42,12 @@ void write_limited(SiteLimiter& site, Level level, const char* fmt, ...) noexcep
 
 }  // namespace dmux::log
 
-#define DMUX_LOG(level, ...)                                                            \
-  do {                                                                                  \
-    if (::dmux::log::enabled(level)) {                                                  \
-      static ::dmux::log::SiteLimiter dmux_log_site_;                                   \
-      ::dmux::log::write_limited(dmux_log_site_, level, __VA_ARGS__);                   \
-    }                                                                                   \
+#define DMUX_LOG(level, ...)                                          \
+  do {                                                                \
+    if (::dmux::log::enabled(level)) {                                \
+      static ::dmux::log::SiteLimiter dmux_log_site_;                 \
+      ::dmux::log::write_limited(dmux_log_site_, level, __VA_ARGS__); \
+    }                                                                 \
   } while (0)
 #define LOG_DEBUG(...) DMUX_LOG(::dmux::log::Level::kDebug, __VA_ARGS__)
 #define LOG_INFO(...) DMUX_LOG(::dmux::log::Level::kInfo, __VA_ARGS__)

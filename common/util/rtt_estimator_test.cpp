@@ -1,6 +1,6 @@
-#include <doctest/doctest.h>
-
 #include "common/util/rtt_estimator.h"
+
+#include <doctest/doctest.h>
 
 using namespace dmux::util;
 using std::chrono::microseconds;

@@ -27,7 +27,7 @@ struct TokenOffer {
   std::uint64_t return_token = 0;  // use as the DATA token; RETURNs to us carry it
   std::uint32_t client_ipv4 = 0;   // the address and port the gateway saw (our NAT binding)
   std::uint16_t client_port = 0;
-  std::uint32_t refresh_s = 0;     // ask again this often (NAT keepalive; a key may change)
+  std::uint32_t refresh_s = 0;  // ask again this often (NAT keepalive; a key may change)
 };
 
 // The control type of a control payload (its first byte): kTruncated if empty.

@@ -25,10 +25,10 @@ TEST_CASE("vector 5: a TOKEN_REQUEST in DATA; vector 7: the TOKEN_OFFER in RETUR
   REQUIRE(write_token_request(req) == kTokenRequestLen);
   CHECK(std::equal(req.begin(), req.end(), payload.begin(), payload.end()));
 
-  const auto v7 = hex(
-      "02 03 14 01  00 01 00 00  00 00 00 07  11 22 33 44 55 66 77 88"
-      "  02 00 00 00  21 f6 00 be 12 2c 45 24  c6 12 01 02  9c 40 00 00  00 00 00 19"
-      "  00 00 00 00 00 00 00 00");
+  const auto v7 =
+      hex("02 03 14 01  00 01 00 00  00 00 00 07  11 22 33 44 55 66 77 88"
+          "  02 00 00 00  21 f6 00 be 12 2c 45 24  c6 12 01 02  9c 40 00 00  00 00 00 19"
+          "  00 00 00 00 00 00 00 00");
   REQUIRE(parse_shim(v7, MsgType::kReturn, h, payload) == ParseStatus::kOk);
   CHECK(h.flags == kFlagControl);
   TokenOffer o;

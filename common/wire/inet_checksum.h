@@ -16,7 +16,8 @@ constexpr std::uint32_t checksum_add(std::span<const std::byte> bytes,
                                      std::uint32_t sum = 0) noexcept {
   std::size_t i = 0;
   for (; i + 1 < bytes.size(); i += 2) {
-    sum += (std::to_integer<std::uint32_t>(bytes[i]) << 8) | std::to_integer<std::uint32_t>(bytes[i + 1]);
+    sum += (std::to_integer<std::uint32_t>(bytes[i]) << 8) |
+           std::to_integer<std::uint32_t>(bytes[i + 1]);
     if (sum & 0x8000'0000u) sum = (sum & 0xffff) + (sum >> 16);
   }
   if (i < bytes.size()) sum += std::to_integer<std::uint32_t>(bytes[i]) << 8;

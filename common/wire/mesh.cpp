@@ -48,12 +48,11 @@ bool read_router(ByteReader& r, Router& out, bool& valid) noexcept {
   std::uint8_t reserved8 = 0;
   std::uint16_t reserved16 = 0;
   RegisterProof& p = out.proof;
-  if (!(read_router_key(r, out, valid) && r.read_u32(out.router_rtt_us) &&
-        r.read_u32(out.key_id) && r.read_u8(out.suite) && r.read_u8(reserved8) &&
-        r.read_u16(reserved16) && read_array(r, out.tunnel_key) && r.read_u32(p.gateway_id) &&
-        r.read_u64(p.timestamp_us) && read_array(r, p.cookie) && read_array(r, p.session_key) &&
-        r.read_u32(p.signed_rtt_us) && read_array(r, p.cert_hash) &&
-        read_array(r, p.signature))) {
+  if (!(read_router_key(r, out, valid) && r.read_u32(out.router_rtt_us) && r.read_u32(out.key_id) &&
+        r.read_u8(out.suite) && r.read_u8(reserved8) && r.read_u16(reserved16) &&
+        read_array(r, out.tunnel_key) && r.read_u32(p.gateway_id) && r.read_u64(p.timestamp_us) &&
+        read_array(r, p.cookie) && read_array(r, p.session_key) && r.read_u32(p.signed_rtt_us) &&
+        read_array(r, p.cert_hash) && read_array(r, p.signature))) {
     return false;
   }
   valid = valid && out.key_id != 0 && out.suite == kSuiteAes256Gmac && p.gateway_id != 0;
@@ -248,8 +247,8 @@ Status parse_der_body(std::span<const std::byte> body, std::size_t max_len) noex
 }
 
 void encode_full_state(const FullState& m, std::vector<std::byte>& out) {
-  ByteWriter w = start_frame(Type::kFullState, kFullStateFixedLen + m.routers.size() * kRouterLen,
-                             out);
+  ByteWriter w =
+      start_frame(Type::kFullState, kFullStateFixedLen + m.routers.size() * kRouterLen, out);
   w.u32(m.origin);
   write_version(w, m.version);
   w.u16(m.part);
@@ -259,8 +258,8 @@ void encode_full_state(const FullState& m, std::vector<std::byte>& out) {
 }
 
 void encode_update(const Update& m, std::vector<std::byte>& out) {
-  ByteWriter w = start_frame(Type::kUpdate,
-                             kUpdateFixedLen + (m.present ? kRouterLen : kRouterKeyLen), out);
+  ByteWriter w =
+      start_frame(Type::kUpdate, kUpdateFixedLen + (m.present ? kRouterLen : kRouterKeyLen), out);
   w.u32(m.origin);
   write_version(w, m.version);
   w.u8(m.present ? 1 : 2);

@@ -77,7 +77,7 @@ struct Router {
   std::uint32_t router_rtt_us = 0;  // the origin's current figure; 0 = unknown
   std::uint32_t key_id = 0;         // the router's tunnel key: its name in TUNNEL headers ...
   std::uint8_t suite = 0;
-  TunnelKeyBytes tunnel_key{};      // ... and the key (confidential: the link is TLS)
+  TunnelKeyBytes tunnel_key{};  // ... and the key (confidential: the link is TLS)
   RegisterProof proof;
 };
 

@@ -1,7 +1,8 @@
 // Registration wire formats (docs/protocol.md section 9): COOKIE_REQUEST, COOKIE, REGISTER,
 // REGISTER_ACK, KEEPALIVE, DEREGISTER and KEEPALIVE_ACK, exchanged over UDP between a provider's
-// router agent and a gateway's registration endpoint. Codec only: signatures and MACs are computed and checked by the
-// caller over the byte ranges these functions return. No allocation, no exceptions.
+// router agent and a gateway's registration endpoint. Codec only: signatures and MACs are computed
+// and checked by the caller over the byte ranges these functions return. No allocation, no
+// exceptions.
 #pragma once
 
 #include <array>
@@ -58,7 +59,7 @@ struct CookieMsg {
 
 struct RegisterMsg {
   std::uint16_t proto_id = 0;
-  std::uint16_t router_port = 0;            // must equal the datagram's source port
+  std::uint16_t router_port = 0;  // must equal the datagram's source port
   std::uint32_t provider_id = 0;
   std::uint32_t router_ipv4 = 0;            // must equal the datagram's source address; not 0
   std::uint32_t gateway_id = 0;             // the gateway registered with (from its COOKIE)
@@ -86,10 +87,10 @@ struct RegisterAckMsg {
   std::uint64_t timestamp_us = 0;  // echo of the REGISTER's
   std::uint32_t keepalive_interval_ms = 0;
   std::uint32_t hold_time_ms = 0;
-  KeyBytes session_key{};  // the gateway's ephemeral X25519 public key
+  KeyBytes session_key{};    // the gateway's ephemeral X25519 public key
   std::uint32_t key_id = 0;  // names the session's tunnel key in TUNNEL headers (not 0)
   std::uint8_t suite = 0;    // the tunnel MAC construction (kSuiteAes256Gmac)
-  MacBytes mac{};          // over bytes [0, 76)
+  MacBytes mac{};            // over bytes [0, 76)
 };
 
 // KEEPALIVE and DEREGISTER share this layout (type differs).

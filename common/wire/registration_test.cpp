@@ -159,7 +159,7 @@ TEST_CASE("control messages refuse other header lengths, versions and types") {
 
 TEST_CASE("vectors R1, R2, R3 and R5 of docs/protocol.md 9.8") {
   using testing::hex;
-  const auto r1 = hex("02 09 04 00  01 02 03 04 05 06 07 08") ;
+  const auto r1 = hex("02 09 04 00  01 02 03 04 05 06 07 08");
   std::vector<std::byte> r1_full = r1;
   r1_full.resize(kCookieRequestLen);
   CookieRequestMsg cr;
@@ -170,9 +170,9 @@ TEST_CASE("vectors R1, R2, R3 and R5 of docs/protocol.md 9.8") {
   CHECK(std::equal(r1_full.begin(), r1_full.end(), buf.begin()));
   CHECK(parse_cookie_request(std::span(r1_full).first(39), cr) == ParseStatus::kTruncated);
 
-  const auto r2 = hex(
-      "02 0a 04 00  c6 12 00 01  00 00 00 00  01 02 03 04 05 06 07 08"
-      "  a0 a1 a2 a3 a4 a5 a6 a7 a8 a9 aa ab ac ad ae af  00 00 ea 60");
+  const auto r2 =
+      hex("02 0a 04 00  c6 12 00 01  00 00 00 00  01 02 03 04 05 06 07 08"
+          "  a0 a1 a2 a3 a4 a5 a6 a7 a8 a9 aa ab ac ad ae af  00 00 ea 60");
   CookieMsg c;
   REQUIRE(parse_cookie(r2, c) == ParseStatus::kOk);
   CHECK(c.gateway_id == 0xc6120001u);

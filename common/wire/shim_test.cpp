@@ -145,9 +145,9 @@ TEST_CASE("every truncation of a valid datagram is refused, never read past") {
 }
 
 TEST_CASE("a TUNNEL of version 1 (28-byte header) is refused as unsupported_version") {
-  const auto v1 = hex(
-      "01 02 1c 00  00 01 9c 40  00 00 00 00  c6 12 01 02  c6 12 00 01  01 02 03 04 05 06 07 08"
-      "  60 00 00 00");
+  const auto v1 =
+      hex("01 02 1c 00  00 01 9c 40  00 00 00 00  c6 12 01 02  c6 12 00 01  01 02 03 04 05 06 07 08"
+          "  60 00 00 00");
   TunnelHeader h;
   std::span<const std::byte> payload;
   CHECK(parse_tunnel(v1, h, payload) == ParseStatus::kUnsupportedVersion);

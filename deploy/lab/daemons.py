@@ -26,10 +26,16 @@ class Binaries:
         self.client = os.path.join(self.build_dir, "client-capture", "dmux-client")
         self.ca = os.path.join(self.build_dir, "tools", "ca", "dmux-ca")
         self.mcast = os.path.join(self.build_dir, "multicast", "dmux-mcast")
+        self.healthcheck = os.path.join(self.build_dir, "bgp-glue", "dmux-healthcheck")
+        self.rendezvous = os.path.join(self.build_dir, "examples", "rendezvous",
+                                       "rendezvous-router")
+        # The rendezvous provider (examples/rendezvous) runs when its router is built; a build
+        # without it gives the lab without v1, v2's routers.
+        self.has_rendezvous = os.access(self.rendezvous, os.X_OK)
 
     def check(self):
         missing = [p for p in (self.dmuxd, self.dmuxctl, self.provider, self.client, self.ca,
-                               self.mcast)
+                               self.mcast, self.healthcheck)
                    if not os.access(p, os.X_OK)]
         if missing:
             b = self.build_dir
@@ -126,7 +132,7 @@ def request(sock_path, command, timeout=5):
 
 def control_socket(node):
     return os.path.join(node_dir(node), {"g": "dmuxd", "r": "provider", "c": "client",
-                                          "m": "mcast"}[node[0]] +
+                                          "m": "mcast", "v": "rendezvous"}[node[0]] +
                         ".sock")
 
 
@@ -138,7 +144,14 @@ def dmuxd_cmd(bins, i, ca_dir, extra=()):
            "--registration-listen", f"{T.ANYCAST_REG}:{T.REG_PORT}",
            "--registration-listen", f"{uni}:{T.REG_PORT}",
            "--ca-cert", os.path.join(ca_dir, "ca.crt"),
-           "--keepalive-interval-ms", "1000", "--hold-time-ms", "5000",
+           # Keepalives every 100 ms: a router that misses 3 is out of the table (BFD-like,
+           # docs/protocol.md 9.9); 5 s of silence ends its session.
+           "--keepalive-interval-ms", "100", "--hold-time-ms", "5000",
+           # Each router failure is a flap; the lab's fault sequences kill routers every ~30 s.
+           "--dampening-half-life-s", "10",
+           # The health protocol's static router: dmux-healthcheck (healthcheck_cmd) beside dmuxd.
+           "--static-router",
+           f"exp-0x{HEALTH_PROTO:04x} 1 {uni}:{HEALTH_PORT} {os.path.join(ca_dir, 'health.key')}",
            "--mesh-listen", f"{uni}:{T.MESH_PORT}",
            "--mesh-cert", os.path.join(ca_dir, f"{g}.crt"),
            "--mesh-key", os.path.join(ca_dir, f"{g}.key"),
@@ -153,6 +166,18 @@ def dmuxd_cmd(bins, i, ca_dir, extra=()):
             "--health-interval-ms", "200", "--health-rise", "2", "--health-fall", "2",
             "--drain-withdraw-ms", "2000"]
     return cmd + list(extra)
+
+
+HEALTH_PROTO, HEALTH_PORT = 0xfffe, 4790
+
+
+def healthcheck_cmd(bins, i, ca_dir):
+    """dmux-healthcheck beside dmuxd at gi: a probe through the data port every 100 ms; 3 missed
+    take the announcement device down (a frozen dmuxd is withdrawn in ~0.3-0.4 s)."""
+    uni = T.gateway_unicast(i)
+    return [bins.healthcheck, "--data", f"{uni}:{T.DATA_PORT}", "--listen", f"{uni}:{HEALTH_PORT}",
+            "--key", os.path.join(ca_dir, "health.key"), "--proto", f"exp-0x{HEALTH_PROTO:04x}",
+            "--device", "dmuxa0", "--interval-ms", "100", "--timeout-ms", "100", "--fall", "3"]
 
 
 def provider_cmd(bins, r, ca_dir):
@@ -178,6 +203,21 @@ def mcast_cmd(bins, m, ca_dir):
             "--summary-interval-ms", "300", "--query-interval-ms", "5000",
             "--query-response-ms", "1000", "--membership-timeout-ms", "20000",
             "--control-socket", control_socket(m), "--allow-destination", T.LAB_SPACE]
+
+
+def rendezvous_cmd(bins, v, ca_dir):
+    """rendezvous-router (examples/rendezvous): registers through the anycast address like the
+    other routers, shares its triggers with the other rendezvous router."""
+    peers = []
+    for other in T.RV_ROUTERS:
+        if other != v:
+            peers += ["--peer", f"{T.rv_v4(other)}:{T.ROUTER_PORT}"]
+    return [bins.rendezvous, "--proto", T.RV_PROTO, "--gateway", f"{T.ANYCAST_REG}:{T.REG_PORT}",
+            "--listen", f"{T.rv_v4(v)}:{T.ROUTER_PORT}",
+            "--cert", os.path.join(ca_dir, "rendezvous.crt"),
+            "--key", os.path.join(ca_dir, "rendezvous.key"),
+            *peers, "--peer-key", os.path.join(ca_dir, "rendezvous-peer.key"),
+            "--control", control_socket(v), "--allow", T.LAB_SPACE]
 
 
 def client_cmd(bins, c):

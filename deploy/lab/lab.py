@@ -125,6 +125,10 @@ class Lab:
             self.log("dmux-mcast at m1, m2 ...")
             for m in T.MCAST_ROUTERS:
                 self.start_mcast_router(m)
+            if self.bins.has_rendezvous:
+                self.log("rendezvous-router at v1, v2 ...")
+                for v in T.RV_ROUTERS:
+                    self.start_rv_router(v)
             wait_for(self.routers_registered, timeout, "all routers registered at all gateways")
             self.log("dmux-client at c1, c2 ...")
             for c in T.CLIENTS:
@@ -144,7 +148,8 @@ class Lab:
     def down(self, quiet=False):
         """Stop everything and remove namespaces, FRR run dirs and the state directory.
         Idempotent."""
-        procs = [(n, name) for n in T.NODES for name in ("client", "provider", "mcast", "dmuxd")]
+        procs = [(n, name) for n in T.NODES
+                 for name in ("client", "provider", "mcast", "rendezvous", "healthcheck", "dmuxd")]
         self._parallel(lambda f: f(), [lambda: D.stop_many(procs, timeout=5),
                                        lambda: frr.stop([T.ns(n) for n in
                                                          T.UPSTREAMS + T.GATEWAYS])])
@@ -162,7 +167,8 @@ class Lab:
         if not all(frr.alive(T.ns(n)) for n in T.UPSTREAMS + T.GATEWAYS):
             return False
         procs = [(g, "dmuxd") for g in T.GATEWAYS] + [(r, "provider") for r in T.ROUTERS] + \
-                [(m, "mcast") for m in T.MCAST_ROUTERS] + [(c, "client") for c in T.CLIENTS]
+                [(m, "mcast") for m in T.MCAST_ROUTERS] + [(c, "client") for c in T.CLIENTS] + \
+                [(v, "rendezvous") for v in self.rv_routers()]
         return all(D.alive(n, name) for n, name in procs)
 
     @staticmethod
@@ -193,6 +199,12 @@ class Lab:
                  "--out", os.path.join(self.ca_dir, "mcast"))
         with open(os.path.join(self.ca_dir, "mcast-peer.key"), "w") as f:
             f.write(os.urandom(32).hex() + "\n")  # the multicast provider's shared secret
+        netns.sh(ca, "issue-provider", "--dir", self.ca_dir, "--provider-id", T.RV_PROVIDER_ID,
+                 "--protocols", T.RV_PROTO, "--out", os.path.join(self.ca_dir, "rendezvous"))
+        with open(os.path.join(self.ca_dir, "rendezvous-peer.key"), "w") as f:
+            f.write(os.urandom(32).hex() + "\n")  # the rendezvous provider's shared secret
+        with open(os.path.join(self.ca_dir, "health.key"), "w") as f:
+            f.write(os.urandom(32).hex() + "\n")  # dmuxd <-> dmux-healthcheck probes
         for i in T.INDEXES:
             netns.sh(ca, "issue-gateway", "--dir", self.ca_dir, "--gateway-id",
                      T.gateway_unicast(i), "--out", os.path.join(self.ca_dir, f"g{i}"))
@@ -230,6 +242,8 @@ class Lab:
             os.unlink(sock)
         pid = D.start(g, "dmuxd", D.dmuxd_cmd(self.bins, i, self.ca_dir,
                                               extra_args))
+        if not D.alive(g, "healthcheck"):  # outlives dmuxd restarts, like a separate unit
+            D.start(g, "healthcheck", D.healthcheck_cmd(self.bins, i, self.ca_dir))
         if wait:
             wait_for(lambda: not D.alive(g, "dmuxd") or self._answers(sock), 10,
                      f"dmuxd at {g} to answer")
@@ -271,6 +285,14 @@ class Lab:
 
     def stop_mcast_router(self, m, sig=signal.SIGTERM):
         return D.stop(m, "mcast", sig=sig)
+
+    def rv_routers(self):
+        """The rendezvous routers this lab runs: v1, v2 if rendezvous-router is built."""
+        return T.RV_ROUTERS if self.bins.has_rendezvous else []
+
+    def start_rv_router(self, v):
+        """Start rendezvous-router in v1 or v2 (returns its pid)."""
+        return D.start(v, "rendezvous", D.rendezvous_cmd(self.bins, v, self.ca_dir))
 
     def start_client(self, c):
         """Start dmux-client in c1 or c2 (returns its pid; the address comes a bit later)."""
@@ -377,12 +399,13 @@ class Lab:
 
     def routers_registered(self):
         try:
-            for r in T.ROUTERS + T.MCAST_ROUTERS:
+            for r in T.ROUTERS + T.MCAST_ROUTERS + self.rv_routers():
                 reg = self.ctl(r)["registrations"][0]
                 if reg["state"] != "registered":
                     return False
             want = {f"{T.router_v4(r)}:{T.ROUTER_PORT}" for r in T.ROUTERS} | \
-                {f"{T.mcast_v4(m)}:{T.ROUTER_PORT}" for m in T.MCAST_ROUTERS}
+                {f"{T.mcast_v4(m)}:{T.ROUTER_PORT}" for m in T.MCAST_ROUTERS} | \
+                {f"{T.rv_v4(v)}:{T.ROUTER_PORT}" for v in self.rv_routers()}
             return all(want <= {x["address"] for x in self.ctl(g, "routers")["routers"]}
                        for g in T.GATEWAYS)
         except (OSError, ValueError, KeyError, IndexError):

@@ -57,7 +57,7 @@ def create():
         sh("ip", "route", "add", "default", "via", T.addr(T.ATTACHED[r], r), node=r)
         sysctl(r, "net.ipv6.conf.all.forwarding", 1)
         sh("ip", "-6", "route", "add", T.SERVER_PREFIX, "via", T.addr(T.SERVER, r), node=r)
-    for m in T.MCAST_ROUTERS:
+    for m in T.MCAST_ROUTERS + T.RV_ROUTERS:
         sh("ip", "route", "add", "default", "via", T.addr(T.ATTACHED[m], m), node=m)
     s = T.SERVER
     sh("ip", "addr", "add", f"{T.SERVER_V6}/128", "dev", "lo", node=s)

@@ -6,6 +6,7 @@ import sys
 import time
 
 import daemons as D
+import rendezvous_demo
 import topology as T
 
 
@@ -30,6 +31,9 @@ def router_name(address):
     for m in T.MCAST_ROUTERS:
         if address == f"{T.mcast_v4(m)}:{T.ROUTER_PORT}":
             return m
+    for v in T.RV_ROUTERS:
+        if address == f"{T.rv_v4(v)}:{T.ROUTER_PORT}":
+            return v
     return address
 
 
@@ -67,6 +71,8 @@ def status(lab, out=True):
             "state": reg.get("state", "down"), "gateway": gateway_name(reg.get("gateway_id", "")),
             "members": s.get("membership", {}).get("memberships", 0),
             "peers_alive": sum(1 for p in s.get("peers", []) if p.get("alive"))}
+    if lab.rv_routers():
+        st["rendezvous_routers"] = rendezvous_demo.status(lab)
     for c in T.CLIENTS:
         st["clients"][c] = {"ipv4": T.client_v4(c), "ipv6": lab.client_address(c),
                             "return_tokens": lab.client_tokens(c),
@@ -102,6 +108,8 @@ def print_status(st):
     for m, x in st["mcast_routers"].items():
         print(f"  {m} {T.mcast_v4(m)}:{T.ROUTER_PORT} {x['state']} at {x['gateway']}; "
               f"{x['members']} group memberships; {x['peers_alive']} peer router(s) alive")
+    if "rendezvous_routers" in st:
+        rendezvous_demo.print_status(st["rendezvous_routers"], gateway_name)
     print("Clients:")
     for c, x in st["clients"].items():
         tokens = ", ".join(p for p, have in x["return_tokens"].items() if have) or "none yet"
@@ -168,6 +176,8 @@ def demo(lab, count=5):
               f"tunnelled to {', '.join(res['routers_in']) or '-'}; "
               f"returned by {', '.join(res['routers_out']) or '-'}")
     results += multicast_demo(lab, count)
+    if lab.rv_routers():
+        results += rendezvous_demo.demo(lab, 3)
     b = lab.bins.build_dir
     g1, g2 = T.MCAST_GROUPS
     print(f"""

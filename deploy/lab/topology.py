@@ -25,6 +25,8 @@ METRICS_PORT, CLIENT_METRICS_PORT = 9750, 9751
 PROVIDER_ID = 7
 MCAST_PROVIDER_ID = 8             # the multicast overlay provider (dmux-mcast on m1, m2)
 MCAST_GROUPS = ("239.1.1.1", "239.1.1.2")
+RV_PROVIDER_ID = 9                # the rendezvous provider (rendezvous-router on v1, v2; SDK)
+RV_PROTO = "0x8001"               # its experimental proto_id (examples/rendezvous)
 CLIENT_PREFIX = "2001:db8:100::/48"
 SERVER_V6 = "2001:db8:200::1"
 SERVER_PREFIX = "2001:db8:200::/48"
@@ -68,6 +70,9 @@ LINKS = [
     # the multicast provider's routers
     ("u1", "to-m1", "198.18.14.1", "m1", "to-u1", "198.18.14.2", 30),
     ("u3", "to-m2", "198.18.14.5", "m2", "to-u3", "198.18.14.6", 30),
+    # the rendezvous provider's routers (examples/rendezvous, built on the SDK)
+    ("u1", "to-v1", "198.18.15.1", "v1", "to-u1", "198.18.15.2", 30),
+    ("u3", "to-v2", "198.18.15.5", "v2", "to-u3", "198.18.15.6", 30),
     # the provider's IPv6 network
     ("r1", "to-s6", "2001:db8:201::1", "s6", "to-r1", "2001:db8:201::2", 64),
     ("r2", "to-s6", "2001:db8:202::1", "s6", "to-r2", "2001:db8:202::2", 64),
@@ -78,11 +83,13 @@ GATEWAYS = ["g1", "g2", "g3"]
 CLIENTS = ["c1", "c2"]
 ROUTERS = ["r1", "r2"]
 MCAST_ROUTERS = ["m1", "m2"]
+RV_ROUTERS = ["v1", "v2"]
 SERVER = "s6"
-NODES = UPSTREAMS + GATEWAYS + CLIENTS + ROUTERS + MCAST_ROUTERS + [SERVER]
+NODES = UPSTREAMS + GATEWAYS + CLIENTS + ROUTERS + MCAST_ROUTERS + RV_ROUTERS + [SERVER]
 
 # Which upstream each client / router hangs off.
-ATTACHED = {"c1": "u1", "c2": "u3", "r1": "u1", "r2": "u3", "m1": "u1", "m2": "u3"}
+ATTACHED = {"c1": "u1", "c2": "u3", "r1": "u1", "r2": "u3", "m1": "u1", "m2": "u3",
+            "v1": "u1", "v2": "u3"}
 
 
 def addr(node, peer):
@@ -105,6 +112,10 @@ def router_v4(r):
 
 def mcast_v4(m):
     return addr(m, ATTACHED[m])
+
+
+def rv_v4(v):
+    return addr(v, ATTACHED[v])
 
 
 def router_v6(r):

@@ -15,8 +15,8 @@ import tempfile
 import time
 import unittest
 
-sys.path.insert(0, os.path.dirname(__file__))
-from dmuxlib import DMUXCTL, DMUXD, main, wait_for
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "pylib"))
+from ipdmux.gateway_harness import DMUXCTL, DMUXD, main, wait_for
 
 NS = f"dmuxt-{os.getpid()}-announce"
 PREFIX = "198.18.0.0/24"

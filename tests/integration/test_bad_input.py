@@ -10,10 +10,9 @@ import sys
 import time
 import unittest
 
-sys.path.insert(0, os.path.dirname(__file__))
-from dmuxlib import REPO, Client, Dmuxd, IPV6, data_msg, free_udp_port, main, wait_for  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
+from ipdmux.gateway_harness import REPO, Client, Dmuxd, IPV6, data_msg, free_udp_port, main, wait_for  # noqa: E402
 
-sys.path.insert(0, os.path.join(REPO, "tests", "pylib"))
 from ipdmux.gateway_router import KeyedRouter  # noqa: E402
 
 GOOD = data_msg(IPV6, 7, 1, b"\x60" + b"\x00" * 39)

@@ -1,6 +1,8 @@
-"""dmux-client for real, in network namespaces (needs root): NFQUEUE capture, return tokens, the
-address offer, unmodified ping and socat, a NAT binding that moves, cleanup after SIGTERM and
-SIGKILL, bypass while the daemon is dead or has no token, forged RETURNs.
+"""dmux-client for real, in network namespaces (needs root): capture by netfilter marks and policy
+routing into the TUN device, return tokens, the address offer, unmodified ping and socat, every
+packet size (ping -6 -s 8000, 1470-byte UDP, IPv4 fragments and DF), native IPv6 coming and going
+(netlink), a NAT binding that moves, cleanup after SIGTERM and SIGKILL, bypass while the daemon is
+dead or has no token, forged RETURNs.
 
 ClientNetns runs the real dmux-client against an emulated gateway + provider router
 (tests/pylib/ipdmux/client_lab.py, written from docs/protocol.md), so it tests the client alone:
@@ -19,6 +21,7 @@ the provider offers (2001:db8:7:c612:102:PORT:TAG). Namespaces, processes and fi
 tearDownClass and per-test cleanups, also on failure.
 """
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -31,9 +34,8 @@ import time
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "pylib"))
-from dmuxlib import BUILD_DIR, DMUXD, main  # noqa: E402
+from ipdmux.gateway_harness import BUILD_DIR, DMUXD, main  # noqa: E402
 from ipdmux import agent_lab, client_lab, wire  # noqa: E402
 from ipdmux.client_lab import (  # noqa: E402
     CLIENT_IP, EXP_PROTO, GW_IP, PROVIDER_ID, SERVER_V6, inet6, sh, udp6_packet, udp_socket,
@@ -43,14 +45,17 @@ CLIENT = os.path.join(BUILD_DIR, "client-capture", "dmux-client")
 PROVIDER = os.path.join(BUILD_DIR, "provider", "dmux-provider")
 DMUX_CA = os.path.join(BUILD_DIR, "tools", "ca", "dmux-ca")
 CHAIN = "DMUX-CLIENT"
-BYPASS_PORT, TCP_PORT, LISTEN_PORT = 9999, 7000, 6666
+ROUTE_TABLE = 4467  # dmux-client's default --route-table (also its rules' preference)
+NATIVE_V6, NATIVE_GW_V6 = "2001:db8:ffff::2", "2001:db8:ffff::1"
+DF_DEST = "198.18.1.77"  # on the client's link, nobody there: DF datagrams never leave the host
+BYPASS_PORT, TCP_PORT, LISTEN_PORT, ECHO_PORT = 9999, 7000, 6666, 7001
 METRICS_PORT = 9751
 # ClientWithRealDaemons' topology.
 REAL_PREFIX = f"dmuxc-{os.getpid()}-"
 REAL_NS = {role: REAL_PREFIX + role for role in ("client", "gw", "router", "server")}
 GW_ROUTER_SIDE, ROUTER_IP, ROUTER_V6 = "198.18.2.1", "198.18.2.2", "2001:db8:1::1"
 REAL_CLIENT_PREFIX = "2001:db8:7::/48"
-DATA_PORT, REG_PORT, TUNNEL_PORT = 4500, 4501, 5000
+DATA_PORT, REG_PORT, TUNNEL_PORT, IPERF_PORT = 4500, 4501, 5000, 5201
 
 
 def need_root_and_tools(*binaries):
@@ -66,8 +71,17 @@ def need_root_and_tools(*binaries):
 
 def chain_rules(ns, family):
     tool = "ip6tables" if family == 6 else "iptables"
-    out = sh(tool, "-w", "-S", ns=ns).stdout
+    out = sh(tool, "-w", "-t", "mangle", "-S", ns=ns).stdout
     return [line for line in out.splitlines() if CHAIN in line]
+
+
+def routing_rules(ns):
+    out = sh("ip", "-4", "rule", "show", ns=ns).stdout
+    return [line for line in out.splitlines() if line.startswith(f"{ROUTE_TABLE}:")]
+
+
+def tun_routes(ns):
+    return sh("ip", "-6", "route", "show", "dev", "dmuxc0", ns=ns, check=False).stdout
 
 
 def tun_exists(ns):
@@ -186,14 +200,99 @@ class ClientNetns(unittest.TestCase):
         with open(src, "rb") as a, open(dst, "rb") as b:
             self.assertEqual(hashlib.sha256(a.read()).hexdigest(),
                              hashlib.sha256(b.read()).hexdigest())
-        self.assertGreater(self.status()["tunnelled_bytes"], 4 << 20)
+        st = self.status()
+        self.assertGreater(st["tunnelled_bytes"], 4 << 20)
+        # The host's TCP super-packets (TSO through the TUN device) were cut by the client.
+        self.assertGreater(st["offload"]["super_packets"], 0, st["offload"])
+        self.assertTrue(st["offload"]["udp_gso"], st["offload"])
+
+    def test_every_ipv6_size_works(self):
+        # The TUN route's MTU makes the host's stack fragment what it sends (netfilter no longer
+        # sees packets before fragmentation): nothing is oversize, every size gets its reply.
+        for size in (1352, 1353, 1400, 1452, 4000, 8000):
+            r = self.run_in("ping", "-6", "-c", "1", "-W", "3", "-s", str(size), SERVER_V6)
+            self.assertEqual(r.returncode, 0, f"-s {size}: " + r.stdout + r.stderr +
+                             self.client.read_log())
+        self.assertEqual(self.status()["drops"]["oversize"], 0)
+        # A UDP application with 1470-byte datagrams (socat): echoed back intact.
+        echo = subprocess.Popen(["ip", "netns", "exec", self.lab.gw_ns, "socat", "-b", "65536",
+                                 f"UDP6-LISTEN:{ECHO_PORT},bind=[{SERVER_V6}]", "PIPE"])
+        self.helpers.append(echo)
+        time.sleep(0.3)
+        payload = os.urandom(1470)
+        r = subprocess.run(["ip", "netns", "exec", self.ns, "socat", "-t", "3", "-b", "65536", "-",
+                            f"UDP6:[{SERVER_V6}]:{ECHO_PORT}"], input=payload,
+                           capture_output=True, timeout=30)
+        self.assertEqual(r.stdout, payload, r.stderr.decode() + self.client.read_log())
+
+    def test_ipv4_fragments_without_df_and_emsgsize_with_df(self):
+        # The generic selector (UDP to BYPASS_PORT): a 1470-byte datagram without DF leaves the
+        # TUN device as two fragments, each tunnelled; with DF the kernel refuses it locally
+        # (fragmentation needed: EMSGSIZE, mtu 1400), as on any native path of that MTU.
+        self.client.wait_tokens()
+        self.assertTrue(wait_for(lambda: len(routing_rules(self.ns)) == 1, timeout=3))
+        before = len(self.emu.received)
+        r = subprocess.run(["ip", "netns", "exec", self.ns, "socat", "-u", "-b", "65536", "-",
+                            f"UDP4-SENDTO:{GW_IP}:{BYPASS_PORT},ip-mtu-discover=0"],
+                           input=b"x" * 1470, capture_output=True, timeout=30)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertTrue(wait_for(lambda: len(self.emu.received) >= before + 2, timeout=3),
+                        self.client.read_log())
+        frags = [d for p, d in self.emu.received[before:] if p == EXP_PROTO]
+        self.assertEqual(len(frags), 2, [len(d) for d in frags])
+        self.assertTrue(all(len(d) <= 1400 for d in frags))
+        self.assertEqual(sum(len(d) - 20 for d in frags), 8 + 1470)  # one UDP datagram
+        # Not to GW_IP: the kernel's ICMP to itself also lowers the unmarked route's path MTU to
+        # that address, which would make the tunnel's own datagrams to GW_IP fragment.
+        r = subprocess.run(["ip", "netns", "exec", self.ns, "socat", "-u", "-b", "65536", "-",
+                            f"UDP4-SENDTO:{DF_DEST}:{BYPASS_PORT},ip-mtu-discover=2"],
+                           input=b"x" * 1470, capture_output=True, timeout=30)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("Message too long", r.stderr.decode())
+        self.assertEqual(self.status()["drops"]["oversize"], 0)
+
+    def test_native_ipv6_coming_and_going_stops_and_resumes_capture(self):
+        # Netlink: a native IPv6 default route appears (the laptop joins an IPv6 network): the
+        # client stops routing IPv6 into its TUN device; it goes: capture resumes, ping6 works.
+        self.assertIn("default", tun_routes(self.ns))
+        self.addCleanup(self.remove_native_ipv6)
+        self.run_in("sysctl", "-qw", "net.ipv6.conf.eth0.disable_ipv6=0")
+        sh("ip", "-6", "addr", "add", f"{NATIVE_V6}/64", "dev", "eth0", "nodad", ns=self.ns)
+        sh("ip", "-6", "route", "add", "default", "via", NATIVE_GW_V6, "dev", "eth0", "metric", "100",
+           ns=self.ns)
+        self.assertTrue(wait_for(lambda: not self.status()["ipv6_active"], timeout=3),
+                        self.client.read_log())
+        self.assertNotIn("default", tun_routes(self.ns))
+        self.assertIn("the host has native IPv6", self.client.read_log())
+        sh("ip", "-6", "route", "del", "default", "via", NATIVE_GW_V6, "dev", "eth0", ns=self.ns)
+        self.assertTrue(wait_for(lambda: self.status()["ipv6_active"], timeout=3),
+                        self.client.read_log())
+        self.assertIn("default", tun_routes(self.ns))
+        self.assertIn("no native IPv6 any more", self.client.read_log())
+        r = self.run_in("ping", "-6", "-c", "1", "-W", "3", SERVER_V6)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr + self.client.read_log())
+
+    def remove_native_ipv6(self):
+        sh("ip", "-6", "route", "del", "default", "via", NATIVE_GW_V6, "dev", "eth0", ns=self.ns,
+           check=False)
+        sh("ip", "-6", "addr", "del", f"{NATIVE_V6}/64", "dev", "eth0", ns=self.ns, check=False)
+        sh("sysctl", "-qw", "net.ipv6.conf.eth0.disable_ipv6=1", ns=self.ns)
 
     def test_sigterm_removes_rules_and_device(self):
-        self.assertEqual(len(chain_rules(self.ns, 6)), 5, chain_rules(self.ns, 6))  # -N, 3, jump
-        self.assertEqual(len(chain_rules(self.ns, 4)), 3, chain_rules(self.ns, 4))
+        self.assert_rules_installed()
         self.assertEqual(self.client.stop(signal.SIGTERM), 0, self.client.read_log())
         self.assertEqual(chain_rules(self.ns, 4) + chain_rules(self.ns, 6), [])
+        self.assertEqual(routing_rules(self.ns), [])
         self.assertFalse(tun_exists(self.ns))
+
+    def assert_rules_installed(self):
+        # IPv6: -N, the MSS clamp, the jump; IPv4: -N, MARK, the MSS clamp, the jump; one
+        # routing rule for the generic selector's mark, once it has its token.
+        self.assertEqual(len(chain_rules(self.ns, 6)), 3, chain_rules(self.ns, 6))
+        self.assertEqual(len(chain_rules(self.ns, 4)), 4, chain_rules(self.ns, 4))
+        self.client.wait_tokens()
+        self.assertTrue(wait_for(lambda: len(routing_rules(self.ns)) == 1, timeout=3),
+                        routing_rules(self.ns))
 
     def bypass_pair(self):
         sink = udp_socket(self.lab.gw_ns, (GW_IP, BYPASS_PORT))
@@ -214,20 +313,25 @@ class ClientNetns(unittest.TestCase):
         self.assertTrue(any(p == EXP_PROTO and b"captured" in d for p, d in self.emu.received))
         self.client.stop(signal.SIGKILL)
         self.assertTrue(wait_for(lambda: not tun_exists(self.ns), timeout=3))
-        self.assertNotEqual(chain_rules(self.ns, 4), [])  # stale, but bypassed: traffic flows
+        # Marks and the routing rule are stale, but their table vanished with the TUN device:
+        # traffic takes the host's own routes.
+        self.assertNotEqual(chain_rules(self.ns, 4), [])
+        self.assertNotEqual(routing_rules(self.ns), [])
         sender.sendto(b"bypassed", (GW_IP, BYPASS_PORT))
         self.assertEqual(sink.recvfrom(100)[0], b"bypassed")
-        self.client = self.start_client()  # removes the stale chain first
-        self.assertEqual(len(chain_rules(self.ns, 6)), 5, chain_rules(self.ns, 6))
-        self.assertEqual(len(chain_rules(self.ns, 4)), 3, chain_rules(self.ns, 4))
+        r = self.run_in("ping", "-c", "1", "-W", "2", GW_IP)  # and everything else too
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.client = self.start_client()  # removes the stale chain and rules first
+        self.assert_rules_installed()
         self.assertIn("stale", self.client.read_log())
         self.assertEqual(self.client.stop(signal.SIGTERM), 0, self.client.read_log())
         self.assertEqual(chain_rules(self.ns, 4) + chain_rules(self.ns, 6), [])
+        self.assertEqual(routing_rules(self.ns), [])
         self.assertFalse(tun_exists(self.ns))
 
     def test_without_a_token_packets_pass_uncaptured(self):
         # No router answers token requests: the generic selector's packets go out natively (not
-        # black-holed), counted as no_token, and the log says what is wrong.
+        # black-holed: its routing rule waits for the token), and the log says what is wrong.
         self.client.stop(signal.SIGTERM)
         self.emu.answer_tokens = False
         self.client = self.start_client(wait=False)
@@ -236,7 +340,7 @@ class ClientNetns(unittest.TestCase):
         sender.sendto(b"uncaptured", (GW_IP, BYPASS_PORT))
         self.assertEqual(sink.recvfrom(100)[0], b"uncaptured")
         st = self.status()
-        self.assertGreaterEqual(st["drops"]["no_token"], 1, st)
+        self.assertEqual(routing_rules(self.ns), [])
         self.assertEqual(st["tunnelled"], 0)
         self.assertEqual(st["address"], "")
         self.assertEqual(st["solicitations"], 0)  # the RS needs the ipv6 token
@@ -385,7 +489,49 @@ class ClientWithRealDaemons(unittest.TestCase):
         st = self.lab.status(sock)
         self.assertGreaterEqual(st["injected"], 3)
         self.assertEqual(st["drops"]["bad_token"], 0)
+        self.every_size_and_tcp_both_ways()
+        self.assertEqual(self.lab.status(sock)["drops"]["oversize"], 0)
         self.assertEqual(client.stop(signal.SIGTERM), 0, client.read_log())
+
+    def every_size_and_tcp_both_ways(self):
+        """ping -6 -s up to 8000, a 1470-byte UDP echo (socat) and iperf3 TCP up and down, all
+        unmodified programs through dmux-client, dmuxd and dmux-provider."""
+        for size in (1400, 1452, 8000):
+            r = self.lab.run("client", "ping", "-6", "-c", "2", "-i", "0.2", "-W", "3", "-s",
+                             str(size), SERVER_V6, check=False)
+            self.assertEqual(r.returncode, 0, f"-s {size}: " + r.stdout + r.stderr +
+                             self.lab.logs())
+        echo = subprocess.Popen(["ip", "netns", "exec", REAL_NS["server"], "socat", "-b", "65536",
+                                 f"UDP6-LISTEN:{ECHO_PORT},bind=[{SERVER_V6}]", "PIPE"])
+        self.addCleanup(lambda: (echo.kill(), echo.wait()))
+        time.sleep(0.3)
+        payload = os.urandom(1470)
+        r = subprocess.run(["ip", "netns", "exec", REAL_NS["client"], "socat", "-t", "3", "-b",
+                            "65536", "-", f"UDP6:[{SERVER_V6}]:{ECHO_PORT}"], input=payload,
+                           capture_output=True, timeout=30)
+        self.assertEqual(r.stdout, payload, r.stderr.decode() + self.lab.logs())
+        if shutil.which("iperf3") is None:
+            return
+        server = subprocess.Popen(["ip", "netns", "exec", REAL_NS["server"], "iperf3", "-s", "-1",
+                                   "-B", SERVER_V6, "-p", str(IPERF_PORT)],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.addCleanup(lambda: (server.kill(), server.wait()))
+        time.sleep(0.5)
+        for reverse in ([], ["-R"]):
+            r = sh("iperf3", "-6", "-c", SERVER_V6, "-p", IPERF_PORT, "-t", "2", "-J", *reverse,
+                   ns=REAL_NS["client"], check=False, timeout=60)
+            self.assertEqual(r.returncode, 0, r.stdout[-2000:] + r.stderr + self.lab.logs())
+            bps = json.loads(r.stdout)["end"]["sum_received"]["bits_per_second"]
+            print(f"iperf3 TCP {'down' if reverse else 'up'}: {bps / 1e6:.0f} Mbit/s",
+                  file=sys.stderr)
+            self.assertGreater(bps, 1e6)
+            if not reverse:
+                server.wait(timeout=10)
+                server = subprocess.Popen(["ip", "netns", "exec", REAL_NS["server"], "iperf3",
+                                           "-s", "-1", "-B", SERVER_V6, "-p", str(IPERF_PORT)],
+                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                self.addCleanup(lambda s=server: (s.kill(), s.wait()))
+                time.sleep(0.5)
 
 
 if __name__ == "__main__":

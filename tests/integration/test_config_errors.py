@@ -8,8 +8,8 @@ import sys
 import tempfile
 import unittest
 
-sys.path.insert(0, os.path.dirname(__file__))
-from dmuxlib import DMUXD, REPO, Dmuxd, free_udp_port, main
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "pylib"))
+from ipdmux.gateway_harness import DMUXD, REPO, Dmuxd, free_udp_port, main
 
 
 def run(*args):

@@ -5,10 +5,9 @@ import subprocess
 import sys
 import unittest
 
-sys.path.insert(0, os.path.dirname(__file__))
-from dmuxlib import DMUXCTL, REPO, Client, Dmuxd, free_udp_port, main, wait_for  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
+from ipdmux.gateway_harness import DMUXCTL, REPO, Client, Dmuxd, free_udp_port, main, wait_for  # noqa: E402
 
-sys.path.insert(0, os.path.join(REPO, "tests", "pylib"))
 from ipdmux.gateway_router import KeyedRouter, write_key_file  # noqa: E402
 
 NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")

@@ -8,10 +8,9 @@ import sys
 import time
 import unittest
 
-sys.path.insert(0, os.path.dirname(__file__))
-from dmuxlib import REPO, Client, Dmuxd, IPV6, free_udp_port, ip_to_int, main, wait_for  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
+from ipdmux.gateway_harness import REPO, Client, Dmuxd, IPV6, free_udp_port, ip_to_int, main, wait_for  # noqa: E402
 
-sys.path.insert(0, os.path.join(REPO, "tests", "pylib"))
 from ipdmux import wire  # noqa: E402
 from ipdmux.gateway_router import KeyedRouter  # noqa: E402
 

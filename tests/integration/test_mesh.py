@@ -13,9 +13,8 @@ import sys
 import time
 import unittest
 
-sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "pylib"))
-from dmuxlib import BUILD_DIR, Dmuxd, Router, free_udp_port, main, wait_for  # noqa: E402
+from ipdmux.gateway_harness import BUILD_DIR, Dmuxd, Router, free_udp_port, main, wait_for  # noqa: E402
 from ipdmux import wire  # noqa: E402
 from ipdmux.registration import Agent, Credentials, Provider  # noqa: E402
 

@@ -13,10 +13,9 @@ import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "pylib"))
-sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 from ipdmux import wire  # noqa: E402
 from ipdmux.gateway_router import KeyedRouter  # noqa: E402
-from dmuxlib import Dmuxd, free_udp_port, main, wait_for  # noqa: E402
+from ipdmux.gateway_harness import Dmuxd, free_udp_port, main, wait_for  # noqa: E402
 
 GATEWAY_ID = "198.18.0.41"
 PROVIDER = 7

@@ -16,11 +16,10 @@ import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "pylib"))
-sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 from ipdmux import crypto, wire  # noqa: E402
 from ipdmux.ca import TestCa  # noqa: E402
 from ipdmux.meshpeer import MeshPeer, make_router_record  # noqa: E402
-from dmuxlib import BUILD_DIR, DMUXCTL, Dmuxd, free_tcp_port, free_udp_port, wait_for  # noqa: E402
+from ipdmux.gateway_harness import BUILD_DIR, DMUXCTL, Dmuxd, free_tcp_port, free_udp_port, wait_for  # noqa: E402
 
 ADDR = "127.0.0.21"
 X_ID, H_ID, M_ID = "198.18.0.21", "198.18.0.22", "198.18.0.23"

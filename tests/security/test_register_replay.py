@@ -12,8 +12,7 @@ import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "pylib"))
-sys.path.insert(0, os.path.join(HERE, "..", "integration"))
-from dmuxlib import BUILD_DIR, Dmuxd, free_udp_port, main, wait_for  # noqa: E402
+from ipdmux.gateway_harness import BUILD_DIR, Dmuxd, free_udp_port, main, wait_for  # noqa: E402
 from ipdmux import crypto, reg_flood, wire  # noqa: E402
 from ipdmux.registration import Agent, Credentials, Provider  # noqa: E402
 

@@ -14,11 +14,10 @@ import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "pylib"))
-sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 from ipdmux import wire  # noqa: E402
 from ipdmux.ca import TestCa  # noqa: E402
 from ipdmux.meshpeer import MeshPeer  # noqa: E402
-from dmuxlib import BUILD_DIR, DMUXCTL, Dmuxd, free_tcp_port, free_udp_port, wait_for  # noqa: E402
+from ipdmux.gateway_harness import BUILD_DIR, DMUXCTL, Dmuxd, free_tcp_port, free_udp_port, wait_for  # noqa: E402
 
 ADDR = "127.0.0.25"
 

@@ -19,9 +19,9 @@ class ToolError : public std::runtime_error {
 struct CaFiles {
   explicit CaFiles(const std::string& dir);
   std::string dir;
-  std::string key;   // dir/ca.key: the CA's Ed25519 private key, mode 0600
-  std::string cert;  // dir/ca.crt: the trust anchor every gateway is given
-  std::string log;   // dir/issued.log: one line per certificate issued
+  std::string key;         // dir/ca.key: the CA's Ed25519 private key, mode 0600
+  std::string cert;        // dir/ca.crt: the trust anchor every gateway is given
+  std::string log;         // dir/issued.log: one line per certificate issued
   std::string revoked;     // dir/revoked: one line per revoked certificate, serial (hex) first
   std::string crl_number;  // dir/crlnumber: the number of the last CRL signed
 };

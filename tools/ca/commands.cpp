@@ -2,13 +2,12 @@
 
 #include <sys/stat.h>
 
+#include <filesystem>
 #include <fstream>
 #include <set>
-#include <filesystem>
 #include <sstream>
 
 #include "common/crypto/crl.h"
-
 #include "common/net/endpoint.h"
 #include "tools/ca/render.h"
 
@@ -165,7 +164,8 @@ void run_revoke(const RevokeConfig& c, std::ostream& out) {
   crypto::CertInfo checked;
   // A certificate of another CA cannot be revoked here; an expired one of ours can.
   const auto verdict = verifier.verify(cert.der(), info.role, info.not_before + 1, checked);
-  if (verdict == crypto::VerifyResult::kUntrusted || verdict == crypto::VerifyResult::kBadEncoding) {
+  if (verdict == crypto::VerifyResult::kUntrusted ||
+      verdict == crypto::VerifyResult::kBadEncoding) {
     throw ToolError(c.cert + " was not issued by the CA in " + files.dir);
   }
   const std::string hex = hex_of(info.serial);

@@ -59,9 +59,9 @@ struct RevokeConfig {
 };
 
 struct CrlConfig {
-  std::string dir;          // the CA: signs a CRL of everything in <dir>/revoked
-  std::string out;          // where the CRL goes (PEM)
-  std::int64_t days = 30;   // nextUpdate: gateways keep using it after that, but warn
+  std::string dir;         // the CA: signs a CRL of everything in <dir>/revoked
+  std::string out;         // where the CRL goes (PEM)
+  std::int64_t days = 30;  // nextUpdate: gateways keep using it after that, but warn
 };
 
 using Config = std::variant<InitConfig, IssueProviderConfig, IssueGatewayConfig, ShowConfig,

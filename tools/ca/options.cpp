@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "common/net/endpoint.h"
+#include "common/util/version.h"
 #include "common/wire/protocols.h"
 
 namespace po = boost::program_options;
@@ -336,10 +337,15 @@ CommandLine parse_command(const Command& cmd, int argc, const char* const argv[]
 CommandLine parse_command_line(int argc, const char* const argv[]) {
   if (argc < 2)
     throw UsageError(
-        "missing command (init, issue-provider, issue-gateway, show, verify, revoke, crl); see --help");
+        "missing command (init, issue-provider, issue-gateway, show, verify, revoke, crl); see "
+        "--help");
   const std::string_view first = argv[1];
   if (first == "--help" || first == "-h" || first == "help") {
     return CommandLine{.config = ShowConfig{}, .help = true, .help_text = kOverview};
+  }
+  if (first == "--version") {  // printed and exit 0, like help
+    return CommandLine{
+        .config = ShowConfig{}, .help = true, .help_text = build::version_line("dmux-ca") + "\n"};
   }
   for (const auto& cmd : kCommands) {
     if (cmd.name != first) continue;

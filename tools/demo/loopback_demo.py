@@ -21,9 +21,8 @@ import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "integration"))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "pylib"))
-from dmuxlib import DMUXCTL, Dmuxd, data_msg, free_udp_port  # noqa: E402
+from ipdmux.gateway_harness import DMUXCTL, Dmuxd, data_msg, free_udp_port  # noqa: E402
 from ipdmux import crypto, wire  # noqa: E402
 from ipdmux.agent_lab import request_token  # noqa: E402
 from ipdmux.gateway_router import BadTunnel, KeyedRouter  # noqa: E402

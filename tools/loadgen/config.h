@@ -40,8 +40,8 @@ enum class Expect : std::uint8_t {
 };
 
 struct SinkConfig {
-  net::Endpoint listen;                  // where to receive
-  Expect expect = Expect::kAny;          // what counts as valid
+  net::Endpoint listen;          // where to receive
+  Expect expect = Expect::kAny;  // what counts as valid
   // With kTunnel: the router's tunnel key; every TUNNEL's tag is checked with it, and the run
   // fails if one is wrong. nullopt = tags are not checked.
   std::optional<crypto::TunnelKeyBytes> tunnel_key;
@@ -60,7 +60,7 @@ struct SinkConfig {
   // Receive with UDP_GRO, as a router agent would: the kernel hands over runs of datagrams of
   // one size (a gateway's GSO sends) in one buffer instead of one at a time.
   bool gro = false;
-  int rcvbuf_bytes = 16 << 20;            // SO_RCVBUFFORCE if permitted, else SO_RCVBUF
+  int rcvbuf_bytes = 16 << 20;  // SO_RCVBUFFORCE if permitted, else SO_RCVBUF
 };
 
 struct PingConfig {

@@ -7,6 +7,8 @@
 #include <string_view>
 
 #include "common/util/hex_key_file.h"
+#include "common/util/strict_command_line.h"
+#include "common/util/version.h"
 #include "common/wire/protocols.h"
 #include "tools/loadgen/probe.h"
 
@@ -319,9 +321,11 @@ CommandLine parse_subcommand(const Subcommand& sub, int argc, const char* const 
   CommandLine cl;
   po::variables_map vm;
   try {
-    po::store(po::command_line_parser(argc, argv).options(opts).run(), vm);
+    po::store(parse_strict_command_line(argc, argv, opts), vm);
     po::notify(vm);
   } catch (const po::error& e) {
+    throw UsageError(e.what());
+  } catch (const ConfigError& e) {  // a stray argument
     throw UsageError(e.what());
   }
   if (vm.count(kHelp)) {
@@ -342,6 +346,11 @@ CommandLine parse_command_line(int argc, const char* const argv[]) {
   const std::string_view first = argv[1];
   if (first == "--help" || first == "-h" || first == "help") {
     return CommandLine{.config = SendConfig{}, .help = true, .help_text = kOverview};
+  }
+  if (first == "--version") {  // printed and exit 0, like help
+    return CommandLine{.config = SendConfig{},
+                       .help = true,
+                       .help_text = build::version_line("dmux-loadgen") + "\n"};
   }
   for (const auto& sub : kSubcommands) {
     if (sub.name != first) continue;

@@ -21,15 +21,15 @@
 namespace dmux::loadgen {
 
 struct SinkReport {
-  std::uint64_t packets = 0;    // every datagram received
-  std::uint64_t bytes = 0;      // their UDP payload bytes
-  std::uint64_t invalid = 0;    // with Expect::kTunnel: not a TUNNEL, or no loadgen stamp
-  std::uint64_t bad_tag = 0;    // with a tunnel key: a TUNNEL whose tag is wrong (fails the run)
+  std::uint64_t packets = 0;  // every datagram received
+  std::uint64_t bytes = 0;    // their UDP payload bytes
+  std::uint64_t invalid = 0;  // with Expect::kTunnel: not a TUNNEL, or no loadgen stamp
+  std::uint64_t bad_tag = 0;  // with a tunnel key: a TUNNEL whose tag is wrong (fails the run)
   std::uint64_t tags_checked_later = 0;  // of the TUNNELs, checked after the run (check_later)
-  std::uint64_t truncated = 0;  // longer than max_datagram_bytes
-  double active_s = 0;          // first to last datagram
-  double elapsed_s = 0;         // start to stop
-  int rcvbuf_bytes = 0;         // the receive buffer the kernel granted
+  std::uint64_t truncated = 0;           // longer than max_datagram_bytes
+  double active_s = 0;                   // first to last datagram
+  double elapsed_s = 0;                  // start to stop
+  int rcvbuf_bytes = 0;                  // the receive buffer the kernel granted
 };
 
 class Sink {

@@ -17,7 +17,8 @@ print_report() {
        "median of $REPEAT searches, ${TRIAL_S}s trials" \
        "(CPUs: sender ${SENDER_CPU:-any}, dmuxd ${MIDDLE_CPU:-any}, sink ${SINK_CPU:-any})"
   echo "every TUNNEL sealed by dmuxd; the sink checked every tag" \
-       "$([[ ${SINK_CHECK:-later} == inline ]] && echo "as it arrived" || echo "after each trial")"
+       "$([[ ${SINK_CHECK:-later} == inline ]] && echo "as it arrived" || echo "after each trial");" \
+       "veth GRO $VETH_GRO, sink UDP_GRO ${SINK_GRO:-on}"
   printf '  %-8s %10s %10s %11s %17s %16s\n' size dmuxd DNAT dmuxd/DNAT "dmuxd CPU us/pkt" \
     "limit dmuxd/DNAT"
   for size in "${SIZES[@]}"; do
@@ -70,7 +71,7 @@ write_json() {  # FILE
       "${DMUXD_ARGS:-}"
     printf '"flows":%d,"trial_s":%s,"repeat":%d,"loss_limit":%s,"ping_count":%d,' \
       "$FLOWS" "$TRIAL_S" "$REPEAT" "$LOSS_LIMIT" "$PING_COUNT"
-    printf '"sink_tag_check":"%s","baseline":%s,' "${SINK_CHECK:-later}" \
+    printf '"sink_tag_check":"%s","veth_gro":"%s","baseline":%s,' "${SINK_CHECK:-later}" "$VETH_GRO" \
       "$([[ -n ${BASELINE_BUILD_DIR:-} ]] && echo '"v1"' || echo null)"
     printf '"cpus":{"sender":%s,"dmuxd":%s,"sink":%s,"latency":%s},"busy_before_pct":%d,' \
       "${SENDER_CPU:-null}" "${MIDDLE_CPU:-null}" "${SINK_CPU:-null}" "$LATENCY_CPU" "$BUSY"

@@ -34,10 +34,16 @@ veth_link() {
   in_ns "$4" ip addr add "$6/24" dev "$5"
   in_ns "$1" ip link set "$2" up
   in_ns "$4" ip link set "$5" up
+  if [[ $VETH_GRO == on ]]; then  # every veth of every path alike: NAPI GRO on receive
+    in_ns "$1" ethtool -K "$2" gro on >/dev/null
+    in_ns "$4" ethtool -K "$5" gro on >/dev/null
+  fi
 }
 
 setup_topology() {
   local ns
+  [[ $VETH_GRO == off ]] || command -v ethtool >/dev/null ||
+    die "VETH_GRO=on needs ethtool (scripts/install-deps.sh), or run with VETH_GRO=off"
   for ns in "$NS_SND" "$NS_GW" "$NS_NAT" "$NS_RCV"; do
     ip netns add "$ns"
     in_ns "$ns" ip link set lo up

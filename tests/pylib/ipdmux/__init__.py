@@ -2,4 +2,17 @@
 and cryptography), real processes, network namespaces, the control socket and statistics.
 
 Tests and benchmarks import it as `from ipdmux import wire, crypto, ...` after putting
-`tests/pylib` on sys.path (tests/integration/conftest-free: each script does it in one line)."""
+`tests/pylib` on sys.path (each entry point does it in one line). No test imports another test.
+
+  wire, crypto       every wire format and its cryptography, from the spec alone (checked against
+                     the spec's vectors by tests/pylib/test_protocol_vectors.py)
+  proc, stats        sh/wait_for/free ports/namespace cleanup; percentile
+  control            the control socket client of every daemon
+  ca, registration   credentials from the real dmux-ca; the agent side of registration
+  gateway_harness    real dmuxd processes (Dmuxd, Router, Client), main() for unittest modules
+  gateway_router     a router as dmuxd's data plane sees it (static tunnel key)
+  client_lab         namespaces + real dmux-client + an emulated gateway/provider
+  agent_lab          namespaces + real dmux-provider/dmux-mcast, sniffers, spoofed sources
+  meshpeer           a mesh gateway in Python (honest or misbehaving peer)
+  reg_flood          spoofed registration floods
+"""

@@ -26,6 +26,7 @@ import threading
 import time
 
 from . import crypto, wire
+from .proc import delete_namespace, sh, wait_for  # noqa: F401  (re-exported for the tests)
 
 CLONE_NEWNET = 0x40000000
 TUNSETIFF = 0x400454CA
@@ -65,12 +66,6 @@ def udp4_packet(src, dst, sport, dport, payload, ttl=64):
     return hdr + udp
 
 
-def sh(*args, ns=None, check=True, timeout=30):
-    cmd = (["ip", "netns", "exec", ns] if ns else []) + [str(a) for a in args]
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-    if check and r.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} failed: {r.stderr.strip()}")
-    return r
 
 
 def in_netns(ns, fn):
@@ -111,23 +106,8 @@ def unix_request(path, command):
         return json.loads(s.makefile("rb").read())
 
 
-def delete_namespace(ns):
-    """Kills what still runs in `ns` (started by the test that made it) and deletes it."""
-    for pid in sh("ip", "netns", "pids", ns, check=False).stdout.split():
-        try:
-            os.kill(int(pid), signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    sh("ip", "netns", "del", ns, check=False)
 
 
-def wait_for(predicate, timeout=5.0, interval=0.02):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return predicate()
 
 
 class EmulatedProvider:

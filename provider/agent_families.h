@@ -1,0 +1,21 @@
+// The metric families every router agent exports alike (registration state and counters, TUNNEL
+// checks), named "<prefix>_...": dmux_provider_... and dmux_mcast_.... Only the two agents'
+// metrics exporters include this (it brings prometheus-cpp).
+#pragma once
+
+#include <prometheus/metric_family.h>
+
+#include <string>
+#include <vector>
+
+#include "provider/metrics_exporter.h"
+
+namespace dmux::provider {
+
+void add_agent_families(const AgentSample& s, const std::string& prefix,
+                        std::vector<prometheus::MetricFamily>& out);
+
+// A counter family with one unlabelled sample.
+prometheus::MetricFamily counter(const std::string& name, const char* help, std::uint64_t value);
+
+}  // namespace dmux::provider

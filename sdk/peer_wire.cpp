@@ -1,0 +1,86 @@
+#include "sdk/peer_wire.h"
+
+#include <algorithm>
+
+#include "common/wire/byte_reader.h"
+#include "common/wire/byte_writer.h"
+#include "common/wire/shim.h"
+
+namespace dmux::sdk {
+
+PeerKey derive_peer_key(std::span<const std::byte> secret) noexcept {
+  constexpr std::string_view kLabel = "ipdmux-v2-sdk-peer";
+  return crypto::hmac_sha256(secret, std::as_bytes(std::span(kLabel.data(), kLabel.size())));
+}
+
+std::string_view to_string(PeerParse p) noexcept {
+  switch (p) {
+    case PeerParse::kOk:
+      return "ok";
+    case PeerParse::kTruncated:
+      return "peer_truncated";
+    case PeerParse::kMalformed:
+      return "peer_malformed";
+    case PeerParse::kUnsupportedVersion:
+      return "peer_unsupported_version";
+    case PeerParse::kUnexpectedType:
+      return "peer_unexpected_type";
+  }
+  return "unknown";
+}
+
+PeerParse parse_peer_message(std::span<const std::byte> datagram, PeerHeader& out,
+                             std::span<const std::byte>& payload) noexcept {
+  wire::ByteReader r(datagram);
+  std::uint8_t version = 0, type = 0, hdr_len = 0, flags = 0;
+  if (!r.read_u8(version)) return PeerParse::kTruncated;
+  if (version != wire::kVersion) return PeerParse::kUnsupportedVersion;
+  if (!r.read_u8(type) || !r.read_u8(hdr_len) || !r.read_u8(flags)) return PeerParse::kTruncated;
+  if (type != kTypeRouterPeer) return PeerParse::kUnexpectedType;
+  if (datagram.size() < kPeerHeaderLen + kPeerMacLen) return PeerParse::kTruncated;
+  if (datagram.size() > kMaxPeerMessage) return PeerParse::kMalformed;
+  if (hdr_len != wire::kCommonHeaderLen) return PeerParse::kMalformed;
+  PeerHeader h;
+  if (!r.read_u32(h.router_ipv4) || !r.read_u16(h.router_port) || !r.read_u16(h.proto_id) ||
+      !r.read_u32(h.provider_id) || !r.read_u64(h.seq) || !r.read_u64(h.sent_us)) {
+    return PeerParse::kTruncated;  // cannot happen after the length check
+  }
+  if (h.router_ipv4 == 0 || h.router_port == 0 || h.provider_id == 0 || h.proto_id == 0 ||
+      h.proto_id == 0xffff) {
+    return PeerParse::kMalformed;
+  }
+  out = h;
+  payload = datagram.subspan(kPeerHeaderLen, datagram.size() - kPeerHeaderLen - kPeerMacLen);
+  return PeerParse::kOk;
+}
+
+bool peer_mac_ok(std::span<const std::byte> datagram, const PeerKey& key) noexcept {
+  if (datagram.size() < kPeerMacLen) return false;
+  const std::size_t covered = datagram.size() - kPeerMacLen;
+  const PeerKey mac = crypto::hmac_sha256(key, datagram.first(covered));
+  return crypto::equal_constant_time(std::span(mac).first(kPeerMacLen), datagram.subspan(covered));
+}
+
+std::size_t write_peer_message(std::span<std::byte> out, const PeerHeader& h,
+                               std::span<const std::byte> payload, const PeerKey& key) noexcept {
+  const std::size_t len = kPeerHeaderLen + payload.size() + kPeerMacLen;
+  if (payload.size() > kMaxPeerPayload || out.size() < len) return 0;
+  wire::ByteWriter w(out);
+  w.u8(wire::kVersion);
+  w.u8(kTypeRouterPeer);
+  w.u8(static_cast<std::uint8_t>(wire::kCommonHeaderLen));
+  w.u8(0);
+  w.u32(h.router_ipv4);
+  w.u16(h.router_port);
+  w.u16(h.proto_id);
+  w.u32(h.provider_id);
+  w.u64(h.seq);
+  w.u64(h.sent_us);
+  w.bytes(payload);
+  const std::size_t covered = w.size();
+  const PeerKey mac = crypto::hmac_sha256(key, out.first(covered));
+  w.bytes(std::span(mac).first(kPeerMacLen));
+  return w.ok() ? len : 0;
+}
+
+}  // namespace dmux::sdk
