@@ -225,9 +225,14 @@ class MulticastNetns(unittest.TestCase):
 
     @classmethod
     def client_up(cls, c):
+        """Its TUN is up and it holds a return token: only then are its IGMP reports tunnelled
+        (the kernel sends a join's unsolicited reports only a few times, so a test that joins
+        before the token came could wait for the next query)."""
         try:
-            return cls.status(c)["tun"] == "dmuxc0"
-        except (OSError, ValueError):
+            st = cls.status(c)
+            return st["tun"] == "dmuxc0" and all(s["return_token"]["have_token"]
+                                                 for s in st["selectors"])
+        except (OSError, ValueError, KeyError):
             return False
 
     # ---- helpers -------------------------------------------------------------------------------
