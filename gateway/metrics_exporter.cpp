@@ -46,6 +46,29 @@ MetricFamily by_result(const char* name, const char* help,
   return f;
 }
 
+// Fast router liveness (protocol.md 9.9): keepalive suspicion, ICMP feedback, our own stalls.
+void add_liveness(const RegistrationSnapshot& r, std::vector<MetricFamily>& out) {
+  const auto& l = r.liveness;
+  auto events = family("dmux_gateway_router_liveness_total",
+                       "Router liveness transitions: suspected (keepalives missed), recovered "
+                       "(keepalives again), confirmed_dead (a probe refused after ICMP evidence)",
+                       MetricType::Counter);
+  add(events, {{"event", "suspected"}}, static_cast<double>(l.suspected));
+  add(events, {{"event", "recovered"}}, static_cast<double>(l.recovered));
+  add(events, {{"event", "confirmed_dead"}}, static_cast<double>(l.confirmed_dead));
+  out.push_back(std::move(events));
+  auto stalls = family("dmux_gateway_own_stalls_total",
+                       "Expiry runs after a stall of this gateway's own (silence forgiven, not "
+                       "blamed on routers)",
+                       MetricType::Counter);
+  add(stalls, {}, static_cast<double>(l.own_stalls));
+  out.push_back(std::move(stalls));
+  out.push_back(by_result<registry::FeedbackResult>(
+      "dmux_gateway_icmp_feedback_total",
+      "ICMP destination-unreachable messages about TUNNELs by what they proved (protocol.md 9.9)",
+      r.feedback.by_result));
+}
+
 // Registration outcomes, and what keeps floods away from its public-key work (protocol.md 9.6).
 void add_registration(const RegistrationSnapshot& r, std::vector<MetricFamily>& out) {
   const registry::RegistrationCounters& rc = r.counters;
@@ -85,6 +108,7 @@ void add_registration(const RegistrationSnapshot& r, std::vector<MetricFamily>& 
              "Registered routers currently suppressed by flap dampening", MetricType::Gauge);
   add(damped, {}, static_cast<double>(suppressed));
   out.push_back(std::move(damped));
+  add_liveness(r, out);
 }
 
 // The dmux-prefix announcement (bgp-glue).

@@ -41,7 +41,7 @@ FENCES = {
     "boost/": ("options.cpp", "options_test.cpp", "common/util/option_errors.h",
                "common/util/strict_command_line.h", "dmuxctl/main.cpp",
                "tools/loadgen/options.cpp", "tools/ca/options.cpp"),
-    "libnetfilter_queue/": ("client-capture/",),
+    "libmnl/": ("client-capture/", "bgp-glue/", "common/net/"),
     "systemd/": ("bgp-glue/systemd_notifier", "common/app/"),
 }
 CXX = (".cpp", ".h", ".cc", ".hpp")

@@ -8,7 +8,7 @@ PACKAGES=(
   build-essential cmake pkg-config git
   # libraries the daemons link against
   libevent-dev libboost-program-options-dev libssl-dev prometheus-cpp-dev
-  nlohmann-json3-dev libnetfilter-queue-dev libmnl-dev libsystemd-dev libsodium-dev
+  nlohmann-json3-dev libmnl-dev libsystemd-dev libsodium-dev
   # tests
   doctest-dev python3 python3-cryptography clang libclang-rt-14-dev prometheus
   # the structure check (scripts/check_structure.py)

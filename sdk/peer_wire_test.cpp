@@ -87,7 +87,8 @@ TEST_CASE("peer message: typed failures") {
   std::vector<std::byte> big(kMaxPeerMessage + 1);
   CHECK(write_peer_message(big, s1_header(), std::span(big).first(kMaxPeerPayload + 1), s1_key()) ==
         0);
-  std::copy(s1().begin(), s1().begin() + 32, big.begin());
+  const auto header = s1();  // one vector: two calls would give iterators into two temporaries
+  std::copy(header.begin(), header.begin() + 32, big.begin());
   CHECK(parse_peer_message(big, h, payload) == PeerParse::kMalformed);
 }
 

@@ -790,7 +790,7 @@ def main():
     args.rounds, args.probes = (2, 10) if args.quick else (5, 20)
     args.interval = 0.05
     if os.geteuid() != 0:
-        print("bench/multicast: needs root (network namespaces, NFQUEUE, TUN devices)",
+        print("bench/multicast: needs root (network namespaces, iptables, TUN devices)",
               file=sys.stderr)
         return 2
     for tool in ("ip", "iptables", "ip6tables", "ping"):

@@ -60,7 +60,7 @@ DATA_PORT, REG_PORT, TUNNEL_PORT, IPERF_PORT = 4500, 4501, 5000, 5201
 
 def need_root_and_tools(*binaries):
     if os.geteuid() != 0:
-        raise unittest.SkipTest("needs root (network namespaces, NFQUEUE, TUN devices)")
+        raise unittest.SkipTest("needs root (network namespaces, iptables, TUN devices)")
     for binary in binaries:
         if not os.access(binary, os.X_OK):
             raise RuntimeError(f"{binary} is not built")

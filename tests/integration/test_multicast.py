@@ -134,7 +134,7 @@ class MulticastNetns(unittest.TestCase):
             cls._make_credentials()
             cls._start_daemons()
         open_lab(PREFIX, tuple(NS), (DMUXD, MCAST, DMUX_CA, CLIENT), build,
-                 "network namespaces, NFQUEUE, TUN devices")
+                 "network namespaces, iptables, TUN devices")
 
     @classmethod
     def tearDownClass(cls):

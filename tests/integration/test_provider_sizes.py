@@ -27,13 +27,12 @@ import threading
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "pylib"))
-sys.path.insert(0, os.path.dirname(__file__))  # test_provider_netns: its topology (to move to pylib)
 from ipdmux import wire  # noqa: E402
 from ipdmux.client_lab import IFF_NO_PI, IFF_TUN, TUNSETIFF  # noqa: E402
 from ipdmux.agent_lab import (DMUX_CA, DMUXD, LAB_ALLOWED, MCAST, PROVIDER, LabTestCase,  # noqa: E402
                               in_netns, parse_return, request_token, udp_socket, unix_request,
                               wait_for, wait_for_socket)
-from test_provider_netns import (CLIENT_IP, CLIENT_PREFIX, DATA_PORT, GW_CLIENT_SIDE,  # noqa: E402
+from ipdmux.provider_topology import (CLIENT_IP, CLIENT_PREFIX, DATA_PORT, GW_CLIENT_SIDE,  # noqa: E402
                                  GW_ROUTER_SIDE, PREFIX_BYTES, PROVIDER_ID, ROUTER_IP, SERVER_V6,
                                  TUNNEL_PORT, make_topology)
 

@@ -60,7 +60,7 @@ class ClientInjection(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         if os.geteuid() != 0:
-            raise unittest.SkipTest("needs root (network namespaces, NFQUEUE, TUN devices)")
+            raise unittest.SkipTest("needs root (network namespaces, iptables, TUN devices)")
         if not os.access(CLIENT, os.X_OK):
             raise RuntimeError(f"{CLIENT} is not built")
         cls.dir = tempfile.mkdtemp(prefix="dmux-client-injection-")

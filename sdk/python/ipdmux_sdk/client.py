@@ -1,5 +1,5 @@
 """The client side of an experimental protocol, for programs that speak it themselves (no TUN, no
-NFQUEUE, no root): learn the return token with a TOKEN_REQUEST (docs/protocol.md 15), send DATA
+capture, no root): learn the return token with a TOKEN_REQUEST (docs/protocol.md 15), send DATA
 carrying it, and accept only RETURNs that carry it (6.3), compared in constant time."""
 import hmac
 import secrets

@@ -13,6 +13,7 @@ Tests and benchmarks import it as `from ipdmux import wire, crypto, ...` after p
   gateway_router     a router as dmuxd's data plane sees it (static tunnel key)
   client_lab         namespaces + real dmux-client + an emulated gateway/provider
   agent_lab          namespaces + real dmux-provider/dmux-mcast, sniffers, spoofed sources
+  provider_topology  the provider tests' client/gw/router/server topology
   meshpeer           a mesh gateway in Python (honest or misbehaving peer)
   reg_flood          spoofed registration floods
 """
