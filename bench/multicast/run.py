@@ -120,16 +120,10 @@ def helper_send(family, dest, port, rate, seconds, run):
     s = socket.socket(fam, socket.SOCK_DGRAM)
     if family == 4:
         s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 1)
-    # Unconnected on purpose: a connected (or source-bound) IPv4 socket sends multicast out of the
-    # interface that owns its source address (a kernel rule), past dmux-client's TUN route; see
-    # the limits in docs/multicast.md.
-    addr = (dest, port)
+    # Unconnected: connected IPv4 multicast bypasses dmux-client's TUN (docs/multicast.md, limits)
     payload = bytearray(PAYLOAD)
     payload[:4] = MAGIC
-    pack = HDR.pack_into
-
-    def send(data):
-        s.sendto(data, addr)
+    pack, send = HDR.pack_into, lambda data, addr=(dest, port): s.sendto(data, addr)  # noqa: E731
     seq = errors = 0
     start = time.monotonic()
     end = start + seconds
