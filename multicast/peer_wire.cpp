@@ -10,8 +10,7 @@
 namespace dmux::mcast {
 
 PeerKey derive_peer_key(std::span<const std::byte> secret) noexcept {
-  constexpr std::string_view kLabel = "ipdmux-v2-mcast-peer";
-  return crypto::hmac_sha256(secret, std::as_bytes(std::span(kLabel.data(), kLabel.size())));
+  return crypto::derive_labelled_key(secret, "ipdmux-v2-mcast-peer");
 }
 
 std::string_view to_string(PeerParse p) noexcept {
@@ -67,10 +66,7 @@ PeerParse parse_peer_header(std::span<const std::byte> datagram, PeerHeader& out
 }
 
 bool peer_mac_ok(std::span<const std::byte> datagram, const PeerKey& key) noexcept {
-  if (datagram.size() < kPeerMacLen) return false;
-  const std::size_t covered = datagram.size() - kPeerMacLen;
-  const PeerKey mac = crypto::hmac_sha256(key, datagram.first(covered));
-  return crypto::equal_constant_time(std::span(mac).first(kPeerMacLen), datagram.subspan(covered));
+  return crypto::trailing_mac_ok(datagram, key);
 }
 
 std::uint32_t SummaryEntry::group(std::size_t i) const noexcept {
@@ -144,10 +140,7 @@ std::size_t write_peer_header(std::span<std::byte> out, const PeerHeader& h) noe
 }
 
 std::size_t seal(std::span<std::byte> out, std::size_t len, const PeerKey& key) noexcept {
-  if (len > out.size() || out.size() - len < kPeerMacLen) return 0;
-  const PeerKey mac = crypto::hmac_sha256(key, out.first(len));
-  std::copy_n(mac.begin(), kPeerMacLen, out.begin() + static_cast<std::ptrdiff_t>(len));
-  return len + kPeerMacLen;
+  return crypto::seal_trailing_mac(out, len, key);
 }
 
 }  // namespace dmux::mcast

@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "common/crypto/crypto.h"
+#include "common/crypto/trailing_mac.h"
 #include "multicast/member.h"
 
 namespace dmux::mcast {
@@ -19,7 +20,7 @@ namespace dmux::mcast {
 inline constexpr std::uint8_t kTypeSummary = 32;
 inline constexpr std::uint8_t kTypeGroupData = 33;
 inline constexpr std::size_t kPeerHeaderLen = 32;
-inline constexpr std::size_t kPeerMacLen = 16;
+inline constexpr std::size_t kPeerMacLen = crypto::kTrailingMacLen;
 inline constexpr std::size_t kSummaryFixedLen = kPeerHeaderLen + 8;     // + entries + MAC
 inline constexpr std::size_t kGroupDataFixedLen = kPeerHeaderLen + 16;  // + packet + MAC
 inline constexpr std::size_t kSummaryEntryLen = 20;                     // + 4 per group

@@ -9,8 +9,7 @@
 namespace dmux::sdk {
 
 PeerKey derive_peer_key(std::span<const std::byte> secret) noexcept {
-  constexpr std::string_view kLabel = "ipdmux-v2-sdk-peer";
-  return crypto::hmac_sha256(secret, std::as_bytes(std::span(kLabel.data(), kLabel.size())));
+  return crypto::derive_labelled_key(secret, "ipdmux-v2-sdk-peer");
 }
 
 std::string_view to_string(PeerParse p) noexcept {
@@ -55,10 +54,7 @@ PeerParse parse_peer_message(std::span<const std::byte> datagram, PeerHeader& ou
 }
 
 bool peer_mac_ok(std::span<const std::byte> datagram, const PeerKey& key) noexcept {
-  if (datagram.size() < kPeerMacLen) return false;
-  const std::size_t covered = datagram.size() - kPeerMacLen;
-  const PeerKey mac = crypto::hmac_sha256(key, datagram.first(covered));
-  return crypto::equal_constant_time(std::span(mac).first(kPeerMacLen), datagram.subspan(covered));
+  return crypto::trailing_mac_ok(datagram, key);
 }
 
 std::size_t write_peer_message(std::span<std::byte> out, const PeerHeader& h,
@@ -77,10 +73,7 @@ std::size_t write_peer_message(std::span<std::byte> out, const PeerHeader& h,
   w.u64(h.seq);
   w.u64(h.sent_us);
   w.bytes(payload);
-  const std::size_t covered = w.size();
-  const PeerKey mac = crypto::hmac_sha256(key, out.first(covered));
-  w.bytes(std::span(mac).first(kPeerMacLen));
-  return w.ok() ? len : 0;
+  return w.ok() ? crypto::seal_trailing_mac(out, w.size(), key) : 0;
 }
 
 }  // namespace dmux::sdk

@@ -10,12 +10,13 @@
 #include <string_view>
 
 #include "common/crypto/crypto.h"
+#include "common/crypto/trailing_mac.h"
 
 namespace dmux::sdk {
 
 inline constexpr std::uint8_t kTypeRouterPeer = 34;
 inline constexpr std::size_t kPeerHeaderLen = 32;
-inline constexpr std::size_t kPeerMacLen = 16;
+inline constexpr std::size_t kPeerMacLen = crypto::kTrailingMacLen;
 inline constexpr std::size_t kMaxPeerPayload = 8192;
 inline constexpr std::size_t kMaxPeerMessage = kPeerHeaderLen + kMaxPeerPayload + kPeerMacLen;
 
