@@ -14,21 +14,19 @@ does not fit toward a client, MSS clamping of SYNs in both directions, and TCP s
 cut into RETURNs (software TSO) and TUNNEL payloads coalesced into TUN writes (GRO). Every
 namespace, process, device and socket is removed by the Lab, also when a test fails.
 """
-import fcntl
 import json
 import os
 import secrets
 import select
 import signal
 import socket
-import struct
 import sys
 import threading
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "pylib"))
 from ipdmux import wire  # noqa: E402
-from ipdmux.client_lab import IFF_NO_PI, IFF_TUN, TUNSETIFF  # noqa: E402
+from ipdmux.client_lab import open_tun  # noqa: E402
 from ipdmux.agent_lab import (DMUX_CA, DMUXD, LAB_ALLOWED, MCAST, PROVIDER, LabTestCase,  # noqa: E402
                               in_netns, parse_return, request_token, udp_socket, unix_request,
                               wait_for, wait_for_socket)
@@ -52,17 +50,11 @@ class TunnelClient:
         self.rt = request_token(self.sock, gateway, proto, PROVIDER_ID)[0]
         self.address = wire.client_address(PREFIX_BYTES, wire.ip(client_ip), self.port,
                                            secrets.randbits(32))
-        self.fd = in_netns(ns, self._open_tun)
+        self.fd = in_netns(ns, lambda: open_tun("pyc0"))
         self.sent = self.received = 0
         self._stop_r, self._stop_w = os.pipe()
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
-
-    @staticmethod
-    def _open_tun():
-        fd = os.open("/dev/net/tun", os.O_RDWR)
-        fcntl.ioctl(fd, TUNSETIFF, struct.pack("16sH", b"pyc0", IFF_TUN | IFF_NO_PI))
-        return fd
 
     def _wanted(self, packet):
         if self.proto == wire.IPV6:

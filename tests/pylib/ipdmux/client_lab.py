@@ -68,6 +68,13 @@ def udp4_packet(src, dst, sport, dport, payload, ttl=64):
 
 
 
+def open_tun(name):
+    """A TUN device `name` (no packet information), in the calling thread's namespace; its fd."""
+    fd = os.open("/dev/net/tun", os.O_RDWR)
+    fcntl.ioctl(fd, TUNSETIFF, struct.pack("16sH", name.encode(), IFF_TUN | IFF_NO_PI))
+    return fd
+
+
 def in_netns(ns, fn):
     """Runs fn() in a thread that joined namespace `ns` (setns is per thread) and returns what it
     returns; sockets and devices it makes stay in `ns` and are usable from any thread."""
@@ -137,7 +144,7 @@ class EmulatedProvider:
         self.peers = {}  # apparent (ipv4, port) -> real (ip text, port)
         self.lock = threading.Lock()
         self.sock = udp_socket(ns, (GW_IP, DATA_PORT))
-        self.tun = in_netns(ns, self._open_tun) if tun else None
+        self.tun = in_netns(ns, lambda: open_tun("emu0")) if tun else None
         if tun:
             sh("ip", "link", "set", "emu0", "mtu", mtu, "up", ns=ns)
             sh("ip", "-6", "addr", "add", f"{SERVER_V6}/128", "dev", "emu0", "nodad", ns=ns)
@@ -145,12 +152,6 @@ class EmulatedProvider:
         self._stop_r, self._stop_w = os.pipe()
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
-
-    @staticmethod
-    def _open_tun():
-        fd = os.open("/dev/net/tun", os.O_RDWR)
-        fcntl.ioctl(fd, TUNSETIFF, struct.pack("16sH", b"emu0", IFF_TUN | IFF_NO_PI))
-        return fd
 
     def rt(self, proto, client_ipv4, client_port, provider=PROVIDER_ID):
         if isinstance(client_ipv4, str):
