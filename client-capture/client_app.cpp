@@ -12,7 +12,6 @@
 #include "client-capture/host_net.h"
 #include "client-capture/selector.h"
 #include "client-capture/status_json.h"
-#include "common/control/socket_group.h"
 #include "common/net/udp_socket.h"
 #include "common/util/log.h"
 #include "common/util/wall_clock.h"
@@ -150,10 +149,8 @@ ClientApp::ClientApp(ClientConfig config)
   }
   if (!config_.control_socket.empty()) {
     control_ = std::make_unique<control::ControlServer>(
-        loop_, config_.control_socket,
-        [this](std::string_view cmd) { return handle_command(cmd); });
-    if (!config_.control_group.empty())
-      control::give_socket_to_group(config_.control_socket, config_.control_group);
+        loop_, config_.control_socket, [this](std::string_view cmd) { return handle_command(cmd); },
+        control::ControlOptions{.group = config_.control_group});
   }
   if (config_.metrics_listen) {
     metrics_ = std::make_unique<MetricsExporter>(*config_.metrics_listen);

@@ -4,7 +4,6 @@
 #include <ctime>
 #include <map>
 
-#include "common/control/socket_group.h"
 #include "common/crypto/crypto.h"
 #include "common/util/config_error.h"
 #include "common/util/log.h"
@@ -83,9 +82,8 @@ GatewayApp::GatewayApp(GatewayConfig config, Reloader reloader)
   }
   if (!config_.crl_path.empty()) load_crl(config_.crl_path);  // throws: a bad CRL stops the start
   control_ = std::make_unique<control::ControlServer>(
-      loop_, config_.control_socket, [this](std::string_view cmd) { return handle_command(cmd); });
-  if (!config_.control_group.empty())
-    control::give_socket_to_group(config_.control_socket, config_.control_group);
+      loop_, config_.control_socket, [this](std::string_view cmd) { return handle_command(cmd); },
+      control::ControlOptions{.group = config_.control_group});
   if (config_.metrics_listen) {
     metrics_ =
         std::make_unique<MetricsExporter>(*config_.metrics_listen, [this] { return stats(); });

@@ -9,7 +9,6 @@
 #include <cstring>
 #include <ctime>
 
-#include "common/control/socket_group.h"
 #include "common/net/udp_socket.h"
 #include "common/util/log.h"
 #include "common/util/wall_clock.h"
@@ -83,10 +82,8 @@ McastApp::McastApp(McastConfig config, provider::Credentials credentials, const 
   }
   if (!config_.control_socket.empty()) {
     control_ = std::make_unique<control::ControlServer>(
-        loop_, config_.control_socket,
-        [this](std::string_view cmd) { return handle_command(cmd); });
-    if (!config_.control_group.empty())
-      control::give_socket_to_group(config_.control_socket, config_.control_group);
+        loop_, config_.control_socket, [this](std::string_view cmd) { return handle_command(cmd); },
+        control::ControlOptions{.group = config_.control_group});
   }
   if (config_.metrics_listen) {
     metrics_ = std::make_unique<MetricsExporter>(*config_.metrics_listen);

@@ -11,6 +11,7 @@
 #include <stdexcept>
 #include <system_error>
 
+#include "common/control/socket_group.h"
 #include "common/util/log.h"
 
 namespace dmux::control {
@@ -34,7 +35,7 @@ bool someone_listening(const sockaddr_un& sa) {
 }  // namespace
 
 ControlServer::ControlServer(evloop::EventLoop& loop, std::string path, Handler handler,
-                             ControlLimits limits)
+                             ControlOptions limits)
     : loop_(loop),
       path_(std::move(path)),
       handler_(std::move(handler)),
@@ -56,6 +57,7 @@ ControlServer::ControlServer(evloop::EventLoop& loop, std::string path, Handler 
     throw std::system_error(errno, std::generic_category(), "control socket " + path_);
   }
   ::chmod(path_.c_str(), 0660);
+  if (!limits_.group.empty()) give_socket_to_group(path_, limits_.group);
   accept_watcher_ =
       std::make_unique<evloop::IoWatcher>(loop_, listen_fd_.get(), [this] { on_accept(); });
   sweeper_.start_periodic(std::chrono::milliseconds(250));

@@ -20,9 +20,10 @@
 
 namespace dmux::control {
 
-struct ControlLimits {
+struct ControlOptions {
   std::chrono::milliseconds idle_timeout{5000};
   std::size_t max_connections = 32;
+  std::string group;  // the socket file's operator group (socket_group.h); "" = the daemon's own
 };
 
 class ControlServer {
@@ -30,9 +31,10 @@ class ControlServer {
   using Handler = std::function<std::string(std::string_view command)>;
 
   // Creates the socket's directory if needed and removes a stale socket file; throws
-  // std::runtime_error if another live process is listening on `path`.
+  // std::runtime_error if another live process is listening on `path`, std::system_error if the
+  // socket cannot be made or handed to `options.group`.
   ControlServer(evloop::EventLoop& loop, std::string path, Handler handler,
-                ControlLimits limits = {});
+                ControlOptions options = {});
   ~ControlServer();
 
   [[nodiscard]] const std::string& path() const noexcept { return path_; }
@@ -60,7 +62,7 @@ class ControlServer {
   evloop::EventLoop& loop_;
   std::string path_;
   Handler handler_;
-  ControlLimits limits_;
+  ControlOptions limits_;
   net::UniqueFd listen_fd_;
   std::unique_ptr<evloop::IoWatcher> accept_watcher_;
   std::map<int, Connection> connections_;
