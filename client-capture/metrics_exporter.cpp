@@ -14,17 +14,8 @@
 namespace dmux::client {
 namespace {
 
-using prometheus::ClientMetric;
+using metrics::counter;
 using prometheus::MetricFamily;
-using prometheus::MetricType;
-
-MetricFamily counter(std::string name, std::string help, std::uint64_t value) {
-  MetricFamily f{std::move(name), std::move(help), MetricType::Counter, {}};
-  ClientMetric m;
-  m.counter.value = static_cast<double>(value);
-  f.metric.push_back(std::move(m));
-  return f;
-}
 
 }  // namespace
 
@@ -72,17 +63,9 @@ class MetricsExporter::Collectable : public prometheus::Collectable {
     out.push_back(counter("dmux_client_binding_changes_total",
                           "TOKEN_OFFERs naming another client address:port (the NAT moved)",
                           s.binding_changes));
-    MetricFamily drops{"dmux_client_dropped_packets_total",
-                       "Packets and datagrams dropped, by reason",
-                       MetricType::Counter,
-                       {}};
-    for (std::size_t i = 0; i < kDropReasons; ++i) {
-      ClientMetric m;
-      m.label = {{"reason", std::string(to_string(static_cast<Drop>(i)))}};
-      m.counter.value = static_cast<double>(c.drops[i]);
-      drops.metric.push_back(std::move(m));
-    }
-    out.push_back(std::move(drops));
+    out.push_back(metrics::by_label<Drop>("dmux_client_dropped_packets_total",
+                                          "Packets and datagrams dropped, by reason", "reason",
+                                          c.drops));
     return out;
   }
 

@@ -38,12 +38,7 @@ MetricFamily per_protocol(const char* name, const char* help, const Array& value
 template <typename Outcome, std::size_t N>
 MetricFamily by_result(const char* name, const char* help,
                        const std::array<std::uint64_t, N>& counts) {
-  auto f = family(name, help, MetricType::Counter);
-  for (std::size_t i = 0; i < N; ++i) {
-    add(f, {{"result", std::string(registry::to_string(static_cast<Outcome>(i)))}},
-        static_cast<double>(counts[i]));
-  }
-  return f;
+  return metrics::by_label<Outcome>(name, help, "result", counts);
 }
 
 // Fast router liveness (protocol.md 9.9): keepalive suspicion, ICMP feedback, our own stalls.

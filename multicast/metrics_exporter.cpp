@@ -6,7 +6,7 @@
 
 namespace dmux::mcast {
 
-using provider::counter;
+using metrics::counter;
 
 MetricsExporter::MetricsExporter(const net::Endpoint& listen)
     : server_(std::make_unique<metrics::FamilyServer>(listen)) {}
@@ -35,14 +35,9 @@ void MetricsExporter::update(const McastSample& s) {
                         c.from_peers));
   out.push_back(counter("dmux_mcast_peer_deaths_total", "Peers declared dead (members adopted)",
                         c.peer_deaths));
-  auto drops = metrics::family("dmux_mcast_dropped_packets_total",
-                               "Packets and peer messages dmux-mcast itself dropped, by reason",
-                               prometheus::MetricType::Counter);
-  for (std::size_t i = 0; i < kDropReasons; ++i) {
-    metrics::add(drops, {{"reason", std::string(to_string(static_cast<Drop>(i)))}},
-                 static_cast<double>(c.drops[i]));
-  }
-  out.push_back(std::move(drops));
+  out.push_back(metrics::by_label<Drop>(
+      "dmux_mcast_dropped_packets_total",
+      "Packets and peer messages dmux-mcast itself dropped, by reason", "reason", c.drops));
   auto groups = metrics::family("dmux_mcast_groups", "Groups with local members",
                                 prometheus::MetricType::Gauge);
   metrics::add(groups, {}, static_cast<double>(s.groups));

@@ -8,14 +8,9 @@
 namespace dmux::provider {
 
 using metrics::add;
+using metrics::counter;
 using metrics::family;
 using prometheus::MetricType;
-
-prometheus::MetricFamily counter(const std::string& name, const char* help, std::uint64_t value) {
-  auto f = family(name, help, MetricType::Counter);
-  add(f, {}, static_cast<double>(value));
-  return f;
-}
 
 RegistrationSample registration_sample(const RegistrationClient& r) {
   return {r.config().proto_id, r.state() == RegistrationState::kRegistered, r.counters()};

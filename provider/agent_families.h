@@ -15,7 +15,4 @@ namespace dmux::provider {
 void add_agent_families(const AgentSample& s, const std::string& prefix,
                         std::vector<prometheus::MetricFamily>& out);
 
-// A counter family with one unlabelled sample.
-prometheus::MetricFamily counter(const std::string& name, const char* help, std::uint64_t value);
-
 }  // namespace dmux::provider

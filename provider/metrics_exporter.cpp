@@ -6,6 +6,8 @@
 
 namespace dmux::provider {
 
+using metrics::counter;
+
 MetricsExporter::MetricsExporter(const net::Endpoint& listen)
     : server_(std::make_unique<metrics::FamilyServer>(listen)) {}
 
@@ -35,14 +37,9 @@ void MetricsExporter::update(const ProviderSample& s) {
                         c.solicitations_answered));
   out.push_back(counter("dmux_provider_bad_control_replies_total",
                         "Registration replies that did not parse", s.control_replies.bad));
-  auto drops = metrics::family("dmux_provider_dropped_packets_total",
-                               "Packets dmux-provider itself dropped, by reason",
-                               prometheus::MetricType::Counter);
-  for (std::size_t i = 0; i < kDropReasons; ++i) {
-    metrics::add(drops, {{"reason", std::string(to_string(static_cast<Drop>(i)))}},
-                 static_cast<double>(c.drops[i]));
-  }
-  out.push_back(std::move(drops));
+  out.push_back(metrics::by_label<Drop>("dmux_provider_dropped_packets_total",
+                                        "Packets dmux-provider itself dropped, by reason", "reason",
+                                        c.drops));
   server_->publish(std::move(out));
 }
 

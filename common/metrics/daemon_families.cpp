@@ -28,6 +28,12 @@ void add(prometheus::MetricFamily& f, std::vector<prometheus::ClientMetric::Labe
   f.metric.push_back(std::move(m));
 }
 
+prometheus::MetricFamily counter(std::string name, std::string help, std::uint64_t value) {
+  auto f = family(std::move(name), std::move(help), MetricType::Counter);
+  add(f, {}, static_cast<double>(value));
+  return f;
+}
+
 void add_daemon_families(const DaemonInfo& info, std::vector<prometheus::MetricFamily>& out) {
   auto build = family("dmux_build_info",
                       "Always 1; labels name the daemon, its release and its wire protocol version",

@@ -6,6 +6,9 @@
 
 #include <prometheus/metric_family.h>
 
+#include <array>
+#include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -18,6 +21,22 @@ prometheus::MetricFamily family(std::string name, std::string help, prometheus::
 // Appends one sample (a counter's or a gauge's value, by the family's type).
 void add(prometheus::MetricFamily& f, std::vector<prometheus::ClientMetric::Label> labels,
          double value);
+
+// A counter family with one unlabelled sample.
+prometheus::MetricFamily counter(std::string name, std::string help, std::uint64_t value);
+
+// A counter family with one sample per value of `Enum`, labelled {label = to_string(value)}:
+// counts[i] is the count of Enum(i) (drops by reason, messages by result). `to_string` is found
+// by argument-dependent lookup in the enum's namespace.
+template <typename Enum, std::size_t N>
+prometheus::MetricFamily by_label(std::string name, std::string help, const std::string& label,
+                                  const std::array<std::uint64_t, N>& counts) {
+  auto f = family(std::move(name), std::move(help), prometheus::MetricType::Counter);
+  for (std::size_t i = 0; i < N; ++i) {
+    add(f, {{label, std::string(to_string(static_cast<Enum>(i)))}}, static_cast<double>(counts[i]));
+  }
+  return f;
+}
 
 void add_daemon_families(const DaemonInfo& info, std::vector<prometheus::MetricFamily>& out);
 
