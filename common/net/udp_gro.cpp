@@ -63,19 +63,23 @@ UdpBatchReceiver::UdpBatchReceiver(int fd, const UdpReceiveConfig& config)
     throw std::invalid_argument("unusable UDP receive configuration");
   }
   gro_ = config.gro && enable_udp_gro(fd);
-}
-
-std::size_t UdpBatchReceiver::receive() noexcept {
-  for (std::size_t i = 0; i < config_.batch; ++i) {
+  for (std::size_t i = 0; i < config_.batch; ++i) {  // buffers and headers are fixed from here on
     iovs_[i] = iovec{buffers_.data() + i * config_.buffer_bytes, config_.buffer_bytes};
     msghdr& h = headers_[i].msg_hdr;
     h = msghdr{};
     h.msg_name = &names_[i];
-    h.msg_namelen = sizeof(sockaddr_in);
     h.msg_iov = &iovs_[i];
     h.msg_iovlen = 1;
     h.msg_control = controls_.data() + i * kControlBytes;
+  }
+}
+
+std::size_t UdpBatchReceiver::receive() noexcept {
+  for (std::size_t i = 0; i < config_.batch; ++i) {  // what the kernel wrote back last time
+    msghdr& h = headers_[i].msg_hdr;
+    h.msg_namelen = sizeof(sockaddr_in);
     h.msg_controllen = kControlBytes;
+    h.msg_flags = 0;
   }
   ++counters_.syscalls;
   const int got =

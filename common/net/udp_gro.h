@@ -48,6 +48,9 @@ class UdpBatchReceiver {
  public:
   // Turns on GRO if asked. Throws std::invalid_argument for an unusable config, std::bad_alloc.
   UdpBatchReceiver(int fd, const UdpReceiveConfig& config);
+  // Its message headers point into its own buffers: neither copied nor moved.
+  UdpBatchReceiver(const UdpBatchReceiver&) = delete;
+  UdpBatchReceiver& operator=(const UdpBatchReceiver&) = delete;
 
   // One recvmmsg without waiting. Returns the datagrams now available through datagram() and
   // from(); 0 if none (EAGAIN) or an error. Views stay valid until the next receive().

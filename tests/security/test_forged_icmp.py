@@ -37,18 +37,9 @@ def port_unreachable(reporter, quoted_src, quoted_dst, sport, dport, udp_payload
     udp = struct.pack("!HHHH", sport, dport, 8 + len(udp_payload), 0) + udp_payload
     quoted = ipv4(quoted_src, quoted_dst, 17, udp)[:cut]
     icmp = struct.pack("!BBHI", 3, 3, 0, 0) + quoted
-    csum = inet_checksum(icmp)
+    csum = wire.inet_checksum(icmp)
     icmp = icmp[:2] + struct.pack("!H", csum) + icmp[4:]
     return icmp
-
-
-def inet_checksum(b):
-    if len(b) % 2:
-        b += b"\0"
-    s = sum(struct.unpack(f"!{len(b) // 2}H", b))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
 
 
 def send_icmp(src, icmp):
