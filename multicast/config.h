@@ -13,7 +13,7 @@
 #include "common/util/config_error.h"
 #include "common/util/log.h"
 
-namespace dmux::mcast {
+namespace dmux::multicast {
 
 struct McastConfig {
   net::Endpoint gateway;  // registration endpoint: anycast or a gateway's unicast
@@ -44,4 +44,4 @@ struct McastConfig {
 
 using dmux::ConfigError;
 
-}  // namespace dmux::mcast
+}  // namespace dmux::multicast

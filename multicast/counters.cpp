@@ -1,6 +1,6 @@
 #include "multicast/counters.h"
 
-namespace dmux::mcast {
+namespace dmux::multicast {
 
 std::string_view to_string(Drop d) noexcept {
   switch (d) {
@@ -38,4 +38,4 @@ std::string_view to_string(Drop d) noexcept {
   return "unknown";
 }
 
-}  // namespace dmux::mcast
+}  // namespace dmux::multicast

@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <string_view>
 
-namespace dmux::mcast {
+namespace dmux::multicast {
 
 // What dmux-mcast itself drops, besides what agent::Ingress drops and counts (docs/protocol.md
 // 5.3, 15: tunnel, key, tag, replay, protocol, provider, control, destination and proof checks).
@@ -60,4 +60,4 @@ struct RouterCounters {
   }
 };
 
-}  // namespace dmux::mcast
+}  // namespace dmux::multicast

@@ -7,7 +7,7 @@
 #include "common/wire/protocols.h"
 #include "multicast/option_names.h"
 
-namespace dmux::mcast {
+namespace dmux::multicast {
 
 provider::Credentials load_credentials(const McastConfig& config, std::time_t now) {
   provider::ProviderConfig pc;
@@ -46,4 +46,4 @@ PeerKey load_peer_key(const McastConfig& config) {
   return derive_peer_key(std::as_bytes(std::span(secret.data(), secret.size())));
 }
 
-}  // namespace dmux::mcast
+}  // namespace dmux::multicast

@@ -9,7 +9,7 @@
 #include "multicast/peer_wire.h"
 #include "provider/credentials.h"
 
-namespace dmux::mcast {
+namespace dmux::multicast {
 
 provider::Credentials load_credentials(const McastConfig& config, std::time_t now);
 
@@ -17,4 +17,4 @@ provider::Credentials load_credentials(const McastConfig& config, std::time_t no
 // derives the peer key from them (derive_peer_key). Without peers and a file, a random key.
 PeerKey load_peer_key(const McastConfig& config);
 
-}  // namespace dmux::mcast
+}  // namespace dmux::multicast

@@ -15,8 +15,8 @@
 
 namespace {
 
-struct NullTransport : dmux::mcast::Transport {
-  bool send_return(const dmux::mcast::Member&, std::span<const std::byte>,
+struct NullTransport : dmux::multicast::Transport {
+  bool send_return(const dmux::multicast::Member&, std::span<const std::byte>,
                    std::span<const std::byte>) noexcept override {
     return true;
   }
@@ -29,7 +29,7 @@ struct NullTransport : dmux::mcast::Transport {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace dmux;
-  using namespace dmux::mcast;
+  using namespace dmux::multicast;
   static const bool quiet = (log::set_level(log::Level::kError), true);
   (void)quiet;
   static NullTransport transport;

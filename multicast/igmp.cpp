@@ -7,7 +7,7 @@
 #include "common/wire/inet_checksum.h"
 #include "multicast/ipv4_packet.h"
 
-namespace dmux::mcast {
+namespace dmux::multicast {
 namespace {
 
 constexpr std::uint8_t kModeIsInclude = 1, kModeIsExclude = 2, kToInclude = 3, kToExclude = 4,
@@ -114,4 +114,4 @@ std::size_t write_general_query(std::span<std::byte> out, std::uint32_t src,
   return kQueryPacketLen;
 }
 
-}  // namespace dmux::mcast
+}  // namespace dmux::multicast

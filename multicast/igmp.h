@@ -15,7 +15,7 @@
 #include <cstdint>
 #include <span>
 
-namespace dmux::mcast {
+namespace dmux::multicast {
 
 inline constexpr std::uint8_t kIgmpQuery = 0x11;
 inline constexpr std::uint8_t kIgmpV1Report = 0x12;
@@ -48,4 +48,4 @@ inline constexpr std::size_t kQueryPacketLen = 24 + 12;
 std::size_t write_general_query(std::span<std::byte> out, std::uint32_t src,
                                 std::uint8_t max_resp_ds, std::uint32_t qqi_s) noexcept;
 
-}  // namespace dmux::mcast
+}  // namespace dmux::multicast

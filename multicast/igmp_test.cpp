@@ -8,7 +8,7 @@
 #include "multicast/ipv4_packet.h"
 #include "multicast/test_packets.h"
 
-namespace dmux::mcast {
+namespace dmux::multicast {
 namespace {
 
 using test::Bytes;
@@ -126,4 +126,4 @@ TEST_CASE("IPv4 checks") {
 }
 
 }  // namespace
-}  // namespace dmux::mcast
+}  // namespace dmux::multicast

@@ -3,7 +3,7 @@
 #include "common/wire/byte_reader.h"
 #include "common/wire/inet_checksum.h"
 
-namespace dmux::mcast {
+namespace dmux::multicast {
 
 bool parse_ipv4(std::span<const std::byte> packet, Ipv4View& out) noexcept {
   wire::ByteReader r(packet);
@@ -26,4 +26,4 @@ bool parse_ipv4(std::span<const std::byte> packet, Ipv4View& out) noexcept {
   return true;
 }
 
-}  // namespace dmux::mcast
+}  // namespace dmux::multicast

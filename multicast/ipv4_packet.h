@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <span>
 
-namespace dmux::mcast {
+namespace dmux::multicast {
 
 inline constexpr std::uint8_t kIpProtoIgmp = 2;
 
@@ -33,4 +33,4 @@ constexpr bool is_routable_group(std::uint32_t addr) noexcept {
   return is_multicast(addr) && !is_link_local_group(addr);
 }
 
-}  // namespace dmux::mcast
+}  // namespace dmux::multicast

@@ -22,7 +22,7 @@ int config_error(const dmux::ConfigError& e) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  using namespace dmux::mcast;
+  using namespace dmux::multicast;
   CommandLine cl;
   std::optional<dmux::provider::Credentials> credentials;
   PeerKey peer_key{};

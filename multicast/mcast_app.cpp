@@ -17,7 +17,7 @@
 #include "multicast/status_json.h"
 #include "provider/control_reply.h"
 
-namespace dmux::mcast {
+namespace dmux::multicast {
 namespace {
 
 constexpr std::size_t kMaxDatagram = 65536;
@@ -258,4 +258,4 @@ void McastApp::publish_metrics() noexcept {
   }
 }
 
-}  // namespace dmux::mcast
+}  // namespace dmux::multicast

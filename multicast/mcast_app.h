@@ -18,7 +18,7 @@
 #include "provider/credentials.h"
 #include "provider/registration_client.h"
 
-namespace dmux::mcast {
+namespace dmux::multicast {
 
 class McastApp final : private provider::GatewayLink, private Transport {
  public:
@@ -66,4 +66,4 @@ class McastApp final : private provider::GatewayLink, private Transport {
   std::unique_ptr<evloop::Timer> metrics_timer_;
 };
 
-}  // namespace dmux::mcast
+}  // namespace dmux::multicast

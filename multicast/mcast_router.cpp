@@ -8,7 +8,7 @@
 #include "common/wire/protocols.h"
 #include "multicast/ipv4_packet.h"
 
-namespace dmux::mcast {
+namespace dmux::multicast {
 namespace {
 
 constexpr std::chrono::milliseconds kMinTriggerGap{100};  // between triggered summaries
@@ -416,4 +416,4 @@ MonoTime McastRouter::next_deadline() const noexcept {
   return t;
 }
 
-}  // namespace dmux::mcast
+}  // namespace dmux::multicast

@@ -35,7 +35,7 @@
 #include "multicast/membership.h"
 #include "multicast/peers.h"
 
-namespace dmux::mcast {
+namespace dmux::multicast {
 
 struct Now {
   MonoTime mono{};
@@ -138,4 +138,4 @@ class McastRouter {
 std::uint64_t rendezvous_score(const net::Endpoint& router, std::uint32_t provider_id,
                                std::uint32_t client_ipv4) noexcept;
 
-}  // namespace dmux::mcast
+}  // namespace dmux::multicast

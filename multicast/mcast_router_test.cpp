@@ -11,7 +11,7 @@
 #include "common/wire/client_control.h"
 #include "multicast/test_packets.h"
 
-namespace dmux::mcast {
+namespace dmux::multicast {
 namespace {
 
 using std::chrono::milliseconds;
@@ -428,9 +428,9 @@ TEST_CASE("rendezvous score matches the gateway's rule") {
 }
 
 }  // namespace
-}  // namespace dmux::mcast
+}  // namespace dmux::multicast
 
-namespace dmux::mcast {
+namespace dmux::multicast {
 
 // iperf's default 1470-byte datagram is a 1498-byte IPv4 packet: larger than a client's tunnel
 // MTU, so the sending client's host fragments it (no DF), and the router must carry each
@@ -467,4 +467,4 @@ TEST_CASE("fragments of a datagram larger than the tunnel reach every member as 
   CHECK(to_c3 == fragments);
 }
 
-}  // namespace dmux::mcast
+}  // namespace dmux::multicast

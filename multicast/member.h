@@ -5,7 +5,7 @@
 #include <chrono>
 #include <cstdint>
 
-namespace dmux::mcast {
+namespace dmux::multicast {
 
 using MonoTime = std::chrono::steady_clock::time_point;
 
@@ -24,4 +24,4 @@ constexpr std::uint64_t client_key(std::uint32_t ipv4, std::uint16_t port) noexc
 }
 constexpr std::uint64_t client_key(const Member& m) noexcept { return client_key(m.ipv4, m.port); }
 
-}  // namespace dmux::mcast
+}  // namespace dmux::multicast

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-namespace dmux::mcast {
+namespace dmux::multicast {
 
 std::string_view to_string(Refusal r) noexcept {
   switch (r) {
@@ -153,4 +153,4 @@ std::size_t Membership::membership_count() const noexcept {
   return n;
 }
 
-}  // namespace dmux::mcast
+}  // namespace dmux::multicast

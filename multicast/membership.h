@@ -20,7 +20,7 @@
 
 #include "multicast/member.h"
 
-namespace dmux::mcast {
+namespace dmux::multicast {
 
 struct MembershipConfig {
   std::chrono::milliseconds timeout{260000};  // a membership no report refreshed this long expires
@@ -112,4 +112,4 @@ class Membership {
   MembershipCounters counters_;
 };
 
-}  // namespace dmux::mcast
+}  // namespace dmux::multicast

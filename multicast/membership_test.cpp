@@ -2,7 +2,7 @@
 
 #include <doctest/doctest.h>
 
-namespace dmux::mcast {
+namespace dmux::multicast {
 namespace {
 
 using std::chrono::milliseconds;
@@ -113,4 +113,4 @@ TEST_CASE("a client back with a new token replaces its old state") {
 }
 
 }  // namespace
-}  // namespace dmux::mcast
+}  // namespace dmux::multicast

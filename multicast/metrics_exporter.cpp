@@ -4,7 +4,7 @@
 #include "common/metrics/family_server.h"
 #include "provider/agent_families.h"
 
-namespace dmux::mcast {
+namespace dmux::multicast {
 
 using metrics::counter;
 
@@ -55,4 +55,4 @@ void MetricsExporter::update(const McastSample& s) {
   server_->publish(std::move(out));
 }
 
-}  // namespace dmux::mcast
+}  // namespace dmux::multicast

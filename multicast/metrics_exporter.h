@@ -15,7 +15,7 @@ namespace dmux::metrics {
 class FamilyServer;
 }
 
-namespace dmux::mcast {
+namespace dmux::multicast {
 
 struct PeerSample {
   net::Endpoint peer;  // its --listen endpoint
@@ -42,4 +42,4 @@ class MetricsExporter {
   std::unique_ptr<metrics::FamilyServer> server_;
 };
 
-}  // namespace dmux::mcast
+}  // namespace dmux::multicast

@@ -5,7 +5,7 @@
 
 #include "agent/agent_options.h"
 
-namespace dmux::mcast::opt {
+namespace dmux::multicast::opt {
 
 inline constexpr const char* kHelp = "help";
 inline constexpr const char* kVersion = "version";
@@ -35,4 +35,4 @@ inline constexpr const char* kControlGroup = "control-group";
 inline constexpr const char* kMetricsListen = "metrics-listen";
 inline constexpr const char* kLogLevel = "log-level";
 
-}  // namespace dmux::mcast::opt
+}  // namespace dmux::multicast::opt

@@ -12,7 +12,7 @@
 
 namespace po = boost::program_options;
 
-namespace dmux::mcast {
+namespace dmux::multicast {
 namespace {
 
 using strings = std::vector<std::string>;
@@ -252,4 +252,4 @@ CommandLine parse_command_line(int argc, const char* const argv[]) {
   }
 }
 
-}  // namespace dmux::mcast
+}  // namespace dmux::multicast

@@ -6,7 +6,7 @@
 
 #include "multicast/config.h"
 
-namespace dmux::mcast {
+namespace dmux::multicast {
 
 struct CommandLine {
   McastConfig config;
@@ -20,4 +20,4 @@ struct CommandLine {
 // ConfigError naming the option.
 CommandLine parse_command_line(int argc, const char* const argv[]);
 
-}  // namespace dmux::mcast
+}  // namespace dmux::multicast

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-namespace dmux::mcast {
+namespace dmux::multicast {
 namespace {
 
 CommandLine parse(std::vector<std::string> extra) {
@@ -87,4 +87,4 @@ TEST_CASE("bad values name their option") {
 }
 
 }  // namespace
-}  // namespace dmux::mcast
+}  // namespace dmux::multicast

@@ -7,7 +7,7 @@
 #include "common/wire/byte_writer.h"
 #include "common/wire/shim.h"
 
-namespace dmux::mcast {
+namespace dmux::multicast {
 
 PeerKey derive_peer_key(std::span<const std::byte> secret) noexcept {
   return crypto::derive_labelled_key(secret, "ipdmux-v2-mcast-peer");
@@ -143,4 +143,4 @@ std::size_t seal(std::span<std::byte> out, std::size_t len, const PeerKey& key) 
   return crypto::seal_trailing_mac(out, len, key);
 }
 
-}  // namespace dmux::mcast
+}  // namespace dmux::multicast

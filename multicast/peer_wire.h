@@ -15,7 +15,7 @@
 #include "common/crypto/trailing_mac.h"
 #include "multicast/member.h"
 
-namespace dmux::mcast {
+namespace dmux::multicast {
 
 inline constexpr std::uint8_t kTypeSummary = 32;
 inline constexpr std::uint8_t kTypeGroupData = 33;
@@ -94,4 +94,4 @@ PeerParse parse_group_data(std::span<const std::byte> body, Member& origin,
 std::size_t write_peer_header(std::span<std::byte> out, const PeerHeader& h) noexcept;
 std::size_t seal(std::span<std::byte> out, std::size_t len, const PeerKey& key) noexcept;
 
-}  // namespace dmux::mcast
+}  // namespace dmux::multicast

@@ -7,7 +7,7 @@
 
 #include "common/wire/byte_writer.h"
 
-namespace dmux::mcast {
+namespace dmux::multicast {
 namespace {
 
 using Bytes = std::vector<std::byte>;
@@ -168,4 +168,4 @@ TEST_CASE("group data body") {
 }
 
 }  // namespace
-}  // namespace dmux::mcast
+}  // namespace dmux::multicast

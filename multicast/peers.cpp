@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-namespace dmux::mcast {
+namespace dmux::multicast {
 
 PeerSet::PeerSet(const std::vector<net::Endpoint>& peers, std::chrono::milliseconds dead_after)
     : dead_after_(dead_after) {
@@ -97,4 +97,4 @@ bool PeerSet::has_group(const Peer& p, std::uint32_t group) noexcept {
   return p.alive && std::binary_search(p.groups.begin(), p.groups.end(), group);
 }
 
-}  // namespace dmux::mcast
+}  // namespace dmux::multicast

@@ -15,7 +15,7 @@
 #include "multicast/member.h"
 #include "multicast/peer_wire.h"
 
-namespace dmux::mcast {
+namespace dmux::multicast {
 
 struct RemoteClient {
   std::uint64_t token = 0;
@@ -67,4 +67,4 @@ class PeerSet {
   std::chrono::milliseconds dead_after_;
 };
 
-}  // namespace dmux::mcast
+}  // namespace dmux::multicast

@@ -8,7 +8,7 @@
 #include "common/wire/protocols.h"
 #include "provider/status_json.h"
 
-namespace dmux::mcast {
+namespace dmux::multicast {
 namespace {
 
 using nlohmann::json;
@@ -125,4 +125,4 @@ std::string status_json(const StatusView& v) {
   return doc.dump();
 }
 
-}  // namespace dmux::mcast
+}  // namespace dmux::multicast

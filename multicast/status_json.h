@@ -8,7 +8,7 @@
 #include "multicast/mcast_router.h"
 #include "provider/registration_client.h"
 
-namespace dmux::mcast {
+namespace dmux::multicast {
 
 struct StatusView {
   const McastConfig& config;
@@ -23,4 +23,4 @@ struct StatusView {
 
 std::string status_json(const StatusView& v);
 
-}  // namespace dmux::mcast
+}  // namespace dmux::multicast

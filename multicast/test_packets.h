@@ -11,7 +11,7 @@
 #include "common/wire/inet_checksum.h"
 #include "common/wire/shim.h"
 
-namespace dmux::mcast::test {
+namespace dmux::multicast::test {
 
 using Bytes = std::vector<std::byte>;
 
@@ -101,4 +101,4 @@ inline Bytes tunnel(std::uint32_t ip, std::uint16_t port, std::uint64_t token, c
   return gateway().tunnel(h, packet);
 }
 
-}  // namespace dmux::mcast::test
+}  // namespace dmux::multicast::test

@@ -26,7 +26,7 @@ FILE_BUDGET = 600
 FUNCTION_BUDGET = 60
 BUDGET_FILE = os.path.join(REPO, "scripts", "structure-budget.txt")
 ROOT_FILES = {".ci", ".clang-format", ".gitignore", "CMakeLists.txt", "LICENSE", "README.md",
-              "agent", "bench", "bgp-glue", "client-capture", "common", "dashboards", "deploy",
+              "agent", "bench", "bgp-glue", "client", "common", "dashboards", "deploy",
               "dmuxctl", "docs", "examples", "gateway", "mesh", "multicast", "packaging",
               "provider", "registry", "scripts", "sdk", "tests", "tools", "debian"}
 # Angle-bracket header prefix -> the only paths (prefixes) that may include it.
@@ -34,14 +34,14 @@ FENCES = {
     "openssl/": ("common/crypto/", "bench/"),
     "sodium": ("common/crypto/", "bench/"),
     "event2/": ("common/evloop/",),
-    "prometheus/": ("gateway/metrics_exporter", "client-capture/metrics_exporter",
+    "prometheus/": ("gateway/metrics_exporter", "client/metrics_exporter",
                     "provider/metrics_exporter", "multicast/metrics_exporter",
                     "common/metrics/", "agent/metrics_exporter", "provider/agent_families",
                     "sdk/"),
     "boost/": ("options.cpp", "options_test.cpp", "common/util/option_errors.h",
                "common/util/strict_command_line.h", "dmuxctl/main.cpp",
                "tools/loadgen/options.cpp", "tools/ca/options.cpp"),
-    "libmnl/": ("client-capture/", "bgp-glue/", "common/net/"),
+    "libmnl/": ("client/", "bgp-glue/", "common/net/"),
     "systemd/": ("bgp-glue/systemd_notifier", "common/app/"),
 }
 CXX = (".cpp", ".h", ".cc", ".hpp")

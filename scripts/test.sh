@@ -64,7 +64,7 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
 step "fuzzing (${FUZZ_SECONDS}s per target, seeded with the spec's test vectors)"
 cmake -S . -B build-fuzz -DDMUX_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 FUZZ_TARGETS=(tests/fuzz/fuzz_datagram common/crypto/fuzz_certificate provider/fuzz_provider_packet_path
-              client-capture/fuzz_client_return_path multicast/fuzz_mcast_router
+              client/fuzz_client_return_path multicast/fuzz_mcast_router
               agent/fuzz_agent_tunnel_receiver registry/fuzz_registration_handler
               provider/fuzz_registration_reply tests/fuzz/fuzz_mesh_frames common/fuzz_offload
               sdk/fuzz_sdk_peer_channel examples/rendezvous/fuzz_rendezvous registry/fuzz_icmp_quote)

@@ -242,7 +242,7 @@ class Bench:
         self.bin = {"dmuxd": os.path.join(b, "gateway", "dmuxd"),
                     "mcast": os.path.join(b, "multicast", "dmux-mcast"),
                     "provider": os.path.join(b, "provider", "dmux-provider"),
-                    "client": os.path.join(b, "client-capture", "dmux-client"),
+                    "client": os.path.join(b, "client", "dmux-client"),
                     "ca": os.path.join(b, "tools", "ca", "dmux-ca")}
         for path in self.bin.values():
             if not os.access(path, os.X_OK):

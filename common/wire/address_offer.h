@@ -1,6 +1,6 @@
 // Constants of the address offer (docs/protocol.md section 13): the ICMPv6 Router Solicitation a
 // client sends in DATA and the Router Advertisement a provider answers with in RETURN. Shared by
-// dmux-client (client-capture/router_discovery.*) and dmux-provider (provider/router_advert.*).
+// dmux-client (client/router_discovery.*) and dmux-provider (provider/router_advert.*).
 #pragma once
 
 #include <array>

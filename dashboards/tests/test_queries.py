@@ -116,7 +116,7 @@ class Fleet:
         sock = os.path.join(self.dir, "client.sock")
         self.sockets["client"] = sock
         return self.start("client", [
-            binary("client-capture", "dmux-client"), "--gateway", "198.18.0.1:4500",
+            binary("client", "dmux-client"), "--gateway", "198.18.0.1:4500",
             "--capture", "ipv6", "--tun", "o15c0", "--chain", "O15-CLIENT", "--phase-out", "off",
             "--control-socket", sock, "--control-group", GROUP,
             "--metrics-listen", "127.0.0.1:19754"])

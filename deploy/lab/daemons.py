@@ -23,7 +23,7 @@ class Binaries:
         self.dmuxd = os.path.join(self.build_dir, "gateway", "dmuxd")
         self.dmuxctl = os.path.join(self.build_dir, "dmuxctl", "dmuxctl")
         self.provider = os.path.join(self.build_dir, "provider", "dmux-provider")
-        self.client = os.path.join(self.build_dir, "client-capture", "dmux-client")
+        self.client = os.path.join(self.build_dir, "client", "dmux-client")
         self.ca = os.path.join(self.build_dir, "tools", "ca", "dmux-ca")
         self.mcast = os.path.join(self.build_dir, "multicast", "dmux-mcast")
         self.healthcheck = os.path.join(self.build_dir, "bgp-glue", "dmux-healthcheck")

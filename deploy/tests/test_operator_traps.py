@@ -28,7 +28,7 @@ BUILD = os.environ.get("DMUX_BUILD_DIR", os.path.join(ROOT, "build"))
 NS = "o15-traps"
 PROGRAMS = {
     "dmuxd": "gateway/dmuxd", "dmux-provider": "provider/dmux-provider",
-    "dmux-mcast": "multicast/dmux-mcast", "dmux-client": "client-capture/dmux-client",
+    "dmux-mcast": "multicast/dmux-mcast", "dmux-client": "client/dmux-client",
     "dmuxctl": "dmuxctl/dmuxctl", "dmux-ca": "tools/ca/dmux-ca",
     "dmux-loadgen": "tools/loadgen/dmux-loadgen",
 }

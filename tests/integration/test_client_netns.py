@@ -41,7 +41,7 @@ from ipdmux.client_lab import (  # noqa: E402
     CLIENT_IP, EXP_PROTO, GW_IP, PROVIDER_ID, SERVER_V6, inet6, sh, udp6_packet, udp_socket,
     wait_for)
 
-CLIENT = os.path.join(BUILD_DIR, "client-capture", "dmux-client")
+CLIENT = os.path.join(BUILD_DIR, "client", "dmux-client")
 PROVIDER = os.path.join(BUILD_DIR, "provider", "dmux-provider")
 DMUX_CA = os.path.join(BUILD_DIR, "tools", "ca", "dmux-ca")
 CHAIN = "DMUX-CLIENT"

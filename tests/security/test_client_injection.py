@@ -33,7 +33,7 @@ from ipdmux.client_lab import (CLIENT_IP, PROVIDER_ID, inet6, udp4_packet,  # no
                                udp6_packet, udp_socket, wait_for)
 
 BUILD_DIR = os.environ.get("DMUX_BUILD_DIR", os.path.join(HERE, "..", "..", "build"))
-CLIENT = os.path.join(BUILD_DIR, "client-capture", "dmux-client")
+CLIENT = os.path.join(BUILD_DIR, "client", "dmux-client")
 SERVER_IP = "198.18.1.99"
 LISTEN_PORT = 6666
 GROUP = "239.1.2.3"

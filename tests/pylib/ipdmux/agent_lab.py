@@ -33,7 +33,7 @@ DMUXCTL = os.path.join(BUILD_DIR, "dmuxctl", "dmuxctl")
 PROVIDER = os.path.join(BUILD_DIR, "provider", "dmux-provider")
 MCAST = os.path.join(BUILD_DIR, "multicast", "dmux-mcast")
 DMUX_CA = os.path.join(BUILD_DIR, "tools", "ca", "dmux-ca")
-CLIENT = os.path.join(BUILD_DIR, "client-capture", "dmux-client")
+CLIENT = os.path.join(BUILD_DIR, "client", "dmux-client")
 
 LAB_ALLOWED = "198.18.0.0/15"  # the only special-purpose range lab daemons may send RETURNs to
 
