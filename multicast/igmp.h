@@ -15,6 +15,8 @@
 #include <cstdint>
 #include <span>
 
+#include "common/wire/igmp_query.h"
+
 namespace dmux::multicast {
 
 inline constexpr std::uint8_t kIgmpQuery = 0x11;
@@ -41,11 +43,8 @@ struct GroupChange {
 IgmpStatus parse_igmp(std::span<const std::byte> message, std::span<GroupChange> out,
                       std::size_t& count) noexcept;
 
-// An IPv4 packet carrying an IGMPv3 general query (to 224.0.0.1, TTL 1, Router Alert), from
-// `src`. `max_resp_ds` (deciseconds, 1-127) and `qqi_s` (seconds, 1-127; larger values are sent
-// as 127) go into the query. Returns the size written, or 0 if `out` is too small.
-inline constexpr std::size_t kQueryPacketLen = 24 + 12;
-std::size_t write_general_query(std::span<std::byte> out, std::uint32_t src,
-                                std::uint8_t max_resp_ds, std::uint32_t qqi_s) noexcept;
+// The general query dmux-mcast sends (common/wire/igmp_query.h).
+using wire::kQueryPacketLen;
+using wire::write_general_query;
 
 }  // namespace dmux::multicast
