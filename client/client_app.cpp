@@ -15,6 +15,7 @@
 #include "common/net/udp_socket.h"
 #include "common/util/log.h"
 #include "common/util/wall_clock.h"
+#include "common/wire/igmp_query.h"
 #include "common/wire/protocols.h"
 
 namespace dmux::client {
@@ -46,6 +47,16 @@ bool has_generic_selector(const ClientConfig& c) {
   return std::any_of(c.selectors.begin(), c.selectors.end(),
                      [](const Selector& s) { return s.kind == Selector::Kind::kGeneric; });
 }
+
+bool has_multicast_selector(const ClientConfig& c) {
+  return std::any_of(c.selectors.begin(), c.selectors.end(),
+                     [](const Selector& s) { return s.kind == Selector::Kind::kIpv4Multicast; });
+}
+
+// The general query dmux-client injects when the multicast token arrives: answered within 0.1 s;
+// the interval is RFC 3376's default (the router's own queries set the host's view again).
+constexpr std::uint8_t kLocalQueryResponseDs = 1;
+constexpr std::uint32_t kLocalQueryIntervalS = 125;
 
 // Whether IPv6 is to be captured now: an ipv6 selector, and no native IPv6 unless --phase-out off.
 // Our own default route through the TUN device is not native (has_native_ipv6).
@@ -116,18 +127,7 @@ ClientApp::ClientApp(ClientConfig config)
                                                          [this] { on_routes_changed(); });
   }
   set_ipv6_active(wants_ipv6(config_));
-  if (has_generic_selector(config_))
-    policy_ = std::make_unique<PolicyRoutes>(tun_.name(), config_.route_table, config_.route_table);
-  if (std::any_of(config_.selectors.begin(), config_.selectors.end(),
-                  [](const Selector& s) { return s.kind == Selector::Kind::kIpv4Multicast; })) {
-    enable_ipv4_multicast(tun_.name());
-  }
-  if (std::any_of(config_.selectors.begin(), config_.selectors.end(),
-                  [](const Selector& s) { return s.kind == Selector::Kind::kGeneric; })) {
-    path_.host_addresses().replace(host_ipv4_addresses());
-    host_timer_.start_periodic(kHostAddressRefresh);
-  }
-  firewall_ = std::make_unique<FirewallRules>(config_.chain, all_rules(config_));
+  set_up_ipv4_capture();
   io_ = std::make_unique<TunnelIo>(TunnelIoConfig{.tun_fd = tun_.fd(),
                                                   .tun_uso = tun_.uso(),
                                                   .socket_fd = socket_.get(),
@@ -159,6 +159,25 @@ ClientApp::ClientApp(ClientConfig config)
   }
 }
 
+// The generic selectors' routing table, 224.0.0.0/4 into the TUN device and the host's
+// addresses mirrored onto it (ipv4-multicast), the host's addresses for the generic selectors'
+// replies (both re-read every 2 s), then the iptables rules.
+void ClientApp::set_up_ipv4_capture() {
+  const bool generic = has_generic_selector(config_);
+  if (generic)
+    policy_ = std::make_unique<PolicyRoutes>(tun_.name(), config_.route_table, config_.route_table);
+  if (has_multicast_selector(config_)) {
+    enable_ipv4_multicast(tun_.name());
+    mirror_ops_ = std::make_unique<IpAddressOps>(tun_.name());
+    mirror_ = std::make_unique<AddressMirror>(tun_.name(), *mirror_ops_);
+  }
+  if (generic || mirror_) {
+    refresh_host_addresses();
+    host_timer_.start_periodic(kHostAddressRefresh);
+  }
+  firewall_ = std::make_unique<FirewallRules>(config_.chain, all_rules(config_));
+}
+
 void ClientApp::publish_metrics() noexcept {
   if (!metrics_) return;
   try {
@@ -188,11 +207,33 @@ const Selector* ClientApp::ipv6_selector() const noexcept {
 
 void ClientApp::refresh_host_addresses() noexcept {
   try {
-    path_.host_addresses().replace(host_ipv4_addresses());
+    std::vector<InterfaceAddress> host = interface_ipv4_addresses();
+    if (mirror_) mirror_->update(host);
+    if (!has_generic_selector(config_)) return;
+    std::vector<std::uint32_t> addresses;
+    for (const InterfaceAddress& a : host)
+      if (a.dev != tun_.name()) addresses.push_back(a.address);  // not our mirrors
+    path_.host_addresses().replace(addresses);
   } catch (const std::exception& e) {
     LOG_WARN("cannot read the host's addresses (keeping %zu): %s", path_.host_addresses().size(),
              e.what());
   }
+}
+
+// A general query injected into the TUN device: the host reports every group it joined on it at
+// once (within 0.1 s), among them those whose reports were dropped before the token arrived.
+void ClientApp::solicit_reports() noexcept {
+  std::array<std::byte, wire::kQueryPacketLen> query{};
+  if (wire::write_general_query(query, 0, kLocalQueryResponseDs, kLocalQueryIntervalS) !=
+          query.size() ||
+      !io_->write_packet(query)) {
+    LOG_WARN(
+        "cannot inject a membership query into %s: groups joined before the multicast "
+        "token are reported at the router's next query",
+        tun_.name().c_str());
+    return;
+  }
+  LOG_DEBUG("membership query injected into %s", tun_.name().c_str());
 }
 
 void ClientApp::run() {
@@ -312,6 +353,7 @@ void ClientApp::on_token_offer(const ReturnResult& r, Clock::time_point now) noe
     // The RS carries the ipv6 token: a new one (first, or the binding moved) solicits at once.
     if (r.proto_id == wire::kProtoIpv6 && ipv6_active_) offer_.on_token(now);
     enable_routing_rule(r.proto_id);
+    if (r.proto_id == wire::kProtoIpv4Multicast) solicit_reports();
   }
   rearm_timer();
 }

@@ -6,9 +6,10 @@
 //
 // Start-up order (each step undone if a later one fails, and at exit in reverse): UDP socket, TUN
 // device, IPv6 routes into it (unless the host has native IPv6), the IPv4 routing table into it,
-// 224.0.0.0/4 into it, iptables rules, control socket; then the token requests go out; each
-// generic selector's routing rule is added once its token is known (and, once the ipv6 token is
-// known, the solicitation).
+// 224.0.0.0/4 into it and the host's IPv4 addresses mirrored onto it, iptables rules, control
+// socket; then the token requests go out; each generic selector's routing rule is added once its
+// token is known (and, once the ipv6 token is known, the solicitation; once the ipv4-multicast
+// token is known, a membership query into the TUN device).
 #pragma once
 
 #include <netinet/in.h>
@@ -21,6 +22,7 @@
 #include <string_view>
 #include <vector>
 
+#include "client/address_mirror.h"
 #include "client/address_offer.h"
 #include "client/capture_path.h"
 #include "client/config.h"
@@ -71,7 +73,9 @@ class ClientApp : private ReturnHandler {
   void send_solicitation() noexcept;
   void warn_unanswered(const TokenRequest& r) const noexcept;
   void warn_no_address(AddressOffer::Warning w, Clock::time_point now) const noexcept;
+  void set_up_ipv4_capture();
   void refresh_host_addresses() noexcept;
+  void solicit_reports() noexcept;
   void rearm_timer() noexcept;
   std::string handle_command(std::string_view command);
   [[nodiscard]] const Selector* ipv6_selector() const noexcept;
@@ -88,7 +92,9 @@ class ClientApp : private ReturnHandler {
   std::vector<TokenRequest> due_;  // tokens_.size() slots for on_timer()
   CapturePath path_;
   AddressOffer offer_;
-  std::unique_ptr<PolicyRoutes> policy_;  // generic selectors only
+  std::unique_ptr<PolicyRoutes> policy_;      // generic selectors only
+  std::unique_ptr<IpAddressOps> mirror_ops_;  // ipv4-multicast only
+  std::unique_ptr<AddressMirror> mirror_;     // ipv4-multicast only
   std::unique_ptr<FirewallRules> firewall_;
   std::unique_ptr<RouteWatch> route_watch_;  // phase-out of an ipv6 selector only
   std::unique_ptr<TunnelIo> io_;
@@ -97,7 +103,7 @@ class ClientApp : private ReturnHandler {
   std::uint64_t old_versions_seen_ = 0;  // the path's unsupported_version count
   std::optional<Clock::time_point> old_version_logged_;
   evloop::Timer timer_;       // token requests and solicitations, at their soft state's deadline
-  evloop::Timer host_timer_;  // re-reads the host's IPv4 addresses (generic selectors)
+  evloop::Timer host_timer_;  // re-reads the host's IPv4 addresses (generic, ipv4-multicast)
   std::unique_ptr<evloop::IoWatcher> tun_watcher_;
   std::unique_ptr<evloop::IoWatcher> route_watcher_;
   std::unique_ptr<evloop::IoWatcher> socket_watcher_;

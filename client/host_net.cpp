@@ -60,21 +60,57 @@ void enable_ipv4_multicast(const std::string& dev) {
   }
 }
 
-std::vector<std::uint32_t> host_ipv4_addresses() {
+std::vector<InterfaceAddress> interface_ipv4_addresses() {
   ifaddrs* list = nullptr;
   if (::getifaddrs(&list) != 0)
     throw std::system_error(errno, std::generic_category(), "getifaddrs");
-  std::vector<std::uint32_t> out;
-  for (const ifaddrs* i = list; i != nullptr; i = i->ifa_next) {
-    if (i->ifa_addr == nullptr || i->ifa_addr->sa_family != AF_INET) continue;
-    sockaddr_in sin{};
-    std::memcpy(&sin, i->ifa_addr, sizeof sin);
-    const std::uint32_t a = ntohl(sin.sin_addr.s_addr);
-    if ((a >> 24) == 0 || (a >> 24) == 127) continue;
-    out.push_back(a);
+  std::vector<InterfaceAddress> out;
+  try {
+    for (const ifaddrs* i = list; i != nullptr; i = i->ifa_next) {
+      if (i->ifa_addr == nullptr || i->ifa_addr->sa_family != AF_INET) continue;
+      sockaddr_in sin{};
+      std::memcpy(&sin, i->ifa_addr, sizeof sin);
+      const std::uint32_t a = ntohl(sin.sin_addr.s_addr);
+      if ((a >> 24) == 0 || (a >> 24) == 127) continue;
+      out.push_back(InterfaceAddress{.address = a, .dev = i->ifa_name});
+    }
+  } catch (...) {
+    ::freeifaddrs(list);
+    throw;
   }
   ::freeifaddrs(list);
   return out;
+}
+
+std::vector<std::uint32_t> host_ipv4_addresses() {
+  std::vector<std::uint32_t> out;
+  for (const InterfaceAddress& a : interface_ipv4_addresses()) out.push_back(a.address);
+  return out;
+}
+
+namespace {
+
+std::string ipv4_text(std::uint32_t address) {
+  in_addr in{htonl(address)};
+  char text[INET_ADDRSTRLEN] = {};
+  ::inet_ntop(AF_INET, &in, text, sizeof text);
+  return text;
+}
+
+}  // namespace
+
+void add_ipv4_address(const std::string& dev, std::uint32_t address) {
+  run_checked({"ip", "-4", "addr", "replace", ipv4_text(address) + "/32", "dev", dev, "scope",
+               "host", "noprefixroute"});
+}
+
+void remove_ipv4_address(const std::string& dev, std::uint32_t address) noexcept {
+  try {
+    if (run_command({"ip", "-4", "addr", "del", ipv4_text(address) + "/32", "dev", dev}) != 0)
+      LOG_DEBUG("address %s was already gone from %s", ipv4_text(address).c_str(), dev.c_str());
+  } catch (const std::exception& e) {
+    LOG_WARN("removing %s from %s: %s", ipv4_text(address).c_str(), dev.c_str(), e.what());
+  }
 }
 
 bool has_native_ipv6(const std::string& our_dev) {

@@ -30,9 +30,23 @@ void remove_route(const std::string& dev, const std::string& prefix);
 // Both disappear with the device.
 void enable_ipv4_multicast(const std::string& dev);
 
+// An IPv4 address (host order) and the interface that holds it.
+struct InterfaceAddress {
+  std::uint32_t address = 0;
+  std::string dev;
+  friend bool operator==(const InterfaceAddress&, const InterfaceAddress&) = default;
+};
+
 // The IPv4 unicast addresses of the host's interfaces (getifaddrs), host order, without
-// 0.0.0.0/8 and 127.0.0.0/8. Throws std::system_error if getifaddrs fails.
+// 0.0.0.0/8 and 127.0.0.0/8, in the kernel's order. Throws std::system_error if getifaddrs fails.
+std::vector<InterfaceAddress> interface_ipv4_addresses();
+// The same addresses without their interfaces.
 std::vector<std::uint32_t> host_ipv4_addresses();
+
+// "ip -4 addr replace ADDR/32 dev DEV scope host noprefixroute" and "ip -4 addr del ADDR/32 dev
+// DEV" (already gone: fine): a host address mirrored onto the TUN device (address_mirror.h).
+void add_ipv4_address(const std::string& dev, std::uint32_t address);
+void remove_ipv4_address(const std::string& dev, std::uint32_t address) noexcept;
 
 // True if the host has an IPv6 default route through a device other than `our_dev` and lo
 // (read from /proc/net/ipv6_route): native connectivity, so IPv6 need not be captured.

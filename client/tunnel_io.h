@@ -60,6 +60,10 @@ class TunnelIo {
   void on_socket_readable(std::size_t max_bursts, Clock::time_point now,
                           ReturnHandler& handler) noexcept;
 
+  // Writes one packet of our own into the TUN device (the host receives it); false if the write
+  // failed (counted).
+  bool write_packet(std::span<const std::byte> packet) noexcept;
+
   [[nodiscard]] const TunnelIoCounters& counters() const noexcept { return counters_; }
   [[nodiscard]] const net::UdpSendCounters& send_counters() const noexcept {
     return sends_.counters();

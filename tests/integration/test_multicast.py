@@ -18,6 +18,7 @@ beyond a generous bound). Every namespace, process and file is removed in tearDo
 failure.
 """
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -44,7 +45,8 @@ ROUTERS = {"r1": ("198.18.2.1", "198.18.2.2"), "r2": ("198.18.3.1", "198.18.3.2"
 SUBNETS = {"c1": "198.18.11", "c2": "198.18.12", "c3": "198.18.13"}
 WANTED = {"c1": "r1", "c2": "r2", "c3": "r1"}  # which router each client should use
 PROVIDER_ID = 7
-G1, G2, PORT = "239.1.1.1", "239.2.2.2", 5001
+G1, G2, G3, G4, PORT = "239.1.1.1", "239.2.2.2", "239.3.3.3", "239.4.4.4", 5001
+IPERF_PORT = 5002
 MEMBERSHIP_MS, QUERY_MS, RESPONSE_MS, SUMMARY_MS = 6000, 1000, 500, 300
 KEEPALIVE_MS, HOLD_MS = 300, 1500
 
@@ -65,9 +67,17 @@ while True:
 SENDER = r"""
 import socket, sys, time
 group, port, tag, count, interval = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), float(sys.argv[5])
+mode, local = sys.argv[6], sys.argv[7]  # sendto (unconnected), connect, or bind to `local`
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+if mode == "bind":
+    s.bind((local, 0))
+if mode == "connect":
+    s.connect((group, port))
 for i in range(count):
-    s.sendto(f"{tag}:{i}".encode(), (group, port))
+    if mode == "connect":
+        s.send(f"{tag}:{i}".encode())
+    else:
+        s.sendto(f"{tag}:{i}".encode(), (group, port))
     time.sleep(interval)
 """
 
@@ -180,9 +190,7 @@ class MulticastNetns(unittest.TestCase):
         for r in ROUTERS:
             cls.start_router(r)
         for c in SUBNETS:
-            cls.procs[c] = cls.lab.spawn(c, c, [
-                CLIENT, "--gateway", f"{GW_IP}:{DATA_PORT}", "--capture", "ipv4-multicast",
-                "--control-socket", cls.sock(c), "--metrics-listen", "off"])
+            cls.start_client(c)
         for r in ROUTERS:
             if not wait_for(lambda: cls.registered(r), timeout=10):
                 raise RuntimeError(f"{r} never registered:\n" + cls.logs())
@@ -192,6 +200,12 @@ class MulticastNetns(unittest.TestCase):
         # Each router hears the other.
         if not wait_for(lambda: all(cls.status(r)["peers"][0]["alive"] for r in ROUTERS), 10):
             raise RuntimeError("routers do not see each other:\n" + cls.logs())
+
+    @classmethod
+    def start_client(cls, c, name=None):
+        cls.procs[c] = cls.lab.spawn(name or c, c, [
+            CLIENT, "--gateway", f"{GW_IP}:{DATA_PORT}", "--capture", "ipv4-multicast",
+            "--control-socket", cls.sock(c), "--metrics-listen", "off"])
 
     @classmethod
     def start_router(cls, r):
@@ -224,14 +238,13 @@ class MulticastNetns(unittest.TestCase):
             return False
 
     @classmethod
-    def client_up(cls, c):
-        """Its TUN is up and it holds a return token: only then are its IGMP reports tunnelled
-        (the kernel sends a join's unsolicited reports only a few times, so a test that joins
-        before the token came could wait for the next query)."""
+    def client_up(cls, c, token=True):
+        """Its TUN is up and (with `token`) it holds a return token. A join made before the token
+        works too (test_6): the token's arrival makes dmux-client solicit the host's reports."""
         try:
             st = cls.status(c)
-            return st["tun"] == "dmuxc0" and all(s["return_token"]["have_token"]
-                                                 for s in st["selectors"])
+            return st["tun"] == "dmuxc0" and (not token or all(
+                s["return_token"]["have_token"] for s in st["selectors"]))
         except (OSError, ValueError, KeyError):
             return False
 
@@ -243,6 +256,13 @@ class MulticastNetns(unittest.TestCase):
     def is_member(self, r, c, group):
         return any(m.startswith(CLIENT_IPS[c] + ":") for m in self.members(r, group))
 
+    def member_anywhere(self, c, group):
+        """Whether a live router has `c` as a member of `group`."""
+        for r in ROUTERS:
+            if self.procs[r].alive() and self.is_member(r, c, group):
+                return True
+        return False
+
     def receiver(self, c, group):
         p = subprocess.Popen(["ip", "netns", "exec", NS[c], "python3", "-u", "-c", RECEIVER,
                               group, str(PORT)], stdout=subprocess.PIPE, text=True)
@@ -251,9 +271,9 @@ class MulticastNetns(unittest.TestCase):
         self.assertTrue(wait_for(lines.joined, timeout=5), "receiver did not start")
         return p, lines
 
-    def send(self, c, group, tag, count, interval=0.02, wait=True):
+    def send(self, c, group, tag, count, interval=0.02, wait=True, mode="sendto"):
         p = subprocess.Popen(["ip", "netns", "exec", NS[c], "python3", "-c", SENDER, group,
-                              str(PORT), tag, str(count), str(interval)])
+                              str(PORT), tag, str(count), str(interval), mode, CLIENT_IPS[c]])
         self.helpers.append(p)
         if wait:
             self.assertEqual(p.wait(timeout=60), 0)
@@ -407,6 +427,91 @@ class MulticastNetns(unittest.TestCase):
         # The membership lives on at r2: c1's reports reach it once dmuxd dropped r1.
         time.sleep((MEMBERSHIP_MS + QUERY_MS) / 1000)
         self.assertTrue(self.is_member("r2", "c1", G1), str(st["membership"]) + self.logs())
+
+    def test_6_a_join_before_the_return_token_is_reported_once_it_arrives(self):
+        # c3's dmux-client starts again while the gateway drops its datagrams, and a receiver joins
+        # before any token is known: the kernel's unsolicited reports are dropped (no_token), and
+        # routers query only their members. Once the token arrives, dmux-client injects a general
+        # query into its TUN device, and the host reports the group at once.
+        c = "c3"
+        self.assertEqual(self.procs[c].stop(), 0)
+        rule = ["INPUT", "-s", CLIENT_IPS[c], "-p", "udp", "--dport", str(DATA_PORT), "-j", "DROP"]
+        self.lab.run("gw", "iptables", "-w", "-I", *rule)
+        try:
+            self.start_client(c, name=f"{c}-token-late")
+            self.assertTrue(wait_for(lambda: self.client_up(c, token=False), timeout=10),
+                            self.logs())
+            self.receiver(c, G3)
+            self.assertTrue(wait_for(lambda: self.status(c)["drops"]["no_token"] >= 1, timeout=5),
+                            self.logs())
+            time.sleep(2.5)  # the kernel's unsolicited reports (2, up to 1 s apart) are spent
+            self.assertFalse(self.status(c)["selectors"][0]["return_token"]["have_token"])
+            self.assertFalse(self.member_anywhere(c, G3))
+        finally:
+            self.lab.run("gw", "iptables", "-w", "-D", *rule, check=False)
+        self.assertTrue(wait_for(lambda: self.client_up(c), timeout=15), self.logs())
+        token_at = time.monotonic()
+        self.assertTrue(wait_for(lambda: self.member_anywhere(c, G3), timeout=5),
+                        "the join made before the token was never reported:\n" + self.logs())
+        print(f"\njoin before the token: a member {time.monotonic() - token_at:.2f} s after the "
+              f"token arrived", file=sys.stderr)
+
+    def test_7_senders_connected_to_the_group_or_bound_to_their_address_are_captured(self):
+        # For a group and a known source the kernel picks the device that holds the source
+        # address, past the routes: dmux-client mirrors the host's addresses onto dmuxc0.
+        out = self.lab.run("c3", "ip", "route", "get", G1, "from", CLIENT_IPS["c3"]).stdout
+        self.assertIn("dev dmuxc0", out)
+        self.assertTrue(self.member_anywhere("c1", G1))
+        for mode in ("connect", "bind"):
+            before = self.status("c3")["captured"]
+            self.send("c3", G1, f"t7{mode}", 10, mode=mode)
+            self.assert_exactly_once(self.c1_lines, f"t7{mode}", 10, f"c1 (a sender that did "
+                                     f"{mode})")
+            self.assertGreaterEqual(self.status("c3")["captured"] - before, 10)
+
+    def test_8_iperf2_multicast_at_its_default_size(self):
+        # iperf (version 2) connects its socket to the group and sends 1470-byte datagrams: the
+        # kernel fragments them to dmuxc0's MTU, the receiver's host reassembles them.
+        if shutil.which("iperf") is None:
+            self.skipTest("iperf (version 2) is not installed (scripts/install-deps.sh)")
+        server = subprocess.Popen(["ip", "netns", "exec", NS["c1"], "iperf", "-s", "-u", "-B", G4,
+                                   "-p", str(IPERF_PORT)], stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT, text=True)
+        self.helpers.append(server)
+        report = Lines(server)
+        self.assertTrue(wait_for(lambda: self.member_anywhere("c1", G4), timeout=5), self.logs())
+        captured = self.status("c3")["captured"]
+        sh("iperf", "-c", G4, "-u", "-p", str(IPERF_PORT), "-t", "2", "-b", "1M", "-T", "8",
+           ns=NS["c3"])
+
+        def totals():
+            with report.lock:
+                found = [re.search(r"(\d+)/\s*(\d+) \(", line) for line in report.lines]
+            found = [m for m in found if m]
+            return (int(found[-1].group(1)), int(found[-1].group(2))) if found else None
+        self.assertTrue(wait_for(lambda: totals() is not None, timeout=10),
+                        "\n".join(report.lines) + self.logs())
+        lost, total = totals()
+        print(f"\niperf2 multicast, 1470-byte datagrams: {total - lost} of {total} received",
+              file=sys.stderr)
+        self.assertGreaterEqual(total, 100)
+        self.assertLessEqual(lost, total // 50, "\n".join(report.lines))
+        # Each datagram (1498 bytes of IPv4) crossed dmuxc0 as two fragments.
+        self.assertGreaterEqual(self.status("c3")["captured"] - captured, 2 * (total - lost))
+
+    def test_9_a_dead_client_blackholes_nothing_and_a_restart_captures_again(self):
+        c = "c3"
+        self.procs[c].stop(signal.SIGKILL)  # no clean-up: its TUN device vanishes, and the mirrors
+        out = self.lab.run(c, "ip", "route", "get", G1, "from", CLIENT_IPS[c]).stdout
+        self.assertIn("dev eth0", out)
+        tx = "/sys/class/net/eth0/statistics/tx_packets"
+        before = int(self.lab.run(c, "cat", tx).stdout)
+        self.send(c, G1, "t9dead", 10, mode="connect")
+        self.assertGreaterEqual(int(self.lab.run(c, "cat", tx).stdout) - before, 10)
+        self.start_client(c, name=f"{c}-restarted")
+        self.assertTrue(wait_for(lambda: self.client_up(c), timeout=15), self.logs())
+        self.send(c, G1, "t9", 10, mode="connect")
+        self.assert_exactly_once(self.c1_lines, "t9", 10, "c1 (after the sender's restart)")
 
 
 if __name__ == "__main__":

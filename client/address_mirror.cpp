@@ -1,0 +1,49 @@
+#include "client/address_mirror.h"
+
+#include <algorithm>
+
+#include "common/util/log.h"
+
+namespace dmux::client {
+namespace {
+
+// The first holder of `address` among `list` other than `skip`, or nullptr.
+const InterfaceAddress* holder(const std::vector<InterfaceAddress>& list, std::uint32_t address,
+                               const std::string& skip) noexcept {
+  const auto it = std::find_if(list.begin(), list.end(), [&](const InterfaceAddress& a) {
+    return a.address == address && a.dev != skip;
+  });
+  return it == list.end() ? nullptr : &*it;
+}
+
+}  // namespace
+
+int AddressMirror::update(const std::vector<InterfaceAddress>& host) noexcept {
+  // Gone, or moved to another interface: remove (a moved one is added again below).
+  for (auto it = mirrored_.begin(); it != mirrored_.end();) {
+    const InterfaceAddress* now = holder(host, it->address, tun_);
+    if (now != nullptr && now->dev == it->dev) {
+      ++it;
+      continue;
+    }
+    ops_.remove(it->address);
+    it = mirrored_.erase(it);
+  }
+  int failed = 0;
+  for (const InterfaceAddress& a : host) {
+    if (a.dev == tun_ || holder(mirrored_, a.address, tun_) != nullptr) continue;
+    try {
+      mirrored_.reserve(mirrored_.size() + 1);
+      ops_.add(a.address);
+      mirrored_.push_back(a);
+    } catch (const std::exception& e) {
+      ++failed;
+      LOG_WARN(
+          "cannot mirror %s's IPv4 address onto %s (multicast sent from it is not captured): %s",
+          a.dev.c_str(), tun_.c_str(), e.what());
+    }
+  }
+  return failed;
+}
+
+}  // namespace dmux::client
