@@ -26,6 +26,8 @@ class AddressMirror {
    public:
     virtual void add(std::uint32_t address) = 0;  // throws std::exception
     virtual void remove(std::uint32_t address) noexcept = 0;
+    // Whether the kernel finds our mirror of `address` first (true if it cannot tell).
+    virtual bool found_first(std::uint32_t address) noexcept = 0;
 
    protected:
     ~Ops() = default;
@@ -35,7 +37,8 @@ class AddressMirror {
   AddressMirror(std::string tun, Ops& ops) : tun_(std::move(tun)), ops_(ops) {}
 
   // Brings the mirrors in line with the host's addresses now: mirrors new ones, mirrors again
-  // those that moved to another interface (so the mirror is again the newest holder), removes
+  // those that moved to another interface or that the kernel no longer finds first (the host
+  // removed and added the address again: the mirror must be the newest holder again), removes
   // those the host no longer has. Returns how many additions failed (retried next time).
   int update(const std::vector<InterfaceAddress>& host) noexcept;
 
@@ -45,18 +48,26 @@ class AddressMirror {
  private:
   std::string tun_;
   Ops& ops_;
+  [[nodiscard]] bool is_shadowed(std::uint32_t address) const noexcept;
+
   std::vector<InterfaceAddress> mirrored_;
+  std::vector<std::uint32_t> shadowed_;  // mirrored, but not found first even right after adding
 };
 
-// Ops through `ip -4 addr` on `dev`.
+// Ops through `ip -4 addr` on `dev` (interface index `ifindex`) and an rtnetlink route query.
 class IpAddressOps final : public AddressMirror::Ops {
  public:
-  explicit IpAddressOps(std::string dev) : dev_(std::move(dev)) {}
+  IpAddressOps(std::string dev, int ifindex) : dev_(std::move(dev)), ifindex_(ifindex) {}
   void add(std::uint32_t address) override { add_ipv4_address(dev_, address); }
   void remove(std::uint32_t address) noexcept override { remove_ipv4_address(dev_, address); }
+  bool found_first(std::uint32_t address) noexcept override {
+    const int oif = sourced_multicast_device(address);
+    return oif == 0 || oif == ifindex_;
+  }
 
  private:
   std::string dev_;
+  int ifindex_;
 };
 
 }  // namespace dmux::client

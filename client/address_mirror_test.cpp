@@ -20,6 +20,8 @@ struct FakeOps final : AddressMirror::Ops {
     log.push_back("add " + std::to_string(a));
   }
   void remove(std::uint32_t a) noexcept override { log.push_back("del " + std::to_string(a)); }
+  bool found_first(std::uint32_t a) noexcept override { return a != shadowed; }
+  std::uint32_t shadowed = 0;  // an address the kernel finds on its own device first
 };
 
 std::string add(std::uint32_t a) { return "add " + std::to_string(a); }
@@ -53,6 +55,24 @@ TEST_CASE("an address the host lost is removed, one that moved is mirrored again
   CHECK(ops.log == std::vector<std::string>{del(kUplink), add(kUplink)});
   REQUIRE(m.mirrored().size() == 1);
   CHECK(m.mirrored()[0] == InterfaceAddress{kUplink, "wlan0"});
+}
+
+TEST_CASE("a mirror the kernel no longer finds first is added again") {
+  FakeOps ops;
+  AddressMirror m("dmuxc0", ops);
+  m.update({{kUplink, "eth0"}, {kOther, "eth1"}});
+  ops.log.clear();
+  ops.shadowed = kOther;  // eth1's address was removed and added again between two updates
+  m.update({{kUplink, "eth0"}, {kOther, "eth1"}, {kUplink, "dmuxc0"}, {kOther, "dmuxc0"}});
+  CHECK(ops.log == std::vector<std::string>{del(kOther), add(kOther)});
+  CHECK(m.mirrored().size() == 2);
+  // Still not found first right after adding: left alone (warned once), not added every time.
+  ops.log.clear();
+  m.update({{kUplink, "eth0"}, {kOther, "eth1"}, {kUplink, "dmuxc0"}, {kOther, "dmuxc0"}});
+  CHECK(ops.log.empty());
+  // Until it goes away.
+  m.update({{kUplink, "eth0"}, {kUplink, "dmuxc0"}});
+  CHECK(ops.log == std::vector<std::string>{del(kOther)});
 }
 
 TEST_CASE("a failed addition is counted and tried again") {

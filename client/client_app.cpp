@@ -168,7 +168,7 @@ void ClientApp::set_up_ipv4_capture() {
     policy_ = std::make_unique<PolicyRoutes>(tun_.name(), config_.route_table, config_.route_table);
   if (has_multicast_selector(config_)) {
     enable_ipv4_multicast(tun_.name());
-    mirror_ops_ = std::make_unique<IpAddressOps>(tun_.name());
+    mirror_ops_ = std::make_unique<IpAddressOps>(tun_.name(), tun_.ifindex());
     mirror_ = std::make_unique<AddressMirror>(tun_.name(), *mirror_ops_);
   }
   if (generic || mirror_) {

@@ -2,11 +2,15 @@
 
 #include <arpa/inet.h>
 #include <ifaddrs.h>
+#include <libmnl/libmnl.h>
+#include <linux/rtnetlink.h>
 #include <netinet/in.h>
 
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <stdexcept>
 #include <system_error>
@@ -111,6 +115,47 @@ void remove_ipv4_address(const std::string& dev, std::uint32_t address) noexcept
   } catch (const std::exception& e) {
     LOG_WARN("removing %s from %s: %s", ipv4_text(address).c_str(), dev.c_str(), e.what());
   }
+}
+
+namespace {
+
+int route_attribute(const nlattr* a, void* data) {
+  if (mnl_attr_get_type(a) == RTA_OIF && mnl_attr_validate(a, MNL_TYPE_U32) >= 0)
+    *static_cast<int*>(data) = static_cast<int>(mnl_attr_get_u32(a));
+  return MNL_CB_OK;
+}
+
+int route_message(const nlmsghdr* nlh, void* data) {
+  if (nlh->nlmsg_type == RTM_NEWROUTE) mnl_attr_parse(nlh, sizeof(rtmsg), route_attribute, data);
+  return MNL_CB_OK;
+}
+
+}  // namespace
+
+int sourced_multicast_device(std::uint32_t source) noexcept {
+  const std::unique_ptr<mnl_socket, int (*)(mnl_socket*)> nl(
+      mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC), mnl_socket_close);
+  if (!nl || mnl_socket_bind(nl.get(), 0, MNL_SOCKET_AUTOPID) < 0) return 0;
+  alignas(nlmsghdr) std::array<char, 8192> buf{};
+  nlmsghdr* nlh = mnl_nlmsg_put_header(buf.data());
+  nlh->nlmsg_type = RTM_GETROUTE;
+  nlh->nlmsg_flags = NLM_F_REQUEST;
+  nlh->nlmsg_seq = 1;
+  auto* rtm = static_cast<rtmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(rtmsg)));
+  rtm->rtm_family = AF_INET;
+  rtm->rtm_dst_len = 32;
+  rtm->rtm_src_len = 32;
+  mnl_attr_put_u32(nlh, RTA_DST, htonl(0xe0000001u));  // 224.0.0.1: any group takes the rule
+  mnl_attr_put_u32(nlh, RTA_SRC, htonl(source));
+  if (mnl_socket_sendto(nl.get(), nlh, nlh->nlmsg_len) < 0) return 0;
+  const ssize_t n = mnl_socket_recvfrom(nl.get(), buf.data(), buf.size());
+  if (n <= 0) return 0;
+  int oif = 0;
+  if (mnl_cb_run(buf.data(), static_cast<std::size_t>(n), 1, mnl_socket_get_portid(nl.get()),
+                 route_message, &oif) < 0) {
+    return 0;
+  }
+  return oif;
 }
 
 bool has_native_ipv6(const std::string& our_dev) {

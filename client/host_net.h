@@ -47,6 +47,9 @@ std::vector<std::uint32_t> host_ipv4_addresses();
 // DEV" (already gone: fine): a host address mirrored onto the TUN device (address_mirror.h).
 void add_ipv4_address(const std::string& dev, std::uint32_t address);
 void remove_ipv4_address(const std::string& dev, std::uint32_t address) noexcept;
+// The interface index the kernel sends a multicast packet from `source` (no interface given) out
+// of (rtnetlink RTM_GETROUTE, as `ip route get 224.0.0.1 from SOURCE`), or 0 if it cannot tell.
+int sourced_multicast_device(std::uint32_t source) noexcept;
 
 // True if the host has an IPv6 default route through a device other than `our_dev` and lo
 // (read from /proc/net/ipv6_route): native connectivity, so IPv6 need not be captured.
