@@ -14,7 +14,10 @@ test chooses each client's host address so that c1 and c3 use r1 and c2 uses r2.
 receives group traffic from another client, a non-member receives nothing, leaving stops delivery,
 a silent member expires, members behind different routers get each packet exactly once, and
 delivery resumes after the router a receiver uses is killed (the gap is printed, not asserted
-beyond a generous bound). Every namespace, process and file is removed in tearDownClass, also on
+beyond a generous bound), a join made before the client holds its return token is reported once the
+token arrives, senders connected to the group or bound to their address (iperf version 2 at its
+default 1470-byte datagrams too) are captured, also after the host re-added its address, and a
+client killed by SIGKILL leaves them sending natively and captures them again once restarted. Every namespace, process and file is removed in tearDownClass, also on
 failure.
 """
 import os
