@@ -229,7 +229,7 @@ void ClientApp::solicit_reports() noexcept {
       !io_->write_packet(query)) {
     LOG_WARN(
         "cannot inject a membership query into %s: groups joined before the multicast "
-        "token are reported at the router's next query",
+        "token stay unknown to the router until they are joined again",
         tun_.name().c_str());
     return;
   }
