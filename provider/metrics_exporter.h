@@ -1,6 +1,7 @@
-// Prometheus adapter of dmux-provider: the only provider file that includes prometheus-cpp (with
-// agent_families.cpp, which dmux-mcast's exporter shares). The event-loop thread hands it a copy of
-// the counters (update(), once a second); the metrics endpoint's own thread serves the latest.
+// Prometheus adapter of dmux-provider: the only provider file that includes prometheus-cpp (the
+// families every agent shares are agent/agent_families.cpp's). The event-loop thread hands it a
+// copy of the counters (update(), once a second); the metrics endpoint's own thread serves the
+// latest.
 #pragma once
 
 #include <cstdint>
