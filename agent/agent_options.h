@@ -14,6 +14,9 @@
 namespace dmux::agent {
 
 namespace opt {
+inline constexpr const char* kCert = "cert";
+inline constexpr const char* kKey = "key";
+inline constexpr const char* kProtocol = "protocol";
 inline constexpr const char* kReturnKey = "return-key";
 inline constexpr const char* kStaticTunnelKey = "static-tunnel-key";
 inline constexpr const char* kAllowDestination = "allow-destination";

@@ -10,7 +10,7 @@
 #include "bgp-glue/announce_config.h"
 #include "common/net/endpoint.h"
 #include "common/util/log.h"
-#include "gateway/forwarding_table.h"
+#include "gateway/dataplane/forwarding_table.h"
 #include "gateway/registration_config.h"
 #include "mesh/mesh_config.h"
 #include "mesh/selection.h"

@@ -12,12 +12,12 @@
 #include "common/evloop/event_loop.h"
 #include "common/metrics/daemon_info.h"
 #include "gateway/config.h"
-#include "gateway/data_plane.h"
+#include "gateway/dataplane/data_plane.h"
+#include "gateway/dataplane/table_publisher.h"
 #include "gateway/metrics_exporter.h"
 #include "gateway/old_version_log.h"
 #include "gateway/registration_server.h"
 #include "gateway/table_builder.h"
-#include "gateway/table_publisher.h"
 #include "mesh/mesh_server.h"
 
 namespace dmux::gateway {

@@ -11,7 +11,7 @@
 #include <optional>
 #include <vector>
 
-#include "gateway/forwarding_table.h"
+#include "gateway/dataplane/forwarding_table.h"
 #include "gateway/table_builder.h"
 #include "mesh/local_records.h"
 #include "mesh/remote_routers.h"

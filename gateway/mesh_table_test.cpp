@@ -6,7 +6,7 @@
 
 #include <map>
 
-#include "gateway/test_routers.h"
+#include "gateway/dataplane/test_routers.h"
 
 using namespace dmux;
 using namespace dmux::gateway;

@@ -11,7 +11,7 @@
 #include <optional>
 #include <string>
 
-#include "gateway/counters.h"
+#include "gateway/dataplane/counters.h"
 
 namespace dmux::gateway {
 

@@ -10,8 +10,8 @@
 
 #include "bgp-glue/announcer.h"
 #include "common/metrics/daemon_info.h"
-#include "gateway/counters.h"
-#include "gateway/forwarding_table.h"
+#include "gateway/dataplane/counters.h"
+#include "gateway/dataplane/forwarding_table.h"
 #include "gateway/registration_server.h"
 #include "mesh/mesh_server.h"
 

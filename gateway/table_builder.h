@@ -24,7 +24,7 @@
 #include <span>
 #include <vector>
 
-#include "gateway/forwarding_table.h"
+#include "gateway/dataplane/forwarding_table.h"
 #include "mesh/remote_routers.h"
 #include "mesh/selection.h"
 #include "registry/router_registry.h"

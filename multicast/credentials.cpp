@@ -9,20 +9,14 @@
 
 namespace dmux::multicast {
 
-provider::Credentials load_credentials(const McastConfig& config, std::time_t now) {
-  provider::ProviderConfig pc;
-  pc.cert_file = config.cert_file;
-  pc.key_file = config.key_file;
-  pc.protocols = {wire::kProtoIpv4Multicast};
-  pc.agent = config.agent;
-  try {
-    return provider::load_credentials(pc, now);
-  } catch (const ConfigError& e) {
-    // dmux-provider's loader names its own --protocol option; ours has the certificate at fault.
-    const std::string& o = e.option();
-    const bool ours = o == opt::kKey || o == opt::kReturnKey || o == opt::kStaticTunnelKey;
-    throw ConfigError(ours ? o : std::string(opt::kCert), e.what());
-  }
+agent::Credentials load_credentials(const McastConfig& config, std::time_t now) {
+  // The protocol is ours, not the operator's: a certificate without it is the one at fault.
+  return agent::load_credentials({.cert_file = config.cert_file,
+                                  .key_file = config.key_file,
+                                  .protocols = {wire::kProtoIpv4Multicast},
+                                  .agent = config.agent,
+                                  .protocol_option = opt::kCert},
+                                 now);
 }
 
 PeerKey load_peer_key(const McastConfig& config) {

@@ -24,7 +24,7 @@ int config_error(const dmux::ConfigError& e) {
 int main(int argc, char** argv) {
   using namespace dmux::multicast;
   CommandLine cl;
-  std::optional<dmux::provider::Credentials> credentials;
+  std::optional<dmux::agent::Credentials> credentials;
   PeerKey peer_key{};
   try {
     cl = parse_command_line(argc, argv);

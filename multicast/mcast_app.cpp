@@ -9,13 +9,13 @@
 #include <cstring>
 #include <ctime>
 
+#include "agent/control_reply.h"
 #include "common/net/udp_socket.h"
 #include "common/util/log.h"
 #include "common/util/wall_clock.h"
 #include "common/wire/protocols.h"
 #include "common/wire/registration.h"
 #include "multicast/status_json.h"
-#include "provider/control_reply.h"
 
 namespace dmux::multicast {
 namespace {
@@ -28,7 +28,7 @@ using util::unix_time_us;
 
 Now now() noexcept { return Now{std::chrono::steady_clock::now(), unix_time_us()}; }
 
-provider::Instant instant(const Now& n) noexcept { return provider::Instant{n.mono, n.unix_us}; }
+agent::Instant instant(const Now& n) noexcept { return agent::Instant{n.mono, n.unix_us}; }
 
 RouterConfig router_config(const McastConfig& c, std::uint32_t provider_id) {
   return RouterConfig{
@@ -51,7 +51,7 @@ RouterConfig router_config(const McastConfig& c, std::uint32_t provider_id) {
 
 }  // namespace
 
-McastApp::McastApp(McastConfig config, provider::Credentials credentials, const PeerKey& peer_key)
+McastApp::McastApp(McastConfig config, agent::Credentials credentials, const PeerKey& peer_key)
     : config_(std::move(config)),
       credentials_(std::move(credentials)),
       start_time_(static_cast<double>(unix_time_us()) / 1e6),
@@ -66,14 +66,14 @@ McastApp::McastApp(McastConfig config, provider::Credentials credentials, const 
                                             static_cast<Transport&>(*this), now())),
       buffer_(kMaxDatagram),
       timer_(loop_, [this] { on_timer(); }) {
-  const provider::RegistrationConfig rc{.proto_id = wire::kProtoIpv4Multicast,
-                                        .provider_id = credentials_.info.provider_id,
-                                        .router_ipv4 = config_.listen.addr,
-                                        .router_port = config_.listen.port,
-                                        .gateway = config_.gateway};
-  registration_ = std::make_unique<provider::RegistrationClient>(
-      rc, credentials_.key, credentials_.certificate_der,
-      static_cast<provider::GatewayLink&>(*this), &router_->key_sink());
+  const agent::RegistrationConfig rc{.proto_id = wire::kProtoIpv4Multicast,
+                                     .provider_id = credentials_.info.provider_id,
+                                     .router_ipv4 = config_.listen.addr,
+                                     .router_port = config_.listen.port,
+                                     .gateway = config_.gateway};
+  registration_ = std::make_unique<agent::RegistrationClient>(
+      rc, credentials_.key, credentials_.certificate_der, static_cast<agent::GatewayLink&>(*this),
+      &router_->key_sink());
   socket_watcher_ =
       std::make_unique<evloop::IoWatcher>(loop_, socket_.get(), [this] { on_socket_readable(); });
   for (const int signo : {SIGTERM, SIGINT}) {
@@ -175,7 +175,7 @@ void McastApp::on_socket_readable() noexcept {
     const std::uint8_t type = datagram.size() >= 2 && datagram[0] == std::byte{wire::kVersion}
                                   ? std::to_integer<std::uint8_t>(datagram[1])
                                   : std::uint8_t{0};
-    if (provider::is_registration_reply(type)) {
+    if (agent::is_registration_reply(type)) {
       on_control_reply(datagram, type);
     } else if (type == kTypeSummary || type == kTypeGroupData) {
       router_->on_peer_message(datagram, now());
@@ -188,8 +188,8 @@ void McastApp::on_socket_readable() noexcept {
 }
 
 void McastApp::on_control_reply(std::span<const std::byte> datagram, std::uint8_t type) noexcept {
-  provider::dispatch_control_reply(datagram, type, std::span(&registration_, 1), instant(now()),
-                                   control_replies_);
+  agent::dispatch_control_reply(datagram, type, std::span(&registration_, 1), instant(now()),
+                                control_replies_);
 }
 
 void McastApp::on_timer() noexcept {
@@ -247,7 +247,7 @@ void McastApp::publish_metrics() noexcept {
     s.agent.daemon.certificates = {{"provider", static_cast<double>(credentials_.info.not_after)}};
     s.agent.receiver = router_->ingress().receiver().counters();
     s.agent.ingress = router_->ingress().counters();
-    s.agent.registrations = {provider::registration_sample(*registration_)};
+    s.agent.registrations = {agent::registration_sample(*registration_)};
     s.counters = router_->counters();
     s.groups = router_->membership().group_count();
     s.memberships = router_->membership().membership_count();

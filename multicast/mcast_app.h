@@ -8,22 +8,22 @@
 #include <string_view>
 #include <vector>
 
+#include "agent/control_reply.h"
+#include "agent/credentials.h"
+#include "agent/registration_client.h"
 #include "common/control/control_server.h"
 #include "common/evloop/event_loop.h"
 #include "common/net/unique_fd.h"
 #include "multicast/config.h"
 #include "multicast/mcast_router.h"
 #include "multicast/metrics_exporter.h"
-#include "provider/counters.h"
-#include "provider/credentials.h"
-#include "provider/registration_client.h"
 
 namespace dmux::multicast {
 
-class McastApp final : private provider::GatewayLink, private Transport {
+class McastApp final : private agent::GatewayLink, private Transport {
  public:
   // Opens the socket and the control socket. Throws std::exception on any start-up failure.
-  McastApp(McastConfig config, provider::Credentials credentials, const PeerKey& peer_key);
+  McastApp(McastConfig config, agent::Credentials credentials, const PeerKey& peer_key);
   ~McastApp() override;
   McastApp(const McastApp&) = delete;
   McastApp& operator=(const McastApp&) = delete;
@@ -45,13 +45,13 @@ class McastApp final : private provider::GatewayLink, private Transport {
   void publish_metrics() noexcept;  // once a second, when --metrics-listen is set
 
   McastConfig config_;
-  provider::Credentials credentials_;
+  agent::Credentials credentials_;
   double start_time_;
   evloop::EventLoop loop_;
   net::UniqueFd socket_;
   std::unique_ptr<McastRouter> router_;
-  std::unique_ptr<provider::RegistrationClient> registration_;
-  provider::ControlReplyCounters control_replies_;
+  std::unique_ptr<agent::RegistrationClient> registration_;
+  agent::ControlReplyCounters control_replies_;
   std::vector<std::byte> buffer_;  // one received datagram
   evloop::Timer timer_;
   // When the armed timer fires (max: not armed). A busy socket must not keep pushing it back.

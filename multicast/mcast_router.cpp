@@ -37,7 +37,7 @@ Drop drop_for(PeerParse p) noexcept {
   return Drop::kPeerMalformed;
 }
 
-// SplitMix64 finaliser, as gateways use it (gateway/consistent_hash.h).
+// SplitMix64 finaliser, as gateways use it (gateway/dataplane/consistent_hash.h).
 constexpr std::uint64_t mix64(std::uint64_t x) noexcept {
   x += 0x9e3779b97f4a7c15ULL;
   x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;

@@ -1,8 +1,8 @@
 #include "multicast/metrics_exporter.h"
 
+#include "agent/agent_families.h"
 #include "common/metrics/daemon_families.h"
 #include "common/metrics/family_server.h"
-#include "provider/agent_families.h"
 
 namespace dmux::multicast {
 
@@ -15,7 +15,7 @@ MetricsExporter::~MetricsExporter() = default;
 
 void MetricsExporter::update(const McastSample& s) {
   std::vector<prometheus::MetricFamily> out;
-  provider::add_agent_families(s.agent, "dmux_mcast", out);
+  agent::add_agent_families(s.agent, "dmux_mcast", out);
   const RouterCounters& c = s.counters;
   out.push_back(counter("dmux_mcast_tunnels_received_total", "TUNNEL datagrams received",
                         c.tunnels_received));

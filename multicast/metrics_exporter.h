@@ -1,5 +1,5 @@
 // Prometheus adapter of dmux-mcast: the only multicast file that includes prometheus-cpp (with
-// provider/agent_families.cpp, the families every agent shares). The event-loop thread hands it a
+// agent/agent_families.cpp, the families every agent shares). The event-loop thread hands it a
 // copy of the counters (update(), once a second); the metrics endpoint's thread serves the latest.
 #pragma once
 
@@ -7,9 +7,9 @@
 #include <memory>
 #include <vector>
 
+#include "agent/registration_status.h"
 #include "common/net/endpoint.h"
 #include "multicast/counters.h"
-#include "provider/metrics_exporter.h"
 
 namespace dmux::metrics {
 class FamilyServer;
@@ -23,7 +23,7 @@ struct PeerSample {
 };
 
 struct McastSample {
-  provider::AgentSample agent;
+  agent::AgentSample agent;
   RouterCounters counters;
   std::size_t groups = 0;       // groups with local members
   std::size_t memberships = 0;  // (client, group) pairs held here

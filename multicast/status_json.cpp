@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "agent/registration_status.h"
 #include "agent/status_json.h"
 #include "common/util/version.h"
 #include "common/wire/protocols.h"
-#include "provider/status_json.h"
 
 namespace dmux::multicast {
 namespace {
@@ -95,7 +95,7 @@ std::string status_json(const StatusView& v) {
       {"uptime_seconds", v.uptime_seconds},
       {"gateway", v.config.gateway.to_string()},
       {"listen", v.config.listen.to_string()},
-      {"registrations", json::array({provider::registration_json(v.registration)})},
+      {"registrations", json::array({agent::registration_json(v.registration)})},
       {"control_replies", v.control_replies},
       {"bad_control_replies", v.bad_control_replies},
       {"membership", membership_json(v.router.membership(), v.now)},

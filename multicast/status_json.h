@@ -4,9 +4,9 @@
 #include <cstdint>
 #include <string>
 
+#include "agent/registration_client.h"
 #include "multicast/config.h"
 #include "multicast/mcast_router.h"
-#include "provider/registration_client.h"
 
 namespace dmux::multicast {
 
@@ -15,7 +15,7 @@ struct StatusView {
   std::uint32_t provider_id;
   double uptime_seconds;
   const McastRouter& router;
-  const provider::RegistrationClient& registration;
+  const agent::RegistrationClient& registration;
   std::uint64_t control_replies;
   std::uint64_t bad_control_replies;
   MonoTime now;

@@ -43,10 +43,4 @@ struct DataPathCounters {
   }
 };
 
-// Registration replies seen on the listen socket (counted by ProviderApp, which demultiplexes).
-struct ControlReplyCounters {
-  std::uint64_t received = 0;  // REGISTER_ACK and KEEPALIVE_ACK datagrams
-  std::uint64_t bad = 0;       // ... that did not parse (truncated, malformed)
-};
-
 }  // namespace dmux::provider

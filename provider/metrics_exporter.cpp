@@ -1,8 +1,8 @@
 #include "provider/metrics_exporter.h"
 
+#include "agent/agent_families.h"
 #include "common/metrics/daemon_families.h"
 #include "common/metrics/family_server.h"
-#include "provider/agent_families.h"
 
 namespace dmux::provider {
 
@@ -15,7 +15,7 @@ MetricsExporter::~MetricsExporter() = default;
 
 void MetricsExporter::update(const ProviderSample& s) {
   std::vector<prometheus::MetricFamily> out;
-  add_agent_families(s.agent, "dmux_provider", out);
+  agent::add_agent_families(s.agent, "dmux_provider", out);
   const DataPathCounters& c = s.counters;
   out.push_back(counter("dmux_provider_tunnels_received_total",
                         "Datagrams on the listen socket that are not registration replies",

@@ -1,6 +1,7 @@
-// Prometheus adapter of dmux-provider: the only provider file that includes prometheus-cpp (with
-// agent_families.cpp, which dmux-mcast's exporter shares). The event-loop thread hands it a copy of
-// the counters (update(), once a second); the metrics endpoint's own thread serves the latest.
+// Prometheus adapter of dmux-provider: the only provider file that includes prometheus-cpp (the
+// families every agent shares are agent/agent_families.cpp's). The event-loop thread hands it a
+// copy of the counters (update(), once a second); the metrics endpoint's own thread serves the
+// latest.
 #pragma once
 
 #include <cstdint>
@@ -8,11 +9,12 @@
 #include <string>
 #include <vector>
 
+#include "agent/control_reply.h"
 #include "agent/counters.h"
+#include "agent/registration_status.h"
 #include "common/metrics/daemon_info.h"
 #include "common/net/endpoint.h"
 #include "provider/counters.h"
-#include "provider/registration_client.h"
 
 namespace dmux::metrics {
 class FamilyServer;
@@ -20,26 +22,10 @@ class FamilyServer;
 
 namespace dmux::provider {
 
-struct RegistrationSample {
-  std::uint16_t proto_id = 0;
-  bool registered = false;  // state registered (keepalives answered)
-  RegistrationCounters counters;
-};
-
-// What every router agent (dmux-provider, dmux-mcast) exports the same way.
-struct AgentSample {
-  metrics::DaemonInfo daemon;
-  agent::ReceiverCounters receiver;
-  agent::IngressCounters ingress;
-  std::vector<RegistrationSample> registrations;
-};
-
-RegistrationSample registration_sample(const RegistrationClient& r);
-
 struct ProviderSample {
-  AgentSample agent;
+  agent::AgentSample agent;
   DataPathCounters counters;
-  ControlReplyCounters control_replies;
+  agent::ControlReplyCounters control_replies;
 };
 
 class MetricsExporter {

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <ctime>
 
+#include "agent/control_reply.h"
 #include "common/net/l4_packet.h"
 #include "common/net/mss_clamp.h"
 #include "common/net/tso.h"
@@ -19,7 +20,6 @@
 #include "common/util/wall_clock.h"
 #include "common/wire/protocols.h"
 #include "common/wire/registration.h"
-#include "provider/control_reply.h"
 #include "provider/status_json.h"
 
 namespace dmux::provider {
@@ -37,7 +37,9 @@ constexpr std::size_t kReturnRoom =
 
 using util::unix_time_s;
 
-Instant now() noexcept { return Instant{std::chrono::steady_clock::now(), util::unix_time_us()}; }
+agent::Instant now() noexcept {
+  return agent::Instant{std::chrono::steady_clock::now(), util::unix_time_us()};
+}
 
 }  // namespace
 
@@ -68,14 +70,14 @@ ProviderApp::ProviderApp(ProviderConfig config, Credentials credentials)
       tun_buffer_(kTunReadBytes),
       timer_(loop_, [this] { on_timer(); }) {
   for (const std::uint16_t proto : config_.protocols) {
-    const RegistrationConfig rc{.proto_id = proto,
-                                .provider_id = credentials_.info.provider_id,
-                                .router_ipv4 = config_.listen.addr,
-                                .router_port = config_.listen.port,
-                                .gateway = config_.gateway};
-    registrations_.push_back(
-        std::make_unique<RegistrationClient>(rc, credentials_.key, credentials_.certificate_der,
-                                             static_cast<GatewayLink&>(*this), &path_.key_sink()));
+    const agent::RegistrationConfig rc{.proto_id = proto,
+                                       .provider_id = credentials_.info.provider_id,
+                                       .router_ipv4 = config_.listen.addr,
+                                       .router_port = config_.listen.port,
+                                       .gateway = config_.gateway};
+    registrations_.push_back(std::make_unique<agent::RegistrationClient>(
+        rc, credentials_.key, credentials_.certificate_der, static_cast<agent::GatewayLink&>(*this),
+        &path_.key_sink()));
   }
   socket_watcher_ =
       std::make_unique<evloop::IoWatcher>(loop_, socket_.get(), [this] { on_socket_readable(); });
@@ -106,7 +108,7 @@ void ProviderApp::run() {
            config_.gateway.to_string().c_str(), tun_.name().c_str(), config_.tun_mtu,
            to_string(config_.client_prefix).c_str(),
            config_.control_socket.empty() ? "" : ", control ", config_.control_socket.c_str());
-  const Instant t = now();
+  const agent::Instant t = now();
   for (auto& r : registrations_) r->start(t);
   rearm_timer();
   loop_.run();
@@ -146,7 +148,7 @@ void ProviderApp::on_socket_readable() noexcept {
       const auto raw_type = wire::peek_type(datagram, type) == wire::ParseStatus::kOk
                                 ? static_cast<std::uint8_t>(type)
                                 : std::uint8_t{0};
-      if (is_registration_reply(raw_type)) {
+      if (agent::is_registration_reply(raw_type)) {
         on_control_reply(datagram, raw_type);
       } else {
         on_tunnel(datagram, receiver_.from(k));
@@ -240,13 +242,13 @@ void ProviderApp::on_tun_read(std::span<const std::byte> bytes) noexcept {
 
 void ProviderApp::on_control_reply(std::span<const std::byte> datagram,
                                    std::uint8_t type) noexcept {
-  dispatch_control_reply(datagram, type, registrations_, now(), control_replies_);
+  agent::dispatch_control_reply(datagram, type, registrations_, now(), control_replies_);
   rearm_timer();
 }
 
 void ProviderApp::on_timer() noexcept {
   try {
-    const Instant t = now();
+    const agent::Instant t = now();
     for (auto& r : registrations_) r->on_timer(t);
     path_.expire(t.mono);
   } catch (const std::exception& e) {
@@ -256,9 +258,9 @@ void ProviderApp::on_timer() noexcept {
 }
 
 void ProviderApp::rearm_timer() noexcept {
-  MonoTime next = MonoTime::max();
+  agent::MonoTime next = agent::MonoTime::max();
   for (const auto& r : registrations_) next = std::min(next, r->next_deadline());
-  if (next == MonoTime::max()) {
+  if (next == agent::MonoTime::max()) {
     timer_.cancel();
     return;
   }
@@ -301,7 +303,8 @@ void ProviderApp::publish_metrics() noexcept {
     s.agent.daemon.certificates = {{"provider", static_cast<double>(credentials_.info.not_after)}};
     s.agent.receiver = path_.ingress().receiver().counters();
     s.agent.ingress = path_.ingress().counters();
-    for (const auto& r : registrations_) s.agent.registrations.push_back(registration_sample(*r));
+    for (const auto& r : registrations_)
+      s.agent.registrations.push_back(agent::registration_sample(*r));
     s.counters = path_.counters();
     s.control_replies = control_replies_;
     metrics_->update(s);

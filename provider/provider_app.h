@@ -15,6 +15,8 @@
 #include <string_view>
 #include <vector>
 
+#include "agent/control_reply.h"
+#include "agent/registration_client.h"
 #include "common/control/control_server.h"
 #include "common/evloop/event_loop.h"
 #include "common/net/gro.h"
@@ -27,11 +29,10 @@
 #include "provider/credentials.h"
 #include "provider/metrics_exporter.h"
 #include "provider/packet_path.h"
-#include "provider/registration_client.h"
 
 namespace dmux::provider {
 
-class ProviderApp final : private GatewayLink {
+class ProviderApp final : private agent::GatewayLink {
  public:
   // Opens the socket, creates the TUN device and route, binds the control socket. Throws
   // std::exception on any start-up failure (with nothing left behind).
@@ -44,7 +45,7 @@ class ProviderApp final : private GatewayLink {
   void run();
 
  private:
-  void send(std::span<const std::byte> message) noexcept override;  // GatewayLink
+  void send(std::span<const std::byte> message) noexcept override;  // agent::GatewayLink
   void on_socket_readable() noexcept;
   void on_tun_readable() noexcept;
   void on_tunnel(std::span<std::byte> datagram, const net::Endpoint& from) noexcept;
@@ -66,8 +67,8 @@ class ProviderApp final : private GatewayLink {
   net::TunDevice tun_;
   ClientPrefixRoute route_;
   PacketPath path_;
-  ControlReplyCounters control_replies_;
-  std::vector<std::unique_ptr<RegistrationClient>> registrations_;
+  agent::ControlReplyCounters control_replies_;
+  std::vector<std::unique_ptr<agent::RegistrationClient>> registrations_;
   net::UdpBatchReceiver receiver_;     // TUNNELs (and registration replies), UDP_GRO
   net::GroBatch to_tun_;               // IPv6 packets of one burst, coalesced for the TUN
   net::UdpSendBatch returns_;          // RETURNs of one burst, UDP GSO

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "agent/registration_status.h"
 #include "agent/status_json.h"
 #include "common/util/version.h"
 #include "common/wire/protocols.h"
@@ -9,31 +10,6 @@
 namespace dmux::provider {
 
 using nlohmann::json;
-
-json registration_json(const RegistrationClient& r) {
-  const RegistrationCounters& c = r.counters();
-  const bool up = r.state() == RegistrationState::kRegistered;
-  return json{
-      {"protocol", wire::protocol_name(r.config().proto_id)},
-      {"proto_id", r.config().proto_id},
-      {"state", to_string(r.state())},
-      {"gateway_id", up ? net::ipv4_to_string(r.gateway_id()) : ""},
-      {"session_id", up ? r.session_id() : 0},
-      {"keepalive_interval_ms", up ? r.keepalive_interval().count() : 0},
-      {"hold_time_ms", up ? r.hold_time().count() : 0},
-      {"gateway_rtt_us", up && r.rtt() ? r.rtt()->count() : 0},  // 0 = not measured yet
-      {"retry_delay_ms", r.retry_delay().count()},
-      {"registers_sent", c.registers_sent},
-      {"registrations", c.registrations},
-      {"refusals", c.refusals},
-      {"keepalives_sent", c.keepalives_sent},
-      {"keepalive_acks", c.keepalive_acks},
-      {"bad_macs", c.bad_macs},
-      {"unknown_session_hints", c.unknown_session_hints},
-      {"reregistrations", c.reregistrations},
-      {"ignored_replies", c.ignored},
-  };
-}
 
 namespace {
 
@@ -70,7 +46,7 @@ std::string status_json(const StatusView& v) {
   std::uint64_t dropped = 0;
   agent::add_drops<Drop>(drops, dropped, c.drops);
   json registrations = json::array();
-  for (const auto& r : v.registrations) registrations.push_back(registration_json(*r));
+  for (const auto& r : v.registrations) registrations.push_back(agent::registration_json(*r));
   json doc{
       {"agent", "dmux-provider"},
       {"version", std::string(build::kVersion)},

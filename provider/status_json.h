@@ -6,13 +6,14 @@
 #include <string>
 #include <vector>
 
+#include "agent/control_reply.h"
 #include "agent/ingress.h"
+#include "agent/registration_client.h"
 #include "common/net/gro.h"
 #include "common/net/udp_gro.h"
 #include "common/net/udp_gso.h"
 #include "provider/config.h"
 #include "provider/counters.h"
-#include "provider/registration_client.h"
 
 namespace dmux::provider {
 
@@ -34,15 +35,11 @@ struct StatusView {
   const DataPathCounters& counters;
   const agent::Ingress& ingress;  // tunnel keys, windows, offers and their drops
   agent::MonoTime now;
-  const ControlReplyCounters& control_replies;
-  const std::vector<std::unique_ptr<RegistrationClient>>& registrations;
+  const agent::ControlReplyCounters& control_replies;
+  const std::vector<std::unique_ptr<agent::RegistrationClient>>& registrations;
   OffloadView offload;
 };
 
 std::string status_json(const StatusView& v);
-
-// One registration's state and counters, as in the "registrations" list (also used by
-// dmux-mcast, whose routers register the same way).
-nlohmann::json registration_json(const RegistrationClient& r);
 
 }  // namespace dmux::provider

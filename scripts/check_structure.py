@@ -36,7 +36,7 @@ FENCES = {
     "event2/": ("common/evloop/",),
     "prometheus/": ("gateway/metrics_exporter", "client/metrics_exporter",
                     "provider/metrics_exporter", "multicast/metrics_exporter",
-                    "common/metrics/", "agent/metrics_exporter", "provider/agent_families",
+                    "common/metrics/", "agent/metrics_exporter", "agent/agent_families",
                     "sdk/"),
     "boost/": ("options.cpp", "options_test.cpp", "common/util/option_errors.h",
                "common/util/strict_command_line.h", "dmuxctl/main.cpp",

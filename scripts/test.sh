@@ -66,7 +66,7 @@ cmake -S . -B build-fuzz -DDMUX_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUI
 FUZZ_TARGETS=(tests/fuzz/fuzz_datagram common/crypto/fuzz_certificate provider/fuzz_provider_packet_path
               client/fuzz_client_return_path multicast/fuzz_mcast_router
               agent/fuzz_agent_tunnel_receiver registry/fuzz_registration_handler
-              provider/fuzz_registration_reply tests/fuzz/fuzz_mesh_frames common/fuzz_offload
+              agent/fuzz_registration_reply tests/fuzz/fuzz_mesh_frames common/fuzz_offload
               sdk/fuzz_sdk_peer_channel examples/rendezvous/fuzz_rendezvous registry/fuzz_icmp_quote)
 cmake --build build-fuzz -j"$JOBS" --target "${FUZZ_TARGETS[@]##*/}"
 for target in "${FUZZ_TARGETS[@]}"; do

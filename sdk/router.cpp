@@ -9,13 +9,13 @@
 #include <iterator>
 #include <stdexcept>
 
+#include "agent/control_reply.h"
 #include "common/net/udp_socket.h"
 #include "common/util/config_error.h"
 #include "common/util/log.h"
 #include "common/util/wall_clock.h"
 #include "common/wire/protocols.h"
 #include "common/wire/shim.h"
-#include "provider/control_reply.h"
 #include "sdk/router_impl.h"
 
 namespace ipdmux::sdk {
@@ -30,8 +30,8 @@ constexpr auto kTick = std::chrono::milliseconds(20);  // registration timers, e
 using dmux::ConfigError;
 using dmux::util::unix_time_us;
 
-dmux::provider::Instant instant() noexcept {
-  return dmux::provider::Instant{std::chrono::steady_clock::now(), unix_time_us()};
+dmux::agent::Instant instant() noexcept {
+  return dmux::agent::Instant{std::chrono::steady_clock::now(), unix_time_us()};
 }
 
 [[noreturn]] void bad(const std::string& option, const std::string& why) {
@@ -45,17 +45,17 @@ dmux::net::Endpoint endpoint(const std::string& option, const std::string& text,
   return *e;
 }
 
-dmux::provider::Credentials load(const RouterOptions& o) {
+dmux::agent::Credentials load(const RouterOptions& o) {
   if (!dmux::wire::protocol_id_usable(o.proto_id))
     bad("protocol", "proto_id 0 and 0xffff are reserved");
-  dmux::provider::ProviderConfig pc;
-  pc.cert_file = o.cert_file;
-  pc.key_file = o.key_file;
-  pc.protocols = {o.proto_id};
+  dmux::agent::CredentialsConfig cc;
+  cc.cert_file = o.cert_file;
+  cc.key_file = o.key_file;
+  cc.protocols = {o.proto_id};
   try {
-    pc.agent = dmux::agent::make_agent_options(o.return_key_file, o.static_tunnel_key_file,
+    cc.agent = dmux::agent::make_agent_options(o.return_key_file, o.static_tunnel_key_file,
                                                o.allow_destinations);
-    return dmux::provider::load_credentials(pc, std::time(nullptr));
+    return dmux::agent::load_credentials(cc, std::time(nullptr));
   } catch (const ConfigError& e) {
     bad(e.option(), e.what());
   }
@@ -72,7 +72,7 @@ dmux::sdk::PeerKey load_peer_key(const RouterOptions& o) {
 }
 
 dmux::agent::IngressConfig ingress_config(const RouterOptions& o,
-                                          const dmux::provider::Credentials& c) {
+                                          const dmux::agent::Credentials& c) {
   dmux::agent::IngressConfig i;
   i.proto_id = o.proto_id;
   i.provider_id = c.info.provider_id;
@@ -108,12 +108,12 @@ Router::Impl::Impl(RouterOptions o)
   for (const std::string& g : options.gateways) gateways.push_back(endpoint("gateway", g));
   for (const dmux::net::Endpoint& g : gateways) {
     links.push_back(std::make_unique<GatewayLink>(socket.get(), g));
-    const dmux::provider::RegistrationConfig rc{.proto_id = options.proto_id,
-                                                .provider_id = credentials.info.provider_id,
-                                                .router_ipv4 = listen.addr,
-                                                .router_port = listen.port,
-                                                .gateway = g};
-    registrations.push_back(std::make_unique<dmux::provider::RegistrationClient>(
+    const dmux::agent::RegistrationConfig rc{.proto_id = options.proto_id,
+                                             .provider_id = credentials.info.provider_id,
+                                             .router_ipv4 = listen.addr,
+                                             .router_port = listen.port,
+                                             .gateway = g};
+    registrations.push_back(std::make_unique<dmux::agent::RegistrationClient>(
         rc, credentials.key, credentials.certificate_der, *links.back(), &ingress.key_sink()));
   }
   if (!options.peers.empty()) {
@@ -197,10 +197,9 @@ void Router::Impl::on_datagram(std::span<std::byte> datagram,
   const std::uint8_t type = datagram.size() >= 2 && datagram[0] == std::byte{dmux::wire::kVersion}
                                 ? std::to_integer<std::uint8_t>(datagram[1])
                                 : std::uint8_t{0};
-  if (dmux::provider::is_registration_reply(type)) {
+  if (dmux::agent::is_registration_reply(type)) {
     // Replies name their session or nonce: the registration that recognises one takes it.
-    dmux::provider::dispatch_control_reply(datagram, type, registrations, instant(),
-                                           control_replies);
+    dmux::agent::dispatch_control_reply(datagram, type, registrations, instant(), control_replies);
   } else if (type == dmux::sdk::kTypeRouterPeer) {
     on_peer_datagram(datagram);
   } else {

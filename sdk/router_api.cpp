@@ -2,12 +2,12 @@
 // metric samples.
 #include <nlohmann/json.hpp>
 
+#include "agent/registration_status.h"
 #include "agent/status_json.h"
 #include "common/crypto/data_path_mac.h"
 #include "common/net/endpoint.h"
 #include "common/util/wall_clock.h"
 #include "common/wire/protocols.h"
-#include "provider/status_json.h"
 #include "sdk/router_impl.h"
 
 namespace ipdmux::sdk {
@@ -76,7 +76,7 @@ std::chrono::steady_clock::time_point Router::now() const noexcept {
 std::size_t Router::Impl::registrations_up() const noexcept {
   std::size_t n = 0;
   for (const auto& r : registrations) {
-    n += r->state() == dmux::provider::RegistrationState::kRegistered ? 1 : 0;
+    n += r->state() == dmux::agent::RegistrationState::kRegistered ? 1 : 0;
   }
   return n;
 }
@@ -110,7 +110,7 @@ std::string Router::Impl::status() const {
       {"peers", json::array()},
   };
   for (const auto& r : registrations)
-    doc["registrations"].push_back(dmux::provider::registration_json(*r));
+    doc["registrations"].push_back(dmux::agent::registration_json(*r));
   dmux::agent::add_ingress_status(doc, drops, dropped, ingress, now);
   if (peers) {
     for (const auto& p : peers->peers()) {

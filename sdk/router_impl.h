@@ -1,7 +1,7 @@
 // The Router's insides (include/ipdmux/router.h is the stable face): the event loop and the one
 // UDP socket that TUNNELs, registration replies, peer messages and RETURNs share; agent::Ingress
 // (TUNNEL tag, replay, TOKEN_REQUEST answers, return tokens, destination filter); one
-// provider::RegistrationClient per configured gateway; the PeerChannel; the control socket and
+// agent::RegistrationClient per configured gateway; the PeerChannel; the control socket and
 // the metrics exporter. Everything runs on the thread that calls run().
 #pragma once
 
@@ -12,15 +12,15 @@
 #include <string>
 #include <vector>
 
+#include "agent/control_reply.h"
+#include "agent/credentials.h"
 #include "agent/ingress.h"
+#include "agent/registration_client.h"
 #include "common/control/control_server.h"
 #include "common/evloop/event_loop.h"
 #include "common/net/udp_gso.h"
 #include "common/net/unique_fd.h"
 #include "ipdmux/router.h"
-#include "provider/counters.h"
-#include "provider/credentials.h"
-#include "provider/registration_client.h"
 #include "sdk/metrics_exporter.h"
 #include "sdk/peer_channel.h"
 
@@ -51,7 +51,7 @@ struct AppCounter {
 };
 
 // Sends one registration's messages to its gateway, from the router's socket.
-class GatewayLink final : public dmux::provider::GatewayLink {
+class GatewayLink final : public dmux::agent::GatewayLink {
  public:
   GatewayLink(int fd, const dmux::net::Endpoint& gateway) noexcept : fd_(fd), gateway_(gateway) {}
   void send(std::span<const std::byte> message) noexcept override;
@@ -91,14 +91,14 @@ struct Router::Impl {
   RouterOptions options;
   dmux::net::Endpoint listen;
   std::vector<dmux::net::Endpoint> gateways;
-  dmux::provider::Credentials credentials;
+  dmux::agent::Credentials credentials;
   double start_time;
   dmux::evloop::EventLoop loop;
   dmux::net::UniqueFd socket;
   dmux::agent::Ingress ingress;
   std::vector<std::unique_ptr<GatewayLink>> links;  // one per gateway, as registrations
-  std::vector<std::unique_ptr<dmux::provider::RegistrationClient>> registrations;
-  dmux::provider::ControlReplyCounters control_replies;
+  std::vector<std::unique_ptr<dmux::agent::RegistrationClient>> registrations;
+  dmux::agent::ControlReplyCounters control_replies;
   std::optional<dmux::sdk::PeerChannel> peers;
   RouterCounters counters;
 

@@ -11,8 +11,8 @@
 #include "common/wire/registration.h"
 #include "common/wire/shim.h"
 #include "common/wire/tunnel_seal.h"
-#include "gateway/packet_processor.h"
-#include "gateway/test_routers.h"
+#include "gateway/dataplane/packet_processor.h"
+#include "gateway/dataplane/test_routers.h"
 
 namespace {
 using dmux::gateway::testing::keyed_router;

@@ -1,4 +1,4 @@
-"""dmuxd's DATA sockets with UDP_GRO (gateway/worker.cpp): a run of one client's datagrams that
+"""dmuxd's DATA sockets with UDP_GRO (gateway/dataplane/worker.cpp): a run of one client's datagrams that
 arrives coalesced in one buffer is forwarded as one sealed TUNNEL per datagram, payloads intact,
 counters fresh, in order; an oversize run is dropped and counted datagram by datagram; the same
 holds with --gro off.

@@ -8,11 +8,11 @@
 #include <string>
 #include <vector>
 
-#include "provider/metrics_exporter.h"
+#include "agent/registration_status.h"
 
-namespace dmux::provider {
+namespace dmux::agent {
 
 void add_agent_families(const AgentSample& s, const std::string& prefix,
                         std::vector<prometheus::MetricFamily>& out);
 
-}  // namespace dmux::provider
+}  // namespace dmux::agent

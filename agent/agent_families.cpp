@@ -1,20 +1,16 @@
-#include "provider/agent_families.h"
+#include "agent/agent_families.h"
 
 #include <utility>
 
 #include "common/metrics/daemon_families.h"
 #include "common/wire/protocols.h"
 
-namespace dmux::provider {
+namespace dmux::agent {
 
 using metrics::add;
 using metrics::counter;
 using metrics::family;
 using prometheus::MetricType;
-
-RegistrationSample registration_sample(const RegistrationClient& r) {
-  return {r.config().proto_id, r.state() == RegistrationState::kRegistered, r.counters()};
-}
 
 namespace {
 
@@ -71,4 +67,4 @@ void add_agent_families(const AgentSample& s, const std::string& prefix,
   out.push_back(std::move(refused));
 }
 
-}  // namespace dmux::provider
+}  // namespace dmux::agent

@@ -1,10 +1,10 @@
 // The registration state machine against a fake gateway (registration_client_test_support.h),
 // driven by a fake clock: the cookie exchange, REGISTER, tunnel keys, keepalives, re-registration.
-#include "provider/registration_client.h"
+#include "agent/registration_client.h"
 
-#include "provider/registration_client_test_support.h"
+#include "agent/registration_client_test_support.h"
 
-namespace dmux::provider {
+namespace dmux::agent {
 namespace {
 
 using namespace testing;
@@ -358,4 +358,4 @@ TEST_CASE("stop before registration sends nothing more") {
   CHECK(f.sink.retired.empty());
 }
 
-}  // namespace dmux::provider
+}  // namespace dmux::agent

@@ -27,9 +27,7 @@
 #include "common/util/rtt_estimator.h"
 #include "common/wire/registration.h"
 
-namespace dmux::provider {
-
-using MonoTime = std::chrono::steady_clock::time_point;
+namespace dmux::agent {
 
 // Now, as the registration client needs it: a monotonic instant for timers and the wall clock for
 // REGISTER timestamps (which the gateway checks against its own clock).
@@ -44,8 +42,6 @@ class GatewayLink {
   virtual ~GatewayLink() = default;
   virtual void send(std::span<const std::byte> message) noexcept = 0;
 };
-
-using agent::TunnelKeySink;  // agent/tunnel_key_sink.h
 
 // The address the kernel sends from toward `gateway` (host order), nullopt if there is no route.
 using SourceAddressFn = std::optional<std::uint32_t> (*)(const net::Endpoint& gateway);
@@ -197,4 +193,4 @@ class RegistrationClient {
   RegistrationCounters counters_;
 };
 
-}  // namespace dmux::provider
+}  // namespace dmux::agent

@@ -1,4 +1,4 @@
-#include "gateway/tunnel_counter.h"
+#include "gateway/dataplane/tunnel_counter.h"
 
 #include <doctest/doctest.h>
 

@@ -1,4 +1,4 @@
-#include "gateway/data_plane.h"
+#include "gateway/dataplane/data_plane.h"
 
 namespace dmux::gateway {
 

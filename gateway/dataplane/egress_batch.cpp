@@ -1,4 +1,4 @@
-#include "gateway/egress_batch.h"
+#include "gateway/dataplane/egress_batch.h"
 
 #include <netinet/udp.h>
 

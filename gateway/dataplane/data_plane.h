@@ -5,10 +5,10 @@
 #include <memory>
 #include <vector>
 
-#include "gateway/counters.h"
-#include "gateway/table_publisher.h"
-#include "gateway/tunnel_counter.h"
-#include "gateway/worker.h"
+#include "gateway/dataplane/counters.h"
+#include "gateway/dataplane/table_publisher.h"
+#include "gateway/dataplane/tunnel_counter.h"
+#include "gateway/dataplane/worker.h"
 
 namespace dmux::gateway {
 

@@ -1,4 +1,4 @@
-#include "provider/registration_client.h"
+#include "agent/registration_client.h"
 
 #include <algorithm>
 #include <exception>
@@ -9,7 +9,7 @@
 #include "common/util/log.h"
 #include "common/wire/protocols.h"
 
-namespace dmux::provider {
+namespace dmux::agent {
 namespace {
 
 constexpr std::size_t kMaxRegisterLen =
@@ -398,4 +398,4 @@ void RegistrationClient::stop() {
   agreement_.reset();
 }
 
-}  // namespace dmux::provider
+}  // namespace dmux::agent

@@ -7,10 +7,15 @@
 #include <memory>
 #include <span>
 
-#include "provider/counters.h"
-#include "provider/registration_client.h"
+#include "agent/registration_client.h"
 
-namespace dmux::provider {
+namespace dmux::agent {
+
+// Registration replies seen on the listen socket (counted by the agent, which demultiplexes).
+struct ControlReplyCounters {
+  std::uint64_t received = 0;  // REGISTER_ACK and KEEPALIVE_ACK datagrams
+  std::uint64_t bad = 0;       // ... that did not parse (truncated, malformed)
+};
 
 // Whether a datagram of type `type` (its second byte, version 2) is a registration reply that
 // dispatch_control_reply() takes: wire::kTypeCookie, kTypeRegisterAck or kTypeKeepaliveAck.
@@ -23,4 +28,4 @@ void dispatch_control_reply(std::span<const std::byte> datagram, std::uint8_t ty
                             std::span<const std::unique_ptr<RegistrationClient>> registrations,
                             const Instant& now, ControlReplyCounters& counters) noexcept;
 
-}  // namespace dmux::provider
+}  // namespace dmux::agent

@@ -1,4 +1,4 @@
-#include "gateway/packet_processor.h"
+#include "gateway/dataplane/packet_processor.h"
 
 #include "common/wire/tunnel_seal.h"
 

@@ -9,8 +9,8 @@
 
 #include "common/net/endpoint.h"
 #include "common/wire/shim.h"
-#include "gateway/counters.h"
-#include "gateway/forwarding_table.h"
+#include "gateway/dataplane/counters.h"
+#include "gateway/dataplane/forwarding_table.h"
 
 namespace dmux::gateway {
 

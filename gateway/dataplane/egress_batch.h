@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "common/net/endpoint.h"
-#include "gateway/counters.h"
+#include "gateway/dataplane/counters.h"
 
 namespace dmux::gateway {
 

@@ -13,7 +13,7 @@
 #include <mutex>
 
 #include "common/util/log.h"
-#include "gateway/forwarding_table.h"
+#include "gateway/dataplane/forwarding_table.h"
 
 namespace dmux::gateway {
 

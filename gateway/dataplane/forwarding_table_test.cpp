@@ -1,11 +1,11 @@
-#include "gateway/forwarding_table.h"
+#include "gateway/dataplane/forwarding_table.h"
 
 #include <doctest/doctest.h>
 
 #include <array>
 
 #include "common/wire/shim.h"
-#include "gateway/test_routers.h"
+#include "gateway/dataplane/test_routers.h"
 
 using namespace dmux;
 using namespace dmux::gateway;

@@ -7,13 +7,13 @@
 #include <span>
 #include <vector>
 
+#include "agent/control_reply.h"
 #include "common/util/log.h"
-#include "provider/control_reply.h"
 
 namespace {
 
 using namespace dmux;
-using namespace dmux::provider;
+using namespace dmux::agent;
 
 // Keeps the last message sent, so the harness can answer it as a gateway would.
 struct LastLink : GatewayLink {

@@ -1,4 +1,4 @@
-// Test support for provider/registration_client: a fake gateway that does the gateway's side of
+// Test support for agent/registration_client: a fake gateway that does the gateway's side of
 // docs/protocol.md section 9 with its own arithmetic (K and K_t derived here from the spec, not by
 // session_key.cpp), a link and a tunnel-key sink that record, and a fake clock. Unit tests only.
 #pragma once
@@ -9,11 +9,11 @@
 #include <string_view>
 #include <vector>
 
+#include "agent/registration_client.h"
 #include "common/util/log.h"
-#include "provider/registration_client.h"
 #include "tests/registration_spec.h"
 
-namespace dmux::provider::testing {
+namespace dmux::agent::testing {
 
 using Bytes = std::vector<std::byte>;
 using std::chrono::milliseconds;
@@ -220,4 +220,4 @@ struct Fixture {
   }
 };
 
-}  // namespace dmux::provider::testing
+}  // namespace dmux::agent::testing

@@ -1,4 +1,4 @@
-#include "gateway/worker.h"
+#include "gateway/dataplane/worker.h"
 
 #include <linux/sock_diag.h>
 
@@ -7,7 +7,7 @@
 
 #include "common/net/udp_socket.h"
 #include "common/wire/byte_reader.h"
-#include "gateway/packet_processor.h"
+#include "gateway/dataplane/packet_processor.h"
 
 namespace dmux::gateway {
 namespace {

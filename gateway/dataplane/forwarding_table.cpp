@@ -1,11 +1,11 @@
-#include "gateway/forwarding_table.h"
+#include "gateway/dataplane/forwarding_table.h"
 
 #include <algorithm>
 #include <map>
 #include <set>
 
 #include "common/wire/shim.h"
-#include "gateway/consistent_hash.h"
+#include "gateway/dataplane/consistent_hash.h"
 
 namespace dmux::gateway {
 

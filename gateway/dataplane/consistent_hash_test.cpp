@@ -1,4 +1,4 @@
-#include "gateway/consistent_hash.h"
+#include "gateway/dataplane/consistent_hash.h"
 
 #include <doctest/doctest.h>
 

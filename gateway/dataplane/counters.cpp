@@ -1,4 +1,4 @@
-#include "gateway/counters.h"
+#include "gateway/dataplane/counters.h"
 
 namespace dmux::gateway {
 

@@ -29,10 +29,10 @@
 #include "common/net/udp_gro.h"
 #include "common/net/unique_fd.h"
 #include "common/wire/shim.h"
-#include "gateway/counters.h"
-#include "gateway/egress_batch.h"
-#include "gateway/table_publisher.h"
-#include "gateway/tunnel_counter.h"
+#include "gateway/dataplane/counters.h"
+#include "gateway/dataplane/egress_batch.h"
+#include "gateway/dataplane/table_publisher.h"
+#include "gateway/dataplane/tunnel_counter.h"
 
 namespace dmux::gateway {
 

@@ -1,4 +1,4 @@
-#include "gateway/packet_processor.h"
+#include "gateway/dataplane/packet_processor.h"
 
 #include <doctest/doctest.h>
 
@@ -7,7 +7,7 @@
 
 #include "common/wire/test_bytes.h"
 #include "common/wire/tunnel_seal.h"
-#include "gateway/test_routers.h"
+#include "gateway/dataplane/test_routers.h"
 
 using namespace dmux;
 using namespace dmux::gateway;

@@ -1,11 +1,11 @@
-#include "gateway/table_publisher.h"
+#include "gateway/dataplane/table_publisher.h"
 
 #include <doctest/doctest.h>
 
 #include <atomic>
 #include <thread>
 
-#include "gateway/test_routers.h"
+#include "gateway/dataplane/test_routers.h"
 
 using namespace dmux;
 using namespace dmux::gateway;

@@ -7,7 +7,7 @@
 
 #include "common/crypto/data_path_mac.h"
 #include "common/net/endpoint.h"
-#include "gateway/forwarding_table.h"
+#include "gateway/dataplane/forwarding_table.h"
 
 namespace dmux::gateway::testing {
 

@@ -1,9 +1,9 @@
-#include "provider/control_reply.h"
+#include "agent/control_reply.h"
 
 #include "common/util/log.h"
 #include "common/wire/registration.h"
 
-namespace dmux::provider {
+namespace dmux::agent {
 namespace {
 
 // Parses a reply of type Msg and offers it to each registration until one takes it.
@@ -64,4 +64,4 @@ void dispatch_control_reply(std::span<const std::byte> datagram, std::uint8_t ty
   }
 }
 
-}  // namespace dmux::provider
+}  // namespace dmux::agent
