@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <csignal>
 #include <cstring>
 #include <ctime>
 #include <stdexcept>
@@ -141,17 +140,12 @@ ClientApp::ClientApp(ClientConfig config)
   socket_watcher_ = std::make_unique<evloop::IoWatcher>(loop_, socket_.get(), [this] {
     io_->on_socket_readable(kReceivesPerWakeup, Clock::now(), *this);
   });
-  for (const int signo : {SIGTERM, SIGINT}) {
-    signals_.push_back(std::make_unique<evloop::SignalWatcher>(loop_, signo, [this, signo] {
-      LOG_INFO("%s: removing rules and shutting down", signo == SIGTERM ? "SIGTERM" : "SIGINT");
-      loop_.stop();
-    }));
-  }
-  if (!config_.control_socket.empty()) {
-    control_ = std::make_unique<control::ControlServer>(
-        loop_, config_.control_socket, [this](std::string_view cmd) { return handle_command(cmd); },
-        control::ControlOptions{.group = config_.control_group});
-  }
+  signals_ = std::make_unique<app::StopSignals>(loop_, [this](int signo) {
+    LOG_INFO("%s: removing rules and shutting down", app::signal_name(signo));
+    loop_.stop();
+  });
+  control_ = app::control_socket(loop_, config_.control_socket, config_.control_group,
+                                 [this](std::string_view cmd) { return handle_command(cmd); });
   if (config_.metrics_listen) {
     metrics_ = std::make_unique<MetricsExporter>(*config_.metrics_listen);
     publish_metrics();

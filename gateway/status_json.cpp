@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/crypto/crypto.h"
+#include "common/metrics/counter_json.h"
 #include "common/util/version.h"
 #include "common/wire/mesh.h"
 #include "common/wire/protocols.h"
@@ -16,25 +17,10 @@ namespace {
 double seconds(registry::Duration d) { return std::chrono::duration<double>(d).count(); }
 
 json registration_json(const RegistrationSnapshot& r) {
-  json regs = json::object(), kas = json::object();
-  for (std::size_t i = 0; i < registry::kRegisterOutcomes; ++i) {
-    regs[std::string(registry::to_string(static_cast<registry::RegisterOutcome>(i)))] =
-        r.counters.registers[i];
-  }
-  for (std::size_t i = 0; i < registry::kKeepaliveOutcomes; ++i) {
-    kas[std::string(registry::to_string(static_cast<registry::KeepaliveOutcome>(i)))] =
-        r.counters.keepalives[i];
-  }
-  json cookies = json::object();
-  for (std::size_t i = 0; i < registry::kCookieOutcomes; ++i) {
-    cookies[std::string(registry::to_string(static_cast<registry::CookieOutcome>(i)))] =
-        r.counters.cookies[i];
-  }
-  json feedback = json::object();
-  for (std::size_t i = 0; i < registry::kFeedbackResults; ++i) {
-    feedback[std::string(registry::to_string(static_cast<registry::FeedbackResult>(i)))] =
-        r.feedback.by_result[i];
-  }
+  const json regs = metrics::by_name<registry::RegisterOutcome>(r.counters.registers);
+  const json kas = metrics::by_name<registry::KeepaliveOutcome>(r.counters.keepalives);
+  const json cookies = metrics::by_name<registry::CookieOutcome>(r.counters.cookies);
+  json feedback = metrics::by_name<registry::FeedbackResult>(r.feedback.by_result);
   feedback["active"] = r.router_feedback;
   feedback["tag_verified"] = r.feedback.tag_verified;
   feedback["tag_unchecked"] = r.feedback.tag_unchecked;
@@ -169,10 +155,7 @@ std::string status_json(const GatewayConfig& config, const GatewayStats& stats,
     tx += t.tx_packets[slot];
   }
   json drops = json::object();
-  for (std::size_t r = 0; r < kDropReasons; ++r) {
-    drops[std::string(to_string(static_cast<DropReason>(r)))] = t.drops[r];
-    dropped += t.drops[r];
-  }
+  metrics::add_by_name<DropReason>(drops, dropped, t.drops);
   json listen = json::array();
   for (const auto& ep : config.listen) listen.push_back(ep.to_string());
   return json{

@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/app/daemon_wiring.h"
 #include "common/control/control_server.h"
 #include "common/evloop/event_loop.h"
 #include "common/net/gro.h"
@@ -76,7 +77,7 @@ class ProviderApp final : private GatewayLink {
   evloop::Timer timer_;
   std::unique_ptr<evloop::IoWatcher> socket_watcher_;
   std::unique_ptr<evloop::IoWatcher> tun_watcher_;
-  std::vector<std::unique_ptr<evloop::SignalWatcher>> signals_;
+  std::unique_ptr<app::StopSignals> signals_;
   std::unique_ptr<control::ControlServer> control_;
   std::unique_ptr<MetricsExporter> metrics_;
   std::unique_ptr<evloop::Timer> metrics_timer_;
