@@ -107,8 +107,7 @@ ClientApp::ClientApp(ClientConfig config)
             tokens_),
       offer_(AddressOfferConfig{.refresh = config_.solicit_interval}, random_tag()),
       timer_(loop_, [this] { on_timer(); }),
-      host_timer_(loop_, [this] { refresh_host_addresses(); }),
-      metrics_timer_(loop_, [this] { publish_metrics(); }) {
+      host_timer_(loop_, [this] { refresh_host_addresses(); }) {
   if (has_ipv6_selector(config_) && config_.phase_out) {
     route_watch_ = std::make_unique<RouteWatch>();  // before the check: no change is missed
     route_watcher_ = std::make_unique<evloop::IoWatcher>(loop_, route_watch_->fd(),
@@ -148,8 +147,7 @@ ClientApp::ClientApp(ClientConfig config)
                                  [this](std::string_view cmd) { return handle_command(cmd); });
   if (config_.metrics_listen) {
     metrics_ = std::make_unique<MetricsExporter>(*config_.metrics_listen);
-    publish_metrics();
-    metrics_timer_.start_periodic(std::chrono::seconds(1));
+    metrics_timer_ = app::now_and_every_second(loop_, [this] { publish_metrics(); });
   }
 }
 

@@ -105,7 +105,7 @@ class ClientApp : private ReturnHandler {
   std::unique_ptr<app::StopSignals> signals_;
   std::unique_ptr<control::ControlServer> control_;
   std::unique_ptr<MetricsExporter> metrics_;
-  evloop::Timer metrics_timer_;  // hands the exporter a copy of the counters every second
+  std::unique_ptr<evloop::Timer> metrics_timer_;  // hands the exporter the counters every second
   void publish_metrics() noexcept;
 };
 

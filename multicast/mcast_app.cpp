@@ -81,9 +81,7 @@ McastApp::McastApp(McastConfig config, provider::Credentials credentials, const 
                                  [this](std::string_view cmd) { return handle_command(cmd); });
   if (config_.metrics_listen) {
     metrics_ = std::make_unique<MetricsExporter>(*config_.metrics_listen);
-    metrics_timer_ = std::make_unique<evloop::Timer>(loop_, [this] { publish_metrics(); });
-    publish_metrics();
-    metrics_timer_->start_periodic(std::chrono::seconds(1));
+    metrics_timer_ = app::now_and_every_second(loop_, [this] { publish_metrics(); });
   }
 }
 

@@ -1,7 +1,9 @@
-// What every daemon's App wires to its event loop alike: the stop and reload signals, and the
-// control socket. Start-up code: throws what ControlServer throws.
+// What every daemon's App wires to its event loop alike: the stop and reload signals, the
+// control socket, and the once-a-second hand-over to its metrics exporter. Start-up code: throws
+// what ControlServer throws.
 #pragma once
 
+#include <chrono>
 #include <csignal>
 #include <functional>
 #include <memory>
@@ -43,6 +45,15 @@ inline std::unique_ptr<control::ControlServer> control_socket(
   if (path.empty()) return nullptr;
   return std::make_unique<control::ControlServer>(loop, path, std::move(handler),
                                                   control::ControlOptions{.group = group});
+}
+
+// Calls `publish` now, then every second on the loop's thread, for as long as the timer lives.
+inline std::unique_ptr<evloop::Timer> now_and_every_second(evloop::EventLoop& loop,
+                                                           const std::function<void()>& publish) {
+  auto timer = std::make_unique<evloop::Timer>(loop, publish);
+  publish();
+  timer->start_periodic(std::chrono::seconds(1));
+  return timer;
 }
 
 }  // namespace dmux::app
