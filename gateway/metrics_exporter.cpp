@@ -266,24 +266,13 @@ void add_routers(const GatewayStats& s, std::vector<MetricFamily>& out) {
 std::vector<MetricFamily> families(const GatewayStats& s) {
   const CounterTotals& t = s.totals;
   std::vector<MetricFamily> out;
-  out.push_back(per_protocol("dmux_gateway_received_packets_total",
-                             "DATA datagrams received from clients, by shim protocol "
-                             "(other = unassigned or unparsable)",
-                             t.rx_packets));
-  out.push_back(per_protocol("dmux_gateway_received_bytes_total",
-                             "UDP payload bytes received from clients", t.rx_bytes));
-  out.push_back(per_protocol("dmux_gateway_forwarded_packets_total",
-                             "TUNNEL datagrams sent to routers", t.tx_packets));
-  out.push_back(per_protocol("dmux_gateway_forwarded_bytes_total",
-                             "UDP payload bytes sent to routers", t.tx_bytes));
+  for (const auto& f : kPerProtocolCounters)
+    out.push_back(per_protocol(f.metric, f.help, t.*f.value));
 
   out.push_back(metrics::by_label<DropReason>("dmux_gateway_dropped_packets_total",
                                               "Datagrams dropped by the data plane, by reason",
                                               "reason", t.drops));
-  out.push_back(metrics::counter("dmux_gateway_receive_buffer_dropped_packets_total",
-                                 "Datagrams the kernel dropped before dmuxd read them (socket "
-                                 "receive buffer full); not included in received_packets",
-                                 t.socket_overflows));
+  metrics::add_counter_families(out, kCounters, t);
 
   add_routers(s, out);
   if (s.registration) add_registration(*s.registration, out);

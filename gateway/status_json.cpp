@@ -146,11 +146,8 @@ std::string status_json(const GatewayConfig& config, const GatewayStats& stats,
   json per_proto = json::object();
   std::uint64_t rx = 0, tx = 0, dropped = 0;
   for (std::size_t slot = 0; slot < wire::kProtocolSlots; ++slot) {
-    per_proto[std::string(wire::protocol_slot_name(slot))] = {
-        {"received_packets", t.rx_packets[slot]},
-        {"received_bytes", t.rx_bytes[slot]},
-        {"forwarded_packets", t.tx_packets[slot]},
-        {"forwarded_bytes", t.tx_bytes[slot]}};
+    json& entry = per_proto[std::string(wire::protocol_slot_name(slot))];
+    for (const auto& f : kPerProtocolCounters) entry[f.json] = (t.*f.value)[slot];
     rx += t.rx_packets[slot];
     tx += t.tx_packets[slot];
   }
@@ -158,7 +155,7 @@ std::string status_json(const GatewayConfig& config, const GatewayStats& stats,
   metrics::add_by_name<DropReason>(drops, dropped, t.drops);
   json listen = json::array();
   for (const auto& ep : config.listen) listen.push_back(ep.to_string());
-  return json{
+  json doc{
       {"gateway_id", net::ipv4_to_string(config.gateway_id)},
       {"gateway_id_number", config.gateway_id},
       {"version", std::string(build::kVersion)},
@@ -175,15 +172,15 @@ std::string status_json(const GatewayConfig& config, const GatewayStats& stats,
       {"received_packets", rx},
       {"forwarded_packets", tx},
       {"dropped_packets", dropped},
-      {"receive_buffer_dropped_packets", t.socket_overflows},
       {"protocols", per_proto},
       {"drops", drops},
       {"registration", stats.registration ? registration_json(*stats.registration) : json(nullptr)},
       {"mesh", stats.mesh ? mesh_json(*stats.mesh) : json(nullptr)},
       {"announce",
        stats.announce && config.announce ? announce_json(config, stats) : json(nullptr)},
-  }
-      .dump();
+  };
+  metrics::add_counters(doc, kCounters, t);
+  return doc.dump();
 }
 
 std::string routers_json(const GatewayStats& stats) {

@@ -9,12 +9,13 @@
 
 namespace dmux::metrics {
 
-template <typename S>
+// `V` is the count, or an array of counts that a daemon labels itself (dmuxd: by protocol).
+template <typename S, typename V = std::uint64_t>
 struct CounterField {
   const char* json;    // field of the status document; nullptr: not in it
   const char* metric;  // Prometheus counter family; nullptr: not exported
   const char* help;    // the family's HELP (with `metric`)
-  std::uint64_t S::*value;
+  V S::*value;
 };
 
 }  // namespace dmux::metrics
