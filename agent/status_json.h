@@ -9,6 +9,7 @@
 #include <string>
 
 #include "agent/ingress.h"
+#include "common/metrics/counter_json.h"
 
 namespace dmux::agent {
 
@@ -17,10 +18,7 @@ namespace dmux::agent {
 template <typename Reason>
 void add_drops(nlohmann::json& drops, std::uint64_t& dropped,
                std::span<const std::uint64_t> counts) {
-  for (std::size_t i = 0; i < counts.size(); ++i) {
-    drops[std::string(to_string(static_cast<Reason>(i)))] = counts[i];
-    dropped += counts[i];
-  }
+  metrics::add_by_name<Reason>(drops, dropped, counts);
 }
 
 // Adds to `doc` the tunnel keys held, the replay windows and Ingress's counters, and to `drops`

@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <csignal>
 #include <cstring>
 #include <ctime>
 #include <stdexcept>
@@ -119,8 +118,7 @@ ClientApp::ClientApp(ClientConfig config)
             tokens_),
       offer_(AddressOfferConfig{.refresh = config_.solicit_interval}, random_tag()),
       timer_(loop_, [this] { on_timer(); }),
-      host_timer_(loop_, [this] { refresh_host_addresses(); }),
-      metrics_timer_(loop_, [this] { publish_metrics(); }) {
+      host_timer_(loop_, [this] { refresh_host_addresses(); }) {
   if (has_ipv6_selector(config_) && config_.phase_out) {
     route_watch_ = std::make_unique<RouteWatch>();  // before the check: no change is missed
     route_watcher_ = std::make_unique<evloop::IoWatcher>(loop_, route_watch_->fd(),
@@ -141,21 +139,15 @@ ClientApp::ClientApp(ClientConfig config)
   socket_watcher_ = std::make_unique<evloop::IoWatcher>(loop_, socket_.get(), [this] {
     io_->on_socket_readable(kReceivesPerWakeup, Clock::now(), *this);
   });
-  for (const int signo : {SIGTERM, SIGINT}) {
-    signals_.push_back(std::make_unique<evloop::SignalWatcher>(loop_, signo, [this, signo] {
-      LOG_INFO("%s: removing rules and shutting down", signo == SIGTERM ? "SIGTERM" : "SIGINT");
-      loop_.stop();
-    }));
-  }
-  if (!config_.control_socket.empty()) {
-    control_ = std::make_unique<control::ControlServer>(
-        loop_, config_.control_socket, [this](std::string_view cmd) { return handle_command(cmd); },
-        control::ControlOptions{.group = config_.control_group});
-  }
+  signals_ = std::make_unique<app::StopSignals>(loop_, [this](int signo) {
+    LOG_INFO("%s: removing rules and shutting down", app::signal_name(signo));
+    loop_.stop();
+  });
+  control_ = app::control_socket(loop_, config_.control_socket, config_.control_group,
+                                 [this](std::string_view cmd) { return handle_command(cmd); });
   if (config_.metrics_listen) {
     metrics_ = std::make_unique<MetricsExporter>(*config_.metrics_listen);
-    publish_metrics();
-    metrics_timer_.start_periodic(std::chrono::seconds(1));
+    metrics_timer_ = app::now_and_every_second(loop_, [this] { publish_metrics(); });
   }
 }
 

@@ -32,6 +32,7 @@
 #include "client/return_tokens.h"
 #include "client/route_watch.h"
 #include "client/tunnel_io.h"
+#include "common/app/daemon_wiring.h"
 #include "common/control/control_server.h"
 #include "common/evloop/event_loop.h"
 #include "common/net/tun_device.h"
@@ -107,10 +108,10 @@ class ClientApp : private ReturnHandler {
   std::unique_ptr<evloop::IoWatcher> tun_watcher_;
   std::unique_ptr<evloop::IoWatcher> route_watcher_;
   std::unique_ptr<evloop::IoWatcher> socket_watcher_;
-  std::vector<std::unique_ptr<evloop::SignalWatcher>> signals_;
+  std::unique_ptr<app::StopSignals> signals_;
   std::unique_ptr<control::ControlServer> control_;
   std::unique_ptr<MetricsExporter> metrics_;
-  evloop::Timer metrics_timer_;  // hands the exporter a copy of the counters every second
+  std::unique_ptr<evloop::Timer> metrics_timer_;  // hands the exporter the counters every second
   void publish_metrics() noexcept;
 };
 

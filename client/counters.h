@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include "common/metrics/counter_list.h"
+
 namespace dmux::client {
 
 enum class Drop : std::uint8_t {
@@ -52,6 +54,26 @@ struct DataPathCounters {
   [[nodiscard]] std::uint64_t dropped(Drop d) const noexcept {
     return drops[static_cast<std::size_t>(d)];
   }
+};
+
+// Each counter's status-JSON field and Prometheus counter, if exported (status_json.cpp,
+// metrics_exporter.cpp).
+inline constexpr metrics::CounterField<DataPathCounters> kDataPathCounters[] = {
+    {"captured", "dmux_client_captured_packets_total", "Packets read from the TUN device",
+     &DataPathCounters::captured},
+    {"captured_bytes", "dmux_client_captured_bytes_total", "Bytes of the captured packets",
+     &DataPathCounters::captured_bytes},
+    {"tunnelled", "dmux_client_tunnelled_packets_total", "DATA datagrams sent to the gateway",
+     &DataPathCounters::tunnelled},
+    {"tunnelled_bytes", "dmux_client_tunnelled_bytes_total", "IPvN bytes tunnelled",
+     &DataPathCounters::tunnelled_bytes},
+    {"returns_received", "dmux_client_returns_total", "Datagrams received on the tunnel socket",
+     &DataPathCounters::returns},
+    {"injected", "dmux_client_injected_packets_total", "Packets injected into the host stack",
+     &DataPathCounters::injected},
+    {"injected_bytes", "dmux_client_injected_bytes_total", "Bytes injected into the host stack",
+     &DataPathCounters::injected_bytes},
+    {"address_offers", nullptr, nullptr, &DataPathCounters::adverts},
 };
 
 }  // namespace dmux::client

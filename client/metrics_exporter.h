@@ -1,7 +1,6 @@
 // Prometheus adapter of dmux-client: the only file of the client that includes prometheus-cpp.
-// The event-loop thread hands it a copy of the counters (update(), once a second); the metrics
-// endpoint's own thread (common/metrics/http_server.h) turns the latest copy into metric families
-// at scrape time.
+// The event-loop thread hands it a copy of the counters (update(), once a second), which it turns
+// into metric families for the metrics endpoint (common/metrics/family_server.h) to serve.
 #pragma once
 
 #include <cstdint>
@@ -12,7 +11,7 @@
 #include "common/net/endpoint.h"
 
 namespace dmux::metrics {
-class HttpServer;
+class FamilyServer;
 }
 
 namespace dmux::client {
@@ -33,12 +32,10 @@ class MetricsExporter {
   explicit MetricsExporter(const net::Endpoint& listen);
   ~MetricsExporter();
 
-  void update(const MetricsSnapshot& snapshot);  // any thread
+  void update(const MetricsSnapshot& snapshot);  // the event-loop thread
 
  private:
-  class Collectable;
-  std::shared_ptr<Collectable> collectable_;
-  std::unique_ptr<metrics::HttpServer> server_;
+  std::unique_ptr<metrics::FamilyServer> server_;
 };
 
 }  // namespace dmux::client

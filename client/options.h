@@ -5,16 +5,13 @@
 #include <string>
 
 #include "client/config.h"
+#include "common/app/program.h"
 
 namespace dmux::client {
 
-struct CommandLine {
+struct CommandLine : app::StandardFlags {
   ClientConfig config;
-  bool help = false;
-  bool version = false;
-  bool check_config = false;
   bool cleanup = false;  // remove a stale chain and exit
-  std::string help_text;
 };
 
 CommandLine parse_command_line(int argc, const char* const* argv);

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/metrics/counter_json.h"
 #include "common/wire/protocols.h"
 
 namespace dmux::client {
@@ -64,10 +65,7 @@ std::string status_json(const StatusView& v) {
   const DataPathCounters& c = v.counters;
   json drops = json::object();
   std::uint64_t dropped = 0;
-  for (std::size_t i = 0; i < kDropReasons; ++i) {
-    drops[std::string(to_string(static_cast<Drop>(i)))] = c.drops[i];
-    dropped += c.drops[i];
-  }
+  metrics::add_by_name<Drop>(drops, dropped, c.drops);
   json selectors = json::array();
   for (std::size_t i = 0; i < v.config.selectors.size(); ++i) {
     const Selector& s = v.config.selectors[i];
@@ -87,40 +85,33 @@ std::string status_json(const StatusView& v) {
   const ReturnTokenCounters& tc = v.tokens.counters();
   char tag[9];
   std::snprintf(tag, sizeof tag, "%08x", static_cast<unsigned>(v.offer.tag()));
-  return json{{"daemon", "dmux-client"},
-              {"uptime_seconds", v.uptime_seconds},
-              {"gateway", v.config.gateway.to_string()},
-              {"local", v.local.to_string()},
-              {"tun", v.tun_name},
-              {"mtu", v.config.tun_mtu},
-              {"chain", v.config.chain},
-              {"route_table", v.config.route_table},
-              {"selectors", selectors},
-              {"ipv6_active", v.ipv6_active},
-              {"address", addr ? to_string(*addr) : ""},
-              {"address_valid_seconds", seconds_left(v.offer, v.now)},
-              {"tag", tag},
-              {"binding", binding_text(v.tokens)},
-              {"token_requests", tc.requests},
-              {"token_offers", tc.offers},
-              {"binding_changes", tc.binding_changes},
-              {"solicitations", oc.solicitations},
-              {"adverts", oc.adverts},
-              {"address_changes", oc.changes},
-              {"unanswered_solicitations", v.offer.unanswered()},
-              {"captured", c.captured},
-              {"captured_bytes", c.captured_bytes},
-              {"segmented", v.io.counters().super_packets},  // reads cut into several DATA
-              {"tunnelled", c.tunnelled},
-              {"tunnelled_bytes", c.tunnelled_bytes},
-              {"returns_received", c.returns},
-              {"injected", c.injected},
-              {"injected_bytes", c.injected_bytes},
-              {"address_offers", c.adverts},
-              {"dropped_packets", dropped},
-              {"drops", drops},
-              {"offload", offload_json(v)}}
-      .dump();
+  json doc{{"daemon", "dmux-client"},
+           {"uptime_seconds", v.uptime_seconds},
+           {"gateway", v.config.gateway.to_string()},
+           {"local", v.local.to_string()},
+           {"tun", v.tun_name},
+           {"mtu", v.config.tun_mtu},
+           {"chain", v.config.chain},
+           {"route_table", v.config.route_table},
+           {"selectors", selectors},
+           {"ipv6_active", v.ipv6_active},
+           {"address", addr ? to_string(*addr) : ""},
+           {"address_valid_seconds", seconds_left(v.offer, v.now)},
+           {"tag", tag},
+           {"binding", binding_text(v.tokens)},
+           {"token_requests", tc.requests},
+           {"token_offers", tc.offers},
+           {"binding_changes", tc.binding_changes},
+           {"solicitations", oc.solicitations},
+           {"adverts", oc.adverts},
+           {"address_changes", oc.changes},
+           {"unanswered_solicitations", v.offer.unanswered()},
+           {"segmented", v.io.counters().super_packets},  // reads cut into several DATA
+           {"dropped_packets", dropped},
+           {"drops", drops},
+           {"offload", offload_json(v)}};
+  metrics::add_counters(doc, kDataPathCounters, c);
+  return doc.dump();
 }
 
 }  // namespace dmux::client

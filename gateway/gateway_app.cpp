@@ -1,9 +1,9 @@
 #include "gateway/gateway_app.h"
 
-#include <csignal>
 #include <ctime>
 #include <map>
 
+#include "common/app/daemon_wiring.h"
 #include "common/crypto/crypto.h"
 #include "common/util/config_error.h"
 #include "common/util/log.h"
@@ -81,9 +81,8 @@ GatewayApp::GatewayApp(GatewayConfig config, Reloader reloader)
         [this](const crypto::Crl& crl) { on_crl_adopted(crl); });
   }
   if (!config_.crl_path.empty()) load_crl(config_.crl_path);  // throws: a bad CRL stops the start
-  control_ = std::make_unique<control::ControlServer>(
-      loop_, config_.control_socket, [this](std::string_view cmd) { return handle_command(cmd); },
-      control::ControlOptions{.group = config_.control_group});
+  control_ = app::control_socket(loop_, config_.control_socket, config_.control_group,
+                                 [this](std::string_view cmd) { return handle_command(cmd); });
   if (config_.metrics_listen) {
     metrics_ =
         std::make_unique<MetricsExporter>(*config_.metrics_listen, [this] { return stats(); });
@@ -94,15 +93,13 @@ GatewayApp::GatewayApp(GatewayConfig config, Reloader reloader)
   }
   notifier_ = std::make_unique<bgp_glue::SystemdNotifier>(
       loop_, [this] { return data_plane_progressed(watchdog_beats_); });
-  signals_.push_back(std::make_unique<evloop::SignalWatcher>(loop_, SIGTERM, [this] {
-    LOG_INFO("SIGTERM: shutting down");
-    shut_down(true);
-  }));
-  signals_.push_back(std::make_unique<evloop::SignalWatcher>(loop_, SIGINT, [this] {
-    LOG_INFO("SIGINT: shutting down");
-    shut_down(false);
-  }));
-  signals_.push_back(std::make_unique<evloop::SignalWatcher>(loop_, SIGHUP, [this] { reload(); }));
+  signals_ = std::make_unique<app::StopSignals>(
+      loop_,
+      [this](int signo) {
+        LOG_INFO("%s: shutting down", app::signal_name(signo));
+        shut_down(signo == SIGTERM);
+      },
+      [this] { reload(); });
 }
 
 GatewayApp::~GatewayApp() {

@@ -8,6 +8,7 @@
 
 #include "bgp-glue/announcement.h"
 #include "bgp-glue/systemd_notifier.h"
+#include "common/app/daemon_wiring.h"
 #include "common/control/control_server.h"
 #include "common/evloop/event_loop.h"
 #include "common/metrics/daemon_info.h"
@@ -77,7 +78,7 @@ class GatewayApp {
   std::unique_ptr<RegistrationServer> registration_;
   std::unique_ptr<mesh::MeshServer> mesh_;
   std::unique_ptr<MetricsExporter> metrics_;
-  std::vector<std::unique_ptr<evloop::SignalWatcher>> signals_;
+  std::unique_ptr<app::StopSignals> signals_;
   std::unique_ptr<bgp_glue::Announcement> announce_;
   std::unique_ptr<bgp_glue::SystemdNotifier> notifier_;
   std::unique_ptr<evloop::Timer> old_version_timer_;

@@ -1,8 +1,6 @@
 #include "gateway/metrics_exporter.h"
 
-#include <prometheus/collectable.h>
 #include <prometheus/metric_family.h>
-#include <prometheus/text_serializer.h>
 
 #include <map>
 #include <string>
@@ -11,7 +9,7 @@
 
 #include "common/crypto/crypto.h"
 #include "common/metrics/daemon_families.h"
-#include "common/metrics/http_server.h"
+#include "common/metrics/family_server.h"
 #include "common/net/endpoint.h"
 #include "common/wire/mesh.h"
 #include "common/wire/protocols.h"
@@ -238,96 +236,63 @@ void add_mesh(const mesh::MeshSnapshot& m, std::vector<MetricFamily>& out) {
   out.push_back(std::move(stale));
 }
 
+// The forwarding table's routers by protocol and origin, and those without a key.
+void add_routers(const GatewayStats& s, std::vector<MetricFamily>& out) {
+  auto routers =
+      family("dmux_gateway_routers", "Routers in the forwarding table", MetricType::Gauge);
+  // Every assigned protocol and origin is present, at 0 when it has no router, so "a protocol
+  // without routers" is a series at 0 rather than a missing one (alert
+  // DmuxProtocolWithoutRouters).
+  std::map<std::pair<std::string, std::string>, double> counts;
+  for (const auto& p : wire::kProtocols) {
+    for (auto origin : {RouterOrigin::kStatic, RouterOrigin::kRegistered, RouterOrigin::kMesh}) {
+      counts[{std::string(p.name), std::string(to_string(origin))}] = 0;
+    }
+  }
+  if (s.table) {
+    for (const auto& r : s.table->routers()) {
+      counts[{wire::protocol_name(r.proto_id), std::string(to_string(r.origin))}] += 1;
+    }
+  }
+  for (const auto& [key, n] : counts) {
+    add(routers, {{"origin", key.second}, {"protocol", key.first}}, n);
+  }
+  out.push_back(std::move(routers));
+  out.push_back(metrics::gauge("dmux_gateway_routers_without_key",
+                               "Routers in the table without a tunnel key (never forwarded to)",
+                               static_cast<double>(s.table ? s.table->unkeyed() : 0)));
+}
+
+std::vector<MetricFamily> families(const GatewayStats& s) {
+  const CounterTotals& t = s.totals;
+  std::vector<MetricFamily> out;
+  for (const auto& f : kPerProtocolCounters)
+    out.push_back(per_protocol(f.metric, f.help, t.*f.value));
+
+  out.push_back(metrics::by_label<DropReason>("dmux_gateway_dropped_packets_total",
+                                              "Datagrams dropped by the data plane, by reason",
+                                              "reason", t.drops));
+  metrics::add_counter_families(out, kCounters, t);
+
+  add_routers(s, out);
+  if (s.registration) add_registration(*s.registration, out);
+
+  if (s.mesh) add_mesh(*s.mesh, out);
+  if (s.announce) add_announce(*s.announce, s.announce_stray_packets, out);
+
+  out.push_back(metrics::gauge("dmux_gateway_workers", "Data-plane worker threads",
+                               static_cast<double>(s.workers)));
+  out.push_back(metrics::gauge("dmux_gateway_start_time_seconds", "Unix time the gateway started",
+                               s.start_time_seconds));
+  metrics::add_daemon_families(s.daemon, out);
+  return out;
+}
+
 }  // namespace
 
-class MetricsExporter::Collectable : public prometheus::Collectable {
- public:
-  explicit Collectable(StatsSource source) : source_(std::move(source)) {}
-
-  std::vector<MetricFamily> Collect() const override {
-    const GatewayStats s = source_();
-    const CounterTotals& t = s.totals;
-    std::vector<MetricFamily> out;
-    out.push_back(per_protocol("dmux_gateway_received_packets_total",
-                               "DATA datagrams received from clients, by shim protocol "
-                               "(other = unassigned or unparsable)",
-                               t.rx_packets));
-    out.push_back(per_protocol("dmux_gateway_received_bytes_total",
-                               "UDP payload bytes received from clients", t.rx_bytes));
-    out.push_back(per_protocol("dmux_gateway_forwarded_packets_total",
-                               "TUNNEL datagrams sent to routers", t.tx_packets));
-    out.push_back(per_protocol("dmux_gateway_forwarded_bytes_total",
-                               "UDP payload bytes sent to routers", t.tx_bytes));
-
-    auto drops = family("dmux_gateway_dropped_packets_total",
-                        "Datagrams dropped by the data plane, by reason", MetricType::Counter);
-    for (std::size_t r = 0; r < kDropReasons; ++r) {
-      add(drops, {{"reason", std::string(to_string(static_cast<DropReason>(r)))}},
-          static_cast<double>(t.drops[r]));
-    }
-    out.push_back(std::move(drops));
-
-    auto overflow = family("dmux_gateway_receive_buffer_dropped_packets_total",
-                           "Datagrams the kernel dropped before dmuxd read them (socket receive "
-                           "buffer full); not included in received_packets",
-                           MetricType::Counter);
-    add(overflow, {}, static_cast<double>(t.socket_overflows));
-    out.push_back(std::move(overflow));
-
-    auto routers =
-        family("dmux_gateway_routers", "Routers in the forwarding table", MetricType::Gauge);
-    // Every assigned protocol and origin is present, at 0 when it has no router, so "a protocol
-    // without routers" is a series at 0 rather than a missing one (alert
-    // DmuxProtocolWithoutRouters).
-    std::map<std::pair<std::string, std::string>, double> counts;
-    for (const auto& p : wire::kProtocols) {
-      for (auto origin : {RouterOrigin::kStatic, RouterOrigin::kRegistered, RouterOrigin::kMesh}) {
-        counts[{std::string(p.name), std::string(to_string(origin))}] = 0;
-      }
-    }
-    if (s.table) {
-      for (const auto& r : s.table->routers()) {
-        counts[{wire::protocol_name(r.proto_id), std::string(to_string(r.origin))}] += 1;
-      }
-    }
-    for (const auto& [key, n] : counts) {
-      add(routers, {{"origin", key.second}, {"protocol", key.first}}, n);
-    }
-    out.push_back(std::move(routers));
-    auto unkeyed =
-        family("dmux_gateway_routers_without_key",
-               "Routers in the table without a tunnel key (never forwarded to)", MetricType::Gauge);
-    add(unkeyed, {}, static_cast<double>(s.table ? s.table->unkeyed() : 0));
-    out.push_back(std::move(unkeyed));
-
-    if (s.registration) add_registration(*s.registration, out);
-
-    if (s.mesh) add_mesh(*s.mesh, out);
-    if (s.announce) add_announce(*s.announce, s.announce_stray_packets, out);
-
-    auto workers = family("dmux_gateway_workers", "Data-plane worker threads", MetricType::Gauge);
-    add(workers, {}, static_cast<double>(s.workers));
-    out.push_back(std::move(workers));
-
-    auto start = family("dmux_gateway_start_time_seconds", "Unix time the gateway started",
-                        MetricType::Gauge);
-    add(start, {}, s.start_time_seconds);
-    out.push_back(std::move(start));
-    metrics::add_daemon_families(s.daemon, out);
-    return out;
-  }
-
- private:
-  StatsSource source_;
-};
-
 MetricsExporter::MetricsExporter(const net::Endpoint& listen, StatsSource source)
-    : collectable_(std::make_shared<Collectable>(std::move(source))) {
-  auto collectable = collectable_;
-  server_ = std::make_unique<metrics::HttpServer>(listen, [collectable] {
-    return prometheus::TextSerializer().Serialize(collectable->Collect());
-  });
-}
+    : server_(std::make_unique<metrics::FamilyServer>(
+          listen, [source = std::move(source)] { return families(source()); })) {}
 
 MetricsExporter::~MetricsExporter() = default;
 

@@ -1,6 +1,6 @@
 // Prometheus adapter: the only file of the gateway that includes prometheus-cpp. Reads a
-// GatewayStats at scrape time (on the metrics endpoint's own thread, common/metrics/http_server.h)
-// and turns it into metric families in the text format.
+// GatewayStats at scrape time (on the metrics endpoint's own thread,
+// common/metrics/family_server.h) and turns it into metric families.
 #pragma once
 
 #include <memory>
@@ -10,7 +10,7 @@
 #include "gateway/stats.h"
 
 namespace dmux::metrics {
-class HttpServer;
+class FamilyServer;
 }
 
 namespace dmux::gateway {
@@ -24,9 +24,7 @@ class MetricsExporter {
   [[nodiscard]] std::vector<int> listening_ports() const;
 
  private:
-  class Collectable;
-  std::shared_ptr<Collectable> collectable_;
-  std::unique_ptr<metrics::HttpServer> server_;
+  std::unique_ptr<metrics::FamilyServer> server_;
 };
 
 }  // namespace dmux::gateway

@@ -428,17 +428,11 @@ GatewayConfig to_config(const po::variables_map& vm) {
   const auto metrics = get<std::string>(vm, kMetricsListen);
   if (metrics != "off") c.metrics_listen = require_endpoint(metrics, kMetricsListen, true);
 
-  c.control_socket = get<std::string>(vm, kControlSocket);
-  if (c.control_socket.empty() || c.control_socket.size() > 100) {
-    throw ConfigError(kControlSocket, "path must be 1-100 characters");
-  }
+  c.control_socket = checked_control_socket(get<std::string>(vm, kControlSocket), kControlSocket);
   if (vm.count(kControlGroup))
     c.control_group = checked_control_group(get<std::string>(vm, kControlGroup), kControlGroup);
 
-  const auto level = get<std::string>(vm, kLogLevel);
-  if (!log::parse_level(level, c.log_level)) {
-    throw ConfigError(kLogLevel, "'" + level + "' is not one of debug, info, warn, error");
-  }
+  c.log_level = checked_log_level(get<std::string>(vm, kLogLevel), kLogLevel);
   return c;
 }
 
@@ -455,16 +449,7 @@ po::variables_map parse_all(int argc, const char* const argv[], const po::option
                             const po::options_description& file_opts) {
   po::variables_map vm;
   po::store(parse_strict_command_line(argc, argv, all), vm);
-  if (vm.count(kConfig)) {
-    const auto path = vm[kConfig].as<std::string>();
-    std::ifstream in(path);
-    if (!in) throw ConfigError(kConfig, "cannot open '" + path + "'");
-    try {
-      po::store(po::parse_config_file(in, file_opts), vm);
-    } catch (const po::error& e) {
-      throw ConfigError(kConfig, path + ": " + e.what());
-    }
-  }
+  if (vm.count(kConfig)) store_config_file(vm[kConfig].as<std::string>(), file_opts, vm, kConfig);
   po::notify(vm);
   return vm;
 }

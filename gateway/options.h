@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "common/app/program.h"
 #include "common/util/config_error.h"
 #include "gateway/config.h"
 
@@ -12,12 +13,8 @@ namespace dmux::gateway {
 
 using dmux::ConfigError;
 
-struct CommandLine {
+struct CommandLine : app::StandardFlags {
   GatewayConfig config;
-  bool help = false;
-  bool version = false;
-  bool check_config = false;
-  std::string help_text;
 };
 
 // Parses argv and, if --config is given, that file (command-line values win; a list option given

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/crypto/crypto.h"
+#include "common/metrics/counter_json.h"
 #include "common/util/version.h"
 #include "common/wire/mesh.h"
 #include "common/wire/protocols.h"
@@ -16,25 +17,10 @@ namespace {
 double seconds(registry::Duration d) { return std::chrono::duration<double>(d).count(); }
 
 json registration_json(const RegistrationSnapshot& r) {
-  json regs = json::object(), kas = json::object();
-  for (std::size_t i = 0; i < registry::kRegisterOutcomes; ++i) {
-    regs[std::string(registry::to_string(static_cast<registry::RegisterOutcome>(i)))] =
-        r.counters.registers[i];
-  }
-  for (std::size_t i = 0; i < registry::kKeepaliveOutcomes; ++i) {
-    kas[std::string(registry::to_string(static_cast<registry::KeepaliveOutcome>(i)))] =
-        r.counters.keepalives[i];
-  }
-  json cookies = json::object();
-  for (std::size_t i = 0; i < registry::kCookieOutcomes; ++i) {
-    cookies[std::string(registry::to_string(static_cast<registry::CookieOutcome>(i)))] =
-        r.counters.cookies[i];
-  }
-  json feedback = json::object();
-  for (std::size_t i = 0; i < registry::kFeedbackResults; ++i) {
-    feedback[std::string(registry::to_string(static_cast<registry::FeedbackResult>(i)))] =
-        r.feedback.by_result[i];
-  }
+  const json regs = metrics::by_name<registry::RegisterOutcome>(r.counters.registers);
+  const json kas = metrics::by_name<registry::KeepaliveOutcome>(r.counters.keepalives);
+  const json cookies = metrics::by_name<registry::CookieOutcome>(r.counters.cookies);
+  json feedback = metrics::by_name<registry::FeedbackResult>(r.feedback.by_result);
   feedback["active"] = r.router_feedback;
   feedback["tag_verified"] = r.feedback.tag_verified;
   feedback["tag_unchecked"] = r.feedback.tag_unchecked;
@@ -160,22 +146,16 @@ std::string status_json(const GatewayConfig& config, const GatewayStats& stats,
   json per_proto = json::object();
   std::uint64_t rx = 0, tx = 0, dropped = 0;
   for (std::size_t slot = 0; slot < wire::kProtocolSlots; ++slot) {
-    per_proto[std::string(wire::protocol_slot_name(slot))] = {
-        {"received_packets", t.rx_packets[slot]},
-        {"received_bytes", t.rx_bytes[slot]},
-        {"forwarded_packets", t.tx_packets[slot]},
-        {"forwarded_bytes", t.tx_bytes[slot]}};
+    json& entry = per_proto[std::string(wire::protocol_slot_name(slot))];
+    for (const auto& f : kPerProtocolCounters) entry[f.json] = (t.*f.value)[slot];
     rx += t.rx_packets[slot];
     tx += t.tx_packets[slot];
   }
   json drops = json::object();
-  for (std::size_t r = 0; r < kDropReasons; ++r) {
-    drops[std::string(to_string(static_cast<DropReason>(r)))] = t.drops[r];
-    dropped += t.drops[r];
-  }
+  metrics::add_by_name<DropReason>(drops, dropped, t.drops);
   json listen = json::array();
   for (const auto& ep : config.listen) listen.push_back(ep.to_string());
-  return json{
+  json doc{
       {"gateway_id", net::ipv4_to_string(config.gateway_id)},
       {"gateway_id_number", config.gateway_id},
       {"version", std::string(build::kVersion)},
@@ -192,15 +172,15 @@ std::string status_json(const GatewayConfig& config, const GatewayStats& stats,
       {"received_packets", rx},
       {"forwarded_packets", tx},
       {"dropped_packets", dropped},
-      {"receive_buffer_dropped_packets", t.socket_overflows},
       {"protocols", per_proto},
       {"drops", drops},
       {"registration", stats.registration ? registration_json(*stats.registration) : json(nullptr)},
       {"mesh", stats.mesh ? mesh_json(*stats.mesh) : json(nullptr)},
       {"announce",
        stats.announce && config.announce ? announce_json(config, stats) : json(nullptr)},
-  }
-      .dump();
+  };
+  metrics::add_counters(doc, kCounters, t);
+  return doc.dump();
 }
 
 std::string routers_json(const GatewayStats& stats) {

@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include "common/metrics/counter_list.h"
+
 namespace dmux::multicast {
 
 // What dmux-mcast itself drops, besides what agent::Ingress drops and counts (docs/protocol.md
@@ -58,6 +60,38 @@ struct RouterCounters {
   [[nodiscard]] std::uint64_t dropped(Drop d) const noexcept {
     return drops[static_cast<std::size_t>(d)];
   }
+};
+
+// Each counter's status-JSON field and Prometheus counter, if exported (status_json.cpp,
+// metrics_exporter.cpp).
+inline constexpr metrics::CounterField<RouterCounters> kRouterCounters[] = {
+    {"tunnels_received", "dmux_mcast_tunnels_received_total", "TUNNEL datagrams received",
+     &RouterCounters::tunnels_received},
+    {"tunnel_bytes_received", nullptr, nullptr, &RouterCounters::tunnel_bytes_received},
+    {"igmp_messages", "dmux_mcast_igmp_messages_total", "IGMP reports and leaves acted on",
+     &RouterCounters::igmp_messages},
+    {"igmp_ignored", nullptr, nullptr, &RouterCounters::igmp_ignored},
+    {"ignored_groups", nullptr, nullptr, &RouterCounters::ignored_groups},
+    {"group_packets", "dmux_mcast_group_packets_total",
+     "Multicast data packets from this router's clients", &RouterCounters::group_packets},
+    {"no_receivers", "dmux_mcast_no_receivers_total",
+     "Group packets that reached no member and no peer", &RouterCounters::no_receivers},
+    {"delivered", "dmux_mcast_delivered_packets_total", "RETURNs with group data sent to members",
+     &RouterCounters::delivered},
+    {"delivered_bytes", "dmux_mcast_delivered_bytes_total", "IPv4 bytes in those RETURNs",
+     &RouterCounters::delivered_bytes},
+    {"forwarded", "dmux_mcast_forwarded_to_peers_total", "GROUP_DATA sent to peer routers",
+     &RouterCounters::forwarded},
+    {"from_peers", "dmux_mcast_from_peers_total", "GROUP_DATA accepted from peer routers",
+     &RouterCounters::from_peers},
+    {"queries_sent", nullptr, nullptr, &RouterCounters::queries_sent},
+    {"summaries_sent", nullptr, nullptr, &RouterCounters::summaries_sent},
+    {"summaries_received", nullptr, nullptr, &RouterCounters::summaries_received},
+    {"moved_to_peer", nullptr, nullptr, &RouterCounters::moved_to_peer},
+    {"adopted", nullptr, nullptr, &RouterCounters::adopted},
+    {"peer_deaths", "dmux_mcast_peer_deaths_total", "Peers declared dead (members adopted)",
+     &RouterCounters::peer_deaths},
+    {"summary_overflow", nullptr, nullptr, &RouterCounters::summary_overflow},
 };
 
 }  // namespace dmux::multicast

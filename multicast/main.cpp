@@ -1,63 +1,47 @@
-// dmux-mcast entry point: parse options, load credentials and the peer key, build the McastApp,
-// run it.
-#include <cstdio>
+// dmux-mcast entry point: the program skeleton (common/app/program.h) with dmux-mcast's options,
+// credentials and peer key, summary and App.
 #include <ctime>
-#include <exception>
-#include <optional>
 #include <string>
 
-#include "common/util/log.h"
-#include "common/util/version.h"
+#include "common/app/program.h"
 #include "multicast/credentials.h"
 #include "multicast/mcast_app.h"
 #include "multicast/options.h"
 
 namespace {
 
-int config_error(const dmux::ConfigError& e) {
-  std::fprintf(stderr, "dmux-mcast: error: --%s: %s\n", e.option().c_str(), e.what());
-  return 2;
+using namespace dmux::multicast;
+
+struct Loaded {
+  McastConfig config;
+  dmux::agent::Credentials credentials;
+  PeerKey peer_key;
+};
+
+std::string summary(const Loaded& l) {
+  return "config OK: provider " + std::to_string(l.credentials.info.provider_id) + " (" +
+         l.credentials.info.common_name + "), ipv4-multicast, listen " +
+         l.config.listen.to_string() + ", gateway " + l.config.gateway.to_string() + ", " +
+         std::to_string(l.config.peers.size()) + " peer(s)";
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  using namespace dmux::multicast;
-  CommandLine cl;
-  std::optional<dmux::agent::Credentials> credentials;
-  PeerKey peer_key{};
-  try {
-    cl = parse_command_line(argc, argv);
-    if (cl.help) {
-      std::fputs(cl.help_text.c_str(), stdout);
-      return 0;
-    }
-    if (cl.version) {
-      std::puts(dmux::build::version_line("dmux-mcast").c_str());
-      return 0;
-    }
-    dmux::log::set_level(cl.config.log_level);
-    credentials.emplace(load_credentials(cl.config, std::time(nullptr)));
-    peer_key = load_peer_key(cl.config);
-  } catch (const dmux::ConfigError& e) {
-    return config_error(e);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "dmux-mcast: error: %s\n", e.what());
-    return 2;
-  }
-  if (cl.check_config) {
-    std::printf("config OK: provider %u (%s), ipv4-multicast, listen %s, gateway %s, %zu peer(s)\n",
-                credentials->info.provider_id, credentials->info.common_name.c_str(),
-                cl.config.listen.to_string().c_str(), cl.config.gateway.to_string().c_str(),
-                cl.config.peers.size());
-    return 0;
-  }
-  try {
-    McastApp app(std::move(cl.config), std::move(*credentials), peer_key);
-    app.run();
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "dmux-mcast: error: %s\n", e.what());
-    return 1;
-  }
-  return 0;
+  return dmux::app::run_program<CommandLine, Loaded>(
+      argc, argv,
+      {.name = "dmux-mcast",
+       .parse = parse_command_line,
+       .own_action = {},
+       .load =
+           [](CommandLine& cl) {
+             auto credentials = load_credentials(cl.config, std::time(nullptr));
+             const PeerKey peer_key = load_peer_key(cl.config);
+             return Loaded{std::move(cl.config), std::move(credentials), peer_key};
+           },
+       .summary = summary,
+       .run =
+           [](Loaded& l) {
+             McastApp(std::move(l.config), std::move(l.credentials), l.peer_key).run();
+           }});
 }

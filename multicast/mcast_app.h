@@ -11,6 +11,7 @@
 #include "agent/control_reply.h"
 #include "agent/credentials.h"
 #include "agent/registration_client.h"
+#include "common/app/daemon_wiring.h"
 #include "common/control/control_server.h"
 #include "common/evloop/event_loop.h"
 #include "common/net/unique_fd.h"
@@ -60,7 +61,7 @@ class McastApp final : private agent::GatewayLink, private Transport {
   MonoTime ready_deadline_ = MonoTime::max();
   void register_when_ready(MonoTime at) noexcept;
   std::unique_ptr<evloop::IoWatcher> socket_watcher_;
-  std::vector<std::unique_ptr<evloop::SignalWatcher>> signals_;
+  std::unique_ptr<app::StopSignals> signals_;
   std::unique_ptr<control::ControlServer> control_;
   std::unique_ptr<MetricsExporter> metrics_;
   std::unique_ptr<evloop::Timer> metrics_timer_;

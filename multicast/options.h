@@ -4,16 +4,13 @@
 
 #include <string>
 
+#include "common/app/program.h"
 #include "multicast/config.h"
 
 namespace dmux::multicast {
 
-struct CommandLine {
+struct CommandLine : app::StandardFlags {
   McastConfig config;
-  bool help = false;
-  bool version = false;
-  bool check_config = false;
-  std::string help_text;
 };
 
 // Parses and validates argv (not the files: see load_credentials, load_peer_key). Throws

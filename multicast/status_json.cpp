@@ -5,6 +5,7 @@
 
 #include "agent/registration_status.h"
 #include "agent/status_json.h"
+#include "common/metrics/counter_json.h"
 #include "common/util/version.h"
 #include "common/wire/protocols.h"
 
@@ -29,10 +30,7 @@ json membership_json(const Membership& m, MonoTime now) {
   const MembershipCounters& c = m.counters();
   json refusals = json::object();
   std::uint64_t refused = 0;
-  for (std::size_t i = 0; i < kRefusalReasons; ++i) {
-    refusals[std::string(to_string(static_cast<Refusal>(i)))] = c.refusals[i];
-    refused += c.refusals[i];
-  }
+  metrics::add_by_name<Refusal>(refusals, refused, c.refusals);
   // Groups with their members, sorted by group, as "address:port".
   std::vector<std::pair<std::uint32_t, std::string>> rows;
   for (const auto& [key, client] : m.clients()) {
@@ -100,25 +98,8 @@ std::string status_json(const StatusView& v) {
       {"bad_control_replies", v.bad_control_replies},
       {"membership", membership_json(v.router.membership(), v.now)},
       {"peers", peers_json(v.router.peers(), v.now)},
-      {"tunnels_received", c.tunnels_received},
-      {"tunnel_bytes_received", c.tunnel_bytes_received},
-      {"igmp_messages", c.igmp_messages},
-      {"igmp_ignored", c.igmp_ignored},
-      {"ignored_groups", c.ignored_groups},
-      {"group_packets", c.group_packets},
-      {"no_receivers", c.no_receivers},
-      {"delivered", c.delivered},
-      {"delivered_bytes", c.delivered_bytes},
-      {"forwarded", c.forwarded},
-      {"from_peers", c.from_peers},
-      {"queries_sent", c.queries_sent},
-      {"summaries_sent", c.summaries_sent},
-      {"summaries_received", c.summaries_received},
-      {"moved_to_peer", c.moved_to_peer},
-      {"adopted", c.adopted},
-      {"peer_deaths", c.peer_deaths},
-      {"summary_overflow", c.summary_overflow},
   };
+  metrics::add_counters(doc, kRouterCounters, c);
   agent::add_ingress_status(doc, drops, dropped, v.router.ingress(), v.now);
   doc["dropped_packets"] = dropped;
   doc["drops"] = drops;

@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include "common/metrics/counter_list.h"
+
 namespace dmux::provider {
 
 // What dmux-provider itself drops, besides what agent::Ingress drops and counts (docs/protocol.md
@@ -41,6 +43,28 @@ struct DataPathCounters {
   [[nodiscard]] std::uint64_t dropped(Drop d) const noexcept {
     return drops[static_cast<std::size_t>(d)];
   }
+};
+
+// Each counter's status-JSON field and Prometheus counter (status_json.cpp, metrics_exporter.cpp).
+inline constexpr metrics::CounterField<DataPathCounters> kDataPathCounters[] = {
+    {"tunnels_received", "dmux_provider_tunnels_received_total",
+     "Datagrams on the listen socket that are not registration replies",
+     &DataPathCounters::tunnels_received},
+    {"tunnel_bytes_received", "dmux_provider_tunnel_bytes_received_total",
+     "Bytes of those datagrams", &DataPathCounters::tunnel_bytes_received},
+    {"delivered_to_tun", "dmux_provider_delivered_packets_total",
+     "IPv6 packets written to the TUN device", &DataPathCounters::delivered_to_tun},
+    {"delivered_bytes", "dmux_provider_delivered_bytes_total", "Bytes of those packets",
+     &DataPathCounters::delivered_bytes},
+    {"tun_packets_read", "dmux_provider_tun_packets_read_total",
+     "Packets the kernel routed into the TUN device", &DataPathCounters::tun_packets_read},
+    {"returned", "dmux_provider_returned_packets_total", "RETURN datagrams sent to clients",
+     &DataPathCounters::returned},
+    {"returned_bytes", "dmux_provider_returned_bytes_total", "IPv6 bytes in those RETURNs",
+     &DataPathCounters::returned_bytes},
+    {"solicitations_answered", "dmux_provider_solicitations_answered_total",
+     "Address offers (router advertisements) sent to clients",
+     &DataPathCounters::solicitations_answered},
 };
 
 }  // namespace dmux::provider

@@ -1,12 +1,9 @@
-// dmux-provider entry point: parse options, load credentials, build the ProviderApp, run it.
-#include <cstdio>
+// dmux-provider entry point: the program skeleton (common/app/program.h) with dmux-provider's
+// options, credentials, summary and App.
 #include <ctime>
-#include <exception>
-#include <optional>
 #include <string>
 
-#include "common/util/log.h"
-#include "common/util/version.h"
+#include "common/app/program.h"
 #include "common/wire/protocols.h"
 #include "provider/credentials.h"
 #include "provider/options.h"
@@ -14,54 +11,37 @@
 
 namespace {
 
-int config_error(const dmux::provider::ConfigError& e) {
-  std::fprintf(stderr, "dmux-provider: error: --%s: %s\n", e.option().c_str(), e.what());
-  return 2;
-}
+using namespace dmux::provider;
 
-void print_summary(const dmux::provider::ProviderConfig& c, const dmux::provider::Credentials& k) {
+struct Loaded {
+  ProviderConfig config;
+  Credentials credentials;
+};
+
+std::string summary(const Loaded& l) {
+  const ProviderConfig& c = l.config;
   std::string protocols;
   for (const auto p : c.protocols)
     protocols += (protocols.empty() ? "" : ",") + dmux::wire::protocol_name(p);
-  std::printf(
-      "config OK: provider %u (%s), protocols %s, listen %s, gateway %s, client prefix %s, "
-      "tun %s\n",
-      k.info.provider_id, k.info.common_name.c_str(), protocols.c_str(),
-      c.listen.to_string().c_str(), c.gateway.to_string().c_str(),
-      dmux::provider::to_string(c.client_prefix).c_str(), c.tun_name.c_str());
+  return "config OK: provider " + std::to_string(l.credentials.info.provider_id) + " (" +
+         l.credentials.info.common_name + "), protocols " + protocols + ", listen " +
+         c.listen.to_string() + ", gateway " + c.gateway.to_string() + ", client prefix " +
+         to_string(c.client_prefix) + ", tun " + c.tun_name;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  using namespace dmux::provider;
-  CommandLine cl;
-  std::optional<Credentials> credentials;
-  try {
-    cl = parse_command_line(argc, argv);
-    if (cl.help) {
-      std::fputs(cl.help_text.c_str(), stdout);
-      return 0;
-    }
-    if (cl.version) {
-      std::puts(dmux::build::version_line("dmux-provider").c_str());
-      return 0;
-    }
-    dmux::log::set_level(cl.config.log_level);
-    credentials.emplace(load_credentials(cl.config, std::time(nullptr)));
-  } catch (const ConfigError& e) {
-    return config_error(e);
-  }
-  if (cl.check_config) {
-    print_summary(cl.config, *credentials);
-    return 0;
-  }
-  try {
-    ProviderApp app(std::move(cl.config), std::move(*credentials));
-    app.run();
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "dmux-provider: error: %s\n", e.what());
-    return 1;
-  }
-  return 0;
+  return dmux::app::run_program<CommandLine, Loaded>(
+      argc, argv,
+      {.name = "dmux-provider",
+       .parse = parse_command_line,
+       .own_action = {},
+       .load =
+           [](CommandLine& cl) {
+             auto credentials = load_credentials(cl.config, std::time(nullptr));
+             return Loaded{std::move(cl.config), std::move(credentials)};
+           },
+       .summary = summary,
+       .run = [](Loaded& l) { ProviderApp(std::move(l.config), std::move(l.credentials)).run(); }});
 }

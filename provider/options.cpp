@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <boost/program_options.hpp>
-#include <fstream>
 #include <sstream>
 
 #include "common/app/operator_options.h"
@@ -135,33 +134,16 @@ ProviderConfig to_config(const po::variables_map& vm) {
   c.agent = agent::make_agent_options(optional_value<std::string>(vm, opt::kReturnKey),
                                       optional_value<std::string>(vm, opt::kStaticTunnelKey),
                                       optional_value<strings>(vm, opt::kAllowDestination));
-  if (vm.count(opt::kControlSocket)) {
-    c.control_socket = get<std::string>(vm, opt::kControlSocket);
-    if (c.control_socket.empty() || c.control_socket.size() > 100) {
-      throw ConfigError(opt::kControlSocket, "path must be 1-100 characters");
-    }
-  }
+  if (vm.count(opt::kControlSocket))
+    c.control_socket =
+        checked_control_socket(get<std::string>(vm, opt::kControlSocket), opt::kControlSocket);
   if (vm.count(opt::kControlGroup))
     c.control_group =
         checked_control_group(get<std::string>(vm, opt::kControlGroup), opt::kControlGroup);
   c.metrics_listen =
       checked_metrics_listen(get<std::string>(vm, opt::kMetricsListen), opt::kMetricsListen);
-  const auto level = get<std::string>(vm, opt::kLogLevel);
-  if (!log::parse_level(level, c.log_level)) {
-    throw ConfigError(opt::kLogLevel, "'" + level + "' is not one of debug, info, warn, error");
-  }
+  c.log_level = checked_log_level(get<std::string>(vm, opt::kLogLevel), opt::kLogLevel);
   return c;
-}
-
-// Options from FILE (every option but the program ones); the command line, stored first, wins.
-void store_config_file(const std::string& path, po::variables_map& vm) {
-  std::ifstream in(path);
-  if (!in) throw ConfigError(opt::kConfig, "cannot open '" + path + "'");
-  try {
-    po::store(po::parse_config_file(in, agent_options()), vm);
-  } catch (const po::error& e) {
-    throw ConfigError(opt::kConfig, path + ": " + e.what());
-  }
 }
 
 std::string help_text(const po::options_description& all) {
@@ -194,7 +176,8 @@ CommandLine parse_command_line(int argc, const char* const argv[]) {
     cl.help_text = help_text(all);
     po::variables_map vm;
     po::store(parse_strict_command_line(argc, argv, all), vm);
-    if (vm.count(opt::kConfig)) store_config_file(vm[opt::kConfig].as<std::string>(), vm);
+    if (vm.count(opt::kConfig))  // every option but the program ones
+      store_config_file(vm[opt::kConfig].as<std::string>(), agent_options(), vm, opt::kConfig);
     po::notify(vm);
     if (vm.count(opt::kHelp)) {
       cl.help = true;

@@ -4,16 +4,13 @@
 
 #include <string>
 
+#include "common/app/program.h"
 #include "provider/config.h"
 
 namespace dmux::provider {
 
-struct CommandLine {
+struct CommandLine : app::StandardFlags {
   ProviderConfig config;
-  bool help = false;
-  bool version = false;
-  bool check_config = false;
-  std::string help_text;
 };
 
 // Parses and validates argv (not the credential files: see load_credentials). Throws ConfigError.

@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <csignal>
 #include <cstring>
 #include <ctime>
 
@@ -83,20 +82,13 @@ ProviderApp::ProviderApp(ProviderConfig config, Credentials credentials)
       std::make_unique<evloop::IoWatcher>(loop_, socket_.get(), [this] { on_socket_readable(); });
   tun_watcher_ =
       std::make_unique<evloop::IoWatcher>(loop_, tun_.fd(), [this] { on_tun_readable(); });
-  for (const int signo : {SIGTERM, SIGINT}) {
-    signals_.push_back(std::make_unique<evloop::SignalWatcher>(
-        loop_, signo, [this, signo] { shutdown(signo == SIGTERM ? "SIGTERM" : "SIGINT"); }));
-  }
-  if (!config_.control_socket.empty()) {
-    control_ = std::make_unique<control::ControlServer>(
-        loop_, config_.control_socket, [this](std::string_view cmd) { return handle_command(cmd); },
-        control::ControlOptions{.group = config_.control_group});
-  }
+  signals_ = std::make_unique<app::StopSignals>(
+      loop_, [this](int signo) { shutdown(app::signal_name(signo)); });
+  control_ = app::control_socket(loop_, config_.control_socket, config_.control_group,
+                                 [this](std::string_view cmd) { return handle_command(cmd); });
   if (config_.metrics_listen) {
     metrics_ = std::make_unique<MetricsExporter>(*config_.metrics_listen);
-    metrics_timer_ = std::make_unique<evloop::Timer>(loop_, [this] { publish_metrics(); });
-    publish_metrics();
-    metrics_timer_->start_periodic(std::chrono::seconds(1));
+    metrics_timer_ = app::now_and_every_second(loop_, [this] { publish_metrics(); });
   }
 }
 

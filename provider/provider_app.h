@@ -17,6 +17,7 @@
 
 #include "agent/control_reply.h"
 #include "agent/registration_client.h"
+#include "common/app/daemon_wiring.h"
 #include "common/control/control_server.h"
 #include "common/evloop/event_loop.h"
 #include "common/net/gro.h"
@@ -77,7 +78,7 @@ class ProviderApp final : private agent::GatewayLink {
   evloop::Timer timer_;
   std::unique_ptr<evloop::IoWatcher> socket_watcher_;
   std::unique_ptr<evloop::IoWatcher> tun_watcher_;
-  std::vector<std::unique_ptr<evloop::SignalWatcher>> signals_;
+  std::unique_ptr<app::StopSignals> signals_;
   std::unique_ptr<control::ControlServer> control_;
   std::unique_ptr<MetricsExporter> metrics_;
   std::unique_ptr<evloop::Timer> metrics_timer_;

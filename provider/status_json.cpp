@@ -4,6 +4,7 @@
 
 #include "agent/registration_status.h"
 #include "agent/status_json.h"
+#include "common/metrics/counter_json.h"
 #include "common/util/version.h"
 #include "common/wire/protocols.h"
 
@@ -59,15 +60,8 @@ std::string status_json(const StatusView& v) {
       {"registrations", registrations},
       {"control_replies", v.control_replies.received},
       {"bad_control_replies", v.control_replies.bad},
-      {"tunnels_received", c.tunnels_received},
-      {"tunnel_bytes_received", c.tunnel_bytes_received},
-      {"delivered_to_tun", c.delivered_to_tun},
-      {"delivered_bytes", c.delivered_bytes},
-      {"tun_packets_read", c.tun_packets_read},
-      {"returned", c.returned},
-      {"returned_bytes", c.returned_bytes},
-      {"solicitations_answered", c.solicitations_answered},
   };
+  metrics::add_counters(doc, kDataPathCounters, c);
   agent::add_ingress_status(doc, drops, dropped, v.ingress, v.now);
   doc["offload"] = offload_json(v.offload);
   doc["dropped_packets"] = dropped;

@@ -1,6 +1,6 @@
-// Checks of the options every daemon offers its operator alike (--control-group,
-// --metrics-listen), so each program's options.cpp spells only the option's name. Start-up
-// code: throws ConfigError naming the option.
+// Checks of the options every daemon offers its operator alike (--control-socket, --control-group,
+// --metrics-listen, --log-level), so each program's options.cpp spells only the option's name.
+// Start-up code: throws ConfigError naming the option.
 #pragma once
 
 #include <optional>
@@ -9,6 +9,7 @@
 #include "common/control/socket_group.h"
 #include "common/net/endpoint.h"
 #include "common/util/config_error.h"
+#include "common/util/log.h"
 
 namespace dmux {
 
@@ -16,6 +17,19 @@ namespace dmux {
 inline std::string checked_control_group(const std::string& group, const char* option) {
   if (!control::find_group(group)) throw ConfigError(option, "no group named '" + group + "'");
   return group;
+}
+
+// A control socket path: 1-100 characters (sun_path has room for 107).
+inline std::string checked_control_socket(const std::string& path, const char* option) {
+  if (path.empty() || path.size() > 100) throw ConfigError(option, "path must be 1-100 characters");
+  return path;
+}
+
+inline log::Level checked_log_level(const std::string& text, const char* option) {
+  log::Level level{};
+  if (!log::parse_level(text, level))
+    throw ConfigError(option, "'" + text + "' is not one of debug, info, warn, error");
+  return level;
 }
 
 // "off" (nullopt) or IPV4:PORT (port 0: any).

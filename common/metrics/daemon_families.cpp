@@ -34,6 +34,12 @@ prometheus::MetricFamily counter(std::string name, std::string help, std::uint64
   return f;
 }
 
+prometheus::MetricFamily gauge(std::string name, std::string help, double value) {
+  auto f = family(std::move(name), std::move(help), MetricType::Gauge);
+  add(f, {}, value);
+  return f;
+}
+
 void add_daemon_families(const DaemonInfo& info, std::vector<prometheus::MetricFamily>& out) {
   auto build = family("dmux_build_info",
                       "Always 1; labels name the daemon, its release and its wire protocol version",

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "common/metrics/counter_list.h"
 #include "common/metrics/daemon_info.h"
 
 namespace dmux::metrics {
@@ -25,6 +26,9 @@ void add(prometheus::MetricFamily& f, std::vector<prometheus::ClientMetric::Labe
 // A counter family with one unlabelled sample.
 prometheus::MetricFamily counter(std::string name, std::string help, std::uint64_t value);
 
+// A gauge family with one unlabelled sample.
+prometheus::MetricFamily gauge(std::string name, std::string help, double value);
+
 // A counter family with one sample per value of `Enum`, labelled {label = to_string(value)}:
 // counts[i] is the count of Enum(i) (drops by reason, messages by result). `to_string` is found
 // by argument-dependent lookup in the enum's namespace.
@@ -36,6 +40,15 @@ prometheus::MetricFamily by_label(std::string name, std::string help, const std:
     add(f, {{label, std::string(to_string(static_cast<Enum>(i)))}}, static_cast<double>(counts[i]));
   }
   return f;
+}
+
+// A counter family for every field of the list (counter_list.h) that has a metric name.
+template <typename S, std::size_t N>
+void add_counter_families(std::vector<prometheus::MetricFamily>& out,
+                          const CounterField<S> (&fields)[N], const S& s) {
+  for (const CounterField<S>& f : fields) {
+    if (f.metric != nullptr) out.push_back(counter(f.metric, f.help, s.*f.value));
+  }
 }
 
 void add_daemon_families(const DaemonInfo& info, std::vector<prometheus::MetricFamily>& out);

@@ -6,11 +6,14 @@
 
 namespace dmux::metrics {
 
-FamilyServer::FamilyServer(const net::Endpoint& listen) : latest_(std::make_shared<Latest>()) {
+FamilyServer::FamilyServer(const net::Endpoint& listen, Collect collect)
+    : latest_(std::make_shared<Latest>()) {
   auto latest = latest_;
-  server_ = std::make_unique<HttpServer>(listen, [latest] {
+  server_ = std::make_unique<HttpServer>(listen, [latest, collect = std::move(collect)] {
     std::vector<prometheus::MetricFamily> copy;
-    {
+    if (collect) {
+      copy = collect();
+    } else {
       std::lock_guard lock(latest->mutex);
       copy = latest->families;
     }

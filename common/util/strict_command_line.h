@@ -5,6 +5,7 @@
 #pragma once
 
 #include <boost/program_options.hpp>
+#include <fstream>
 #include <string>
 
 #include "common/util/config_error.h"
@@ -30,6 +31,21 @@ inline boost::program_options::parsed_options parse_strict_command_line(
     }
   }
   return parsed;
+}
+
+// Stores into `vm` the options of the INI-style file `path` (what is stored already, the command
+// line, wins); throws ConfigError(`option`, ...) if it cannot be opened or does not parse.
+inline void store_config_file(const std::string& path,
+                              const boost::program_options::options_description& file_options,
+                              boost::program_options::variables_map& vm, const char* option) {
+  namespace po = boost::program_options;
+  std::ifstream in(path);
+  if (!in) throw ConfigError(option, "cannot open '" + path + "'");
+  try {
+    po::store(po::parse_config_file(in, file_options), vm);
+  } catch (const po::error& e) {
+    throw ConfigError(option, path + ": " + e.what());
+  }
 }
 
 }  // namespace dmux

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string_view>
 
+#include "common/metrics/counter_list.h"
 #include "common/net/endpoint.h"
 #include "common/wire/protocols.h"
 
@@ -93,6 +94,27 @@ struct CounterTotals {
   std::optional<OldVersionSender> old_version_sender;  // from any worker that saw one
 
   void add(const DataPathCounters& c) noexcept;
+};
+
+// Each counter's status-JSON field and Prometheus counter (status_json.cpp, metrics_exporter.cpp):
+// the per-protocol ones appear in each "protocols" entry and as families labelled {protocol}.
+using PerProtocol = std::array<std::uint64_t, wire::kProtocolSlots>;
+inline constexpr metrics::CounterField<CounterTotals, PerProtocol> kPerProtocolCounters[] = {
+    {"received_packets", "dmux_gateway_received_packets_total",
+     "DATA datagrams received from clients, by shim protocol (other = unassigned or unparsable)",
+     &CounterTotals::rx_packets},
+    {"received_bytes", "dmux_gateway_received_bytes_total",
+     "UDP payload bytes received from clients", &CounterTotals::rx_bytes},
+    {"forwarded_packets", "dmux_gateway_forwarded_packets_total",
+     "TUNNEL datagrams sent to routers", &CounterTotals::tx_packets},
+    {"forwarded_bytes", "dmux_gateway_forwarded_bytes_total", "UDP payload bytes sent to routers",
+     &CounterTotals::tx_bytes},
+};
+inline constexpr metrics::CounterField<CounterTotals> kCounters[] = {
+    {"receive_buffer_dropped_packets", "dmux_gateway_receive_buffer_dropped_packets_total",
+     "Datagrams the kernel dropped before dmuxd read them (socket receive buffer full); not "
+     "included in received_packets",
+     &CounterTotals::socket_overflows},
 };
 
 }  // namespace dmux::gateway
