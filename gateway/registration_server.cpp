@@ -75,7 +75,10 @@ void RegistrationServer::on_tick() noexcept {
     LOG_INFO("registration: %zu router(s) expired after %lld ms of silence", n,
              static_cast<long long>(config_.registry.hold_time.count()));
   }
-  if (feedback_) feedback_->expire(now);
+  if (feedback_) {
+    feedback_->probe_silent(registry_.take_silent(), now);
+    feedback_->expire(now);
+  }
   log_liveness();
   notify_if_changed();
   refresh_snapshot(true);
@@ -94,6 +97,13 @@ void RegistrationServer::log_liveness() noexcept {
     LOG_INFO("registration: %llu router(s) suspect after %u missed keepalives (out of the table)",
              static_cast<unsigned long long>(now.suspected - before.suspected),
              config_.registry.suspect_after);
+  }
+  if (now.late_keepalives != before.late_keepalives) {
+    LOG_INFO(
+        "registration: %llu keepalive(s) after %u intervals of silence; tolerated (detect "
+        "time adapts to each router's jitter)",
+        static_cast<unsigned long long>(now.late_keepalives - before.late_keepalives),
+        config_.registry.suspect_after);
   }
   if (now.recovered != before.recovered) {
     LOG_INFO("registration: %llu suspect router(s) heard again",
