@@ -14,6 +14,7 @@
 #include "multicast/config.h"
 #include "multicast/mcast_router.h"
 #include "multicast/metrics_exporter.h"
+#include "multicast/readiness.h"
 #include "provider/counters.h"
 #include "provider/credentials.h"
 #include "provider/registration_client.h"
@@ -56,8 +57,7 @@ class McastApp final : private provider::GatewayLink, private Transport {
   evloop::Timer timer_;
   // When the armed timer fires (max: not armed). A busy socket must not keep pushing it back.
   MonoTime timer_due_ = MonoTime::max();
-  // Before registering: when to stop waiting for the peer links (MonoTime::max() once registered).
-  MonoTime ready_deadline_ = MonoTime::max();
+  Readiness readiness_;  // before registering: waiting for the peer links
   void register_when_ready(MonoTime at) noexcept;
   std::unique_ptr<evloop::IoWatcher> socket_watcher_;
   std::vector<std::unique_ptr<evloop::SignalWatcher>> signals_;
