@@ -1,0 +1,70 @@
+"""What the lab's daemons logged, for bench/failover: liveness events at the gateways and
+dmux-healthcheck's withdrawals. Log lines start with an ISO time in UTC (common/util/log)."""
+import datetime
+import glob
+import os
+import re
+
+LOG_TIME = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+)Z")
+
+
+COUNT_LINE = re.compile(r"registration: (\d+) router\(s\) registered")
+
+
+def liveness_events(lab, since):
+    """From every dmuxd log, after wall time `since`: hold-time expiries and suspicions, and how
+    many of them were false: undone within 100 ms at the same gateway, by a keepalive of the
+    suspect ("heard again") or by the number of registered routers rising again."""
+    out = {"expired": 0, "suspect": 0, "false": 0}
+    for path in glob.glob(os.path.join(lab.state_dir, "g*", "dmuxd.log")):
+        events = []  # (time, kind, registered count or None)
+        with open(path, errors="replace") as f:
+            for line in f:
+                m = LOG_TIME.match(line)
+                if not m:
+                    continue
+                t = datetime.datetime.fromisoformat(m.group(1)).replace(
+                    tzinfo=datetime.timezone.utc).timestamp()
+                if t < since:
+                    continue
+                if "router(s) expired" in line:
+                    events.append((t, "expired", None))
+                elif "router(s) suspect" in line:
+                    events.append((t, "suspect", None))
+                elif "heard again" in line:
+                    events.append((t, "back", None))
+                elif c := COUNT_LINE.search(line):
+                    events.append((t, "count", int(c.group(1))))
+        for i, (t, what, _) in enumerate(events):
+            if what not in ("expired", "suspect"):
+                continue
+            out[what] += 1
+            after = [e for e in events[i + 1:] if e[0] - t <= 0.1]
+            counts = [n for _, w, n in after if w == "count"]
+            if any(w == "back" for _, w, _ in after) or \
+                    (len(counts) >= 2 and max(counts[1:]) > counts[0]):
+                out["false"] += 1
+    return out
+
+
+def healthcheck_withdrawn_after(lab, since, node="g1"):
+    """Seconds from wall time `since` to `node`'s dmux-healthcheck logging its withdrawal
+    (None if it did not)."""
+    ts = [t for n, t in healthcheck_withdrawals(lab, since) if n == node]
+    return min(ts) - since if ts else None
+
+
+def healthcheck_withdrawals(lab, since):
+    """[(gateway, wall time)] of every dmux-healthcheck withdrawal after wall time `since`."""
+    out = []
+    for path in glob.glob(os.path.join(lab.state_dir, "g*", "healthcheck.log")):
+        node = os.path.basename(os.path.dirname(path))
+        with open(path, errors="replace") as f:
+            for line in f:
+                m = LOG_TIME.match(line)
+                if m and "withdrawn, device down" in line:
+                    t = datetime.datetime.fromisoformat(m.group(1)).replace(
+                        tzinfo=datetime.timezone.utc).timestamp()
+                    if t >= since:
+                        out.append((node, t))
+    return out
