@@ -1,5 +1,7 @@
 #include "registry/router_registry.h"
 
+#include <utility>
+
 namespace dmux::registry {
 namespace {
 // How long withdrawn state is kept at least: REGISTERs older than this are stale anyway.
@@ -88,6 +90,7 @@ bool RouterRegistry::on_keepalive(std::uint64_t session_id, std::uint64_t counte
   if (it == sessions_.end() || counter <= it->second.last_counter) return false;
   it->second.last_counter = counter;
   Router& r = routers_.at(it->second.router);
+  const Duration gap = now - r.last_heard;
   observe_gap(r, now);
   r.last_heard = now;
   r.probed = false;
@@ -95,6 +98,7 @@ bool RouterRegistry::on_keepalive(std::uint64_t session_id, std::uint64_t counte
   if (r.state == RouterState::kSuspect && !r.dampening.suppressed(now, config_.dampening)) {
     enter_forwarding(it->second.router, r);
     ++liveness_.recovered;
+    note(it->second.router, LivenessEvent::Kind::kRecovered, gap, r);
   }
   if (r.state == RouterState::kUp && rtt_change_worth_announcing(r.announced_rtt_us, rtt_us)) {
     r.announced_rtt_us = rtt_us;
@@ -149,6 +153,22 @@ Duration RouterRegistry::detect_time(const RouterKey& key) const {
   auto it = routers_.find(key);
   return it == routers_.end() ? config_.keepalive_interval * config_.suspect_after
                               : detect_time(it->second);
+}
+
+void RouterRegistry::note(const RouterKey& key, LivenessEvent::Kind kind, Duration silent,
+                          const Router& r) {
+  if (events_.size() >= kMaxLivenessEvents) {
+    ++events_dropped_;
+    return;
+  }
+  events_.push_back(LivenessEvent{key, kind, silent, detect_time(r)});
+}
+
+std::vector<LivenessEvent> RouterRegistry::take_liveness_events(std::size_t& dropped) {
+  std::vector<LivenessEvent> out;
+  out.swap(events_);
+  dropped = std::exchange(events_dropped_, 0);
+  return out;
 }
 
 std::vector<std::uint64_t> RouterRegistry::take_silent() {
@@ -209,6 +229,7 @@ std::size_t RouterRegistry::expire(TimePoint now) {
     Router& r = it->second;
     const Duration silent = now - r.last_heard;
     if (r.state != RouterState::kWithdrawn && silent >= config_.hold_time) {
+      note(it->first, LivenessEvent::Kind::kExpired, silent, r);
       end_session(r);
       withdraw(it->first, r, now);
       ++withdrawn;
@@ -221,6 +242,7 @@ std::size_t RouterRegistry::expire(TimePoint now) {
       if (silent >= detect_time(r)) {
         leave_forwarding(it->first, r, now);
         ++liveness_.suspected;
+        note(it->first, LivenessEvent::Kind::kSuspect, silent, r);
       }
     } else if (r.state == RouterState::kSuspect && silent < config_.keepalive_interval &&
                !r.dampening.suppressed(now, config_.dampening)) {

@@ -73,6 +73,15 @@ struct LivenessCounters {
   std::uint64_t late_keepalives = 0;  // arrived after suspect_after intervals, before detection
 };
 
+// One router's liveness transition, for the log (take_liveness_events).
+struct LivenessEvent {
+  enum class Kind : std::uint8_t { kSuspect, kRecovered, kExpired };
+  RouterKey key;
+  Kind kind = Kind::kSuspect;
+  Duration silent{};  // silence at the transition (recovered: the gap the keepalive ended)
+  Duration detect{};  // the router's detect time then
+};
+
 struct Session {
   std::uint64_t id = 0;
   SessionKey key{};          // K: authenticates the session's KEEPALIVE, DEREGISTER and their ACKs
@@ -162,6 +171,10 @@ class RouterRegistry {
   // Sessions of up routers that expire() found silent for suspect_after intervals since the last
   // call, each once per silence: probe them (a dead agent's host refuses the probe).
   [[nodiscard]] std::vector<std::uint64_t> take_silent();
+  // The liveness transitions since the last call, oldest first (at most kMaxLivenessEvents;
+  // `dropped` says how many more there were).
+  static constexpr std::size_t kMaxLivenessEvents = 64;
+  [[nodiscard]] std::vector<LivenessEvent> take_liveness_events(std::size_t& dropped);
   // The current detect time of a router (suspect_after intervals stretched by its jitter).
   [[nodiscard]] Duration detect_time(const RouterKey& key) const;
   // Withdraws, at once, the up routers whose registration was made with a certificate whose
@@ -220,6 +233,9 @@ class RouterRegistry {
   std::uint64_t rtt_version_ = 0;
   std::optional<TimePoint> last_expire_;
   std::vector<std::uint64_t> silent_;  // for take_silent()
+  std::vector<LivenessEvent> events_;  // for take_liveness_events()
+  std::size_t events_dropped_ = 0;
+  void note(const RouterKey& key, LivenessEvent::Kind kind, Duration silent, const Router& r);
   LivenessCounters liveness_;
 };
 

@@ -524,7 +524,9 @@ def parse_args():
 def print_liveness(lab, events, hc_cpu, soaks):
     """Liveness events of the trials, dmux-healthcheck's cost, the soak and its false expiries."""
     print(f"\nliveness at the gateways during the run: {events['expired']} hold-time expiries, "
-          f"{events['suspect']} suspicions, {events['false']} false (undone within 100 ms)")
+          f"{events['suspect']} suspicions, {events['false']} false (undone within 100 ms; "
+          f"{events['false_same_router']} by the same router heard again), "
+          f"{events['tolerated']} late keepalives tolerated")
     cmd = D.healthcheck_cmd(lab.bins, 1, lab.ca_dir)
     hc_interval = float(cmd[cmd.index("--interval-ms") + 1])
     if hc_cpu:
@@ -534,10 +536,13 @@ def print_liveness(lab, events, hc_cpu, soaks):
     for n, sk in enumerate(soaks):
         print(f"soak round {n + 1}: {sk['faults']} faults in {sk['seconds']:.0f} s; "
               f"{sk['expired']} hold-time expiries, {sk['suspect']} suspicions, "
-              f"{sk['false']} false; dmux-healthcheck withdrew {sk['healthcheck_withdrawals']} "
+              f"{sk['false']} false ({sk['false_same_router']} by the same router heard again), "
+              f"{sk['tolerated']} late keepalives tolerated; dmux-healthcheck withdrew {sk['healthcheck_withdrawals']} "
               f"time(s), {sk['healthcheck_false']} of a gateway that was not frozen")
-    print(f"false expiries: {events['false'] + sum(sk['false'] for sk in soaks)} "
-          f"(trials and soak), false withdrawals by dmux-healthcheck: "
+    print(f"false expiries (trials and soak): {events['false'] + sum(sk['false'] for sk in soaks)}"
+          f" by the conservative count, "
+          f"{events['false_same_router'] + sum(sk['false_same_router'] for sk in soaks)} by the "
+          f"same router heard again; false withdrawals by dmux-healthcheck: "
           f"{sum(sk['healthcheck_false'] for sk in soaks)}")
 
 
