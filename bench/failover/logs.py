@@ -1,9 +1,12 @@
-"""What the lab's daemons logged, for bench/failover: liveness events at the gateways and
-dmux-healthcheck's withdrawals. Log lines start with an ISO time in UTC (common/util/log)."""
+"""What the lab's daemons logged and used, for bench/failover: liveness events at the gateways,
+dmux-healthcheck's withdrawals, a process's CPU time. Log lines start with an ISO time in UTC
+(common/util/log)."""
 import datetime
 import glob
 import os
 import re
+
+import daemons as D
 
 LOG_TIME = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+)Z")
 
@@ -89,3 +92,17 @@ def healthcheck_withdrawals(lab, since):
                     if t >= since:
                         out.append((node, t))
     return out
+
+
+def cpu_share(node, name):
+    """(CPU seconds, seconds alive) of a lab process, from /proc; None if it does not run."""
+    pid = D.pid_of(node, name)
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        with open("/proc/uptime") as f:
+            uptime = float(f.read().split()[0])
+    except (OSError, TypeError):
+        return None
+    tck = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / tck, uptime - int(fields[19]) / tck

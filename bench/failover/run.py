@@ -60,7 +60,7 @@ sys.path.insert(0, os.path.join(REPO, "deploy", "lab"))
 sys.path.insert(0, HERE)
 from lab import Lab  # noqa: E402
 import daemons as D  # noqa: E402
-from logs import healthcheck_withdrawn_after, liveness_events  # noqa: E402
+from logs import cpu_share, healthcheck_withdrawn_after, liveness_events  # noqa: E402
 import soak  # noqa: E402
 
 STREAM = os.path.join(HERE, "stream.py")
@@ -365,20 +365,6 @@ def mesh_updates(lab):
         except (OSError, ValueError, KeyError, TypeError):
             pass
     return n
-
-
-def cpu_share(node, name):
-    """(CPU seconds, seconds alive) of a lab process, from /proc; None if it does not run."""
-    pid = D.pid_of(node, name)
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        with open("/proc/uptime") as f:
-            uptime = float(f.read().split()[0])
-    except (OSError, TypeError):
-        return None
-    tck = os.sysconf("SC_CLK_TCK")
-    return (int(fields[11]) + int(fields[12])) / tck, uptime - int(fields[19]) / tck
 
 
 def trial_extra(r):
