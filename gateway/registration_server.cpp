@@ -75,7 +75,10 @@ void RegistrationServer::on_tick() noexcept {
     LOG_INFO("registration: %zu router(s) expired after %lld ms of silence", n,
              static_cast<long long>(config_.registry.hold_time.count()));
   }
-  if (feedback_) feedback_->expire(now);
+  if (feedback_) {
+    feedback_->probe_silent(registry_.take_silent(), now);
+    feedback_->expire(now);
+  }
   log_liveness();
   notify_if_changed();
   refresh_snapshot(true);
@@ -95,10 +98,36 @@ void RegistrationServer::log_liveness() noexcept {
              static_cast<unsigned long long>(now.suspected - before.suspected),
              config_.registry.suspect_after);
   }
+  if (now.late_keepalives != before.late_keepalives) {
+    LOG_INFO(
+        "registration: %llu keepalive(s) after %u intervals of silence; tolerated (detect "
+        "time adapts to each router's jitter)",
+        static_cast<unsigned long long>(now.late_keepalives - before.late_keepalives),
+        config_.registry.suspect_after);
+  }
   if (now.recovered != before.recovered) {
     LOG_INFO("registration: %llu suspect router(s) heard again",
              static_cast<unsigned long long>(now.recovered - before.recovered));
   }
+  log_liveness_events();
+}
+
+// One line per router that changed (bench/failover matches a suspicion with the same router
+// heard again to count false ones).
+void RegistrationServer::log_liveness_events() noexcept {
+  using Kind = registry::LivenessEvent::Kind;
+  std::size_t dropped = 0;
+  const auto ms = [](registry::Duration d) {
+    return static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(d).count());
+  };
+  for (const auto& e : registry_.take_liveness_events(dropped)) {
+    const char* what = e.kind == Kind::kSuspect     ? "suspect after"
+                       : e.kind == Kind::kRecovered ? "heard again after"
+                                                    : "expired after";
+    LOG_INFO("registration: router %s %s %lld ms of silence (detect time %lld ms)",
+             e.key.address.to_string().c_str(), what, ms(e.silent), ms(e.detect));
+  }
+  if (dropped != 0) LOG_INFO("registration: %zu more liveness change(s) not logged", dropped);
 }
 
 std::size_t RegistrationServer::drain(int fd, std::size_t max) noexcept {

@@ -87,6 +87,7 @@ class RegistrationServer {
   void reply(int fd, const net::Endpoint& to, std::size_t len) noexcept;
   void notify_if_changed() noexcept;
   void log_liveness() noexcept;
+  void log_liveness_events() noexcept;
   void refresh_snapshot(bool routers) noexcept;
 
   RegistrationConfig config_;

@@ -47,6 +47,24 @@ std::optional<std::string> RouterFeedbackIo::open() {
   return std::nullopt;
 }
 
+void RouterFeedbackIo::send(const registry::RouterFeedback::Probe& probe) noexcept {
+  const sockaddr_in to = probe.to.to_sockaddr();
+  ::sendto(probe_fd_.get(), probe.bytes.data(), probe.bytes.size(), MSG_DONTWAIT,
+           reinterpret_cast<const sockaddr*>(&to), sizeof to);
+}
+
+void RouterFeedbackIo::probe_silent(const std::vector<std::uint64_t>& sessions,
+                                    registry::TimePoint now) noexcept {
+  if (!icmp_fd_.valid()) return;
+  for (const std::uint64_t id : sessions) {
+    registry::RouterFeedback::Probe probe;
+    if (feedback_.on_silent(id, now, probe) != registry::FeedbackResult::kProbe) continue;
+    send(probe);
+    LOG_DEBUG("router feedback: %s silent for 3 keepalive intervals; probing it",
+              probe.to.to_string().c_str());
+  }
+}
+
 void RouterFeedbackIo::drain() noexcept {
   if (!icmp_fd_.valid()) return;
   const auto before =
@@ -60,9 +78,7 @@ void RouterFeedbackIo::drain() noexcept {
     const auto r =
         feedback_.on_icmp(std::span(rx_.data(), static_cast<std::size_t>(n)), now, probe);
     if (r == registry::FeedbackResult::kProbe) {
-      const sockaddr_in to = probe.to.to_sockaddr();
-      ::sendto(probe_fd_.get(), probe.bytes.data(), probe.bytes.size(), MSG_DONTWAIT,
-               reinterpret_cast<const sockaddr*>(&to), sizeof to);
+      send(probe);
       LOG_INFO("router feedback: %s refused a TUNNEL; probing it", probe.to.to_string().c_str());
     } else if (r == registry::FeedbackResult::kConfirmed) {
       LOG_WARN("router feedback: nothing listens at a registered router any more; withdrawn");

@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/evloop/event_loop.h"
 #include "common/net/unique_fd.h"
@@ -31,12 +32,17 @@ class RouterFeedbackIo {
   // Reads everything pending (the expiry tick calls this before it expires anything).
   void drain() noexcept;
   void expire(registry::TimePoint now) noexcept { feedback_.expire(now); }
+  // Probes routers silent for suspect_after keepalive intervals (RouterRegistry::take_silent):
+  // a dead agent's host refuses the probe and drain() withdraws the router on that.
+  void probe_silent(const std::vector<std::uint64_t>& sessions, registry::TimePoint now) noexcept;
   [[nodiscard]] const registry::FeedbackCounters& counters() const noexcept {
     return feedback_.counters();
   }
   [[nodiscard]] bool active() const noexcept { return icmp_fd_.valid(); }
 
  private:
+  void send(const registry::RouterFeedback::Probe& probe) noexcept;
+
   evloop::EventLoop& loop_;
   registry::FeedbackConfig config_;
   registry::RouterFeedback feedback_;

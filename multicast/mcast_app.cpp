@@ -92,7 +92,7 @@ void McastApp::run() {
            credentials_.info.provider_id, config_.listen.to_string().c_str(),
            config_.gateway.to_string().c_str(), config_.peers.size(),
            config_.control_socket.empty() ? "" : ", control ", config_.control_socket.c_str());
-  ready_deadline_ = now().mono + config_.ready_wait;
+  readiness_.start(now().mono, config_.ready_wait);
   register_when_ready(now().mono);
   rearm_timer();
   loop_.run();
@@ -104,15 +104,14 @@ void McastApp::run() {
 }
 
 // A router that takes traffic before its links to the other routers are up loses what it cannot
-// forward yet: register once every peer has been heard, or after ready_wait.
+// forward yet: register once every peer has been heard, or after ready_wait (readiness.h).
 void McastApp::register_when_ready(MonoTime at) noexcept {
-  if (ready_deadline_ == MonoTime::max()) return;
   std::size_t heard = 0;
   for (const auto& p : router_->peers().peers()) heard += p.alive ? 1 : 0;
   const std::size_t peers = router_->peers().peers().size();
-  if (heard < peers && at < ready_deadline_) return;
-  ready_deadline_ = MonoTime::max();
-  if (heard < peers) {
+  const Readiness::Verdict v = readiness_.check(heard, peers, at);
+  if (v == Readiness::Verdict::kWait || v == Readiness::Verdict::kDone) return;
+  if (v == Readiness::Verdict::kAlone) {
     LOG_WARN("registering with %zu of %zu peer router(s) heard after %lld ms", heard, peers,
              static_cast<long long>(config_.ready_wait.count()));
   } else {
@@ -199,7 +198,7 @@ void McastApp::on_timer() noexcept {
 
 void McastApp::rearm_timer() noexcept {
   const MonoTime next =
-      std::min({registration_->next_deadline(), router_->next_deadline(), ready_deadline_});
+      std::min({registration_->next_deadline(), router_->next_deadline(), readiness_.deadline()});
   // Re-arm only for an earlier deadline: re-arming on every datagram would postpone the timer
   // forever while the socket stays busy (summaries, keepalives and expiry would starve).
   if (next >= timer_due_) return;

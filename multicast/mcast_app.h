@@ -18,6 +18,7 @@
 #include "multicast/config.h"
 #include "multicast/mcast_router.h"
 #include "multicast/metrics_exporter.h"
+#include "multicast/readiness.h"
 
 namespace dmux::multicast {
 
@@ -57,8 +58,7 @@ class McastApp final : private agent::GatewayLink, private Transport {
   evloop::Timer timer_;
   // When the armed timer fires (max: not armed). A busy socket must not keep pushing it back.
   MonoTime timer_due_ = MonoTime::max();
-  // Before registering: when to stop waiting for the peer links (MonoTime::max() once registered).
-  MonoTime ready_deadline_ = MonoTime::max();
+  Readiness readiness_;  // before registering: waiting for the peer links
   void register_when_ready(MonoTime at) noexcept;
   std::unique_ptr<evloop::IoWatcher> socket_watcher_;
   std::unique_ptr<app::StopSignals> signals_;

@@ -168,3 +168,58 @@ TEST_CASE("suspicion off: only hold_time counts") {
   tick_for(r, t, 100ms);
   CHECK(r.up_routers().empty());
 }
+
+TEST_CASE("a router silent for 3 intervals is offered for a probe once per silence") {
+  RouterRegistry r(fast());
+  TimePoint t{};
+  REQUIRE(r.on_register(kRouter, 1, session(5), t) == AdmitResult::kAccepted);
+  tick_for(r, t, 200ms);
+  CHECK(r.take_silent().empty());
+  tick_for(r, t, 100ms);
+  CHECK(r.take_silent() == std::vector<std::uint64_t>{5});
+  CHECK(r.on_keepalive(5, 1, 0, t));
+  tick_for(r, t, 100ms);
+  CHECK(r.take_silent().empty());
+  tick_for(r, t, 200ms);  // a new silence of 300 ms: offered again
+  CHECK(r.take_silent() == std::vector<std::uint64_t>{5});
+  tick_for(r, t, 100ms);
+  CHECK(r.take_silent().empty());  // the same silence: not again
+}
+
+TEST_CASE("late keepalives stretch the detect time, up to suspect_max, and it shrinks back") {
+  RouterRegistry r(fast());  // base 300 ms, suspect_max 0: 400 ms
+  TimePoint t{};
+  REQUIRE(r.on_register(kRouter, 1, session(5), t) == AdmitResult::kAccepted);
+  std::uint64_t counter = 0;
+  for (int i = 0; i < 5; ++i) {  // on time: the detect time stays at 3 intervals
+    t += 100ms;
+    r.expire(t);
+    CHECK(r.on_keepalive(5, ++counter, 0, t));
+  }
+  CHECK(r.detect_time(kRouter) == Duration(300ms));
+  // A keepalive 190 ms late (gap 290 ms) stretches it by 4 x 190 / 4, capped at 400 ms.
+  tick_for(r, t, 200ms);
+  t += 90ms;
+  CHECK(r.on_keepalive(5, ++counter, 0, t));
+  CHECK(r.detect_time(kRouter) == Duration(400ms));
+  // Now a silence of 350 ms passes (the keepalive after it is counted as late, tolerated)...
+  tick_for(r, t, 300ms);
+  t += 50ms;
+  r.expire(t);
+  CHECK(r.up_routers().size() == 1);
+  CHECK(r.on_keepalive(5, ++counter, 0, t));
+  CHECK(r.liveness().late_keepalives == 1);
+  CHECK(r.liveness().suspected == 0);
+  // ... and one of 400 ms does not.
+  tick_for(r, t, 400ms);
+  CHECK(r.up_routers().empty());
+  CHECK(r.liveness().suspected == 1);
+  // Back, and on time for a while: the detect time shrinks towards 300 ms.
+  CHECK(r.on_keepalive(5, ++counter, 0, t));
+  for (int i = 0; i < 20; ++i) {
+    t += 100ms;
+    r.expire(t);
+    CHECK(r.on_keepalive(5, ++counter, 0, t));
+  }
+  CHECK(r.detect_time(kRouter) < Duration(305ms));
+}

@@ -122,25 +122,43 @@ FeedbackResult RouterFeedback::on_tunnel_quote(const PortUnreachable& pu, TimePo
       ++counters_.tag_unchecked;
     }
     sus.last_counter = h.counter;
-    if (sus.nonce != 0 ||
-        (sus.probed_at != TimePoint{} && now - sus.probed_at < config_.probe_gap)) {
-      return FeedbackResult::kProbeLimited;
-    }
-    sus.nonce = random_() | kProbeBit;
-    sus.probed_at = now;
-    wire::KeepaliveAckMsg ack;
-    ack.result = wire::KeepaliveResult::kAlive;
-    ack.gateway_id = config_.gateway_id;
-    ack.session_id = s->id;
-    ack.counter = sus.nonce;
-    const std::size_t n = wire::write_keepalive_ack(probe.bytes, ack);
-    const auto mac =
-        crypto::session_mac(s->key, std::span(probe.bytes).first(wire::kKeepaliveAckMacOffset));
-    std::copy(mac.begin(), mac.end(), probe.bytes.begin() + wire::kKeepaliveAckMacOffset);
-    probe.to = s->router.address;
-    return n == wire::kKeepaliveAckLen ? FeedbackResult::kProbe : FeedbackResult::kMalformed;
+    return make_probe(*s, sus, now, probe);
   } catch (const std::exception&) {
     return FeedbackResult::kProbeLimited;  // out of memory, or no randomness: no probe
+  }
+}
+
+// At most one outstanding probe per router, and one per probe_gap. Throws (randomness).
+FeedbackResult RouterFeedback::make_probe(const Session& s, Suspicion& sus, TimePoint now,
+                                          Probe& probe) {
+  if (sus.nonce != 0 || (sus.probed_at != TimePoint{} && now - sus.probed_at < config_.probe_gap)) {
+    return FeedbackResult::kProbeLimited;
+  }
+  sus.nonce = random_() | kProbeBit;
+  sus.probed_at = now;
+  wire::KeepaliveAckMsg ack;
+  ack.result = wire::KeepaliveResult::kAlive;
+  ack.gateway_id = config_.gateway_id;
+  ack.session_id = s.id;
+  ack.counter = sus.nonce;
+  const std::size_t n = wire::write_keepalive_ack(probe.bytes, ack);
+  const auto mac =
+      crypto::session_mac(s.key, std::span(probe.bytes).first(wire::kKeepaliveAckMacOffset));
+  std::copy(mac.begin(), mac.end(), probe.bytes.begin() + wire::kKeepaliveAckMacOffset);
+  probe.to = s.router.address;
+  return n == wire::kKeepaliveAckLen ? FeedbackResult::kProbe : FeedbackResult::kMalformed;
+}
+
+FeedbackResult RouterFeedback::on_silent(std::uint64_t session_id, TimePoint now,
+                                         Probe& probe) noexcept {
+  const Session* s = registry_.session(session_id);
+  if (s == nullptr) return FeedbackResult::kUnknownRouter;
+  try {
+    const FeedbackResult r = make_probe(*s, suspicions_[session_id], now, probe);
+    if (r == FeedbackResult::kProbe) ++counters_.silence_probes;
+    return r;
+  } catch (const std::exception&) {
+    return FeedbackResult::kProbeLimited;
   }
 }
 

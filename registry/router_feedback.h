@@ -55,6 +55,7 @@ struct FeedbackCounters {
   std::uint64_t tag_verified = 0;   // evidence from a whole quoted TUNNEL whose tag verified
   std::uint64_t tag_unchecked = 0;  // evidence from a cut quote (large datagram): no tag to check
   std::uint64_t probes_expired = 0;
+  std::uint64_t silence_probes = 0;  // probes sent to routers silent for suspect_after intervals
 };
 
 class RouterFeedback {
@@ -69,6 +70,10 @@ class RouterFeedback {
 
   // One packet from the raw ICMP socket. On kProbe, `probe` holds what to send, to whom.
   FeedbackResult on_icmp(std::span<const std::byte> packet, TimePoint now, Probe& probe) noexcept;
+  // A router silent for suspect_after keepalive intervals (RouterRegistry::take_silent): the
+  // same probe as after evidence, within the same limits. kProbe (then `probe` holds it),
+  // kProbeLimited, or kUnknownRouter if the session is gone.
+  FeedbackResult on_silent(std::uint64_t session_id, TimePoint now, Probe& probe) noexcept;
   // Ends probes unanswered for probe_timeout and forgets routers whose session ended.
   void expire(TimePoint now) noexcept;
 
@@ -82,6 +87,7 @@ class RouterFeedback {
   };
   FeedbackResult on_tunnel_quote(const PortUnreachable& pu, TimePoint now, Probe& probe) noexcept;
   FeedbackResult on_probe_quote(const PortUnreachable& pu, TimePoint now) noexcept;
+  FeedbackResult make_probe(const Session& s, Suspicion& sus, TimePoint now, Probe& probe);
   bool tag_ok(std::span<const std::byte> quoted, const wire::TunnelHeader& h,
               const RegistrationEvidence& ev) noexcept;
   FeedbackResult count(FeedbackResult r) noexcept;

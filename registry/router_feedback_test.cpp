@@ -265,3 +265,17 @@ TEST_CASE("state of ended sessions is forgotten") {
   f.feedback.expire(f.t);
   CHECK(f.feed(f.refusal_of(p), p) == FeedbackResult::kUnknownProbe);
 }
+
+TEST_CASE("a silent router is probed; its host's refusal withdraws it, silence alone does not") {
+  Fixture f;
+  RouterFeedback::Probe p;
+  REQUIRE(f.feedback.on_silent(99, f.t, p) == FeedbackResult::kProbe);
+  CHECK(f.feedback.counters().silence_probes == 1);
+  CHECK(p.to == kRouter.address);
+  CHECK(f.registry.up_routers().size() == 1);
+  CHECK(f.feedback.on_silent(99, f.t, p) == FeedbackResult::kProbeLimited);  // one outstanding
+  f.t += 1ms;
+  CHECK(f.feed(f.refusal_of(p), p) == FeedbackResult::kConfirmed);
+  CHECK(f.registry.up_routers().empty());
+  CHECK(f.feedback.on_silent(99, f.t, p) == FeedbackResult::kUnknownRouter);  // session ended
+}

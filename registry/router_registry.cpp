@@ -1,5 +1,7 @@
 #include "registry/router_registry.h"
 
+#include <utility>
+
 namespace dmux::registry {
 namespace {
 // How long withdrawn state is kept at least: REGISTERs older than this are stale anyway.
@@ -29,6 +31,7 @@ AdmitResult RouterRegistry::on_register(const RouterKey& key, std::uint64_t time
   r.session_id = session.id;
   r.last_timestamp_us = timestamp_us;
   r.last_heard = now;
+  r.probed = false;
   Session s = session;
   s.router = key;
   sessions_[s.id] = s;
@@ -87,11 +90,15 @@ bool RouterRegistry::on_keepalive(std::uint64_t session_id, std::uint64_t counte
   if (it == sessions_.end() || counter <= it->second.last_counter) return false;
   it->second.last_counter = counter;
   Router& r = routers_.at(it->second.router);
+  const Duration gap = now - r.last_heard;
+  observe_gap(r, now);
   r.last_heard = now;
+  r.probed = false;
   if (rtt_us != 0) r.rtt_us = rtt_us;
   if (r.state == RouterState::kSuspect && !r.dampening.suppressed(now, config_.dampening)) {
     enter_forwarding(it->second.router, r);
     ++liveness_.recovered;
+    note(it->second.router, LivenessEvent::Kind::kRecovered, gap, r);
   }
   if (r.state == RouterState::kUp && rtt_change_worth_announcing(r.announced_rtt_us, rtt_us)) {
     r.announced_rtt_us = rtt_us;
@@ -120,6 +127,54 @@ bool RouterRegistry::on_confirmed_dead(std::uint64_t session_id, TimePoint now) 
   withdraw(key, r, now);
   ++liveness_.confirmed_dead;
   return true;
+}
+
+// Lateness: how much longer than one interval the gap since the previous keepalive was, smoothed
+// with gain 1/4 (RFC 6298's RTTVAR). Late keepalives stretch the detect time at once; on time ones
+// shrink it back by a quarter each.
+void RouterRegistry::observe_gap(Router& r, TimePoint now) {
+  if (r.state != RouterState::kUp) return;
+  const Duration late = std::max(Duration::zero(), now - r.last_heard - config_.keepalive_interval);
+  if (now - r.last_heard >= config_.keepalive_interval * config_.suspect_after) {
+    ++liveness_.late_keepalives;
+  }
+  r.lateness += (late - r.lateness) / 4;
+}
+
+Duration RouterRegistry::detect_time(const Router& r) const {
+  const Duration base = config_.keepalive_interval * config_.suspect_after;
+  const Duration cap = config_.suspect_max.count() > 0
+                           ? std::max<Duration>(base, config_.suspect_max)
+                           : base + config_.keepalive_interval;
+  return std::min(cap, base + 4 * r.lateness);
+}
+
+Duration RouterRegistry::detect_time(const RouterKey& key) const {
+  auto it = routers_.find(key);
+  return it == routers_.end() ? config_.keepalive_interval * config_.suspect_after
+                              : detect_time(it->second);
+}
+
+void RouterRegistry::note(const RouterKey& key, LivenessEvent::Kind kind, Duration silent,
+                          const Router& r) {
+  if (events_.size() >= kMaxLivenessEvents) {
+    ++events_dropped_;
+    return;
+  }
+  events_.push_back(LivenessEvent{key, kind, silent, detect_time(r)});
+}
+
+std::vector<LivenessEvent> RouterRegistry::take_liveness_events(std::size_t& dropped) {
+  std::vector<LivenessEvent> out;
+  out.swap(events_);
+  dropped = std::exchange(events_dropped_, 0);
+  return out;
+}
+
+std::vector<std::uint64_t> RouterRegistry::take_silent() {
+  std::vector<std::uint64_t> out;
+  out.swap(silent_);
+  return out;
 }
 
 // Out of forwarding (up -> suspect or withdrawn): one flap for dampening, one change for the mesh.
@@ -167,19 +222,28 @@ void RouterRegistry::forgive_stall(TimePoint now) {
 
 std::size_t RouterRegistry::expire(TimePoint now) {
   forgive_stall(now);
+  silent_.clear();  // offered once: a caller without probes leaves them
   const Duration suspect_after = config_.keepalive_interval * config_.suspect_after;
   std::size_t withdrawn = 0;
   for (auto it = routers_.begin(); it != routers_.end();) {
     Router& r = it->second;
     const Duration silent = now - r.last_heard;
     if (r.state != RouterState::kWithdrawn && silent >= config_.hold_time) {
+      note(it->first, LivenessEvent::Kind::kExpired, silent, r);
       end_session(r);
       withdraw(it->first, r, now);
       ++withdrawn;
     } else if (r.state == RouterState::kUp && config_.suspect_after != 0 &&
                silent >= suspect_after) {
-      leave_forwarding(it->first, r, now);
-      ++liveness_.suspected;
+      if (!r.probed && r.session_id != 0) {
+        r.probed = true;
+        silent_.push_back(r.session_id);
+      }
+      if (silent >= detect_time(r)) {
+        leave_forwarding(it->first, r, now);
+        ++liveness_.suspected;
+        note(it->first, LivenessEvent::Kind::kSuspect, silent, r);
+      }
     } else if (r.state == RouterState::kSuspect && silent < config_.keepalive_interval &&
                !r.dampening.suppressed(now, config_.dampening)) {
       enter_forwarding(it->first, r);  // heard while dampened; reusable now

@@ -2,13 +2,17 @@
 //
 // Event-named calls report what happened (on_register, on_keepalive, on_deregister,
 // on_confirmed_dead) and expire(now) decides what has timed out; nothing here reads a clock or a
-// socket. Liveness, like BFD (docs/protocol.md 9.9): a router silent for `suspect_after` keepalive
-// intervals is suspect and leaves forwarding but keeps its session, so its next keepalive brings it
-// back; silent for hold_time it is withdrawn. Each departure from forwarding counts as a flap for
-// dampening, which bounds the mesh UPDATEs one router can cause. A gap between two expire() calls
-// longer than `stall_gap` is this gateway's own stall: every silence clock is paused for it, so the
-// gateway never blames routers for its own delay. Withdrawn routers are remembered (kWithdrawn) for
-// their dampening penalty and replay timestamp until both are worthless. Control thread only.
+// socket. Liveness, like BFD (docs/protocol.md 9.9): a router silent for its detect time is suspect
+// and leaves forwarding but keeps its session, so its next keepalive brings it back; silent for
+// hold_time it is withdrawn. The detect time is `suspect_after` keepalive intervals, stretched by
+// four times the router's observed keepalive lateness (a smoothed mean, like TCP's RTT variance)
+// up to `suspect_max`; a router silent for `suspect_after` intervals is first offered for a probe
+// (take_silent), which proves a dead agent at once (router_feedback.h). Each departure from
+// forwarding counts as a flap for dampening, which bounds the mesh UPDATEs one router can cause. A
+// gap between two expire() calls longer than `stall_gap` is this gateway's own stall: every silence
+// clock is paused for it, so the gateway never blames routers for its own delay. Withdrawn routers
+// are remembered (kWithdrawn) for their dampening penalty and replay timestamp until both are
+// worthless. Control thread only.
 #pragma once
 
 #include <array>
@@ -47,6 +51,9 @@ struct RegistryConfig {
   std::size_t max_routers_per_provider = 64;
   unsigned suspect_after =
       3;  // keepalive intervals of silence before a router is suspect (0: never)
+  // Upper bound of the detect time adapted to a router's keepalive jitter; 0: suspect_after + 1
+  // intervals (the lab's 400 ms: with the 100 ms expiry tick a dead host is out within 0.5 s).
+  std::chrono::milliseconds suspect_max{0};
   std::chrono::milliseconds stall_gap{500};  // expire() calls further apart: our own stall
   DampeningConfig dampening;
 };
@@ -58,11 +65,21 @@ enum class RouterState : std::uint8_t { kUp, kSuspect, kWithdrawn };
 
 // How the liveness rules fired (status and metrics).
 struct LivenessCounters {
-  std::uint64_t suspected = 0;       // up -> suspect: keepalives missed
-  std::uint64_t recovered = 0;       // suspect -> up: keepalives again
-  std::uint64_t confirmed_dead = 0;  // withdrawn on proof that nothing listens (ICMP, 9.9)
-  std::uint64_t own_stalls = 0;      // expire() calls after a stall of our own
-  std::uint64_t stalled_ms = 0;      // silence forgiven for those stalls, in total
+  std::uint64_t suspected = 0;        // up -> suspect: keepalives missed
+  std::uint64_t recovered = 0;        // suspect -> up: keepalives again
+  std::uint64_t confirmed_dead = 0;   // withdrawn on proof that nothing listens (ICMP, 9.9)
+  std::uint64_t own_stalls = 0;       // expire() calls after a stall of our own
+  std::uint64_t stalled_ms = 0;       // silence forgiven for those stalls, in total
+  std::uint64_t late_keepalives = 0;  // arrived after suspect_after intervals, before detection
+};
+
+// One router's liveness transition, for the log (take_liveness_events).
+struct LivenessEvent {
+  enum class Kind : std::uint8_t { kSuspect, kRecovered, kExpired };
+  RouterKey key;
+  Kind kind = Kind::kSuspect;
+  Duration silent{};  // silence at the transition (recovered: the gap the keepalive ended)
+  Duration detect{};  // the router's detect time then
 };
 
 struct Session {
@@ -151,6 +168,15 @@ class RouterRegistry {
   // first pauses every silence clock if this call comes stall_gap or more after the previous one.
   // Returns how many withdrew.
   std::size_t expire(TimePoint now);
+  // Sessions of up routers that expire() found silent for suspect_after intervals since the last
+  // call, each once per silence: probe them (a dead agent's host refuses the probe).
+  [[nodiscard]] std::vector<std::uint64_t> take_silent();
+  // The liveness transitions since the last call, oldest first (at most kMaxLivenessEvents;
+  // `dropped` says how many more there were).
+  static constexpr std::size_t kMaxLivenessEvents = 64;
+  [[nodiscard]] std::vector<LivenessEvent> take_liveness_events(std::size_t& dropped);
+  // The current detect time of a router (suspect_after intervals stretched by its jitter).
+  [[nodiscard]] Duration detect_time(const RouterKey& key) const;
   // Withdraws, at once, the up routers whose registration was made with a certificate whose
   // serial is in `serials` (a CRL revoked it). Returns how many withdrew.
   std::size_t withdraw_revoked(const std::set<crypto::SerialNumber>& serials, TimePoint now);
@@ -182,6 +208,8 @@ class RouterRegistry {
     TimePoint withdrawn_at{};
     Dampening dampening;
     std::uint32_t flaps = 0;
+    Duration lateness{};                 // smoothed keepalive lateness (beyond one interval)
+    bool probed = false;                 // offered for a probe in this silence
     std::uint32_t rtt_us = 0;            // last reported
     std::uint32_t announced_rtt_us = 0;  // last announced
     RegistrationEvidence evidence;       // of the current session (kUp only)
@@ -190,6 +218,8 @@ class RouterRegistry {
   void leave_forwarding(const RouterKey& key, Router& r, TimePoint now);
   void enter_forwarding(const RouterKey& key, Router& r);
   void forgive_stall(TimePoint now);
+  void observe_gap(Router& r, TimePoint now);
+  [[nodiscard]] Duration detect_time(const Router& r) const;
   void end_session(Router& r);
   [[nodiscard]] std::size_t up_for_provider(std::uint32_t provider_id) const;
 
@@ -202,6 +232,10 @@ class RouterRegistry {
   std::uint64_t version_ = 0;
   std::uint64_t rtt_version_ = 0;
   std::optional<TimePoint> last_expire_;
+  std::vector<std::uint64_t> silent_;  // for take_silent()
+  std::vector<LivenessEvent> events_;  // for take_liveness_events()
+  std::size_t events_dropped_ = 0;
+  void note(const RouterKey& key, LivenessEvent::Kind kind, Duration silent, const Router& r);
   LivenessCounters liveness_;
 };
 

@@ -12,9 +12,10 @@ takes g1 out one way, measures, and brings it back:
   hang       only g1's dmuxd freezes (SIGSTOP): dmux-healthcheck beside it takes its
              announcement down (bgp-glue/README.md "Hangs")
   router-ipv6   kill -9 of dmux-provider at r1, the router c1's gateway uses while r2 is up;
-                then its restart (row "router-ipv6 restart")
+                then its restart (row "router-ipv6 restart"). Both directions: c1 -> s6, and
+                s6 -> c1's address (s6 routes replies by BGP from the agents' routes)
   router-mcast  kill -9 of dmux-mcast at m1 (c1's multicast stream to c2 enters there; c2 hears
-                it from m2); then its restart (row "router-mcast restart")
+                it from m2; c2's stream to c1 leaves through m1); then its restart
 
 Router failover (docs/protocol.md 9.9): the gateway learns of a dead router from the ICMP port
 unreachable its host returns to a TUNNEL, confirms with a probe, and rehashes the router's clients;
@@ -40,13 +41,11 @@ The second table has one row per fault: packets lost (p50/max), outage (p50/max:
 the first datagram sent after it and delivered; for a restart, the span of datagrams lost while
 traffic returns) and the ratio of the outage to the PoP crash's (dmuxd kill -9) in the same run.
 At the end: liveness events the gateways logged ("expired", "suspect") that a re-registration or
-keepalive undid within 100 ms: false expiries.
+keepalive undid within 100 ms: false expiries; then the soak (soak.py: kill -9, SIGSTOP, drain of
+every daemon) and its false expiries.
 """
 import argparse
-import datetime
-import glob
 import json
-import re
 import os
 import signal
 import statistics
@@ -58,11 +57,14 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(REPO, "deploy", "lab"))
+sys.path.insert(0, HERE)
 from lab import Lab  # noqa: E402
 import daemons as D  # noqa: E402
+from logs import cpu_share, healthcheck_withdrawn_after, liveness_events  # noqa: E402
+import soak  # noqa: E402
 
 STREAM = os.path.join(HERE, "stream.py")
-PORT, MCAST_PORT = 9000, 9001
+PORTS = {"ipv6": 9000, "mcast": 9001, "mcast-return": 9002, "ipv6-return": 9003}
 PAPER = (4.0, 28.0)  # seconds, the paper's measured anycast failover range
 
 
@@ -70,33 +72,39 @@ def now_ns():
     return time.monotonic_ns()
 
 
-class CounterWatch(threading.Thread):
+class CounterWatch:
     """Polls each gateway's received-datagram counter and remembers, per gateway, when it first
-    and last moved after `since`."""
+    and last moved after `since`. One thread per gateway: a frozen dmuxd (whose control socket
+    answers nothing) must not delay the others' samples."""
 
     def __init__(self, lab, interval=0.01):
-        super().__init__(daemon=True)
         self.lab, self.interval = lab, interval
         self.lock = threading.Lock()
         self.values = {}
         self.moves = {}  # gateway -> list of monotonic ns at which its counter grew
         self.stop_flag = False
+        self.threads = [threading.Thread(target=self.poll, args=(i,), daemon=True)
+                        for i in (1, 2, 3)]
 
-    def run(self):
+    def start(self):
+        for t in self.threads:
+            t.start()
+
+    def poll(self, i):
         while not self.stop_flag:
-            for i in (1, 2, 3):
-                try:
-                    st = D.request(D.control_socket(f"g{i}"), "status", timeout=0.5)
-                    # Client traffic only: dmux-healthcheck's probes (an experimental
-                    # protocol, slot "other") move every gateway's counter 10 times a second.
-                    v = st["received_packets"] - st["protocols"]["other"]["received_packets"]
-                except (OSError, ValueError, KeyError, TypeError):
-                    continue
-                t = now_ns()
-                with self.lock:
-                    if i in self.values and v > self.values[i]:
-                        self.moves.setdefault(i, []).append(t)
-                    self.values[i] = v
+            try:
+                st = D.request(D.control_socket(f"g{i}"), "status", timeout=0.5)
+                # Client traffic only: dmux-healthcheck's probes (an experimental
+                # protocol, slot "other") move every gateway's counter 10 times a second.
+                v = st["received_packets"] - st["protocols"]["other"]["received_packets"]
+            except (OSError, ValueError, KeyError, TypeError):
+                time.sleep(self.interval)
+                continue
+            t = now_ns()
+            with self.lock:
+                if i in self.values and v > self.values[i]:
+                    self.moves.setdefault(i, []).append(t)
+                self.values[i] = v
             time.sleep(self.interval)
 
     def first_move_after(self, gws, t):
@@ -115,26 +123,38 @@ class CounterWatch(threading.Thread):
 
 
 class Stream:
-    """c1 -> s6 in IPv6 (default), or with `mcast`, c1 -> group 1 heard by c2."""
+    """One numbered stream, `kind` of:
+      ipv6          c1 -> s6 (the client's traffic, through its PoP and router)
+      ipv6-return   s6 -> c1's IPv6 address (the replies: s6 routes them to a router by BGP)
+      mcast         c1 -> group 1, heard by c2 (enters at c1's multicast router)
+      mcast-return  c2 -> group 2, heard by c1 (delivered to c1 by c1's multicast router)"""
 
-    def __init__(self, lab, rate, run_dir, mcast=False):
-        self.lab, self.rate = lab, rate
-        tag = "mcast-" if mcast else ""
-        self.sent_log = os.path.join(run_dir, tag + "sent.txt")
-        self.recv_log = os.path.join(run_dir, tag + "received.txt")
-        if mcast:
-            group = lab.topology.MCAST_GROUPS[0]
-            self.recv = lab.popen("c2", sys.executable, STREAM, "recv", "--listen",
-                                  f"0.0.0.0:{MCAST_PORT}", "--group", group, "--iface", "dmuxc0",
+    def __init__(self, lab, rate, run_dir, kind="ipv6"):
+        self.lab, self.rate, self.kind = lab, rate, kind
+        self.sent_log = os.path.join(run_dir, kind + "-sent.txt")
+        self.recv_log = os.path.join(run_dir, kind + "-received.txt")
+        port = PORTS[kind]
+        if kind.startswith("mcast"):
+            group = lab.topology.MCAST_GROUPS[0 if kind == "mcast" else 1]
+            sender, receiver = ("c1", "c2") if kind == "mcast" else ("c2", "c1")
+            self.recv = lab.popen(receiver, sys.executable, STREAM, "recv", "--listen",
+                                  f"0.0.0.0:{port}", "--group", group, "--iface", "dmuxc0",
                                   "--log", self.recv_log)
-            time.sleep(1.0)  # the IGMP report reaches m2
-            to = f"{group}:{MCAST_PORT}"
-        else:
-            self.recv = lab.popen(lab.server, sys.executable, STREAM, "recv", "--listen",
-                                  f"[::]:{PORT}", "--log", self.recv_log)
+            time.sleep(1.0)  # the IGMP report reaches the receiver's multicast router
+            to = f"{group}:{port}"
+        elif kind == "ipv6-return":
+            sender = lab.server
+            self.recv = lab.popen("c1", sys.executable, STREAM, "recv", "--listen",
+                                  f"[::]:{port}", "--log", self.recv_log)
             time.sleep(0.3)
-            to = f"[{lab.server_v6}]:{PORT}"
-        self.send = lab.popen("c1", sys.executable, STREAM, "send", "--to", to,
+            to = f"[{lab.client_address('c1')}]:{port}"
+        else:
+            sender = "c1"
+            self.recv = lab.popen(lab.server, sys.executable, STREAM, "recv", "--listen",
+                                  f"[::]:{port}", "--log", self.recv_log)
+            time.sleep(0.3)
+            to = f"[{lab.server_v6}]:{port}"
+        self.send = lab.popen(sender, sys.executable, STREAM, "send", "--to", to,
                               "--rate", str(rate), "--log", self.sent_log)
 
     def stop(self):
@@ -159,9 +179,10 @@ class Stream:
         return sent, received
 
 
-def analyse(stream, k, until, first_elsewhere=None, g1_last=None):
+def analyse(stream, k, until, first_elsewhere=None, g1_last=None, wait=True):
     """Numbers for one event at monotonic ns k, looking at datagrams sent before `until`."""
-    time.sleep(1.0)  # let the logs flush (both sides flush at least every second)
+    if wait:
+        time.sleep(1.0)  # let the logs flush (both sides flush at least every second)
     sent, received = stream.read()
     window = {s: t for s, t in sent.items() if k - 1_000_000_000 <= t <= until}
     lost = sorted(s for s in window if s not in received)
@@ -205,7 +226,8 @@ def steady_on_g1(lab, watch):
     time.sleep(1.0)
 
 
-def trial_crash(lab, stream, watch, settle):
+def trial_crash(lab, streams, watch, settle):
+    stream = streams["ipv6"]
     pid = D.pid_of("g1", "dmuxd")
     k = now_ns()
     os.kill(pid, signal.SIGKILL)
@@ -219,7 +241,8 @@ def trial_crash(lab, stream, watch, settle):
     return r
 
 
-def trial_drain(lab, stream, watch, settle):
+def trial_drain(lab, streams, watch, settle):
+    stream = streams["ipv6"]
     k = now_ns()
     lab.ctl("g1", "drain")
     wait(lambda: lab.ctl("g1")["announce"]["state"] == "drained", 30, "g1 drained")
@@ -241,7 +264,8 @@ def pop_pids(lab):
     return sorted({p for p in pids if p})
 
 
-def trial_reference(lab, stream, watch, settle):
+def trial_reference(lab, streams, watch, settle):
+    stream = streams["ipv6"]
     pids = pop_pids(lab)
     k = now_ns()
     for p in pids:
@@ -258,19 +282,27 @@ def trial_reference(lab, stream, watch, settle):
     return r
 
 
-def trial_hang(lab, stream, watch, settle):
+def trial_hang(lab, streams, watch, settle):
     """Only dmuxd freezes; dmux-healthcheck withdraws it. Datagrams queued in the frozen dmuxd
-    are delivered late on SIGCONT (not lost); the outage is the time to the first datagram
-    delivered through another PoP."""
+    are delivered late on SIGCONT (not lost); the outage is the time to the first datagram that
+    arrives while g1 is still frozen (it came through another PoP). `withdrawn_s`: when
+    dmux-healthcheck logged that it took the device down (detection; the rest is BGP)."""
+    stream = streams["ipv6"]
     pid = D.pid_of("g1", "dmuxd")
-    k = now_ns()
+    k, k_wall = now_ns(), time.time()
     os.kill(pid, signal.SIGSTOP)
     try:
         time.sleep(settle)
     finally:
+        thaw = now_ns()
         os.kill(pid, signal.SIGCONT)
-    first = watch.first_move_after((2, 3), k)
-    r = analyse(stream, k, k + int(settle * 1e9), first_elsewhere=first)
+    r = analyse(stream, k, k + int(settle * 1e9))
+    sent, received = stream.read()
+    early = [received[q] for q, t in sent.items() if t > k and q in received and
+             received[q] < thaw]
+    r["recovery_s"] = (min(early) - k) / 1e9 if early else None
+    r["counter_recovery_s"] = ((watch.first_move_after((2, 3), k) or k) - k) / 1e9
+    r["withdrawn_s"] = healthcheck_withdrawn_after(lab, k_wall)
     t_back = now_ns()
     steady_on_g1(lab, watch)
     r["back_lost"] = lost_between(stream, t_back, now_ns())
@@ -278,22 +310,34 @@ def trial_hang(lab, stream, watch, settle):
 
 
 def router_trial(kind):
-    """kill -9 of r1's dmux-provider (ipv6) or m1's dmux-mcast (mcast), then its restart."""
+    """kill -9 of r1's dmux-provider (ipv6) or m1's dmux-mcast (mcast), then its restart; both
+    directions measured: `streams[kind]` towards the router, `streams[kind + "-return"]` back."""
     node, name = ("r1", "provider") if kind == "ipv6" else ("m1", "mcast")
 
-    def trial(lab, stream, _watch, settle):
+    def trial(lab, streams, _watch, settle):
+        fwd, ret = streams[kind], streams.get(kind + "-return")
         k = now_ns()
         os.kill(D.pid_of(node, name), signal.SIGKILL)
         time.sleep(settle)
-        r = analyse(stream, k, k + int(settle * 1e9))
+        until = k + int(settle * 1e9)
+        r = analyse(fwd, k, until)
+        if ret is not None:
+            r["ret"] = analyse(ret, k, until, wait=False)
         D.stop(node, name)  # reap
         t_back = now_ns()
         (lab.start_router if kind == "ipv6" else lab.start_mcast_router)(node)
         wait(lambda: router_up_at(lab, node), 30, f"{node} registered again")
+        if kind == "ipv6":
+            wait(lambda: lab.return_router() == node, 30, f"s6 to route replies to {node}")
         time.sleep(settle)
-        back = analyse(stream, t_back, now_ns() - int(0.5e9))
+        end = now_ns() - int(0.5e9)
+        back = analyse(fwd, t_back, end)
         r["back_lost"] = back["lost"]
-        r["back_outage_s"] = back["lost"] / stream.rate
+        r["back_outage_s"] = back["lost"] / fwd.rate
+        if ret is not None:
+            rb = analyse(ret, t_back, end, wait=False)
+            r["ret"]["back_lost"] = rb["lost"]
+            r["ret"]["back_outage_s"] = rb["lost"] / ret.rate
         return r
     return trial
 
@@ -323,49 +367,29 @@ def mesh_updates(lab):
     return n
 
 
-LOG_TIME = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+)Z")
-
-
-COUNT_LINE = re.compile(r"registration: (\d+) router\(s\) registered")
-
-
-def liveness_events(lab, since):
-    """From every dmuxd log, after wall time `since`: hold-time expiries and suspicions, and how
-    many of them were false: undone within 100 ms at the same gateway, by a keepalive of the
-    suspect ("heard again") or by the number of registered routers rising again."""
-    out = {"expired": 0, "suspect": 0, "false": 0}
-    for path in glob.glob(os.path.join(lab.state_dir, "g*", "dmuxd.log")):
-        events = []  # (time, kind, registered count or None)
-        with open(path, errors="replace") as f:
-            for line in f:
-                m = LOG_TIME.match(line)
-                if not m:
-                    continue
-                t = datetime.datetime.fromisoformat(m.group(1)).replace(
-                    tzinfo=datetime.timezone.utc).timestamp()
-                if t < since:
-                    continue
-                if "router(s) expired" in line:
-                    events.append((t, "expired", None))
-                elif "router(s) suspect" in line:
-                    events.append((t, "suspect", None))
-                elif "heard again" in line:
-                    events.append((t, "back", None))
-                elif c := COUNT_LINE.search(line):
-                    events.append((t, "count", int(c.group(1))))
-        for i, (t, what, _) in enumerate(events):
-            if what not in ("expired", "suspect"):
-                continue
-            out[what] += 1
-            after = [e for e in events[i + 1:] if e[0] - t <= 0.1]
-            counts = [n for _, w, n in after if w == "count"]
-            if any(w == "back" for _, w, _ in after) or \
-                    (len(counts) >= 2 and max(counts[1:]) > counts[0]):
-                out["false"] += 1
+def trial_extra(r):
+    """The trial's other figures, for its progress line."""
+    out = ""
+    if "ret" in r:
+        out += (f"  | back direction: recovery {fmt(r['ret']['recovery_s'])} lost "
+                f"{r['ret']['lost']}/{r['ret']['sent']}, on return {r['ret']['back_lost']}")
+    if r.get("withdrawn_s") is not None:
+        out += f"  | healthcheck withdrew after {r['withdrawn_s']:.3f} s"
     return out
 
 
 def summary(name, results):
+    s = summary_of(name, results)
+    rets = [r["ret"] for r in results if "ret" in r]
+    if rets:
+        s["return"] = summary_of(name + " (return)", rets)
+    withdrawn = [r["withdrawn_s"] for r in results if r.get("withdrawn_s") is not None]
+    if withdrawn:
+        s["withdrawn_p50_s"], s["withdrawn_max_s"] = statistics.median(withdrawn), max(withdrawn)
+    return s
+
+
+def summary_of(name, results):
     rec = [r["recovery_s"] for r in results if r["recovery_s"] is not None]
     stab = [r["stabilisation_s"] for r in results]
     lost = [r["lost"] for r in results]
@@ -390,6 +414,9 @@ SCENARIOS = {"crash": trial_crash, "drain": trial_drain, "reference": trial_refe
              "hang": trial_hang, "router-ipv6": router_trial("ipv6"),
              "router-mcast": router_trial("mcast")}
 QUICK = ("crash", "hang", "router-ipv6")
+# Router crashes are measured both ways: (towards the router, back from it).
+BOTH = {"router-ipv6": (" c1->s6", " s6->c1 (BGP at s6)"),
+        "router-mcast": (" c1->c2", " c2->c1 (adoption by m2)")}
 
 
 def print_classic(sums, trials, rate):
@@ -419,21 +446,36 @@ def print_faults(sums, rate):
              "reference": "PoP frozen (BGP+BFD only)", "hang": "gateway hang (SIGSTOP dmuxd)",
              "router-ipv6": "router crash, ipv6", "router-mcast": "router crash, multicast"}
     for name, s in sums.items():
-        rows.append((names[name], f"{s['lost_p50']:.0f}/{s['lost_max']}", s["recovery_p50_s"],
+        label = names[name] + (BOTH[name][0] if name in BOTH else "")
+        rows.append((label, f"{s['lost_p50']:.0f}/{s['lost_max']}", s["recovery_p50_s"],
                      s["recovery_max_s"], s["mesh_updates_p50"]))
+        if "return" in s:
+            b = s["return"]
+            rows.append((names[name] + BOTH[name][1], f"{b['lost_p50']:.0f}/{b['lost_max']}",
+                         b["recovery_p50_s"], b["recovery_max_s"], None))
         if name.startswith("router-"):
             rows.append((names[name].replace("crash", "restart"),
                          f"{s['back_lost_p50']:.0f}/{s['lost_on_return_max']}",
                          s["back_outage_p50_s"], s["back_outage_max_s"], None))
+            if "return" in s:
+                b = s["return"]
+                rows.append((names[name].replace("crash", "restart") + BOTH[name][1],
+                             f"{b['back_lost_p50']:.0f}/{b['lost_on_return_max']}",
+                             b["back_outage_p50_s"], b["back_outage_max_s"], None))
     print(f"\nfaults at {rate:.0f} packets/s, against the PoP crash measured in this run")
-    print(f"  {'fault':32s} {'lost p50/max':>13s} {'outage p50':>11s} {'max':>9s} "
+    print(f"  {'fault':44s} {'lost p50/max':>13s} {'outage p50':>11s} {'max':>9s} "
           f"{'vs PoP crash':>13s} {'mesh UPDATEs':>13s}")
     for fault, lost, out, out_max, updates in rows:
         ratio = f"{out / crash:.2f}x" if crash and out is not None else "-"
         upd = "" if updates is None else f"{updates:.0f}"
-        print(f"  {fault:32s} {lost:>13s} {fmt(out):>11s} {fmt(out_max):>9s} {ratio:>13s} "
+        print(f"  {fault:44s} {lost:>13s} {fmt(out):>11s} {fmt(out_max):>9s} {ratio:>13s} "
               f"{upd:>13s}")
     print("  (mesh UPDATEs: frames sent by all gateways during the trial, fault and return)")
+    hang = sums.get("hang", {})
+    if "withdrawn_p50_s" in hang:
+        print(f"  gateway hang: dmux-healthcheck withdrew {hang['withdrawn_p50_s']:.3f} s (p50), "
+              f"{hang['withdrawn_max_s']:.3f} s (max) after the SIGSTOP; the rest of the outage "
+              "is BGP (g1 -> u1 -> u1's kernel)")
 
 
 def parse_args():
@@ -449,15 +491,45 @@ def parse_args():
                                                          os.path.join(REPO, "build")))
     p.add_argument("--keep", action="store_true", help="leave the lab up afterwards")
     p.add_argument("--json", help="also write the results to this file")
+    p.add_argument("--soak", type=int, default=1, metavar="N",
+                   help="after the trials, N rounds of the soak (every fault on every daemon, "
+                        "soak.py) and its false liveness events; 0: none")
+    p.add_argument("--soak-gap", type=float, default=3.0,
+                   help="seconds between a soak fault and its repair, and after it")
     args = p.parse_args()
     names = list(QUICK) if args.quick else [n.strip() for n in args.scenarios.split(",")]
     if args.quick:
-        args.trials, args.settle = 1, 2.0
+        args.trials, args.settle, args.soak = 1, 2.0, 0
     unknown = [n for n in names if n not in SCENARIOS]
     if unknown:
         p.error("unknown scenario(s): " + ", ".join(unknown))
     return args, names
 
+
+
+def print_liveness(lab, events, hc_cpu, soaks):
+    """Liveness events of the trials, dmux-healthcheck's cost, the soak and its false expiries."""
+    print(f"\nliveness at the gateways during the run: {events['expired']} hold-time expiries, "
+          f"{events['suspect']} suspicions, {events['false']} false (undone within 100 ms; "
+          f"{events['false_same_router']} by the same router heard again), "
+          f"{events['tolerated']} late keepalives tolerated")
+    cmd = D.healthcheck_cmd(lab.bins, 1, lab.ca_dir)
+    hc_interval = float(cmd[cmd.index("--interval-ms") + 1])
+    if hc_cpu:
+        cpu, alive = max(hc_cpu, key=lambda c: c[0] / c[1])
+        print(f"dmux-healthcheck (busiest of {len(hc_cpu)}): {cpu:.2f} s of CPU in {alive:.0f} s "
+              f"({100 * cpu / alive:.3f} % of a core), {1000 / hc_interval:.0f} probes/s each way")
+    for n, sk in enumerate(soaks):
+        print(f"soak round {n + 1}: {sk['faults']} faults in {sk['seconds']:.0f} s; "
+              f"{sk['expired']} hold-time expiries, {sk['suspect']} suspicions, "
+              f"{sk['false']} false ({sk['false_same_router']} by the same router heard again), "
+              f"{sk['tolerated']} late keepalives tolerated; dmux-healthcheck withdrew {sk['healthcheck_withdrawals']} "
+              f"time(s), {sk['healthcheck_false']} of a gateway that was not frozen")
+    print(f"false expiries (trials and soak): {events['false'] + sum(sk['false'] for sk in soaks)}"
+          f" by the conservative count, "
+          f"{events['false_same_router'] + sum(sk['false_same_router'] for sk in soaks)} by the "
+          f"same router heard again; false withdrawals by dmux-healthcheck: "
+          f"{sum(sk['healthcheck_false'] for sk in soaks)}")
 
 
 def main():
@@ -471,22 +543,29 @@ def main():
     watch = CounterWatch(lab)
     watch.start()
     streams = {"ipv6": Stream(lab, args.rate, run_dir)}
+    if "router-ipv6" in names:
+        streams["ipv6-return"] = Stream(lab, args.rate, run_dir, "ipv6-return")
     if "router-mcast" in names:
-        streams["mcast"] = Stream(lab, args.rate, run_dir, mcast=True)
+        streams["mcast"] = Stream(lab, args.rate, run_dir, "mcast")
+        streams["mcast-return"] = Stream(lab, args.rate, run_dir, "mcast-return")
     results = {n: [] for n in names}
     try:
         steady_on_g1(lab, watch)
         for n in range(args.trials):
             for name in names:
-                stream = streams["mcast" if name == "router-mcast" else "ipv6"]
                 updates = mesh_updates(lab)
-                r = SCENARIOS[name](lab, stream, watch, args.settle)
+                r = SCENARIOS[name](lab, streams, watch, args.settle)
                 r["mesh_updates"] = max(0, mesh_updates(lab) - updates)
                 results[name].append(r)
                 print(f"  trial {n + 1:2d} {name:12s} recovery {fmt(r['recovery_s'])}  "
                       f"stabilisation {fmt(r['stabilisation_s'])}  lost {r['lost']}/{r['sent']}"
-                      f"  lost on return {r['back_lost']}", flush=True)
+                      f"  lost on return {r['back_lost']}" + trial_extra(r), flush=True)
         events = liveness_events(lab, started)
+        hc_cpu = [c for c in (cpu_share(g, "healthcheck") for g in lab.gateways) if c]
+        soaks = []
+        for n in range(args.soak):
+            print(f"soak round {n + 1}: kill -9, SIGSTOP, drain on every daemon ...", flush=True)
+            soaks.append(soak.run(lab, gap=args.soak_gap, stop=args.soak_gap))
     finally:
         watch.stop_flag = True
         for st in streams.values():
@@ -497,11 +576,11 @@ def main():
     sums = {k: summary(k, v) for k, v in results.items()}
     print_classic(sums, args.trials, args.rate)
     print_faults(sums, args.rate)
-    print(f"\nliveness at the gateways during the run: {events['expired']} hold-time expiries, "
-          f"{events['suspect']} suspicions, {events['false']} false (undone within 100 ms)")
+    print_liveness(lab, events, hc_cpu, soaks)
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"summary": sums, "trials": results, "liveness": events}, f, indent=1)
+            json.dump({"summary": sums, "trials": results, "liveness": events, "soak": soaks},
+                      f, indent=1)
     bad = [n for n in names if n != "reference" and sums[n]["unrecovered"]]
     if bad:
         print(f"failover: no recovery in some {', '.join(bad)} trials", file=sys.stderr)

@@ -5,7 +5,9 @@
 // device down, so the kernel deletes the route and FRR withdraws the prefix; dmuxd, when it runs
 // again, notices (bgp-glue/announcer.h), brings the device up and re-announces after its own rise.
 // A separate process on purpose: a frozen process runs none of its threads.
+#include <linux/sockios.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <array>
@@ -71,6 +73,30 @@ void act(bgp_glue::DataPathCheck::Change change, const bgp_glue::HealthcheckConf
   }
 }
 
+// When the datagram last received on `fd` arrived, from its kernel timestamp (CLOCK_REALTIME),
+// on the steady clock; now if the kernel has none.
+Clock::time_point arrival(int fd) {
+  const auto now = Clock::now();
+  timespec stamp{};
+  if (::ioctl(fd, SIOCGSTAMPNS, &stamp) != 0) return now;
+  const auto age = std::chrono::system_clock::now().time_since_epoch() -
+                   (std::chrono::seconds(stamp.tv_sec) + std::chrono::nanoseconds(stamp.tv_nsec));
+  return age > Clock::duration::zero() ? now - std::chrono::duration_cast<Clock::duration>(age)
+                                       : now;
+}
+
+// Every reply queued on the socket, passed to the check with the time it arrived (a reply that
+// came in time while this process was stalled is in time).
+void read_replies(int fd, std::span<std::byte> rx, const bgp_glue::HealthcheckConfig& c,
+                  const crypto::TunnelKey& key, bgp_glue::DataPathCheck& check) {
+  for (;;) {
+    const ssize_t n = ::recv(fd, rx.data(), rx.size(), MSG_DONTWAIT);
+    if (n <= 0) return;
+    const std::uint64_t seq = probe_seq(rx.first(static_cast<std::size_t>(n)), c, key);
+    if (seq != 0) act(check.on_reply(seq, arrival(fd)), c, check);
+  }
+}
+
 int run(const bgp_glue::HealthcheckConfig& c) {
   crypto::TunnelKeyBytes key_bytes{};
   if (const auto err = util::read_hex_key_file(c.key_file, key_bytes); !err.empty()) {
@@ -85,20 +111,16 @@ int run(const bgp_glue::HealthcheckConfig& c) {
            c.data.to_string().c_str(), static_cast<long long>(c.check.interval.count()),
            c.listen.to_string().c_str(), c.check.fall, c.device.c_str());
   for (;;) {
+    // Read first, judge second: after a stall of this process, replies already queued count
+    // (the checker's own delay is not dmuxd's).
+    read_replies(sock.get(), rx, c, key, check);
     const auto now = Clock::now();
     act(check.on_timer(now), c, check);
     if (now >= check.next_probe()) send_probe(sock.get(), c, check.on_send(now));
     const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(
         std::min(check.next_probe(), now + c.check.timeout) - Clock::now());
     pollfd p{sock.get(), POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(std::max<long long>(1, wait.count() + 1))) <= 0) continue;
-    for (;;) {
-      const ssize_t n = ::recv(sock.get(), rx.data(), rx.size(), MSG_DONTWAIT);
-      if (n <= 0) break;
-      const std::uint64_t seq =
-          probe_seq(std::span(rx.data(), static_cast<std::size_t>(n)), c, key);
-      if (seq != 0) act(check.on_reply(seq, Clock::now()), c, check);
-    }
+    (void)::poll(&p, 1, static_cast<int>(std::max<long long>(1, wait.count() + 1)));
   }
 }
 }  // namespace

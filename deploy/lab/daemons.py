@@ -172,12 +172,13 @@ HEALTH_PROTO, HEALTH_PORT = 0xfffe, 4790
 
 
 def healthcheck_cmd(bins, i, ca_dir):
-    """dmux-healthcheck beside dmuxd at gi: a probe through the data port every 100 ms; 3 missed
-    take the announcement device down (a frozen dmuxd is withdrawn in ~0.3-0.4 s)."""
+    """dmux-healthcheck beside dmuxd at gi: a probe through the data port every 50 ms; 3 missed
+    in a row take the announcement device down, 150-200 ms after dmuxd froze (then BGP withdraws
+    in ~130 ms: the hang costs ~0.35 s; bench/failover "gateway hang")."""
     uni = T.gateway_unicast(i)
     return [bins.healthcheck, "--data", f"{uni}:{T.DATA_PORT}", "--listen", f"{uni}:{HEALTH_PORT}",
             "--key", os.path.join(ca_dir, "health.key"), "--proto", f"exp-0x{HEALTH_PROTO:04x}",
-            "--device", "dmuxa0", "--interval-ms", "100", "--timeout-ms", "100", "--fall", "3"]
+            "--device", "dmuxa0", "--interval-ms", "50", "--timeout-ms", "50", "--fall", "3"]
 
 
 def provider_cmd(bins, r, ca_dir):
@@ -190,8 +191,9 @@ def provider_cmd(bins, r, ca_dir):
 
 
 def mcast_cmd(bins, m, ca_dir):
-    """dmux-mcast with demo timings: summaries every 300 ms, members queried every 5 s and
-    expired after 20 s of silence (a real deployment keeps IGMP's 125 s / 260 s)."""
+    """dmux-mcast with demo timings: summaries every 100 ms (a peer silent for 350 ms is dead
+    and its members adopted: the return direction's failover, bench/failover), members queried
+    every 5 s and expired after 20 s of silence (a real deployment keeps IGMP's 125 s / 260 s)."""
     peers = []
     for other in T.MCAST_ROUTERS:
         if other != m:
@@ -200,7 +202,7 @@ def mcast_cmd(bins, m, ca_dir):
             "--listen", f"{T.mcast_v4(m)}:{T.ROUTER_PORT}",
             "--cert", os.path.join(ca_dir, "mcast.crt"), "--key", os.path.join(ca_dir, "mcast.key"),
             *peers, "--peer-key", os.path.join(ca_dir, "mcast-peer.key"),
-            "--summary-interval-ms", "300", "--query-interval-ms", "5000",
+            "--summary-interval-ms", "100", "--query-interval-ms", "5000",
             "--query-response-ms", "1000", "--membership-timeout-ms", "20000",
             "--control-socket", control_socket(m), "--allow-destination", T.LAB_SPACE]
 

@@ -51,9 +51,34 @@ def upstream_config(u, log_file):
                   gateway_unicast=T.gateway_unicast(i), isp_neighbors="\n".join(lines))
 
 
+def provider_router_config(r, log_file):
+    """r1 / r2: announce the agent's client-prefix route to s6 while it exists."""
+    return render("provider-router.conf.in", hostname=T.ns(r), log_file=log_file,
+                  asn=T.PROVIDER_ASN, router_id=T.router_v4(r), client_prefix=T.CLIENT_PREFIX,
+                  core_addr=T.addr(T.SERVER, r), core_name=T.SERVER,
+                  local_pref=T.ROUTER_LOCAL_PREF[r])
+
+
+def provider_core_config(log_file):
+    """s6: iBGP with each of the provider's routers."""
+    neighbors, activations = [], []
+    for r in T.ROUTERS:
+        a = T.router_v6(r)
+        neighbors += [f" neighbor {a} remote-as {T.PROVIDER_ASN}",
+                      f" neighbor {a} description provider router {r}",
+                      f" neighbor {a} bfd profile PROVIDER", f" neighbor {a} timers connect 1",
+                      f" neighbor {a} advertisement-interval 0"]
+        activations.append(f"  neighbor {a} activate")
+    return render("provider-core.conf.in", hostname=T.ns(T.SERVER), log_file=log_file,
+                  asn=T.PROVIDER_ASN, router_id=T.PROVIDER_CORE_ID,
+                  router_neighbors="\n".join(neighbors),
+                  router_activations="\n".join(activations))
+
+
 # Top-level statements of the integrated config and the daemons that take them; anything else
 # (frr version/defaults, hostname, log) goes to every daemon.
-OWNERS = {"router bgp": ("bgpd",), "ip prefix-list": ("bgpd",), "route-map": ("bgpd",),
+OWNERS = {"router bgp": ("bgpd",), "ip prefix-list": ("bgpd",), "ipv6 prefix-list": ("bgpd",),
+          "route-map": ("bgpd",),
           "bfd": ("bfdd",), "interface": ("zebra",)}
 
 
@@ -145,11 +170,11 @@ def vtysh(ns, command, json_out=False):
     return json.loads(r.stdout or "{}") if json_out else r.stdout
 
 
-def established(ns):
+def established(ns, family="ipv4"):
     """Names (descriptions) of BGP neighbours of `ns` that are Established, and all of them."""
     try:
-        r = vtysh(ns, "show bgp ipv4 unicast summary", json_out=True)
-        peers = r.get("ipv4Unicast", r).get("peers", {})
+        r = vtysh(ns, f"show bgp {family} unicast summary", json_out=True)
+        peers = r.get(family + "Unicast", r).get("peers", {})
     except (RuntimeError, ValueError):
         return set(), 0
     return {a for a, p in peers.items() if p.get("state") == "Established"}, len(peers)
@@ -157,8 +182,9 @@ def established(ns):
 
 def best_path(ns, prefix):
     """The best path for `prefix` in namespace `ns`: dict(nexthop, aspath, community) or None."""
+    family = "ipv6" if ":" in prefix else "ipv4"
     try:
-        r = vtysh(ns, f"show bgp ipv4 unicast {prefix}", json_out=True)
+        r = vtysh(ns, f"show bgp {family} unicast {prefix}", json_out=True)
     except (RuntimeError, ValueError):
         return None
     for p in r.get("paths", []):

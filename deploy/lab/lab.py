@@ -110,7 +110,7 @@ class Lab:
             netns.create()
             self._make_credentials()
             self.log("FRR (zebra, bgpd, bfdd) in " + ", ".join(T.UPSTREAMS + T.GATEWAYS) + " ...")
-            self._parallel(self.start_frr, T.UPSTREAMS + T.GATEWAYS)
+            self._parallel(self.start_frr, T.UPSTREAMS + T.GATEWAYS + T.PROVIDER_FRR)
             wait_for(self.bgp_established, timeout, "BGP sessions to be Established")
             # dmuxd dials its mesh peers at start: start it once their addresses are routed.
             wait_for(self.unicast_routed, timeout, "routes to every gateway's unicast address")
@@ -130,6 +130,8 @@ class Lab:
                 for v in T.RV_ROUTERS:
                     self.start_rv_router(v)
             wait_for(self.routers_registered, timeout, "all routers registered at all gateways")
+            wait_for(lambda: self.return_router() == T.ROUTERS[0], timeout,
+                     f"s6 to route the client prefix to {T.ROUTERS[0]} (BGP)")
             self.log("dmux-client at c1, c2 ...")
             for c in T.CLIENTS:
                 self.start_client(c)
@@ -151,8 +153,8 @@ class Lab:
         procs = [(n, name) for n in T.NODES
                  for name in ("client", "provider", "mcast", "rendezvous", "healthcheck", "dmuxd")]
         self._parallel(lambda f: f(), [lambda: D.stop_many(procs, timeout=5),
-                                       lambda: frr.stop([T.ns(n) for n in
-                                                         T.UPSTREAMS + T.GATEWAYS])])
+                                       lambda: frr.stop([T.ns(n) for n in T.UPSTREAMS +
+                                                         T.GATEWAYS + T.PROVIDER_FRR])])
         for ns in netns.existing():
             netns.delete(ns)
             shutil.rmtree(frr.run_dir(ns), ignore_errors=True)
@@ -164,7 +166,7 @@ class Lab:
         """True if every namespace and every process of the lab exists and runs."""
         if sorted(netns.existing()) != sorted(T.ns(n) for n in T.NODES):
             return False
-        if not all(frr.alive(T.ns(n)) for n in T.UPSTREAMS + T.GATEWAYS):
+        if not all(frr.alive(T.ns(n)) for n in T.UPSTREAMS + T.GATEWAYS + T.PROVIDER_FRR):
             return False
         procs = [(g, "dmuxd") for g in T.GATEWAYS] + [(r, "provider") for r in T.ROUTERS] + \
                 [(m, "mcast") for m in T.MCAST_ROUTERS] + [(c, "client") for c in T.CLIENTS] + \
@@ -226,8 +228,14 @@ class Lab:
 
     def start_frr(self, node):
         log_file = os.path.join(T.STATE_DIR, "frr", node, "frr.log")
-        conf = frr.gateway_config(node, log_file) if node in T.GATEWAYS else \
-            frr.upstream_config(node, log_file)
+        if node in T.GATEWAYS:
+            conf = frr.gateway_config(node, log_file)
+        elif node in T.ROUTERS:
+            conf = frr.provider_router_config(node, log_file)
+        elif node == T.SERVER:
+            conf = frr.provider_core_config(log_file)
+        else:
+            conf = frr.upstream_config(node, log_file)
         frr.start(T.ns(node), conf, os.path.dirname(log_file))
 
     def stop_frr(self, node):
@@ -363,11 +371,22 @@ class Lab:
     # ---- readiness ----------------------------------------------------------------------------
 
     def bgp_established(self):
-        for n in T.UPSTREAMS + T.GATEWAYS:
-            up, total = frr.established(T.ns(n))
+        for n, family in [(n, "ipv4") for n in T.UPSTREAMS + T.GATEWAYS] + \
+                [(n, "ipv6") for n in T.PROVIDER_FRR]:
+            up, total = frr.established(T.ns(n), family)
             if total == 0 or len(up) != total:
                 return False
         return True
+
+    def return_router(self):
+        """The router s6's kernel sends replies to the client prefix through ('r1', 'r2'), or
+        None if it has no route (no agent runs)."""
+        r = subprocess.run(["ip", "-n", T.ns(T.SERVER), "-6", "route", "get",
+                            T.CLIENT_PREFIX.split("/")[0] + "1"], capture_output=True, text=True,
+                           timeout=10)
+        words = r.stdout.split()  # the next hop may be the router's link-local address
+        dev = words[words.index("dev") + 1] if "dev" in words else ""
+        return next((x for x in T.ROUTERS if dev == T.dev(T.SERVER, x)), None)
 
     def unicast_routed(self):
         """Every upstream routes every gateway's unicast /32; every gateway has its default."""

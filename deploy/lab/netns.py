@@ -61,9 +61,8 @@ def create():
         sh("ip", "route", "add", "default", "via", T.addr(T.ATTACHED[m], m), node=m)
     s = T.SERVER
     sh("ip", "addr", "add", f"{T.SERVER_V6}/128", "dev", "lo", node=s)
-    for metric, r in zip((100, 200), T.ROUTERS):  # r1 preferred, r2 the backup
-        sh("ip", "-6", "route", "add", T.CLIENT_PREFIX, "via", T.router_v6(r), "metric", metric,
-           node=s)
+    # No route to the client prefix here: s6 learns it by BGP from each router whose agent runs
+    # (frr.provider_router_config), so replies fail over with the agents.
 
 
 def signal_pid(pid, sig):

@@ -30,6 +30,11 @@ RV_PROTO = "0x8001"               # its experimental proto_id (examples/rendezvo
 CLIENT_PREFIX = "2001:db8:100::/48"
 SERVER_V6 = "2001:db8:200::1"
 SERVER_PREFIX = "2001:db8:200::/48"
+# The IPv6 provider's own network (r1, r2, s6): iBGP in this AS carries the client prefix from
+# each router whose agent runs to s6 (deploy/frr/provider-router.conf.in), r1 preferred.
+PROVIDER_ASN = 64510
+PROVIDER_CORE_ID = "198.18.3.1"   # s6's BGP router id (an id only, not an address of the lab)
+ROUTER_LOCAL_PREF = {"r1": 200, "r2": 100}
 
 INDEXES = (1, 2, 3)
 
@@ -85,6 +90,7 @@ ROUTERS = ["r1", "r2"]
 MCAST_ROUTERS = ["m1", "m2"]
 RV_ROUTERS = ["v1", "v2"]
 SERVER = "s6"
+PROVIDER_FRR = ROUTERS + [SERVER]  # the provider's nodes that run FRR (the return direction)
 NODES = UPSTREAMS + GATEWAYS + CLIENTS + ROUTERS + MCAST_ROUTERS + RV_ROUTERS + [SERVER]
 
 # Which upstream each client / router hangs off.

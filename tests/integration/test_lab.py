@@ -3,6 +3,8 @@
   * client traffic and anycast registrations land at the nearest PoP;
   * ping6 works end to end from IPv4-only clients (to the IPv6 server and between the clients);
   * kill -9 of a gateway's dmuxd moves its clients to another PoP (its route dies with it);
+  * kill -9 of a provider's agent moves the replies to its other router too (the provider's
+    BGP at s6 follows the agent-held client-prefix route);
   * a drain loses no packet (graceful shutdown first, then withdrawal);
   * a restarted gateway re-announces the prefix and resyncs the mesh before attracting traffic;
   * unmodified multicast programs (socat, the paper-style multicast ping) on the two IPv4-only
@@ -176,7 +178,29 @@ class LabTest(unittest.TestCase):
         self.assertEqual(res["duplicates"], 0, res)
         print(f"\n  mping c1 <-> c2: p50 {res['p50_ms']:.2f} ms", file=sys.stderr)
 
-    def test_6_nothing_refused_by_the_v2_checks(self):
+    def test_6_router_crash_fails_over_both_directions(self):
+        """kill -9 of r1's agent: r1's FRR withdraws the client prefix it held (the route died
+        with the agent's TUN device), s6 routes replies to r2; c1 <-> s6 works both ways; r1's
+        restart takes the replies back."""
+        self.assertEqual(self.lab.return_router(), "r1")
+        os.kill(D.pid_of("r1", "provider"), signal.SIGKILL)
+        t0 = time.time()
+        self.assertTrue(wait_for(lambda: self.lab.return_router() == "r2", timeout=5),
+                        f"s6 routes replies to {self.lab.return_router()}")
+        moved = time.time() - t0
+        self.lab.stop_router("r1")  # reap
+        ok, out = self.ping6("c1", self.lab.server_v6)
+        self.assertTrue(ok, out)
+        ok, out = self.ping6(self.lab.server, self.lab.client_address("c1"))
+        self.assertTrue(ok, out)
+        print(f"\n  kill -9 of r1's agent: s6 routes replies to r2 after {moved:.2f} s",
+              file=sys.stderr)
+        self.lab.start_router("r1")
+        self.assertTrue(wait_for(lambda: self.lab.return_router() == "r1", timeout=20))
+        ok, out = self.ping6("c1", self.lab.server_v6)
+        self.assertTrue(ok, out)
+
+    def test_7_nothing_refused_by_the_v2_checks(self):
         """Runs last: over everything above, no TUNNEL failed its tag, key or replay check at a
         router, no router refused a client or a destination, no client refused a RETURN."""
         checks = ("unknown_key", "bad_tag", "replayed", "unproven", "forbidden_destination",
