@@ -13,6 +13,11 @@ namespace {
 
 constexpr auto kVersionLogInterval = std::chrono::minutes(1);
 
+RouterId router_of(const wire::RegisterMsg& m) noexcept {
+  return {wire::ProtoId{m.proto_id}, ProviderId{m.provider_id},
+          net::Endpoint{m.router_ipv4, m.router_port}};
+}
+
 RegisterOutcome from_verify(crypto::VerifyResult r) noexcept {
   switch (r) {
     case crypto::VerifyResult::kExpired:
@@ -244,8 +249,8 @@ std::size_t RegistrationHandler::admit(const wire::RegisterMsg& m, const crypto:
       std::make_shared<const std::vector<std::byte>>(m.certificate.begin(), m.certificate.end());
   evidence.serial = cert.serial;
 
-  const RouterKey key{m.provider_id, m.proto_id, net::Endpoint{m.router_ipv4, m.router_port}};
-  switch (registry_.on_register(key, m.timestamp_us, session, now.mono, std::move(evidence))) {
+  switch (
+      registry_.on_register(router_of(m), m.timestamp_us, session, now.mono, std::move(evidence))) {
     case AdmitResult::kReplayed:
       count(RegisterOutcome::kReplayed);
       return 0;

@@ -57,7 +57,7 @@ TEST_CASE("COOKIE, REGISTER, REGISTER_ACK with a tunnel key, keepalives, DEREGIS
   // The evidence: the tunnel key both ends derive, and the REGISTER's signed fields.
   const auto up = g.registry.up_routers_with_rtt();
   REQUIRE(up.size() == 1);
-  CHECK(up[0].key == RouterKey{7, 1, kRouter});
+  CHECK(up[0].id == RouterId{wire::ProtoId{1}, ProviderId{7}, kRouter});
   CHECK(up[0].rtt_us == 850);  // the REGISTER's rtt_us until a keepalive says otherwise
   const RegistrationEvidence& e = up[0].evidence;
   CHECK(e.key_id == r.ack.key_id);
@@ -75,9 +75,7 @@ TEST_CASE("COOKIE, REGISTER, REGISTER_ACK with a tunnel key, keepalives, DEREGIS
   CHECK(*e.certificate == der);
   CHECK(e.proof.cert_hash == crypto::sha256(der));
   // The proof and the certificate rebuild the signed bytes: any gateway can check them (12.2).
-  wire::mesh::Router record{.proto_id = 1,
-                            .provider_id = 7,
-                            .address = kRouter,
+  wire::mesh::Router record{.id = {wire::ProtoId{1}, ProviderId{7}, kRouter},
                             .key_id = e.key_id,
                             .suite = 1,
                             .tunnel_key = e.tunnel_key,

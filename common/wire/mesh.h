@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/net/endpoint.h"
+#include "common/wire/ids.h"
 #include "common/wire/registration.h"
 
 namespace dmux::wire::mesh {
@@ -70,10 +71,9 @@ struct RegisterProof {
   SignatureBytes signature{};
 };
 
+// A router record: the router's identity and what any gateway needs to forward to it.
 struct Router {
-  std::uint16_t proto_id = 0;
-  std::uint32_t provider_id = 0;
-  net::Endpoint address;
+  RouterId id;
   std::uint32_t router_rtt_us = 0;  // the origin's current figure; 0 = unknown
   std::uint32_t key_id = 0;         // the router's tunnel key: its name in TUNNEL headers ...
   std::uint8_t suite = 0;
