@@ -30,7 +30,7 @@ bool is_registration_reply(std::uint8_t type) noexcept {
 
 void dispatch_control_reply(std::span<const std::byte> datagram, std::uint8_t type,
                             std::span<const std::unique_ptr<RegistrationClient>> registrations,
-                            const Instant& now, ControlReplyCounters& counters) noexcept {
+                            const Now& now, ControlReplyCounters& counters) noexcept {
   ++counters.received;
   try {
     switch (type) {

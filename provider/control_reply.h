@@ -21,6 +21,6 @@ namespace dmux::provider {
 // Never throws: a registration's error is logged.
 void dispatch_control_reply(std::span<const std::byte> datagram, std::uint8_t type,
                             std::span<const std::unique_ptr<RegistrationClient>> registrations,
-                            const Instant& now, ControlReplyCounters& counters) noexcept;
+                            const Now& now, ControlReplyCounters& counters) noexcept;
 
 }  // namespace dmux::provider

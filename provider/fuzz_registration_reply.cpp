@@ -29,7 +29,7 @@ struct Agent {
   LastLink link;
   std::vector<std::unique_ptr<RegistrationClient>> clients;
   ControlReplyCounters counters;
-  Instant now{MonoTime(std::chrono::hours(1)), 1'700'000'000'000'000};
+  Now now{MonoTime(std::chrono::hours(1)), 1'700'000'000'000'000};
 
   Agent() {
     log::set_level(log::Level::kError);

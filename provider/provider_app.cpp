@@ -37,7 +37,7 @@ constexpr std::size_t kReturnRoom =
 
 using util::unix_time_s;
 
-Instant now() noexcept { return Instant{std::chrono::steady_clock::now(), util::unix_time_us()}; }
+Now now() noexcept { return util::system_clock().now(); }
 
 }  // namespace
 
@@ -106,7 +106,7 @@ void ProviderApp::run() {
            config_.gateway.to_string().c_str(), tun_.name().c_str(), config_.tun_mtu,
            to_string(config_.client_prefix).c_str(),
            config_.control_socket.empty() ? "" : ", control ", config_.control_socket.c_str());
-  const Instant t = now();
+  const Now t = now();
   for (auto& r : registrations_) r->start(t);
   rearm_timer();
   loop_.run();
@@ -246,7 +246,7 @@ void ProviderApp::on_control_reply(std::span<const std::byte> datagram,
 
 void ProviderApp::on_timer() noexcept {
   try {
-    const Instant t = now();
+    const Now t = now();
     for (auto& r : registrations_) r->on_timer(t);
     path_.expire(t.mono);
   } catch (const std::exception& e) {

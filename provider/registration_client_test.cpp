@@ -13,7 +13,7 @@ using namespace testing;
 
 TEST_CASE("COOKIE_REQUEST, COOKIE, REGISTER naming the gateway, ACK, keepalives") {
   Fixture f;
-  f.client.start(f.clock.t);
+  f.client.start(f.clock.now());
   REQUIRE(f.link.sent.size() == 1);
   REQUIRE(f.link.last_type() == wire::kTypeCookieRequest);
   wire::CookieRequestMsg creq;
@@ -32,7 +32,7 @@ TEST_CASE("COOKIE_REQUEST, COOKIE, REGISTER naming the gateway, ACK, keepalives"
   CHECK(reg.gateway_id == kGatewayA);
   CHECK(reg.cookie == f.gw.cookie);
   CHECK(reg.rtt_us == 4000);
-  CHECK(reg.timestamp_us == f.clock.t.unix_us);
+  CHECK(reg.timestamp_us == f.clock.now().unix_us);
   CHECK(reg.certificate.size() == f.cert.size());
 
   REQUIRE(f.deliver_register_ack(f.gw.accept(f.link.sent[1])));
@@ -66,7 +66,7 @@ TEST_CASE("COOKIE_REQUEST, COOKIE, REGISTER naming the gateway, ACK, keepalives"
 
 TEST_CASE("a COOKIE is taken only if it echoes the outstanding nonce, and only once") {
   Fixture f;
-  f.client.start(f.clock.t);
+  f.client.start(f.clock.now());
   Bytes reply = f.gw.cookie_reply(f.link.sent.back());
   Bytes wrong = reply;
   wrong[19] ^= std::byte{1};  // nonce
@@ -81,7 +81,7 @@ TEST_CASE("a COOKIE is taken only if it echoes the outstanding nonce, and only o
 
 TEST_CASE("with router_ipv4 0 the kernel's source address toward the gateway is registered") {
   Fixture f(client_config(0));
-  f.client.start(f.clock.t);
+  f.client.start(f.clock.now());
   f.answer_cookie();
   wire::RegisterMsg reg;
   REQUIRE(wire::parse_register(f.link.sent.back(), reg) == wire::ParseStatus::kOk);
@@ -91,14 +91,14 @@ TEST_CASE("with router_ipv4 0 the kernel's source address toward the gateway is 
   RegistrationConfig unset = client_config(0);
   unset.gateway = {};
   Fixture nowhere(unset);
-  nowhere.client.start(nowhere.clock.t);
+  nowhere.client.start(nowhere.clock.now());
   REQUIRE(nowhere.deliver_cookie(nowhere.gw.cookie_reply(nowhere.link.sent.back())));
   CHECK(nowhere.client.counters().registers_sent == 0);  // never guesses an address
 
   RegistrationConfig c = client_config(0);
   c.source_address = &no_route;
   Fixture lost(c);
-  lost.client.start(lost.clock.t);
+  lost.client.start(lost.clock.now());
   REQUIRE(lost.deliver_cookie(lost.gw.cookie_reply(lost.link.sent.back())));
   CHECK(lost.link.last_type() == wire::kTypeCookieRequest);  // no REGISTER with address 0
   CHECK(lost.client.counters().registers_sent == 0);
@@ -106,10 +106,11 @@ TEST_CASE("with router_ipv4 0 the kernel's source address toward the gateway is 
 
 TEST_CASE("REGISTER timestamps increase strictly and each carries a fresh session key") {
   Fixture f;
-  f.client.start(f.clock.t);
+  f.client.start(f.clock.now());
   f.answer_cookie();
-  f.clock.t.unix_us -= 5'000'000;  // the wall clock steps back
-  f.tick(milliseconds(1000));      // no ACK: a new COOKIE_REQUEST
+  f.clock.set(
+      {f.clock.now().mono, f.clock.now().unix_us - 5'000'000});  // the wall clock steps back
+  f.tick(milliseconds(1000));                                    // no ACK: a new COOKIE_REQUEST
   f.answer_cookie();
   f.tick(milliseconds(2000));
   f.answer_cookie();
@@ -128,8 +129,8 @@ TEST_CASE("REGISTER timestamps increase strictly and each carries a fresh sessio
 
 TEST_CASE("while no gateway answers, COOKIE_REQUEST is retried after 1 s doubling to 30 s") {
   Fixture f;
-  const MonoTime t0 = f.clock.t.mono;
-  f.client.start(f.clock.t);
+  const MonoTime t0 = f.clock.now().mono;
+  f.client.start(f.clock.now());
   std::vector<long long> sent_at{0};
   std::uint64_t last_nonce = 0;
   for (int i = 0; i < 1200; ++i) {  // 100 ms ticks, like a coarse event loop, for two minutes
@@ -139,7 +140,7 @@ TEST_CASE("while no gateway answers, COOKIE_REQUEST is retried after 1 s doublin
     REQUIRE(wire::parse_cookie_request(f.link.sent.back(), m) == wire::ParseStatus::kOk);
     CHECK(m.nonce != last_nonce);  // a fresh nonce each time
     last_nonce = m.nonce;
-    sent_at.push_back(std::chrono::duration_cast<milliseconds>(f.clock.t.mono - t0).count());
+    sent_at.push_back(std::chrono::duration_cast<milliseconds>(f.clock.now().mono - t0).count());
   }
   CHECK(sent_at == std::vector<long long>{0, 1000, 3000, 7000, 15000, 31000, 61000, 91000});
   CHECK(f.client.retry_delay() == milliseconds(30000));
@@ -150,7 +151,7 @@ TEST_CASE("while no gateway answers, COOKIE_REQUEST is retried after 1 s doublin
 
 TEST_CASE("an unanswered REGISTER starts again from a new COOKIE_REQUEST") {
   Fixture f;
-  f.client.start(f.clock.t);
+  f.client.start(f.clock.now());
   f.answer_cookie();
   const Bytes first_register = f.link.sent.back();
   CHECK(f.tick(milliseconds(1000)) == 1);
@@ -163,7 +164,7 @@ TEST_CASE("an unanswered REGISTER starts again from a new COOKIE_REQUEST") {
 TEST_CASE("refusals keep the agent trying with its cookie; an expired cookie is renewed") {
   Fixture f;
   f.gw.valid_ms = 5000;
-  f.client.start(f.clock.t);
+  f.client.start(f.clock.now());
   f.answer_cookie();
   CHECK(f.deliver_register_ack(f.gw.accept(f.link.sent.back(), wire::RegisterResult::kSuppressed)));
   CHECK(f.client.state() == RegistrationState::kRegistering);
@@ -181,7 +182,7 @@ TEST_CASE("refusals keep the agent trying with its cookie; an expired cookie is 
 TEST_CASE("an accepting ACK with an unknown tunnel suite installs nothing") {
   Fixture f;
   f.gw.suite = 7;
-  f.client.start(f.clock.t);
+  f.client.start(f.clock.now());
   f.answer_cookie();
   CHECK(f.deliver_register_ack(f.gw.accept(f.link.sent.back())));
   CHECK(f.client.state() == RegistrationState::kRegistering);
@@ -268,7 +269,7 @@ TEST_CASE("'unknown session' re-registers at most once per keepalive interval") 
 
 TEST_CASE("REGISTER_ACKs that do not answer the REGISTER in flight or fail the MAC are ignored") {
   Fixture f;
-  f.client.start(f.clock.t);
+  f.client.start(f.clock.now());
   f.answer_cookie();
   Bytes ack = f.gw.accept(f.link.sent.back());
   Bytes forged = ack;
@@ -305,7 +306,7 @@ TEST_CASE("stop sends an authenticated DEREGISTER, retires the key, then sends n
 
 TEST_CASE("RTT: the COOKIE exchange, then the median of keepalive exchanges matched by counter") {
   Fixture f;
-  f.client.start(f.clock.t);
+  f.client.start(f.clock.now());
   f.answer_cookie(milliseconds(20));
   REQUIRE(f.deliver_register_ack(f.gw.accept(f.link.sent.back())));
   CHECK(f.gw.last_rtt_us == 20000);  // the REGISTER carried the COOKIE's RTT
@@ -351,7 +352,7 @@ TEST_CASE("RTT: the COOKIE exchange, then the median of keepalive exchanges matc
 
 TEST_CASE("stop before registration sends nothing more") {
   Fixture f;
-  f.client.start(f.clock.t);
+  f.client.start(f.clock.now());
   f.client.stop();
   CHECK(f.link.sent.size() == 1);  // the COOKIE_REQUEST
   CHECK(f.client.state() == RegistrationState::kStopped);

@@ -49,14 +49,7 @@ struct FakeSink : TunnelKeySink {
   }
 };
 
-struct FakeClock {
-  Instant t{MonoTime(std::chrono::hours(100)), 1'700'000'000'000'000};
-  Instant advance(milliseconds d) {
-    t.mono += d;
-    t.unix_us += static_cast<std::uint64_t>(d.count()) * 1000;
-    return t;
-  }
-};
+using FakeClock = util::ManualClock;
 
 using dmux::testing::mac16;
 using dmux::testing::spec_key;
@@ -182,17 +175,17 @@ struct Fixture {
   bool deliver_cookie(const Bytes& d) {
     wire::CookieMsg m;
     REQUIRE(wire::parse_cookie(d, m) == wire::ParseStatus::kOk);
-    return client.on_cookie(m, clock.t);
+    return client.on_cookie(m, clock.now());
   }
   bool deliver_register_ack(const Bytes& d) {
     wire::RegisterAckMsg m;
     REQUIRE(wire::parse_register_ack(d, m) == wire::ParseStatus::kOk);
-    return client.on_register_ack(d, m, clock.t);
+    return client.on_register_ack(d, m, clock.now());
   }
   bool deliver_keepalive_ack(const Bytes& d) {
     wire::KeepaliveAckMsg m;
     REQUIRE(wire::parse_keepalive_ack(d, m) == wire::ParseStatus::kOk);
-    return client.on_keepalive_ack(d, m, clock.t);
+    return client.on_keepalive_ack(d, m, clock.now());
   }
   // Runs the timer at `d` from now; returns how many messages it sent.
   std::size_t tick(milliseconds d) {
@@ -215,7 +208,7 @@ struct Fixture {
     REQUIRE(client.state() == RegistrationState::kRegistered);
   }
   void register_now() {
-    client.start(clock.t);
+    client.start(clock.now());
     complete_registration();
   }
 };

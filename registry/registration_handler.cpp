@@ -178,7 +178,8 @@ std::size_t RegistrationHandler::finish_register(std::span<const std::byte> d,
     count(from_verify(v));
     return 0;
   }
-  const auto skew = static_cast<std::int64_t>(m.timestamp_us) - now.unix_us;
+  const auto skew =
+      static_cast<std::int64_t>(m.timestamp_us) - static_cast<std::int64_t>(now.unix_us);
   if (std::llabs(skew) >
       std::chrono::duration_cast<std::chrono::microseconds>(config_.freshness).count()) {
     count(RegisterOutcome::kStale);

@@ -30,9 +30,7 @@ constexpr auto kTick = std::chrono::milliseconds(20);  // registration timers, e
 using dmux::ConfigError;
 using dmux::util::unix_time_us;
 
-dmux::provider::Instant instant() noexcept {
-  return dmux::provider::Instant{std::chrono::steady_clock::now(), unix_time_us()};
-}
+dmux::provider::Now instant() noexcept { return dmux::util::system_clock().now(); }
 
 [[noreturn]] void bad(const std::string& option, const std::string& why) {
   throw std::runtime_error("--" + option + ": " + why);

@@ -52,7 +52,7 @@ struct Gateway {
   crypto::CertVerifier verifier;
   RouterRegistry registry;
   RegistrationHandler handler;
-  Now now = system_now();
+  Now now = util::SystemClock::read();
   std::array<std::byte, 256> reply{};
 
   Gateway(const Setup& s, std::size_t n)
