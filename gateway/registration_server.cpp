@@ -145,11 +145,11 @@ void RegistrationServer::handle(int fd, std::span<const std::byte> d,
     return;
   }
   const std::uint64_t ns = ns_since(now.mono);
-  const auto type = d.size() >= 2 ? std::to_integer<std::uint8_t>(d[1]) : 0;
-  if (type == wire::kTypeRegister) {
+  const auto type = wire::type_of<wire::MsgType>(d);
+  if (type == wire::MsgType::kRegister) {
     ++register_count_;
     register_ns_ += ns;
-  } else if (type == wire::kTypeKeepalive) {
+  } else if (type == wire::MsgType::kKeepalive) {
     ++keepalive_count_;
     keepalive_ns_ += ns;
   }

@@ -175,7 +175,8 @@ void McastApp::on_socket_readable() noexcept {
                                   : std::uint8_t{0};
     if (provider::is_registration_reply(type)) {
       on_control_reply(datagram, type);
-    } else if (type == kTypeSummary || type == kTypeGroupData) {
+    } else if (type == wire::code(wire::PeerType::kSummary) ||
+               type == wire::code(wire::PeerType::kGroupData)) {
       router_->on_peer_message(datagram, now());
       register_when_ready(now().mono);
     } else {

@@ -110,7 +110,7 @@ class McastRouter {
   void send_query(const Member& to) noexcept;
   void send_summaries(const Now& now);
   void trigger_summary(const Now& now) noexcept;
-  PeerHeader header_for(std::uint8_t type, const Now& now) noexcept;
+  PeerHeader header_for(wire::PeerType type, const Now& now) noexcept;
 
   RouterConfig config_;
   PeerKey key_;

@@ -13,7 +13,7 @@
 namespace dmux::provider {
 
 // Whether a datagram of type `type` (its second byte, version 2) is a registration reply that
-// dispatch_control_reply() takes: wire::kTypeCookie, kTypeRegisterAck or kTypeKeepaliveAck.
+// dispatch_control_reply() takes: wire::MsgType::kCookie, kRegisterAck or kKeepaliveAck.
 [[nodiscard]] bool is_registration_reply(std::uint8_t type) noexcept;
 
 // `type` is the datagram's type byte (one is_registration_reply() accepts). Counts the reply, and

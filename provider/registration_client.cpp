@@ -204,7 +204,7 @@ void RegistrationClient::send_register(const Now& now) {
   }
 }
 
-void RegistrationClient::send_session_message(std::uint8_t type) {
+void RegistrationClient::send_session_message(wire::MsgType type) {
   wire::KeepaliveMsg m{
       .session_id = session_id_, .counter = ++counter_, .rtt_us = rtt_us(), .mac = {}};
   if (wire::write_keepalive(buffer_, type, m) != wire::kKeepaliveLen) return;
@@ -237,7 +237,7 @@ void RegistrationClient::on_timer(const Now& now) {
     reregister(now, why.c_str());
     return;
   }
-  send_session_message(wire::kTypeKeepalive);
+  send_session_message(wire::MsgType::kKeepalive);
   sent_keepalives_[counter_ % sent_keepalives_.size()] = {counter_, now.mono};
   rtt_.on_probe_sent();
   ++counters_.keepalives_sent;
@@ -390,7 +390,7 @@ void RegistrationClient::on_rtt_sample(std::uint64_t counter, MonoTime now) {
 
 void RegistrationClient::stop() {
   if (state_ == RegistrationState::kRegistered) {
-    send_session_message(wire::kTypeDeregister);
+    send_session_message(wire::MsgType::kDeregister);
     LOG_INFO("%s: deregistered from gateway %s", name_.c_str(), gateway_name(gateway_id_).c_str());
   }
   end_session(last_now_);

@@ -134,7 +134,7 @@ class RegistrationClient {
   void request_cookie(const Now& now);
   void send_register(const Now& now);
   bool resolve_router_address();
-  void send_session_message(std::uint8_t type);
+  void send_session_message(wire::MsgType type);
   void on_rtt_sample(std::uint64_t counter, MonoTime now);
   void on_refusal(const wire::RegisterAckMsg& ack, const Now& now);
   bool accept_session(std::span<const std::byte> datagram, const wire::RegisterAckMsg& ack,

@@ -15,7 +15,7 @@ TEST_CASE("COOKIE_REQUEST, COOKIE, REGISTER naming the gateway, ACK, keepalives"
   Fixture f;
   f.client.start(f.clock.now());
   REQUIRE(f.link.sent.size() == 1);
-  REQUIRE(f.link.last_type() == wire::kTypeCookieRequest);
+  REQUIRE(f.link.last_type() == wire::MsgType::kCookieRequest);
   wire::CookieRequestMsg creq;
   REQUIRE(wire::parse_cookie_request(f.link.sent[0], creq) == wire::ParseStatus::kOk);
   CHECK(creq.nonce != 0);
@@ -54,7 +54,7 @@ TEST_CASE("COOKIE_REQUEST, COOKIE, REGISTER naming the gateway, ACK, keepalives"
   for (std::uint64_t i = 1; i <= 5; ++i) {
     REQUIRE(f.tick(milliseconds(i == 1 ? 1 : 500)) == 1);
     std::uint64_t counter = 0;
-    CHECK(f.gw.check_session_message(f.link.sent.back(), counter) == wire::kTypeKeepalive);
+    CHECK(f.gw.check_session_message(f.link.sent.back(), counter) == wire::MsgType::kKeepalive);
     CHECK(counter == i);
     CHECK(f.deliver_keepalive_ack(f.gw.keepalive_ack(counter)));
   }
@@ -100,7 +100,7 @@ TEST_CASE("with router_ipv4 0 the kernel's source address toward the gateway is 
   Fixture lost(c);
   lost.client.start(lost.clock.now());
   REQUIRE(lost.deliver_cookie(lost.gw.cookie_reply(lost.link.sent.back())));
-  CHECK(lost.link.last_type() == wire::kTypeCookieRequest);  // no REGISTER with address 0
+  CHECK(lost.link.last_type() == wire::MsgType::kCookieRequest);  // no REGISTER with address 0
   CHECK(lost.client.counters().registers_sent == 0);
 }
 
@@ -116,7 +116,7 @@ TEST_CASE("REGISTER timestamps increase strictly and each carries a fresh sessio
   f.answer_cookie();
   std::vector<wire::RegisterMsg> regs;
   for (const Bytes& m : f.link.sent) {
-    if (std::to_integer<std::uint8_t>(m[1]) != wire::kTypeRegister) continue;
+    if (wire::type_of<wire::MsgType>(m) != wire::MsgType::kRegister) continue;
     regs.emplace_back();
     REQUIRE(wire::parse_register(m, regs.back()) == wire::ParseStatus::kOk);
   }
@@ -135,7 +135,7 @@ TEST_CASE("while no gateway answers, COOKIE_REQUEST is retried after 1 s doublin
   std::uint64_t last_nonce = 0;
   for (int i = 0; i < 1200; ++i) {  // 100 ms ticks, like a coarse event loop, for two minutes
     if (f.tick(milliseconds(100)) == 0) continue;
-    REQUIRE(f.link.last_type() == wire::kTypeCookieRequest);
+    REQUIRE(f.link.last_type() == wire::MsgType::kCookieRequest);
     wire::CookieRequestMsg m;
     REQUIRE(wire::parse_cookie_request(f.link.sent.back(), m) == wire::ParseStatus::kOk);
     CHECK(m.nonce != last_nonce);  // a fresh nonce each time
@@ -155,7 +155,7 @@ TEST_CASE("an unanswered REGISTER starts again from a new COOKIE_REQUEST") {
   f.answer_cookie();
   const Bytes first_register = f.link.sent.back();
   CHECK(f.tick(milliseconds(1000)) == 1);
-  CHECK(f.link.last_type() == wire::kTypeCookieRequest);
+  CHECK(f.link.last_type() == wire::MsgType::kCookieRequest);
   // The ACK of the abandoned REGISTER no longer counts.
   CHECK_FALSE(f.deliver_register_ack(f.gw.accept(first_register)));
   f.complete_registration();
@@ -169,12 +169,12 @@ TEST_CASE("refusals keep the agent trying with its cookie; an expired cookie is 
   CHECK(f.deliver_register_ack(f.gw.accept(f.link.sent.back(), wire::RegisterResult::kSuppressed)));
   CHECK(f.client.state() == RegistrationState::kRegistering);
   CHECK(f.tick(milliseconds(1000)) == 1);
-  CHECK(f.link.last_type() == wire::kTypeRegister);  // the cookie is 1 s old: still good
+  CHECK(f.link.last_type() == wire::MsgType::kRegister);  // the cookie is 1 s old: still good
   CHECK(f.deliver_register_ack(f.gw.accept(f.link.sent.back(), wire::RegisterResult::kOutOfScope)));
   CHECK(f.client.retry_delay() == milliseconds(30000));
   CHECK(f.tick(milliseconds(29000)) == 0);
   CHECK(f.tick(milliseconds(1000)) == 1);
-  CHECK(f.link.last_type() == wire::kTypeCookieRequest);  // 31 s: the cookie has expired
+  CHECK(f.link.last_type() == wire::MsgType::kCookieRequest);  // 31 s: the cookie has expired
   CHECK(f.client.counters().refusals == 2);
   CHECK(f.sink.installed.empty());
 }
@@ -195,9 +195,9 @@ TEST_CASE("three silent keepalive intervals make the agent re-register and retir
   f.register_now();
   CHECK(f.tick(milliseconds(500)) == 1);
   CHECK(f.tick(milliseconds(500)) == 1);
-  CHECK(f.link.last_type() == wire::kTypeKeepalive);
+  CHECK(f.link.last_type() == wire::MsgType::kKeepalive);
   CHECK(f.tick(milliseconds(500)) == 1);  // 1.5 s = 3 intervals without an ack
-  CHECK(f.link.last_type() == wire::kTypeCookieRequest);
+  CHECK(f.link.last_type() == wire::MsgType::kCookieRequest);
   CHECK(f.client.state() == RegistrationState::kRegistering);
   CHECK(f.client.counters().reregistrations == 1);
   CHECK(f.client.retry_delay() == milliseconds(1000));
@@ -227,7 +227,7 @@ TEST_CASE("an ack every interval keeps the session; acks with bad MACs do not") 
   }
   CHECK(f.client.counters().bad_macs == 2);
   REQUIRE(f.tick(milliseconds(500)) == 1);  // 1.5 s since the last valid ack
-  CHECK(f.link.last_type() == wire::kTypeCookieRequest);
+  CHECK(f.link.last_type() == wire::MsgType::kCookieRequest);
 }
 
 TEST_CASE("a change of the answering gateway makes the agent re-register there") {
@@ -238,7 +238,7 @@ TEST_CASE("a change of the answering gateway makes the agent re-register there")
   f.gw.check_session_message(f.link.sent.back(), counter);
   CHECK(f.deliver_keepalive_ack(
       f.gw.keepalive_ack(counter, wire::KeepaliveResult::kAlive, kGatewayB)));
-  CHECK(f.link.last_type() == wire::kTypeCookieRequest);
+  CHECK(f.link.last_type() == wire::MsgType::kCookieRequest);
   CHECK(f.client.state() == RegistrationState::kRegistering);
   f.gw.id = kGatewayB;  // the COOKIE now comes from B, and the REGISTER names B
   f.complete_registration();
@@ -255,7 +255,7 @@ TEST_CASE("'unknown session' re-registers at most once per keepalive interval") 
   // Anycast moved us: gateway B never heard of the session.
   CHECK(f.deliver_keepalive_ack(
       f.gw.keepalive_ack(counter, wire::KeepaliveResult::kUnknownSession, kGatewayB)));
-  CHECK(f.link.last_type() == wire::kTypeCookieRequest);
+  CHECK(f.link.last_type() == wire::MsgType::kCookieRequest);
   f.complete_registration();
   REQUIRE(f.tick(milliseconds(100)) == 0);
   // A (forged) hint right after: ignored, no second registration within the interval.
@@ -297,7 +297,7 @@ TEST_CASE("stop sends an authenticated DEREGISTER, retires the key, then sends n
   std::uint64_t counter = 0;
   f.gw.check_session_message(f.link.sent.back(), counter);
   f.client.stop();
-  CHECK(f.gw.check_session_message(f.link.sent.back(), counter) == wire::kTypeDeregister);
+  CHECK(f.gw.check_session_message(f.link.sent.back(), counter) == wire::MsgType::kDeregister);
   CHECK(counter == 2);
   CHECK(f.sink.retired == std::vector<std::uint32_t>{f.gw.key_id});
   CHECK(f.client.next_deadline() == MonoTime::max());
@@ -346,7 +346,7 @@ TEST_CASE("RTT: the COOKIE exchange, then the median of keepalive exchanges matc
 
   // DEREGISTER carries it too.
   f.client.stop();
-  CHECK(f.gw.check_session_message(f.link.sent.back(), counter) == wire::kTypeDeregister);
+  CHECK(f.gw.check_session_message(f.link.sent.back(), counter) == wire::MsgType::kDeregister);
   CHECK(f.gw.last_rtt_us == 30000);
 }
 

@@ -27,8 +27,8 @@ struct FakeLink : GatewayLink {
   void send(std::span<const std::byte> m) noexcept override {
     sent.emplace_back(m.begin(), m.end());
   }
-  [[nodiscard]] std::uint8_t last_type() const {
-    return std::to_integer<std::uint8_t>(sent.back()[1]);
+  [[nodiscard]] wire::MsgType last_type() const {
+    return wire::type_of<wire::MsgType>(sent.back());
   }
 };
 
@@ -114,8 +114,8 @@ struct FakeGateway {
   }
 
   // Checks a KEEPALIVE/DEREGISTER (MAC, increasing counter); returns its type.
-  std::uint8_t check_session_message(const Bytes& msg, std::uint64_t& counter) {
-    std::uint8_t type = 0;
+  wire::MsgType check_session_message(const Bytes& msg, std::uint64_t& counter) {
+    wire::MsgType type{};
     wire::KeepaliveMsg m;
     REQUIRE(wire::parse_keepalive(msg, type, m) == wire::ParseStatus::kOk);
     CHECK(m.session_id == session_id);
@@ -195,11 +195,11 @@ struct Fixture {
   }
   // The COOKIE_REQUEST just sent is answered (after `rtt`); the client sends its REGISTER.
   void answer_cookie(milliseconds rtt = milliseconds(0)) {
-    REQUIRE(link.last_type() == wire::kTypeCookieRequest);
+    REQUIRE(link.last_type() == wire::MsgType::kCookieRequest);
     const Bytes request = link.sent.back();
     clock.advance(rtt);
     REQUIRE(deliver_cookie(gw.cookie_reply(request)));
-    REQUIRE(link.last_type() == wire::kTypeRegister);
+    REQUIRE(link.last_type() == wire::MsgType::kRegister);
   }
   // From a COOKIE_REQUEST just sent to an accepted registration.
   void complete_registration() {

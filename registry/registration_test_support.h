@@ -83,7 +83,7 @@ inline Bytes cookie_request(std::uint64_t nonce) {
   return out;
 }
 
-inline Bytes keepalive(std::uint8_t type, std::uint64_t session, std::uint64_t counter,
+inline Bytes keepalive(wire::MsgType type, std::uint64_t session, std::uint64_t counter,
                        const crypto::Digest& key, std::uint32_t rtt_us = 0) {
   Bytes out(wire::kKeepaliveLen);
   wire::write_keepalive(out, type, wire::KeepaliveMsg{session, counter, rtt_us, {}});

@@ -199,7 +199,7 @@ void Router::Impl::on_datagram(std::span<std::byte> datagram,
     // Replies name their session or nonce: the registration that recognises one takes it.
     dmux::provider::dispatch_control_reply(datagram, type, registrations, instant(),
                                            control_replies);
-  } else if (type == dmux::sdk::kTypeRouterPeer) {
+  } else if (type == dmux::wire::code(dmux::wire::PeerType::kRouterPeer)) {
     on_peer_datagram(datagram);
   } else {
     on_tunnel(datagram, from);

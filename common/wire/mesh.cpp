@@ -126,6 +126,8 @@ std::string_view to_string(Status s) noexcept {
       return "unexpected_type";
     case Status::kTooLarge:
       return "too_large";
+    case Status::kCount_:
+      break;
   }
   return "unknown";
 }
@@ -141,7 +143,7 @@ Status parse_header(std::span<const std::byte> bytes, std::uint8_t& type,
   }
   if (hdr_len != kFrameHeaderLen) return Status::kMalformed;
   if (body_len > kMaxBodyLen) return Status::kTooLarge;
-  if (type < kFirstType || type > kLastType) return Status::kUnexpectedType;
+  if (type < code(kFirstType) || type > code(kLastType)) return Status::kUnexpectedType;
   return Status::kOk;
 }
 
