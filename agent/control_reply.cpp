@@ -24,23 +24,24 @@ void offer(std::span<const std::byte> datagram, Parse parse, Offer take,
 }  // namespace
 
 bool is_registration_reply(std::uint8_t type) noexcept {
-  return type == wire::kTypeCookie || type == wire::kTypeRegisterAck ||
-         type == wire::kTypeKeepaliveAck;
+  using enum wire::MsgType;
+  const auto t = static_cast<wire::MsgType>(type);
+  return t == kCookie || t == kRegisterAck || t == kKeepaliveAck;
 }
 
 void dispatch_control_reply(std::span<const std::byte> datagram, std::uint8_t type,
                             std::span<const std::unique_ptr<RegistrationClient>> registrations,
-                            const Instant& now, ControlReplyCounters& counters) noexcept {
+                            const Now& now, ControlReplyCounters& counters) noexcept {
   ++counters.received;
   try {
-    switch (type) {
-      case wire::kTypeCookie:
+    switch (static_cast<wire::MsgType>(type)) {
+      case wire::MsgType::kCookie:
         offer<wire::CookieMsg>(
             datagram, wire::parse_cookie,
             [&](RegistrationClient& r, const wire::CookieMsg& m) { return r.on_cookie(m, now); },
             registrations, counters);
         break;
-      case wire::kTypeRegisterAck:
+      case wire::MsgType::kRegisterAck:
         offer<wire::RegisterAckMsg>(
             datagram, wire::parse_register_ack,
             [&](RegistrationClient& r, const wire::RegisterAckMsg& m) {
@@ -48,7 +49,7 @@ void dispatch_control_reply(std::span<const std::byte> datagram, std::uint8_t ty
             },
             registrations, counters);
         break;
-      case wire::kTypeKeepaliveAck:
+      case wire::MsgType::kKeepaliveAck:
         offer<wire::KeepaliveAckMsg>(
             datagram, wire::parse_keepalive_ack,
             [&](RegistrationClient& r, const wire::KeepaliveAckMsg& m) {

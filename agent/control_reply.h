@@ -18,7 +18,7 @@ struct ControlReplyCounters {
 };
 
 // Whether a datagram of type `type` (its second byte, version 2) is a registration reply that
-// dispatch_control_reply() takes: wire::kTypeCookie, kTypeRegisterAck or kTypeKeepaliveAck.
+// dispatch_control_reply() takes: wire::MsgType::kCookie, kRegisterAck or kKeepaliveAck.
 [[nodiscard]] bool is_registration_reply(std::uint8_t type) noexcept;
 
 // `type` is the datagram's type byte (one is_registration_reply() accepts). Counts the reply, and
@@ -26,6 +26,6 @@ struct ControlReplyCounters {
 // Never throws: a registration's error is logged.
 void dispatch_control_reply(std::span<const std::byte> datagram, std::uint8_t type,
                             std::span<const std::unique_ptr<RegistrationClient>> registrations,
-                            const Instant& now, ControlReplyCounters& counters) noexcept;
+                            const Now& now, ControlReplyCounters& counters) noexcept;
 
 }  // namespace dmux::agent

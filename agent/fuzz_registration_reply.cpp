@@ -29,7 +29,7 @@ struct Agent {
   LastLink link;
   std::vector<std::unique_ptr<RegistrationClient>> clients;
   ControlReplyCounters counters;
-  Instant now{MonoTime(std::chrono::hours(1)), 1'700'000'000'000'000};
+  Now now{MonoTime(std::chrono::hours(1)), 1'700'000'000'000'000};
 
   Agent() {
     log::set_level(log::Level::kError);
@@ -54,7 +54,7 @@ void answer_as_gateway(Agent& a, std::vector<std::byte>& input) {
   if (wire::parse_cookie_request(a.link.last, req) == wire::ParseStatus::kOk) {
     std::array<std::byte, wire::kCookieReplyLen> c{};
     wire::write_cookie(c, {0xc6120001u, req.nonce, {}, 60000});
-    dispatch_control_reply(c, wire::kTypeCookie, a.clients, a.now, a.counters);
+    dispatch_control_reply(c, wire::code(wire::MsgType::kCookie), a.clients, a.now, a.counters);
   }
   wire::RegisterMsg reg;
   if (input.size() == wire::kRegisterAckLen &&

@@ -63,7 +63,7 @@ RegistrationClient::RegistrationClient(const RegistrationConfig& config,
   if (config_.source_address == nullptr) config_.source_address = &net::source_address_toward;
 }
 
-void RegistrationClient::start(const Instant& now) {
+void RegistrationClient::start(const Now& now) {
   if (state_ != RegistrationState::kIdle) return;
   last_now_ = now.mono;
   begin_registration(now);
@@ -76,13 +76,13 @@ MonoTime RegistrationClient::next_deadline() const noexcept {
   return deadline_;
 }
 
-void RegistrationClient::begin_registration(const Instant& now) {
+void RegistrationClient::begin_registration(const Now& now) {
   retry_delay_ = config_.first_retry;
   state_ = RegistrationState::kRegistering;
   request_cookie(now);
 }
 
-void RegistrationClient::reregister(const Instant& now, const char* why) {
+void RegistrationClient::reregister(const Now& now, const char* why) {
   LOG_WARN("%s: %s; re-registering", name_.c_str(), why);
   ++counters_.reregistrations;
   end_session(now.mono);
@@ -96,7 +96,7 @@ void RegistrationClient::end_session(MonoTime now) {
   session_id_ = 0;
 }
 
-void RegistrationClient::request_cookie(const Instant& now) {
+void RegistrationClient::request_cookie(const Now& now) {
   step_ = Step::kCookie;
   deadline_ = now.mono + retry_delay_;
   agreement_.reset();
@@ -114,7 +114,7 @@ void RegistrationClient::request_cookie(const Instant& now) {
   ++counters_.cookie_requests_sent;
 }
 
-bool RegistrationClient::on_cookie(const wire::CookieMsg& c, const Instant& now) {
+bool RegistrationClient::on_cookie(const wire::CookieMsg& c, const Now& now) {
   if (state_ != RegistrationState::kRegistering || step_ != Step::kCookie || nonce_ == 0 ||
       c.nonce != nonce_) {
     ++counters_.ignored;
@@ -171,7 +171,7 @@ std::uint32_t RegistrationClient::rtt_us() const noexcept {
              : 0;
 }
 
-void RegistrationClient::send_register(const Instant& now) {
+void RegistrationClient::send_register(const Now& now) {
   step_ = Step::kRegister;
   deadline_ = now.mono + retry_delay_;
   try {
@@ -204,7 +204,7 @@ void RegistrationClient::send_register(const Instant& now) {
   }
 }
 
-void RegistrationClient::send_session_message(std::uint8_t type) {
+void RegistrationClient::send_session_message(wire::MsgType type) {
   wire::KeepaliveMsg m{
       .session_id = session_id_, .counter = ++counter_, .rtt_us = rtt_us(), .mac = {}};
   if (wire::write_keepalive(buffer_, type, m) != wire::kKeepaliveLen) return;
@@ -213,7 +213,7 @@ void RegistrationClient::send_session_message(std::uint8_t type) {
   link_.send(std::span(buffer_).first(len));
 }
 
-void RegistrationClient::on_timer(const Instant& now) {
+void RegistrationClient::on_timer(const Now& now) {
   if (now.mono < next_deadline()) return;
   last_now_ = now.mono;
   if (state_ == RegistrationState::kRegistering) {
@@ -237,7 +237,7 @@ void RegistrationClient::on_timer(const Instant& now) {
     reregister(now, why.c_str());
     return;
   }
-  send_session_message(wire::kTypeKeepalive);
+  send_session_message(wire::MsgType::kKeepalive);
   sent_keepalives_[counter_ % sent_keepalives_.size()] = {counter_, now.mono};
   rtt_.on_probe_sent();
   ++counters_.keepalives_sent;
@@ -245,7 +245,7 @@ void RegistrationClient::on_timer(const Instant& now) {
 }
 
 bool RegistrationClient::on_register_ack(std::span<const std::byte> datagram,
-                                         const wire::RegisterAckMsg& ack, const Instant& now) {
+                                         const wire::RegisterAckMsg& ack, const Now& now) {
   if (state_ != RegistrationState::kRegistering || step_ != Step::kRegister || !agreement_ ||
       ack.timestamp_us != pending_timestamp_) {
     ++counters_.ignored;
@@ -261,7 +261,7 @@ bool RegistrationClient::on_register_ack(std::span<const std::byte> datagram,
 
 // A refusal carries no MAC (only acceptances set up a key): it is believed only because it
 // echoes the timestamp of the REGISTER in flight, and it only changes when we retry.
-void RegistrationClient::on_refusal(const wire::RegisterAckMsg& ack, const Instant& now) {
+void RegistrationClient::on_refusal(const wire::RegisterAckMsg& ack, const Now& now) {
   ++counters_.refusals;
   agreement_.reset();
   step_ = Step::kRetry;
@@ -275,7 +275,7 @@ void RegistrationClient::on_refusal(const wire::RegisterAckMsg& ack, const Insta
 }
 
 bool RegistrationClient::accept_session(std::span<const std::byte> datagram,
-                                        const wire::RegisterAckMsg& ack, const Instant& now) {
+                                        const wire::RegisterAckMsg& ack, const Now& now) {
   crypto::Digest shared{};
   if (datagram.size() < wire::kRegisterAckMacOffset ||
       !agreement_->derive(ack.session_key, shared)) {
@@ -308,7 +308,7 @@ bool RegistrationClient::accept_session(std::span<const std::byte> datagram,
 }
 
 void RegistrationClient::install_session(const wire::RegisterAckMsg& ack, const crypto::Digest& key,
-                                         const Instant& now) {
+                                         const Now& now) {
   const std::uint32_t previous_gateway = gateway_id_;
   agreement_.reset();
   state_ = RegistrationState::kRegistered;
@@ -338,7 +338,7 @@ void RegistrationClient::install_session(const wire::RegisterAckMsg& ack, const 
 }
 
 bool RegistrationClient::on_keepalive_ack(std::span<const std::byte> datagram,
-                                          const wire::KeepaliveAckMsg& ack, const Instant& now) {
+                                          const wire::KeepaliveAckMsg& ack, const Now& now) {
   if (state_ != RegistrationState::kRegistered || ack.session_id != session_id_ ||
       ack.counter > counter_) {
     ++counters_.ignored;
@@ -390,7 +390,7 @@ void RegistrationClient::on_rtt_sample(std::uint64_t counter, MonoTime now) {
 
 void RegistrationClient::stop() {
   if (state_ == RegistrationState::kRegistered) {
-    send_session_message(wire::kTypeDeregister);
+    send_session_message(wire::MsgType::kDeregister);
     LOG_INFO("%s: deregistered from gateway %s", name_.c_str(), gateway_name(gateway_id_).c_str());
   }
   end_session(last_now_);

@@ -5,7 +5,7 @@
 // tunnel key goes to the TunnelKeySink; a key whose registration ended is retired there.
 //
 // Soft state driven by event-named calls. The caller reports what happened (a reply arrived, time
-// passed) with the current Instant and asks next_deadline() when to call on_timer() again; the
+// passed) with the current Now and asks next_deadline() when to call on_timer() again; the
 // client never reads a clock or sleeps, so tests drive it with a fake clock. Single-threaded: all
 // calls come from the agent's event-loop thread. Replies are untrusted: a COOKIE is taken only if
 // it echoes the outstanding nonce; REGISTER_ACK (accepted) and KEEPALIVE_ACK (alive,
@@ -24,6 +24,7 @@
 #include "agent/tunnel_key_sink.h"
 #include "common/crypto/crypto.h"
 #include "common/net/endpoint.h"
+#include "common/util/clock.h"
 #include "common/util/rtt_estimator.h"
 #include "common/wire/registration.h"
 
@@ -31,10 +32,8 @@ namespace dmux::agent {
 
 // Now, as the registration client needs it: a monotonic instant for timers and the wall clock for
 // REGISTER timestamps (which the gateway checks against its own clock).
-struct Instant {
-  MonoTime mono{};
-  std::uint64_t unix_us = 0;
-};
+using util::MonoTime;
+using util::Now;
 
 // Sends to the gateway's registration endpoint (from the socket TUNNEL arrives on).
 class GatewayLink {
@@ -92,17 +91,17 @@ class RegistrationClient {
                      std::span<const std::byte> certificate, GatewayLink& link,
                      TunnelKeySink* keys = nullptr);
 
-  void start(const Instant& now);
+  void start(const Now& now);
   // A COOKIE / REGISTER_ACK / KEEPALIVE_ACK from the listen socket, already parsed from
   // `datagram`. Returns true if it answered this client (so the caller need not offer it to
   // other clients).
-  bool on_cookie(const wire::CookieMsg& cookie, const Instant& now);
+  bool on_cookie(const wire::CookieMsg& cookie, const Now& now);
   bool on_register_ack(std::span<const std::byte> datagram, const wire::RegisterAckMsg& ack,
-                       const Instant& now);
+                       const Now& now);
   bool on_keepalive_ack(std::span<const std::byte> datagram, const wire::KeepaliveAckMsg& ack,
-                        const Instant& now);
+                        const Now& now);
   // Does whatever is due at `now` (retry, send KEEPALIVE, declare the gateway lost).
-  void on_timer(const Instant& now);
+  void on_timer(const Now& now);
   // Sends DEREGISTER if registered and retires the tunnel key (at the time of the last call); the
   // client sends nothing afterwards.
   void stop();
@@ -129,19 +128,18 @@ class RegistrationClient {
   // Where a registration in progress stands.
   enum class Step : std::uint8_t { kCookie, kRegister, kRetry };
 
-  void begin_registration(const Instant& now);
-  void request_cookie(const Instant& now);
-  void send_register(const Instant& now);
+  void begin_registration(const Now& now);
+  void request_cookie(const Now& now);
+  void send_register(const Now& now);
   bool resolve_router_address();
-  void send_session_message(std::uint8_t type);
+  void send_session_message(wire::MsgType type);
   void on_rtt_sample(std::uint64_t counter, MonoTime now);
-  void on_refusal(const wire::RegisterAckMsg& ack, const Instant& now);
+  void on_refusal(const wire::RegisterAckMsg& ack, const Now& now);
   bool accept_session(std::span<const std::byte> datagram, const wire::RegisterAckMsg& ack,
-                      const Instant& now);
-  void install_session(const wire::RegisterAckMsg& ack, const crypto::Digest& key,
-                       const Instant& now);
+                      const Now& now);
+  void install_session(const wire::RegisterAckMsg& ack, const crypto::Digest& key, const Now& now);
   void end_session(MonoTime now);
-  void reregister(const Instant& now, const char* why);
+  void reregister(const Now& now, const char* why);
   [[nodiscard]] std::uint32_t rtt_us() const noexcept;
 
   RegistrationConfig config_;

@@ -13,9 +13,9 @@ using namespace testing;
 
 TEST_CASE("COOKIE_REQUEST, COOKIE, REGISTER naming the gateway, ACK, keepalives") {
   Fixture f;
-  f.client.start(f.clock.t);
+  f.client.start(f.clock.now());
   REQUIRE(f.link.sent.size() == 1);
-  REQUIRE(f.link.last_type() == wire::kTypeCookieRequest);
+  REQUIRE(f.link.last_type() == wire::MsgType::kCookieRequest);
   wire::CookieRequestMsg creq;
   REQUIRE(wire::parse_cookie_request(f.link.sent[0], creq) == wire::ParseStatus::kOk);
   CHECK(creq.nonce != 0);
@@ -32,7 +32,7 @@ TEST_CASE("COOKIE_REQUEST, COOKIE, REGISTER naming the gateway, ACK, keepalives"
   CHECK(reg.gateway_id == kGatewayA);
   CHECK(reg.cookie == f.gw.cookie);
   CHECK(reg.rtt_us == 4000);
-  CHECK(reg.timestamp_us == f.clock.t.unix_us);
+  CHECK(reg.timestamp_us == f.clock.now().unix_us);
   CHECK(reg.certificate.size() == f.cert.size());
 
   REQUIRE(f.deliver_register_ack(f.gw.accept(f.link.sent[1])));
@@ -54,7 +54,7 @@ TEST_CASE("COOKIE_REQUEST, COOKIE, REGISTER naming the gateway, ACK, keepalives"
   for (std::uint64_t i = 1; i <= 5; ++i) {
     REQUIRE(f.tick(milliseconds(i == 1 ? 1 : 500)) == 1);
     std::uint64_t counter = 0;
-    CHECK(f.gw.check_session_message(f.link.sent.back(), counter) == wire::kTypeKeepalive);
+    CHECK(f.gw.check_session_message(f.link.sent.back(), counter) == wire::MsgType::kKeepalive);
     CHECK(counter == i);
     CHECK(f.deliver_keepalive_ack(f.gw.keepalive_ack(counter)));
   }
@@ -66,7 +66,7 @@ TEST_CASE("COOKIE_REQUEST, COOKIE, REGISTER naming the gateway, ACK, keepalives"
 
 TEST_CASE("a COOKIE is taken only if it echoes the outstanding nonce, and only once") {
   Fixture f;
-  f.client.start(f.clock.t);
+  f.client.start(f.clock.now());
   Bytes reply = f.gw.cookie_reply(f.link.sent.back());
   Bytes wrong = reply;
   wrong[19] ^= std::byte{1};  // nonce
@@ -81,7 +81,7 @@ TEST_CASE("a COOKIE is taken only if it echoes the outstanding nonce, and only o
 
 TEST_CASE("with router_ipv4 0 the kernel's source address toward the gateway is registered") {
   Fixture f(client_config(0));
-  f.client.start(f.clock.t);
+  f.client.start(f.clock.now());
   f.answer_cookie();
   wire::RegisterMsg reg;
   REQUIRE(wire::parse_register(f.link.sent.back(), reg) == wire::ParseStatus::kOk);
@@ -91,31 +91,32 @@ TEST_CASE("with router_ipv4 0 the kernel's source address toward the gateway is 
   RegistrationConfig unset = client_config(0);
   unset.gateway = {};
   Fixture nowhere(unset);
-  nowhere.client.start(nowhere.clock.t);
+  nowhere.client.start(nowhere.clock.now());
   REQUIRE(nowhere.deliver_cookie(nowhere.gw.cookie_reply(nowhere.link.sent.back())));
   CHECK(nowhere.client.counters().registers_sent == 0);  // never guesses an address
 
   RegistrationConfig c = client_config(0);
   c.source_address = &no_route;
   Fixture lost(c);
-  lost.client.start(lost.clock.t);
+  lost.client.start(lost.clock.now());
   REQUIRE(lost.deliver_cookie(lost.gw.cookie_reply(lost.link.sent.back())));
-  CHECK(lost.link.last_type() == wire::kTypeCookieRequest);  // no REGISTER with address 0
+  CHECK(lost.link.last_type() == wire::MsgType::kCookieRequest);  // no REGISTER with address 0
   CHECK(lost.client.counters().registers_sent == 0);
 }
 
 TEST_CASE("REGISTER timestamps increase strictly and each carries a fresh session key") {
   Fixture f;
-  f.client.start(f.clock.t);
+  f.client.start(f.clock.now());
   f.answer_cookie();
-  f.clock.t.unix_us -= 5'000'000;  // the wall clock steps back
-  f.tick(milliseconds(1000));      // no ACK: a new COOKIE_REQUEST
+  f.clock.set(
+      {f.clock.now().mono, f.clock.now().unix_us - 5'000'000});  // the wall clock steps back
+  f.tick(milliseconds(1000));                                    // no ACK: a new COOKIE_REQUEST
   f.answer_cookie();
   f.tick(milliseconds(2000));
   f.answer_cookie();
   std::vector<wire::RegisterMsg> regs;
   for (const Bytes& m : f.link.sent) {
-    if (std::to_integer<std::uint8_t>(m[1]) != wire::kTypeRegister) continue;
+    if (wire::type_of<wire::MsgType>(m) != wire::MsgType::kRegister) continue;
     regs.emplace_back();
     REQUIRE(wire::parse_register(m, regs.back()) == wire::ParseStatus::kOk);
   }
@@ -128,18 +129,18 @@ TEST_CASE("REGISTER timestamps increase strictly and each carries a fresh sessio
 
 TEST_CASE("while no gateway answers, COOKIE_REQUEST is retried after 1 s doubling to 30 s") {
   Fixture f;
-  const MonoTime t0 = f.clock.t.mono;
-  f.client.start(f.clock.t);
+  const MonoTime t0 = f.clock.now().mono;
+  f.client.start(f.clock.now());
   std::vector<long long> sent_at{0};
   std::uint64_t last_nonce = 0;
   for (int i = 0; i < 1200; ++i) {  // 100 ms ticks, like a coarse event loop, for two minutes
     if (f.tick(milliseconds(100)) == 0) continue;
-    REQUIRE(f.link.last_type() == wire::kTypeCookieRequest);
+    REQUIRE(f.link.last_type() == wire::MsgType::kCookieRequest);
     wire::CookieRequestMsg m;
     REQUIRE(wire::parse_cookie_request(f.link.sent.back(), m) == wire::ParseStatus::kOk);
     CHECK(m.nonce != last_nonce);  // a fresh nonce each time
     last_nonce = m.nonce;
-    sent_at.push_back(std::chrono::duration_cast<milliseconds>(f.clock.t.mono - t0).count());
+    sent_at.push_back(std::chrono::duration_cast<milliseconds>(f.clock.now().mono - t0).count());
   }
   CHECK(sent_at == std::vector<long long>{0, 1000, 3000, 7000, 15000, 31000, 61000, 91000});
   CHECK(f.client.retry_delay() == milliseconds(30000));
@@ -150,11 +151,11 @@ TEST_CASE("while no gateway answers, COOKIE_REQUEST is retried after 1 s doublin
 
 TEST_CASE("an unanswered REGISTER starts again from a new COOKIE_REQUEST") {
   Fixture f;
-  f.client.start(f.clock.t);
+  f.client.start(f.clock.now());
   f.answer_cookie();
   const Bytes first_register = f.link.sent.back();
   CHECK(f.tick(milliseconds(1000)) == 1);
-  CHECK(f.link.last_type() == wire::kTypeCookieRequest);
+  CHECK(f.link.last_type() == wire::MsgType::kCookieRequest);
   // The ACK of the abandoned REGISTER no longer counts.
   CHECK_FALSE(f.deliver_register_ack(f.gw.accept(first_register)));
   f.complete_registration();
@@ -163,17 +164,17 @@ TEST_CASE("an unanswered REGISTER starts again from a new COOKIE_REQUEST") {
 TEST_CASE("refusals keep the agent trying with its cookie; an expired cookie is renewed") {
   Fixture f;
   f.gw.valid_ms = 5000;
-  f.client.start(f.clock.t);
+  f.client.start(f.clock.now());
   f.answer_cookie();
   CHECK(f.deliver_register_ack(f.gw.accept(f.link.sent.back(), wire::RegisterResult::kSuppressed)));
   CHECK(f.client.state() == RegistrationState::kRegistering);
   CHECK(f.tick(milliseconds(1000)) == 1);
-  CHECK(f.link.last_type() == wire::kTypeRegister);  // the cookie is 1 s old: still good
+  CHECK(f.link.last_type() == wire::MsgType::kRegister);  // the cookie is 1 s old: still good
   CHECK(f.deliver_register_ack(f.gw.accept(f.link.sent.back(), wire::RegisterResult::kOutOfScope)));
   CHECK(f.client.retry_delay() == milliseconds(30000));
   CHECK(f.tick(milliseconds(29000)) == 0);
   CHECK(f.tick(milliseconds(1000)) == 1);
-  CHECK(f.link.last_type() == wire::kTypeCookieRequest);  // 31 s: the cookie has expired
+  CHECK(f.link.last_type() == wire::MsgType::kCookieRequest);  // 31 s: the cookie has expired
   CHECK(f.client.counters().refusals == 2);
   CHECK(f.sink.installed.empty());
 }
@@ -181,7 +182,7 @@ TEST_CASE("refusals keep the agent trying with its cookie; an expired cookie is 
 TEST_CASE("an accepting ACK with an unknown tunnel suite installs nothing") {
   Fixture f;
   f.gw.suite = 7;
-  f.client.start(f.clock.t);
+  f.client.start(f.clock.now());
   f.answer_cookie();
   CHECK(f.deliver_register_ack(f.gw.accept(f.link.sent.back())));
   CHECK(f.client.state() == RegistrationState::kRegistering);
@@ -194,9 +195,9 @@ TEST_CASE("three silent keepalive intervals make the agent re-register and retir
   f.register_now();
   CHECK(f.tick(milliseconds(500)) == 1);
   CHECK(f.tick(milliseconds(500)) == 1);
-  CHECK(f.link.last_type() == wire::kTypeKeepalive);
+  CHECK(f.link.last_type() == wire::MsgType::kKeepalive);
   CHECK(f.tick(milliseconds(500)) == 1);  // 1.5 s = 3 intervals without an ack
-  CHECK(f.link.last_type() == wire::kTypeCookieRequest);
+  CHECK(f.link.last_type() == wire::MsgType::kCookieRequest);
   CHECK(f.client.state() == RegistrationState::kRegistering);
   CHECK(f.client.counters().reregistrations == 1);
   CHECK(f.client.retry_delay() == milliseconds(1000));
@@ -226,7 +227,7 @@ TEST_CASE("an ack every interval keeps the session; acks with bad MACs do not") 
   }
   CHECK(f.client.counters().bad_macs == 2);
   REQUIRE(f.tick(milliseconds(500)) == 1);  // 1.5 s since the last valid ack
-  CHECK(f.link.last_type() == wire::kTypeCookieRequest);
+  CHECK(f.link.last_type() == wire::MsgType::kCookieRequest);
 }
 
 TEST_CASE("a change of the answering gateway makes the agent re-register there") {
@@ -237,7 +238,7 @@ TEST_CASE("a change of the answering gateway makes the agent re-register there")
   f.gw.check_session_message(f.link.sent.back(), counter);
   CHECK(f.deliver_keepalive_ack(
       f.gw.keepalive_ack(counter, wire::KeepaliveResult::kAlive, kGatewayB)));
-  CHECK(f.link.last_type() == wire::kTypeCookieRequest);
+  CHECK(f.link.last_type() == wire::MsgType::kCookieRequest);
   CHECK(f.client.state() == RegistrationState::kRegistering);
   f.gw.id = kGatewayB;  // the COOKIE now comes from B, and the REGISTER names B
   f.complete_registration();
@@ -254,7 +255,7 @@ TEST_CASE("'unknown session' re-registers at most once per keepalive interval") 
   // Anycast moved us: gateway B never heard of the session.
   CHECK(f.deliver_keepalive_ack(
       f.gw.keepalive_ack(counter, wire::KeepaliveResult::kUnknownSession, kGatewayB)));
-  CHECK(f.link.last_type() == wire::kTypeCookieRequest);
+  CHECK(f.link.last_type() == wire::MsgType::kCookieRequest);
   f.complete_registration();
   REQUIRE(f.tick(milliseconds(100)) == 0);
   // A (forged) hint right after: ignored, no second registration within the interval.
@@ -268,7 +269,7 @@ TEST_CASE("'unknown session' re-registers at most once per keepalive interval") 
 
 TEST_CASE("REGISTER_ACKs that do not answer the REGISTER in flight or fail the MAC are ignored") {
   Fixture f;
-  f.client.start(f.clock.t);
+  f.client.start(f.clock.now());
   f.answer_cookie();
   Bytes ack = f.gw.accept(f.link.sent.back());
   Bytes forged = ack;
@@ -296,7 +297,7 @@ TEST_CASE("stop sends an authenticated DEREGISTER, retires the key, then sends n
   std::uint64_t counter = 0;
   f.gw.check_session_message(f.link.sent.back(), counter);
   f.client.stop();
-  CHECK(f.gw.check_session_message(f.link.sent.back(), counter) == wire::kTypeDeregister);
+  CHECK(f.gw.check_session_message(f.link.sent.back(), counter) == wire::MsgType::kDeregister);
   CHECK(counter == 2);
   CHECK(f.sink.retired == std::vector<std::uint32_t>{f.gw.key_id});
   CHECK(f.client.next_deadline() == MonoTime::max());
@@ -305,7 +306,7 @@ TEST_CASE("stop sends an authenticated DEREGISTER, retires the key, then sends n
 
 TEST_CASE("RTT: the COOKIE exchange, then the median of keepalive exchanges matched by counter") {
   Fixture f;
-  f.client.start(f.clock.t);
+  f.client.start(f.clock.now());
   f.answer_cookie(milliseconds(20));
   REQUIRE(f.deliver_register_ack(f.gw.accept(f.link.sent.back())));
   CHECK(f.gw.last_rtt_us == 20000);  // the REGISTER carried the COOKIE's RTT
@@ -345,13 +346,13 @@ TEST_CASE("RTT: the COOKIE exchange, then the median of keepalive exchanges matc
 
   // DEREGISTER carries it too.
   f.client.stop();
-  CHECK(f.gw.check_session_message(f.link.sent.back(), counter) == wire::kTypeDeregister);
+  CHECK(f.gw.check_session_message(f.link.sent.back(), counter) == wire::MsgType::kDeregister);
   CHECK(f.gw.last_rtt_us == 30000);
 }
 
 TEST_CASE("stop before registration sends nothing more") {
   Fixture f;
-  f.client.start(f.clock.t);
+  f.client.start(f.clock.now());
   f.client.stop();
   CHECK(f.link.sent.size() == 1);  // the COOKIE_REQUEST
   CHECK(f.client.state() == RegistrationState::kStopped);

@@ -27,8 +27,8 @@ struct FakeLink : GatewayLink {
   void send(std::span<const std::byte> m) noexcept override {
     sent.emplace_back(m.begin(), m.end());
   }
-  [[nodiscard]] std::uint8_t last_type() const {
-    return std::to_integer<std::uint8_t>(sent.back()[1]);
+  [[nodiscard]] wire::MsgType last_type() const {
+    return wire::type_of<wire::MsgType>(sent.back());
   }
 };
 
@@ -49,14 +49,7 @@ struct FakeSink : TunnelKeySink {
   }
 };
 
-struct FakeClock {
-  Instant t{MonoTime(std::chrono::hours(100)), 1'700'000'000'000'000};
-  Instant advance(milliseconds d) {
-    t.mono += d;
-    t.unix_us += static_cast<std::uint64_t>(d.count()) * 1000;
-    return t;
-  }
-};
+using FakeClock = util::ManualClock;
 
 using dmux::testing::mac16;
 using dmux::testing::spec_key;
@@ -121,8 +114,8 @@ struct FakeGateway {
   }
 
   // Checks a KEEPALIVE/DEREGISTER (MAC, increasing counter); returns its type.
-  std::uint8_t check_session_message(const Bytes& msg, std::uint64_t& counter) {
-    std::uint8_t type = 0;
+  wire::MsgType check_session_message(const Bytes& msg, std::uint64_t& counter) {
+    wire::MsgType type{};
     wire::KeepaliveMsg m;
     REQUIRE(wire::parse_keepalive(msg, type, m) == wire::ParseStatus::kOk);
     CHECK(m.session_id == session_id);
@@ -182,17 +175,17 @@ struct Fixture {
   bool deliver_cookie(const Bytes& d) {
     wire::CookieMsg m;
     REQUIRE(wire::parse_cookie(d, m) == wire::ParseStatus::kOk);
-    return client.on_cookie(m, clock.t);
+    return client.on_cookie(m, clock.now());
   }
   bool deliver_register_ack(const Bytes& d) {
     wire::RegisterAckMsg m;
     REQUIRE(wire::parse_register_ack(d, m) == wire::ParseStatus::kOk);
-    return client.on_register_ack(d, m, clock.t);
+    return client.on_register_ack(d, m, clock.now());
   }
   bool deliver_keepalive_ack(const Bytes& d) {
     wire::KeepaliveAckMsg m;
     REQUIRE(wire::parse_keepalive_ack(d, m) == wire::ParseStatus::kOk);
-    return client.on_keepalive_ack(d, m, clock.t);
+    return client.on_keepalive_ack(d, m, clock.now());
   }
   // Runs the timer at `d` from now; returns how many messages it sent.
   std::size_t tick(milliseconds d) {
@@ -202,11 +195,11 @@ struct Fixture {
   }
   // The COOKIE_REQUEST just sent is answered (after `rtt`); the client sends its REGISTER.
   void answer_cookie(milliseconds rtt = milliseconds(0)) {
-    REQUIRE(link.last_type() == wire::kTypeCookieRequest);
+    REQUIRE(link.last_type() == wire::MsgType::kCookieRequest);
     const Bytes request = link.sent.back();
     clock.advance(rtt);
     REQUIRE(deliver_cookie(gw.cookie_reply(request)));
-    REQUIRE(link.last_type() == wire::kTypeRegister);
+    REQUIRE(link.last_type() == wire::MsgType::kRegister);
   }
   // From a COOKIE_REQUEST just sent to an accepted registration.
   void complete_registration() {
@@ -215,7 +208,7 @@ struct Fixture {
     REQUIRE(client.state() == RegistrationState::kRegistered);
   }
   void register_now() {
-    client.start(clock.t);
+    client.start(clock.now());
     complete_registration();
   }
 };

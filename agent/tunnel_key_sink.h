@@ -6,10 +6,11 @@
 #include <cstdint>
 
 #include "common/crypto/data_path_mac.h"
+#include "common/util/clock.h"
 
 namespace dmux::agent {
 
-using MonoTime = std::chrono::steady_clock::time_point;
+using util::MonoTime;
 
 class TunnelKeySink {
  public:

@@ -41,12 +41,8 @@ std::string parse_static_router(const std::string& text, RouterEntry& out) {
   if (auto err = util::read_hex_key_file(key_file, key); !err.empty()) {
     return "router " + addr + ": " + err + " (make one with 'openssl rand -hex 32 > FILE')";
   }
-  out = RouterEntry{*proto_id,
-                    provider_id,
-                    *ep,
-                    RouterOrigin::kStatic,
-                    0,
-                    kStaticKeyId,
+  out = RouterEntry{wire::RouterId{wire::ProtoId{*proto_id}, wire::ProviderId{provider_id}, *ep},
+                    RouterOrigin::kStatic, wire::GatewayId{}, kStaticKeyId,
                     std::make_shared<const crypto::TunnelKey>(key)};
   key.fill(std::byte{0});
   return "";

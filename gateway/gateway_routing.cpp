@@ -35,7 +35,7 @@ void GatewayApp::on_registrations_changed(const std::vector<registry::RouterChan
       if (c.router) {
         mesh_->local_router_up(local_router_of(*c.router));
       } else {
-        mesh_->local_router_down(mesh::RouterId{c.key.proto_id, c.key.provider_id, c.key.address});
+        mesh_->local_router_down(c.id);
       }
     }
   }

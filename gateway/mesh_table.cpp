@@ -7,9 +7,7 @@ namespace dmux::gateway {
 mesh::LocalRouter local_router_of(const registry::UpRouter& r) {
   mesh::LocalRouter out;
   wire::mesh::Router& rec = out.record;
-  rec.proto_id = r.key.proto_id;
-  rec.provider_id = r.key.provider_id;
-  rec.address = r.key.address;
+  rec.id = r.id;
   rec.router_rtt_us = r.rtt_us;
   rec.key_id = r.evidence.key_id;
   rec.suite = wire::kSuiteAes256Gmac;

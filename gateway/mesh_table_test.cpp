@@ -20,10 +20,9 @@ std::shared_ptr<const mesh::RemoteRouter> remote(std::uint32_t origin, std::uint
                                                  std::uint32_t addr,
                                                  std::uint32_t router_rtt_us = 0) {
   auto r = std::make_shared<mesh::RemoteRouter>();
-  r->origin = origin;
-  r->record.proto_id = 1;
-  r->record.provider_id = provider;
-  r->record.address = net::Endpoint{addr, 5000};
+  r->origin = wire::GatewayId{origin};
+  r->record.id =
+      wire::RouterId{wire::ProtoId{1}, wire::ProviderId{provider}, net::Endpoint{addr, 5000}};
   r->record.router_rtt_us = router_rtt_us;
   r->record.key_id = 7;
   r->key = testing::tunnel_key(static_cast<std::uint8_t>(addr));
@@ -122,9 +121,10 @@ TEST_CASE("the builder follows deltas and rebuilds only the groups they touch") 
   auto r1 = remote(22, 7, 1);
   auto r2 = remote(33, 7, 2);
   auto r9 = remote(33, 9, 3);
-  const mesh::RemoteChanges add = {{mesh::RemoteChange::Kind::kAdded, 22, r1->id(), r1},
-                                   {mesh::RemoteChange::Kind::kAdded, 33, r2->id(), r2},
-                                   {mesh::RemoteChange::Kind::kAdded, 33, r9->id(), r9}};
+  const mesh::RemoteChanges add = {
+      {mesh::RemoteChange::Kind::kAdded, wire::GatewayId{22}, r1->id(), r1},
+      {mesh::RemoteChange::Kind::kAdded, wire::GatewayId{33}, r2->id(), r2},
+      {mesh::RemoteChange::Kind::kAdded, wire::GatewayId{33}, r9->id(), r9}};
   b.apply(add);
   auto now = std::chrono::steady_clock::now();
   auto next = [&now] { return now += std::chrono::seconds(1); };  // the catalog is due each time
@@ -139,20 +139,21 @@ TEST_CASE("the builder follows deltas and rebuilds only the groups they touch") 
   t = b.build(next());
   CHECK(pick(*t, 7, 1) == 2);
   CHECK(b.groups_rebuilt() - before == 2);  // (1, 7) and (1, any); (1, 9) untouched
-  const mesh::RemoteChanges gone = {{mesh::RemoteChange::Kind::kRemoved, 33, r2->id(), nullptr}};
+  const mesh::RemoteChanges gone = {
+      {mesh::RemoteChange::Kind::kRemoved, wire::GatewayId{33}, r2->id(), nullptr}};
   b.apply(gone);
   t = b.build(next());
   CHECK(pick(*t, 7, 1) == 1);
   CHECK(t->size() == 2);
   // A registered router comes and goes as registry deltas.
   registry::UpRouter up;
-  up.key = registry::RouterKey{7, 1, net::Endpoint{9, 5000}};
+  up.id = wire::RouterId{wire::ProtoId{1}, wire::ProviderId{7}, net::Endpoint{9, 5000}};
   up.evidence.key_id = 3;
   up.evidence.key = testing::tunnel_key(9);
-  const std::vector<registry::RouterChange> reg = {{up.key, up}};
+  const std::vector<registry::RouterChange> reg = {{up.id, up}};
   b.apply(reg);
   CHECK(pick(*b.build(next()), 7, 1) == 9);  // local: cost 0
-  const std::vector<registry::RouterChange> dereg = {{up.key, std::nullopt}};
+  const std::vector<registry::RouterChange> dereg = {{up.id, std::nullopt}};
   b.apply(dereg);
   CHECK(pick(*b.build(next()), 7, 1) == 1);
 }

@@ -251,7 +251,7 @@ void add_routers(const GatewayStats& s, std::vector<MetricFamily>& out) {
   }
   if (s.table) {
     for (const auto& r : s.table->routers()) {
-      counts[{wire::protocol_name(r.proto_id), std::string(to_string(r.origin))}] += 1;
+      counts[{wire::protocol_name(r.id.proto.value()), std::string(to_string(r.origin))}] += 1;
     }
   }
   for (const auto& [key, n] : counts) {

@@ -24,12 +24,13 @@ std::uint64_t ns_since(registry::TimePoint start) noexcept {
 }  // namespace
 
 RegistrationServer::RegistrationServer(evloop::EventLoop& loop, const RegistrationConfig& config,
-                                       OnChange on_change)
+                                       OnChange on_change, const util::Clock& clock)
     : config_(config),
+      clock_(clock),
       on_change_(std::move(on_change)),
       verifier_(crypto::Certificate::load_pem(config.ca_cert_path)),
       registry_(config.registry),
-      handler_(config.handler, verifier_, registry_, registry::system_now().mono),
+      handler_(config.handler, verifier_, registry_, clock_.now().mono),
       tick_(loop, [this] { on_tick(); }),
       rx_(kBatch),
       deferred_(kDeferredCapacity) {
@@ -70,7 +71,7 @@ void RegistrationServer::on_readable(int fd) noexcept {
 void RegistrationServer::on_tick() noexcept {
   for (const auto& fd : fds_) drain(fd.get(), kMaxPerTick);
   if (feedback_) feedback_->drain();
-  const auto now = registry::system_now().mono;
+  const auto now = clock_.now().mono;
   if (const auto n = registry_.expire(now); n > 0) {
     LOG_INFO("registration: %zu router(s) expired after %lld ms of silence", n,
              static_cast<long long>(config_.registry.hold_time.count()));
@@ -125,7 +126,7 @@ void RegistrationServer::log_liveness_events() noexcept {
                        : e.kind == Kind::kRecovered ? "heard again after"
                                                     : "expired after";
     LOG_INFO("registration: router %s %s %lld ms of silence (detect time %lld ms)",
-             e.key.address.to_string().c_str(), what, ms(e.silent), ms(e.detect));
+             e.id.address.to_string().c_str(), what, ms(e.silent), ms(e.detect));
   }
   if (dropped != 0) LOG_INFO("registration: %zu more liveness change(s) not logged", dropped);
 }
@@ -163,7 +164,7 @@ std::size_t RegistrationServer::drain(int fd, std::size_t max) noexcept {
 
 void RegistrationServer::handle(int fd, std::span<const std::byte> d,
                                 const net::Endpoint& from) noexcept {
-  const registry::Now now = registry::system_now();
+  const registry::Now now = clock_.now();
   registry::RegistrationHandler::Result r;
   try {
     r = handler_.on_datagram(d, from, now, reply_);
@@ -173,11 +174,11 @@ void RegistrationServer::handle(int fd, std::span<const std::byte> d,
     return;
   }
   const std::uint64_t ns = ns_since(now.mono);
-  const auto type = d.size() >= 2 ? std::to_integer<std::uint8_t>(d[1]) : 0;
-  if (type == wire::kTypeRegister) {
+  const auto type = wire::type_of<wire::MsgType>(d);
+  if (type == wire::MsgType::kRegister) {
     ++register_count_;
     register_ns_ += ns;
-  } else if (type == wire::kTypeKeepalive) {
+  } else if (type == wire::MsgType::kKeepalive) {
     ++keepalive_count_;
     keepalive_ns_ += ns;
   }
@@ -195,7 +196,7 @@ void RegistrationServer::handle(int fd, std::span<const std::byte> d,
 void RegistrationServer::finish_deferred() noexcept {
   for (std::size_t i = 0; i < deferred_count_; ++i) {
     const Deferred& q = deferred_[i];
-    const registry::Now now = registry::system_now();
+    const registry::Now now = clock_.now();
     std::size_t n = 0;
     try {
       n = handler_.finish_register(std::span(q.bytes.data(), q.len), q.from, now, reply_);
@@ -221,7 +222,7 @@ void RegistrationServer::reply(int fd, const net::Endpoint& to, std::size_t len)
 void RegistrationServer::revoke(const std::vector<crypto::SerialNumber>& serials) {
   verifier_.set_revoked(serials);
   const std::set<crypto::SerialNumber> revoked(serials.begin(), serials.end());
-  if (const auto n = registry_.withdraw_revoked(revoked, registry::system_now().mono); n > 0) {
+  if (const auto n = registry_.withdraw_revoked(revoked, clock_.now().mono); n > 0) {
     LOG_WARN("registration: %zu router(s) withdrawn: their certificates are revoked", n);
   }
   notify_if_changed();
@@ -236,7 +237,7 @@ RegistrationSnapshot RegistrationServer::snapshot() const {
 void RegistrationServer::refresh_snapshot(bool routers) noexcept {
   try {
     std::vector<registry::RouterStatus> status;
-    if (routers) status = registry_.status(registry::system_now().mono);
+    if (routers) status = registry_.status(clock_.now().mono);
     const registry::RegistrationCounters counters = handler_.counters();
     std::lock_guard lock(snapshot_mu_);
     if (routers) snapshot_.routers = std::move(status);

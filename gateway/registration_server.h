@@ -22,6 +22,7 @@
 #include "common/evloop/event_loop.h"
 #include "common/net/endpoint.h"
 #include "common/net/unique_fd.h"
+#include "common/util/clock.h"
 #include "common/wire/registration.h"
 #include "gateway/registration_config.h"
 #include "gateway/router_feedback_io.h"
@@ -50,7 +51,8 @@ class RegistrationServer {
   using OnChange = std::function<void(const std::vector<registry::RouterChange>&)>;
 
   // Loads the CA and binds every endpoint; throws naming what failed.
-  RegistrationServer(evloop::EventLoop& loop, const RegistrationConfig& config, OnChange on_change);
+  RegistrationServer(evloop::EventLoop& loop, const RegistrationConfig& config, OnChange on_change,
+                     const util::Clock& clock = util::system_clock());
   ~RegistrationServer();
 
   // Control thread only.
@@ -91,6 +93,7 @@ class RegistrationServer {
   void refresh_snapshot(bool routers) noexcept;
 
   RegistrationConfig config_;
+  const util::Clock& clock_;
   OnChange on_change_;
   crypto::CertVerifier verifier_;
   registry::RouterRegistry registry_;

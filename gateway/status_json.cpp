@@ -188,15 +188,15 @@ std::string routers_json(const GatewayStats& stats) {
   if (stats.table) {
     for (const auto& r : stats.table->routers()) {
       if (r.origin == RouterOrigin::kRegistered) continue;  // listed with their soft state below
-      json entry = {{"protocol", wire::protocol_name(r.proto_id)},
-                    {"proto_id", r.proto_id},
-                    {"provider_id", r.provider_id},
-                    {"address", r.address.to_string()},
+      json entry = {{"protocol", wire::protocol_name(r.id.proto.value())},
+                    {"proto_id", r.id.proto.value()},
+                    {"provider_id", r.id.provider.value()},
+                    {"address", r.id.address.to_string()},
                     {"origin", to_string(r.origin)},
                     {"state", r.key ? "up" : "no_key"},
                     {"key_id", r.key_id}};
       if (r.origin == RouterOrigin::kMesh) {
-        entry["origin_gateway"] = net::ipv4_to_string(r.origin_gateway);
+        entry["origin_gateway"] = net::ipv4_to_string(r.origin_gateway.value());
       }
       list.push_back(std::move(entry));
     }
@@ -205,10 +205,10 @@ std::string routers_json(const GatewayStats& stats) {
     for (const auto& r : stats.registration->routers) {
       const bool up = r.state == registry::RouterState::kUp;
       const bool suspect = r.state == registry::RouterState::kSuspect;
-      list.push_back({{"protocol", wire::protocol_name(r.key.proto_id)},
-                      {"proto_id", r.key.proto_id},
-                      {"provider_id", r.key.provider_id},
-                      {"address", r.key.address.to_string()},
+      list.push_back({{"protocol", wire::protocol_name(r.id.proto.value())},
+                      {"proto_id", r.id.proto.value()},
+                      {"provider_id", r.id.provider.value()},
+                      {"address", r.id.address.to_string()},
                       {"origin", to_string(RouterOrigin::kRegistered)},
                       {"state", up        ? "up"
                                 : suspect ? "suspect"

@@ -5,13 +5,16 @@
 #include "common/wire/shim.h"
 
 namespace dmux::gateway {
+namespace {
+constexpr wire::ProviderId kAny{wire::kAnyProvider};
+}  // namespace
 
 TableBuilder::TableBuilder(const mesh::SelectionConfig& config, bool tiers, GatewayRtt rtt_to)
     : config_(config), tiers_(tiers), rtt_to_(std::move(rtt_to)) {}
 
-void TableBuilder::mark(std::uint16_t proto, std::uint32_t provider) {
+void TableBuilder::mark(wire::ProtoId proto, wire::ProviderId provider) {
   dirty_.insert(GroupKey{proto, provider});
-  dirty_.insert(GroupKey{proto, wire::kAnyProvider});
+  dirty_.insert(GroupKey{proto, kAny});
   routers_changed_ = true;
 }
 
@@ -23,26 +26,26 @@ void TableBuilder::upsert(const RouterEntry& e,
     it->second.entry = e;
     it->second.router_rtt = router_rtt;
   } else {
-    members_[GroupKey{e.proto_id, e.provider_id}].insert(&it->second);
-    providers_[e.proto_id].insert(e.provider_id);
+    members_[GroupKey{e.id.proto, e.id.provider}].insert(&it->second);
+    providers_[e.id.proto].insert(e.id.provider);
     if (e.origin == RouterOrigin::kMesh)
-      ++by_gateway_[e.origin_gateway][GroupKey{e.proto_id, e.provider_id}];
+      ++by_gateway_[e.origin_gateway][GroupKey{e.id.proto, e.id.provider}];
   }
-  mark(e.proto_id, e.provider_id);
+  mark(e.id.proto, e.id.provider);
 }
 
 void TableBuilder::erase(const CandidateId& id) {
   auto it = candidates_.find(id);
   if (it == candidates_.end()) return;
-  const GroupKey g{id.proto, id.provider};
+  const GroupKey g{id.router.proto, id.router.provider};
   auto m = members_.find(g);
   if (m != members_.end()) {
     m->second.erase(&it->second);
     if (m->second.empty()) {
       members_.erase(m);
-      auto p = providers_.find(id.proto);
+      auto p = providers_.find(id.router.proto);
       if (p != providers_.end()) {
-        p->second.erase(id.provider);
+        p->second.erase(id.router.provider);
         if (p->second.empty()) providers_.erase(p);
       }
     }
@@ -55,7 +58,7 @@ void TableBuilder::erase(const CandidateId& id) {
     }
   }
   candidates_.erase(it);
-  mark(id.proto, id.provider);
+  mark(id.router.proto, id.router.provider);
 }
 
 void TableBuilder::set_static(const std::vector<RouterEntry>& routers) {
@@ -64,7 +67,7 @@ void TableBuilder::set_static(const std::vector<RouterEntry>& routers) {
   for (const auto& r : routers) {
     RouterEntry e = r;
     e.origin = RouterOrigin::kStatic;
-    e.origin_gateway = 0;
+    e.origin_gateway = wire::GatewayId{};
     upsert(e, std::nullopt);
     static_ids_.insert(id_of(e));
   }
@@ -72,8 +75,7 @@ void TableBuilder::set_static(const std::vector<RouterEntry>& routers) {
 
 void TableBuilder::apply(std::span<const registry::RouterChange> changes) {
   for (const auto& c : changes) {
-    const RouterEntry base{
-        c.key.proto_id, c.key.provider_id, c.key.address, RouterOrigin::kRegistered, 0, 0, nullptr};
+    const RouterEntry base{c.id, RouterOrigin::kRegistered, {}, 0, nullptr};
     if (!c.router) {
       erase(id_of(base));
       continue;
@@ -89,8 +91,7 @@ void TableBuilder::apply(std::span<const registry::RouterChange> changes) {
 
 void TableBuilder::apply(std::span<const mesh::RemoteChange> changes) {
   for (const auto& c : changes) {
-    const RouterEntry base{
-        c.id.proto_id, c.id.provider_id, c.id.address, RouterOrigin::kMesh, c.origin, 0, nullptr};
+    const RouterEntry base{c.id, RouterOrigin::kMesh, c.origin, 0, nullptr};
     if (c.kind == mesh::RemoteChange::Kind::kRemoved || !c.router) {
       erase(id_of(base));
       continue;
@@ -106,11 +107,11 @@ void TableBuilder::apply(std::span<const mesh::RemoteChange> changes) {
 
 void TableBuilder::gateway_rtt_moved(std::span<const std::uint32_t> gateways) {
   for (const std::uint32_t gw : gateways) {
-    auto it = by_gateway_.find(gw);
+    auto it = by_gateway_.find(wire::GatewayId{gw});
     if (it == by_gateway_.end()) continue;
     for (const auto& [g, n] : it->second) {
       dirty_.insert(g);
-      dirty_.insert(GroupKey{g.proto, wire::kAnyProvider});
+      dirty_.insert(GroupKey{g.proto, kAny});
     }
   }
 }
@@ -123,10 +124,10 @@ void TableBuilder::rebuild_group(const GroupKey& g) {
     auto m = members_.find(k);
     if (m != members_.end()) members.insert(members.end(), m->second.begin(), m->second.end());
   };
-  if (g.provider != wire::kAnyProvider) {
+  if (g.provider != kAny) {
     add_group(g);
   } else if (auto p = providers_.find(g.proto); p != providers_.end()) {
-    for (const std::uint32_t provider : p->second) add_group(GroupKey{g.proto, provider});
+    for (const wire::ProviderId provider : p->second) add_group(GroupKey{g.proto, provider});
   }
   // Members come in CandidateId order (per provider, providers in order): a router known twice
   // (registered here and learnt from a peer, or from two peers while it moves) is adjacent to
@@ -137,18 +138,18 @@ void TableBuilder::rebuild_group(const GroupKey& g) {
   } else {
     std::vector<mesh::Candidate> cands;
     cands.reserve(members.size());
-    std::map<std::uint32_t, std::optional<std::chrono::microseconds>> gateway_rtt;  // per build
+    std::map<wire::GatewayId, std::optional<std::chrono::microseconds>> gateway_rtt;  // per build
     for (const Candidate* c : members) {
       const RouterEntry& e = c->entry;
       const bool remote = e.origin == RouterOrigin::kMesh;
       std::optional<std::chrono::microseconds> to_origin;
       if (remote) {
         auto [it, fresh] = gateway_rtt.try_emplace(e.origin_gateway);
-        if (fresh) it->second = rtt_to_(e.origin_gateway);
+        if (fresh) it->second = rtt_to_(e.origin_gateway.value());
         to_origin = it->second;
       }
-      cands.push_back(mesh::Candidate{e.proto_id, e.provider_id, e.address,
-                                      remote ? e.origin_gateway : 0, to_origin, c->router_rtt});
+      cands.push_back(mesh::Candidate{e.id, remote ? e.origin_gateway : wire::GatewayId{},
+                                      to_origin, c->router_rtt});
     }
     for (const std::size_t i : mesh::nearest_tier(cands, g.proto, g.provider, config_)) {
       tier.push_back(&members[i]->entry);

@@ -60,16 +60,14 @@ class TableBuilder {
 
  private:
   struct GroupKey {
-    std::uint16_t proto = 0;
-    std::uint32_t provider = 0;  // 0 = the (proto, any) group
+    wire::ProtoId proto;
+    wire::ProviderId provider;  // 0 = the (proto, any) group
     auto operator<=>(const GroupKey&) const = default;
   };
   struct CandidateId {
-    std::uint16_t proto = 0;
-    std::uint32_t provider = 0;
-    net::Endpoint address;
+    wire::RouterId router;
     RouterOrigin origin = RouterOrigin::kStatic;
-    std::uint32_t origin_gateway = 0;
+    wire::GatewayId origin_gateway;
     auto operator<=>(const CandidateId&) const = default;
   };
   struct Candidate {
@@ -83,20 +81,18 @@ class TableBuilder {
     bool operator()(const Candidate* a, const Candidate* b) const noexcept { return a->id < b->id; }
   };
 
-  static CandidateId id_of(const RouterEntry& e) {
-    return {e.proto_id, e.provider_id, e.address, e.origin, e.origin_gateway};
-  }
+  static CandidateId id_of(const RouterEntry& e) { return {e.id, e.origin, e.origin_gateway}; }
   void erase(const CandidateId& id);
-  void mark(std::uint16_t proto, std::uint32_t provider);
+  void mark(wire::ProtoId proto, wire::ProviderId provider);
   void rebuild_group(const GroupKey& g);
 
   mesh::SelectionConfig config_;
   bool tiers_;
   GatewayRtt rtt_to_;
   std::map<CandidateId, Candidate> candidates_;  // node-based: members_ point into it
-  std::map<GroupKey, std::set<const Candidate*, ById>> members_;         // provider-specific groups
-  std::map<std::uint16_t, std::set<std::uint32_t>> providers_;           // per proto, those present
-  std::map<std::uint32_t, std::map<GroupKey, std::size_t>> by_gateway_;  // origin -> its groups
+  std::map<GroupKey, std::set<const Candidate*, ById>> members_;   // provider-specific groups
+  std::map<wire::ProtoId, std::set<wire::ProviderId>> providers_;  // per proto, those present
+  std::map<wire::GatewayId, std::map<GroupKey, std::size_t>> by_gateway_;  // origin -> groups
   std::set<GroupKey> dirty_;
   ForwardingTable::Groups groups_;  // tiers as last computed, by group_key
   std::shared_ptr<const ForwardingTable::Catalog> catalog_;

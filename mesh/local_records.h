@@ -20,7 +20,7 @@ namespace dmux::mesh {
 struct LocalRouter {
   wire::mesh::Router record;  // key fields, RTT, tunnel key and the REGISTER's proof
   std::shared_ptr<const std::vector<std::byte>> certificate;  // DER; proof.cert_hash names it
-  [[nodiscard]] RouterId id() const { return RouterId::of(record); }
+  [[nodiscard]] const RouterId& id() const noexcept { return record.id; }
 };
 
 // One announced change: the router as it is now (present) or its removal.

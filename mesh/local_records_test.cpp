@@ -46,7 +46,7 @@ TEST_CASE("changes are numbered; an unchanged set announces nothing") {
   c = lr.set({local(p, 1), moved});
   REQUIRE(c.size() == 1);
   CHECK(c[0].present);
-  c = lr.remove(RouterId::of(moved.record));
+  c = lr.remove(moved.record.id);
   REQUIRE(c.size() == 1);
   CHECK_FALSE(c[0].present);
   CHECK(lr.version().seq == 5);

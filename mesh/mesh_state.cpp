@@ -278,7 +278,7 @@ bool MeshServer::install_crl(const crypto::Crl& crl) {
   }
   MeshChanges changes;
   changes.routers = remote_.drop_if([&](const RemoteRouter& r) {
-    return revoked_gateways.contains(r.origin) ||
+    return revoked_gateways.contains(r.origin.value()) ||
            (r.cert && revoked_.contains(r.cert->info.serial));
   });
   if (!changes.routers.empty()) changed(std::move(changes));

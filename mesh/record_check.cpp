@@ -72,8 +72,9 @@ RecordVerdict check_record(const wire::mesh::Router& r, std::uint32_t origin, co
     return RecordVerdict::kCertificate;
   }
   const crypto::CertInfo& info = cert->info;
-  if (info.provider_id != r.provider_id ||
-      std::find(info.protocols.begin(), info.protocols.end(), r.proto_id) == info.protocols.end()) {
+  if (info.provider_id != r.id.provider.value() ||
+      std::find(info.protocols.begin(), info.protocols.end(), r.id.proto.value()) ==
+          info.protocols.end()) {
     return RecordVerdict::kScope;
   }
   if (r.proof.gateway_id != origin) return RecordVerdict::kWrongGateway;

@@ -10,7 +10,7 @@ namespace {
 std::shared_ptr<const RemoteRouter> make_router(std::uint32_t origin, const wire::mesh::Router& rec,
                                                 std::shared_ptr<const CertEntry> cert) {
   auto r = std::make_shared<RemoteRouter>();
-  r->origin = origin;
+  r->origin = wire::GatewayId{origin};
   r->record = rec;
   r->cert = std::move(cert);
   r->key = std::make_shared<const crypto::TunnelKey>(rec.tunnel_key);
@@ -79,7 +79,7 @@ void RecordIntake::on_update(std::uint32_t origin, const wire::mesh::Update& u,
   Op op;
   op.version = v;
   op.present = u.present;
-  op.id = RouterId::of(u.router);
+  op.id = u.router.id;
   if (u.present && remote_.count(origin) >= remote_.config().max_per_origin &&
       !remote_.holds(origin, op.id)) {
     ++counters_.records_refused[static_cast<std::size_t>(RecordVerdict::kCap)];

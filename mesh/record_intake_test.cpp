@@ -43,7 +43,7 @@ TEST_CASE("a provider-signed record is accepted; every forgery is refused by rea
   forged.proof.signature[5] ^= std::byte{1};
   records.push_back(forged);
   auto moved = f.provider.record(0xc6120203, kOrigin);
-  moved.address.addr = 0xc6120299;  // a lie about where the router is: the signature breaks
+  moved.id.address.addr = 0xc6120299;  // a lie about where the router is: the signature breaks
   records.push_back(moved);
   records.push_back(f.provider.record(0xc6120204, 0xc6120009));  // registered elsewhere
   records.push_back(f.provider.record(0xc6120205, kOrigin, 2));  // protocol not in scope

@@ -4,6 +4,8 @@
 
 namespace dmux::mesh {
 
+using wire::GatewayId;
+
 std::uint32_t RemoteRouter::effective_rtt_us() const noexcept {
   return std::max(record.router_rtt_us, record.proof.signed_rtt_us);
 }
@@ -28,14 +30,14 @@ bool RemoteRouters::holds(std::uint32_t origin, const RouterId& id) const noexce
   return it != origins_.end() && it->second.routers.contains(id);
 }
 
-bool RemoteRouters::room_for(const Origin& o, std::uint32_t provider_id) const noexcept {
+bool RemoteRouters::room_for(const Origin& o, ProviderId provider) const noexcept {
   if (o.routers.size() >= config_.max_per_origin) return false;
-  auto it = per_provider_.find(provider_id);
+  auto it = per_provider_.find(provider);
   return it == per_provider_.end() || it->second < config_.max_per_provider;
 }
 
-void RemoteRouters::count_out(std::uint32_t provider_id) {
-  auto it = per_provider_.find(provider_id);
+void RemoteRouters::count_out(ProviderId provider) {
+  auto it = per_provider_.find(provider);
   if (it != per_provider_.end() && --it->second == 0) per_provider_.erase(it);
   --total_;
 }
@@ -49,19 +51,21 @@ RemoteChanges RemoteRouters::on_update(std::uint32_t origin, Version v, const Ro
   auto it = o.routers.find(id);
   if (!router) {
     if (it == o.routers.end()) return out;
-    count_out(id.provider_id);
+    count_out(id.provider);
     o.routers.erase(it);
-    out.push_back(RemoteChange{RemoteChange::Kind::kRemoved, origin, id, nullptr});
+    out.push_back(RemoteChange{RemoteChange::Kind::kRemoved, GatewayId{origin}, id, nullptr});
   } else if (it != o.routers.end()) {
     it->second = router;
-    out.push_back(RemoteChange{RemoteChange::Kind::kReplaced, origin, id, std::move(router)});
-  } else if (!room_for(o, id.provider_id)) {
+    out.push_back(
+        RemoteChange{RemoteChange::Kind::kReplaced, GatewayId{origin}, id, std::move(router)});
+  } else if (!room_for(o, id.provider)) {
     ++refused_by_cap_;
     return out;
   } else {
-    count_in(id.provider_id);
+    count_in(id.provider);
     o.routers.emplace(id, router);
-    out.push_back(RemoteChange{RemoteChange::Kind::kAdded, origin, id, std::move(router)});
+    out.push_back(
+        RemoteChange{RemoteChange::Kind::kAdded, GatewayId{origin}, id, std::move(router)});
   }
   changes_ += out.size();
   return out;
@@ -81,8 +85,9 @@ RemoteChanges RemoteRouters::on_full_state(std::uint32_t origin, Version v,
   for (auto& r : routers) fresh[r->id()] = std::move(r);
   for (auto it = o.routers.begin(); it != o.routers.end();) {
     if (!fresh.contains(it->first)) {
-      out.push_back(RemoteChange{RemoteChange::Kind::kRemoved, origin, it->first, nullptr});
-      count_out(it->first.provider_id);
+      out.push_back(
+          RemoteChange{RemoteChange::Kind::kRemoved, GatewayId{origin}, it->first, nullptr});
+      count_out(it->first.provider);
       it = o.routers.erase(it);
     } else {
       ++it;
@@ -95,17 +100,17 @@ RemoteChanges RemoteRouters::on_full_state(std::uint32_t origin, Version v,
           it->second->record.key_id != r->record.key_id ||
           it->second->effective_rtt_us() != r->effective_rtt_us()) {
         it->second = r;
-        out.push_back(RemoteChange{RemoteChange::Kind::kReplaced, origin, id, r});
+        out.push_back(RemoteChange{RemoteChange::Kind::kReplaced, GatewayId{origin}, id, r});
       }
       continue;
     }
-    if (!room_for(o, id.provider_id)) {
+    if (!room_for(o, id.provider)) {
       ++refused;
       continue;
     }
-    count_in(id.provider_id);
+    count_in(id.provider);
     o.routers.emplace(id, r);
-    out.push_back(RemoteChange{RemoteChange::Kind::kAdded, origin, id, r});
+    out.push_back(RemoteChange{RemoteChange::Kind::kAdded, GatewayId{origin}, id, r});
   }
   changes_ += out.size();
   return out;
@@ -126,17 +131,17 @@ RemoteChanges RemoteRouters::merge_full_state(
           it->second->record.key_id != r->record.key_id ||
           it->second->effective_rtt_us() != r->effective_rtt_us()) {
         it->second = r;
-        out.push_back(RemoteChange{RemoteChange::Kind::kReplaced, origin, id, r});
+        out.push_back(RemoteChange{RemoteChange::Kind::kReplaced, GatewayId{origin}, id, r});
       }
       continue;
     }
-    if (!room_for(o, id.provider_id)) {
+    if (!room_for(o, id.provider)) {
       ++refused;
       continue;
     }
-    count_in(id.provider_id);
+    count_in(id.provider);
     o.routers.emplace(id, r);
-    out.push_back(RemoteChange{RemoteChange::Kind::kAdded, origin, id, r});
+    out.push_back(RemoteChange{RemoteChange::Kind::kAdded, GatewayId{origin}, id, r});
   }
   changes_ += out.size();
   return out;
@@ -151,8 +156,9 @@ RemoteChanges RemoteRouters::begin_full_state(std::uint32_t origin, Version v,
   o.down = false;
   for (auto it = o.routers.begin(); it != o.routers.end();) {
     if (!present.contains(it->first)) {
-      out.push_back(RemoteChange{RemoteChange::Kind::kRemoved, origin, it->first, nullptr});
-      count_out(it->first.provider_id);
+      out.push_back(
+          RemoteChange{RemoteChange::Kind::kRemoved, GatewayId{origin}, it->first, nullptr});
+      count_out(it->first.provider);
       it = o.routers.erase(it);
     } else {
       ++it;
@@ -177,8 +183,8 @@ void RemoteRouters::on_peer_down(std::uint32_t origin, TimePoint now) {
 RemoteChanges RemoteRouters::clear(std::uint32_t origin, Origin& o) {
   RemoteChanges out;
   for (const auto& [id, r] : o.routers) {
-    out.push_back(RemoteChange{RemoteChange::Kind::kRemoved, origin, id, nullptr});
-    count_out(id.provider_id);
+    out.push_back(RemoteChange{RemoteChange::Kind::kRemoved, GatewayId{origin}, id, nullptr});
+    count_out(id.provider);
   }
   o.routers.clear();
   changes_ += out.size();
@@ -203,8 +209,9 @@ RemoteChanges RemoteRouters::drop_if(const std::function<bool(const RemoteRouter
   for (auto& [origin, o] : origins_) {
     for (auto it = o.routers.begin(); it != o.routers.end();) {
       if (doomed(*it->second)) {
-        out.push_back(RemoteChange{RemoteChange::Kind::kRemoved, origin, it->first, nullptr});
-        count_out(it->first.provider_id);
+        out.push_back(
+            RemoteChange{RemoteChange::Kind::kRemoved, GatewayId{origin}, it->first, nullptr});
+        count_out(it->first.provider);
         it = o.routers.erase(it);
       } else {
         ++it;

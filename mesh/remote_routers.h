@@ -25,6 +25,7 @@
 
 #include "common/crypto/data_path_mac.h"
 #include "common/net/endpoint.h"
+#include "common/wire/ids.h"
 #include "common/wire/mesh.h"
 #include "mesh/record_check.h"
 
@@ -38,22 +39,16 @@ struct Version {
   auto operator<=>(const Version&) const = default;
 };
 
-// A router's identity: what a gateway forwards to.
-struct RouterId {
-  std::uint16_t proto_id = 0;
-  std::uint32_t provider_id = 0;
-  net::Endpoint address;
-  auto operator<=>(const RouterId&) const = default;
-  static RouterId of(const wire::mesh::Router& r) { return {r.proto_id, r.provider_id, r.address}; }
-};
+using wire::ProviderId;
+using wire::RouterId;
 
 // A verified router record from `origin`, with its tunnel key expanded for the data plane.
 struct RemoteRouter {
-  std::uint32_t origin = 0;
+  wire::GatewayId origin;
   wire::mesh::Router record;
   std::shared_ptr<const CertEntry> cert;         // what its signature was checked with
   std::shared_ptr<const crypto::TunnelKey> key;  // from record.tunnel_key
-  [[nodiscard]] RouterId id() const { return RouterId::of(record); }
+  [[nodiscard]] const RouterId& id() const noexcept { return record.id; }
   // The router's distance to its origin as this gateway believes it: the origin's figure, but
   // never below what the router's own agent measured and signed (docs/protocol.md 12.6).
   [[nodiscard]] std::uint32_t effective_rtt_us() const noexcept;
@@ -62,7 +57,7 @@ struct RemoteRouter {
 struct RemoteChange {
   enum class Kind : std::uint8_t { kAdded, kRemoved, kReplaced };
   Kind kind = Kind::kAdded;
-  std::uint32_t origin = 0;
+  wire::GatewayId origin;
   RouterId id;
   std::shared_ptr<const RemoteRouter> router;  // null for kRemoved
 };
@@ -121,17 +116,17 @@ class RemoteRouters {
     bool down = false;
     TimePoint down_since{};
   };
-  bool room_for(const Origin& o, std::uint32_t provider_id) const noexcept;
-  void count_in(std::uint32_t provider_id) {
-    ++per_provider_[provider_id];
+  bool room_for(const Origin& o, ProviderId provider) const noexcept;
+  void count_in(ProviderId provider) {
+    ++per_provider_[provider];
     ++total_;
   }
-  void count_out(std::uint32_t provider_id);
+  void count_out(ProviderId provider);
   RemoteChanges clear(std::uint32_t origin, Origin& o);
 
   RemoteRoutersConfig config_;
   std::map<std::uint32_t, Origin> origins_;
-  std::map<std::uint32_t, std::size_t> per_provider_;
+  std::map<ProviderId, std::size_t> per_provider_;
   std::size_t total_ = 0;
   std::uint64_t changes_ = 0;
   std::uint64_t refused_by_cap_ = 0;

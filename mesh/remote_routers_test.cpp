@@ -11,14 +11,12 @@ namespace {
 std::shared_ptr<const RemoteRouter> router(std::uint32_t addr, std::uint32_t provider = 7,
                                            std::uint32_t rtt = 0) {
   auto r = std::make_shared<RemoteRouter>();
-  r->record.proto_id = 1;
-  r->record.provider_id = provider;
-  r->record.address = net::Endpoint{addr, 5000};
+  r->record.id = RouterId{wire::ProtoId{1}, ProviderId{provider}, net::Endpoint{addr, 5000}};
   r->record.router_rtt_us = rtt;
   return r;
 }
 RouterId id(std::uint32_t addr, std::uint32_t provider = 7) {
-  return RouterId{1, provider, net::Endpoint{addr, 5000}};
+  return RouterId{wire::ProtoId{1}, ProviderId{provider}, net::Endpoint{addr, 5000}};
 }
 std::vector<std::shared_ptr<const RemoteRouter>> list(std::initializer_list<std::uint32_t> addrs) {
   std::vector<std::shared_ptr<const RemoteRouter>> out;
@@ -92,7 +90,7 @@ TEST_CASE("drop_if removes what revocation condemns, and reports it") {
   RemoteRouters rr(config());
   std::size_t refused = 0;
   rr.on_full_state(22, {100, 1}, list({1, 2, 3}), refused);
-  const auto gone = rr.drop_if([](const RemoteRouter& r) { return r.record.address.addr != 2; });
+  const auto gone = rr.drop_if([](const RemoteRouter& r) { return r.record.id.address.addr != 2; });
   CHECK(gone.size() == 2);
   CHECK(rr.size() == 1);
 }

@@ -7,7 +7,7 @@ namespace dmux::mesh {
 std::optional<std::chrono::microseconds> estimated_cost(const Candidate& c,
                                                         const SelectionConfig& config) noexcept {
   std::chrono::microseconds cost{0};
-  if (c.origin_gateway != 0) {
+  if (c.origin_gateway != wire::GatewayId{}) {
     if (!c.gateway_rtt) return std::nullopt;
     cost += *c.gateway_rtt;
   }
@@ -15,13 +15,16 @@ std::optional<std::chrono::microseconds> estimated_cost(const Candidate& c,
   return cost;
 }
 
-std::vector<std::size_t> nearest_tier(std::span<const Candidate> candidates, std::uint16_t proto_id,
-                                      std::uint32_t provider_id, const SelectionConfig& config) {
+std::vector<std::size_t> nearest_tier(std::span<const Candidate> candidates, wire::ProtoId proto_id,
+                                      wire::ProviderId provider_id, const SelectionConfig& config) {
   std::vector<std::size_t> matching;
   std::optional<std::chrono::microseconds> best;
   for (std::size_t i = 0; i < candidates.size(); ++i) {
     const Candidate& c = candidates[i];
-    if (c.proto_id != proto_id || (provider_id != 0 && c.provider_id != provider_id)) continue;
+    if (c.id.proto != proto_id ||
+        (provider_id != wire::ProviderId{0} && c.id.provider != provider_id)) {
+      continue;
+    }
     matching.push_back(i);
     const auto cost = estimated_cost(c, config);
     if (cost && (!best || *cost < *best)) best = cost;

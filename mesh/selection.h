@@ -16,14 +16,13 @@
 #include <vector>
 
 #include "common/net/endpoint.h"
+#include "common/wire/ids.h"
 
 namespace dmux::mesh {
 
 struct Candidate {
-  std::uint16_t proto_id = 0;
-  std::uint32_t provider_id = 0;
-  net::Endpoint address;
-  std::uint32_t origin_gateway = 0;                      // 0 = registered here
+  wire::RouterId id;
+  wire::GatewayId origin_gateway;                        // 0 = registered here
   std::optional<std::chrono::microseconds> gateway_rtt;  // here -> origin; unused for local
   std::optional<std::chrono::microseconds> router_rtt;   // origin <-> router
 };
@@ -40,7 +39,7 @@ std::optional<std::chrono::microseconds> estimated_cost(const Candidate& c,
 
 // The indices (into `candidates`) of the nearest tier among those matching `proto_id` and
 // `provider_id` (0 = any provider). Empty if none match.
-std::vector<std::size_t> nearest_tier(std::span<const Candidate> candidates, std::uint16_t proto_id,
-                                      std::uint32_t provider_id, const SelectionConfig& config);
+std::vector<std::size_t> nearest_tier(std::span<const Candidate> candidates, wire::ProtoId proto_id,
+                                      wire::ProviderId provider_id, const SelectionConfig& config);
 
 }  // namespace dmux::mesh

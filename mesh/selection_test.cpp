@@ -11,10 +11,8 @@ namespace {
 Candidate at(std::uint32_t provider, std::uint32_t addr, std::uint32_t origin, int gw_us,
              int router_us) {
   Candidate c;
-  c.proto_id = 1;
-  c.provider_id = provider;
-  c.address = net::Endpoint{addr, 5000};
-  c.origin_gateway = origin;
+  c.id = wire::RouterId{wire::ProtoId{1}, wire::ProviderId{provider}, net::Endpoint{addr, 5000}};
+  c.origin_gateway = wire::GatewayId{origin};
   if (gw_us >= 0) c.gateway_rtt = microseconds(gw_us);
   if (router_us >= 0) c.router_rtt = microseconds(router_us);
   return c;
@@ -28,10 +26,12 @@ TEST_CASE("paper's rule: routers registered at the nearest gateway win") {
       at(7, 3, 33, 40'000, 100),   // at a far peer
   };
   SelectionConfig paper{.use_router_distance = false};
-  CHECK(nearest_tier(cs, 1, 0, paper) == std::vector<std::size_t>{0});
+  CHECK(nearest_tier(cs, wire::ProtoId{1}, wire::ProviderId{0}, paper) ==
+        std::vector<std::size_t>{0});
   // Counting the router's own distance finds the better path: 5 + 1 ms < 0 + 30 ms.
   SelectionConfig better{.use_router_distance = true};
-  CHECK(nearest_tier(cs, 1, 0, better) == std::vector<std::size_t>{1});
+  CHECK(nearest_tier(cs, wire::ProtoId{1}, wire::ProviderId{0}, better) ==
+        std::vector<std::size_t>{1});
 }
 
 TEST_CASE("ties within the tolerance form one tier (the data plane hashes over it)") {
@@ -39,22 +39,25 @@ TEST_CASE("ties within the tolerance form one tier (the data plane hashes over i
                                      at(7, 3, 44, 12'000, 0)};
   SelectionConfig c{
       .use_router_distance = true, .tolerance = microseconds(1000), .tolerance_ratio = 0.0};
-  CHECK(nearest_tier(cs, 1, 0, c) == std::vector<std::size_t>{0, 1});
+  CHECK(nearest_tier(cs, wire::ProtoId{1}, wire::ProviderId{0}, c) ==
+        std::vector<std::size_t>{0, 1});
   c.tolerance_ratio = 0.25;  // 2.5 ms of slack at 10 ms
-  CHECK(nearest_tier(cs, 1, 0, c) == std::vector<std::size_t>{0, 1, 2});
+  CHECK(nearest_tier(cs, wire::ProtoId{1}, wire::ProviderId{0}, c) ==
+        std::vector<std::size_t>{0, 1, 2});
 }
 
 TEST_CASE("provider-specific requests only ever consider that provider") {
   const std::vector<Candidate> cs = {at(7, 1, 0, 0, 0), at(9, 2, 22, 80'000, 0)};
-  CHECK(nearest_tier(cs, 1, 9, {}) == std::vector<std::size_t>{1});
-  CHECK(nearest_tier(cs, 1, 0, {}) == std::vector<std::size_t>{0});
-  CHECK(nearest_tier(cs, 1, 8, {}).empty());
-  CHECK(nearest_tier(cs, 2, 0, {}).empty());
+  CHECK(nearest_tier(cs, wire::ProtoId{1}, wire::ProviderId{9}, {}) == std::vector<std::size_t>{1});
+  CHECK(nearest_tier(cs, wire::ProtoId{1}, wire::ProviderId{0}, {}) == std::vector<std::size_t>{0});
+  CHECK(nearest_tier(cs, wire::ProtoId{1}, wire::ProviderId{8}, {}).empty());
+  CHECK(nearest_tier(cs, wire::ProtoId{2}, wire::ProviderId{0}, {}).empty());
 }
 
 TEST_CASE("unmeasured peers are usable but lose to measured ones") {
   std::vector<Candidate> cs = {at(7, 1, 22, -1, -1), at(7, 2, 33, -1, -1)};
-  CHECK(nearest_tier(cs, 1, 0, {}) == std::vector<std::size_t>{0, 1});
+  CHECK(nearest_tier(cs, wire::ProtoId{1}, wire::ProviderId{0}, {}) ==
+        std::vector<std::size_t>{0, 1});
   cs.push_back(at(7, 3, 44, 90'000, -1));
-  CHECK(nearest_tier(cs, 1, 0, {}) == std::vector<std::size_t>{2});
+  CHECK(nearest_tier(cs, wire::ProtoId{1}, wire::ProviderId{0}, {}) == std::vector<std::size_t>{2});
 }

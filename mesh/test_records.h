@@ -31,9 +31,8 @@ struct TestProvider {
   wire::mesh::Router record(std::uint32_t addr, std::uint32_t gateway, std::uint16_t proto = 1,
                             std::uint32_t provider = 7) const {
     wire::mesh::Router r;
-    r.proto_id = proto;
-    r.provider_id = provider;
-    r.address = net::Endpoint{addr, 5000};
+    r.id =
+        wire::RouterId{wire::ProtoId{proto}, wire::ProviderId{provider}, net::Endpoint{addr, 5000}};
     r.router_rtt_us = 400;
     r.key_id = addr;
     r.suite = wire::kSuiteAes256Gmac;

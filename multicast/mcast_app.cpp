@@ -25,9 +25,7 @@ constexpr int kSocketBufferBytes = 4 << 20;
 
 using util::unix_time_us;
 
-Now now() noexcept { return Now{std::chrono::steady_clock::now(), unix_time_us()}; }
-
-agent::Instant instant(const Now& n) noexcept { return agent::Instant{n.mono, n.unix_us}; }
+Now now() noexcept { return util::system_clock().now(); }
 
 RouterConfig router_config(const McastConfig& c, std::uint32_t provider_id) {
   return RouterConfig{
@@ -117,7 +115,7 @@ void McastApp::register_when_ready(MonoTime at) noexcept {
   } else {
     LOG_INFO("ready: %zu peer router(s) heard; registering", peers);
   }
-  registration_->start(instant(now()));
+  registration_->start(now());
 }
 
 void McastApp::shutdown(const char* why) noexcept {
@@ -168,7 +166,8 @@ void McastApp::on_socket_readable() noexcept {
                                   : std::uint8_t{0};
     if (agent::is_registration_reply(type)) {
       on_control_reply(datagram, type);
-    } else if (type == kTypeSummary || type == kTypeGroupData) {
+    } else if (type == wire::code(wire::PeerType::kSummary) ||
+               type == wire::code(wire::PeerType::kGroupData)) {
       router_->on_peer_message(datagram, now());
       register_when_ready(now().mono);
     } else {
@@ -179,7 +178,7 @@ void McastApp::on_socket_readable() noexcept {
 }
 
 void McastApp::on_control_reply(std::span<const std::byte> datagram, std::uint8_t type) noexcept {
-  agent::dispatch_control_reply(datagram, type, std::span(&registration_, 1), instant(now()),
+  agent::dispatch_control_reply(datagram, type, std::span(&registration_, 1), now(),
                                 control_replies_);
 }
 
@@ -188,7 +187,7 @@ void McastApp::on_timer() noexcept {
   try {
     const Now t = now();
     register_when_ready(t.mono);
-    registration_->on_timer(instant(t));
+    registration_->on_timer(t);
     router_->on_timer(t);
   } catch (const std::exception& e) {
     LOG_ERROR("timer: %s", e.what());

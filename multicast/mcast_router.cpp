@@ -181,7 +181,7 @@ void McastRouter::send_reply() noexcept {
   }
 }
 
-PeerHeader McastRouter::header_for(std::uint8_t type, const Now& now) noexcept {
+PeerHeader McastRouter::header_for(wire::PeerType type, const Now& now) noexcept {
   return PeerHeader{.type = type,
                     .router_ipv4 = config_.self.addr,
                     .router_port = config_.self.port,
@@ -198,7 +198,7 @@ std::size_t McastRouter::forward_to_peers(std::uint32_t group, const Member& sen
   std::size_t n = 0;
   for (const Peer& p : peers_.peers()) {
     if (!PeerSet::has_group(p, group)) continue;
-    const std::size_t head = write_peer_header(out_, header_for(kTypeGroupData, now));
+    const std::size_t head = write_peer_header(out_, header_for(wire::PeerType::kGroupData, now));
     wire::ByteWriter w{std::span<std::byte>(out_).subspan(head)};
     w.u32(sender.ipv4);
     w.u16(sender.port);
@@ -235,7 +235,7 @@ void McastRouter::on_peer_message(std::span<const std::byte> datagram, const Now
     LOG_INFO("peer %s is up", peer->endpoint.to_string().c_str());
     trigger_summary(now);  // let it learn our members at once
   }
-  if (h.type == kTypeGroupData) return on_group_data(body, now);
+  if (h.type == wire::PeerType::kGroupData) return on_group_data(body, now);
   try {
     on_summary(*peer, h, body, now);
   } catch (const std::exception& e) {
@@ -348,7 +348,7 @@ void McastRouter::send_summaries(const Now& now) {
   auto it = membership_.clients().begin();
   const auto parts = static_cast<std::uint8_t>(part_sizes.size());
   for (std::uint8_t part = 0; part < parts; ++part) {
-    PeerHeader h = header_for(kTypeSummary, now);
+    PeerHeader h = header_for(wire::PeerType::kSummary, now);
     h.part = part;
     h.parts = parts;
     const std::size_t head = write_peer_header(out_, h);

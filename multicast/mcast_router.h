@@ -29,6 +29,7 @@
 
 #include "agent/ingress.h"
 #include "common/net/endpoint.h"
+#include "common/util/clock.h"
 #include "common/wire/shim.h"
 #include "multicast/counters.h"
 #include "multicast/igmp.h"
@@ -37,10 +38,7 @@
 
 namespace dmux::multicast {
 
-struct Now {
-  MonoTime mono{};
-  std::uint64_t unix_us = 0;  // for the freshness of peer messages
-};
+using util::Now;  // unix_us: for the freshness of peer messages
 
 struct RouterConfig {
   net::Endpoint self;             // our listen address:port: registered, and our peer identity
@@ -112,7 +110,7 @@ class McastRouter {
   void send_query(const Member& to) noexcept;
   void send_summaries(const Now& now);
   void trigger_summary(const Now& now) noexcept;
-  PeerHeader header_for(std::uint8_t type, const Now& now) noexcept;
+  PeerHeader header_for(wire::PeerType type, const Now& now) noexcept;
 
   RouterConfig config_;
   PeerKey key_;

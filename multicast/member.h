@@ -5,9 +5,11 @@
 #include <chrono>
 #include <cstdint>
 
+#include "common/util/clock.h"
+
 namespace dmux::multicast {
 
-using MonoTime = std::chrono::steady_clock::time_point;
+using util::MonoTime;
 
 struct Member {
   std::uint32_t ipv4 = 0;  // host order

@@ -34,13 +34,16 @@ std::string_view to_string(PeerParse p) noexcept {
 PeerParse parse_peer_header(std::span<const std::byte> datagram, PeerHeader& out,
                             std::span<const std::byte>& body) noexcept {
   wire::ByteReader r(datagram);
-  std::uint8_t version = 0, type = 0, hdr_len = 0, flags = 0;
+  std::uint8_t version = 0, code = 0, hdr_len = 0, flags = 0;
   if (!r.read_u8(version)) return PeerParse::kTruncated;
   if (version != wire::kVersion) return PeerParse::kUnsupportedVersion;
-  if (!r.read_u8(type) || !r.read_u8(hdr_len) || !r.read_u8(flags)) return PeerParse::kTruncated;
-  if (type != kTypeSummary && type != kTypeGroupData) return PeerParse::kUnexpectedType;
-  const std::size_t fixed = type == kTypeSummary ? kSummaryFixedLen : kGroupDataFixedLen;
-  const std::size_t minimum = fixed + kPeerMacLen + (type == kTypeGroupData ? 1 : 0);
+  if (!r.read_u8(code) || !r.read_u8(hdr_len) || !r.read_u8(flags)) return PeerParse::kTruncated;
+  const auto type = static_cast<wire::PeerType>(code);
+  if (type != wire::PeerType::kSummary && type != wire::PeerType::kGroupData)
+    return PeerParse::kUnexpectedType;
+  const std::size_t fixed =
+      type == wire::PeerType::kSummary ? kSummaryFixedLen : kGroupDataFixedLen;
+  const std::size_t minimum = fixed + kPeerMacLen + (type == wire::PeerType::kGroupData ? 1 : 0);
   if (datagram.size() < minimum) return PeerParse::kTruncated;
   if (hdr_len != wire::kCommonHeaderLen) return PeerParse::kMalformed;
   PeerHeader h;
@@ -53,7 +56,7 @@ PeerParse parse_peer_header(std::span<const std::byte> datagram, PeerHeader& out
   h.part = static_cast<std::uint8_t>(parts >> 8);
   h.parts = static_cast<std::uint8_t>(parts & 0xff);
   const std::size_t covered = datagram.size() - kPeerMacLen;
-  if (type == kTypeSummary) {
+  if (type == wire::PeerType::kSummary) {
     if (h.parts == 0 || h.parts > kMaxSummaryParts || h.part >= h.parts)
       return PeerParse::kMalformed;
   } else if (parts != 0) {
@@ -126,7 +129,7 @@ PeerParse parse_group_data(std::span<const std::byte> body, Member& origin,
 std::size_t write_peer_header(std::span<std::byte> out, const PeerHeader& h) noexcept {
   wire::ByteWriter w(out);
   w.u8(wire::kVersion);
-  w.u8(h.type);
+  w.u8(wire::code(h.type));
   w.u8(static_cast<std::uint8_t>(wire::kCommonHeaderLen));
   w.u8(0);
   w.u32(h.router_ipv4);

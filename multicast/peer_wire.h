@@ -13,12 +13,11 @@
 
 #include "common/crypto/crypto.h"
 #include "common/crypto/trailing_mac.h"
+#include "common/wire/msg_types.h"
 #include "multicast/member.h"
 
 namespace dmux::multicast {
 
-inline constexpr std::uint8_t kTypeSummary = 32;
-inline constexpr std::uint8_t kTypeGroupData = 33;
 inline constexpr std::size_t kPeerHeaderLen = 32;
 inline constexpr std::size_t kPeerMacLen = crypto::kTrailingMacLen;
 inline constexpr std::size_t kSummaryFixedLen = kPeerHeaderLen + 8;     // + entries + MAC
@@ -32,7 +31,7 @@ using PeerKey = crypto::Digest;
 PeerKey derive_peer_key(std::span<const std::byte> secret) noexcept;
 
 struct PeerHeader {
-  std::uint8_t type = 0;
+  wire::PeerType type{};
   std::uint32_t router_ipv4 = 0;  // the sender: its listen address and port
   std::uint16_t router_port = 0;
   std::uint8_t part = 0;   // SUMMARY: this part's index, 0-based; 0 in GROUP_DATA

@@ -14,7 +14,7 @@ using Bytes = std::vector<std::byte>;
 
 const PeerKey kKey = derive_peer_key(std::as_bytes(std::span("0123456789abcdef", 16)));
 
-PeerHeader header(std::uint8_t type, std::uint8_t part = 0, std::uint8_t parts = 0) {
+PeerHeader header(wire::PeerType type, std::uint8_t part = 0, std::uint8_t parts = 0) {
   return PeerHeader{.type = type,
                     .router_ipv4 = 0xc6120202,
                     .router_port = 5000,
@@ -28,7 +28,7 @@ PeerHeader header(std::uint8_t type, std::uint8_t part = 0, std::uint8_t parts =
 // A sealed SUMMARY with one client in two groups.
 Bytes summary() {
   Bytes b(200);
-  std::size_t n = write_peer_header(b, header(kTypeSummary, 0, 1));
+  std::size_t n = write_peer_header(b, header(wire::PeerType::kSummary, 0, 1));
   wire::ByteWriter w(std::span<std::byte>(b).subspan(n));
   w.u32(1000);
   w.u16(1);
@@ -47,7 +47,7 @@ Bytes summary() {
 
 TEST_CASE("exchange header: byte layout and round trip") {
   Bytes b(kPeerHeaderLen);
-  REQUIRE(write_peer_header(b, header(kTypeSummary, 2, 3)) == kPeerHeaderLen);
+  REQUIRE(write_peer_header(b, header(wire::PeerType::kSummary, 2, 3)) == kPeerHeaderLen);
   const Bytes expected_start = {std::byte{2},    std::byte{32},   std::byte{4},    std::byte{0},
                                 std::byte{0xc6}, std::byte{0x12}, std::byte{0x02}, std::byte{0x02},
                                 std::byte{0x13}, std::byte{0x88}, std::byte{2},    std::byte{3}};
@@ -58,7 +58,7 @@ TEST_CASE("exchange header: byte layout and round trip") {
   std::span<const std::byte> body;
   REQUIRE(parse_peer_header(s, h, body) == PeerParse::kOk);
   CHECK(peer_mac_ok(s, kKey));
-  CHECK(h.type == kTypeSummary);
+  CHECK(h.type == wire::PeerType::kSummary);
   CHECK(h.router_ipv4 == 0xc6120202);
   CHECK(h.router_port == 5000);
   CHECK((h.part == 0 && h.parts == 1));

@@ -36,9 +36,7 @@ constexpr std::size_t kReturnRoom =
 
 using util::unix_time_s;
 
-agent::Instant now() noexcept {
-  return agent::Instant{std::chrono::steady_clock::now(), util::unix_time_us()};
-}
+util::Now now() noexcept { return util::system_clock().now(); }
 
 }  // namespace
 
@@ -100,7 +98,7 @@ void ProviderApp::run() {
            config_.gateway.to_string().c_str(), tun_.name().c_str(), config_.tun_mtu,
            to_string(config_.client_prefix).c_str(),
            config_.control_socket.empty() ? "" : ", control ", config_.control_socket.c_str());
-  const agent::Instant t = now();
+  const util::Now t = now();
   for (auto& r : registrations_) r->start(t);
   rearm_timer();
   loop_.run();
@@ -240,7 +238,7 @@ void ProviderApp::on_control_reply(std::span<const std::byte> datagram,
 
 void ProviderApp::on_timer() noexcept {
   try {
-    const agent::Instant t = now();
+    const util::Now t = now();
     for (auto& r : registrations_) r->on_timer(t);
     path_.expire(t.mono);
   } catch (const std::exception& e) {

@@ -24,8 +24,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     ev.key_id = s.key_id;
     dmux::crypto::TunnelKeyBytes k{};
     ev.key = std::make_shared<dmux::crypto::TunnelKey>(k);
-    return registry.on_register(RouterKey{7, 41, dmux::net::Endpoint{0xC6120D02, 5000}}, 1, s,
-                                TimePoint{}, ev) == AdmitResult::kAccepted;
+    return registry.on_register(RouterId{dmux::wire::ProtoId{41}, ProviderId{7},
+                                         dmux::net::Endpoint{0xC6120D02, 5000}},
+                                1, s, TimePoint{}, ev) == AdmitResult::kAccepted;
   }();
   (void)registered;
   const auto bytes = std::as_bytes(std::span(data, size));

@@ -36,7 +36,7 @@ struct Gateway {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static Gateway g;
   const auto bytes = std::as_bytes(std::span(data, size));
-  const registry::Now now = registry::system_now();
+  const registry::Now now = dmux::util::SystemClock::read();
   const net::Endpoint from{0xc6120202u, 5000};
   std::array<std::byte, 256> reply{};
   const auto r = g.handler.on_datagram(bytes, from, now, reply);

@@ -10,7 +10,7 @@ using namespace dmux::registry;
 using namespace std::chrono_literals;
 
 namespace {
-const RouterKey kRouter{7, 1, net::Endpoint{0xC6120D02, 5000}};
+const RouterId kRouter{wire::ProtoId{1}, ProviderId{7}, net::Endpoint{0xC6120D02, 5000}};
 
 RegistryConfig fast() {
   RegistryConfig c;

@@ -70,7 +70,7 @@ struct OrderFixture {
     crypto::Digest shared{};
     REQUIRE(f.agreement.derive(ack.session_key, shared));
     const auto k = spec_key("ipdmux-v2-session", shared, ack.session_id, ts);
-    REQUIRE(g.send(keepalive(wire::kTypeDeregister, ack.session_id, 1, k)) != 0);
+    REQUIRE(g.send(keepalive(wire::MsgType::kDeregister, ack.session_id, 1, k)) != 0);
   }
 
   // Sends a REGISTER that fails every step from `first` on and passes the ones before; returns
@@ -248,7 +248,8 @@ TEST_CASE(
   CHECK(deferred == 9);  // the budget's 10, less the legitimate REGISTER's token
   CHECK(g.registers(RegisterOutcome::kOverloaded) == 91);
   CHECK(g.handler.counters().certificates.misses == 1);  // the legitimate one only
-  CHECK(g.send(keepalive(wire::kTypeKeepalive, ack.session_id, 1, k)) == wire::kKeepaliveAckLen);
+  CHECK(g.send(keepalive(wire::MsgType::kKeepalive, ack.session_id, 1, k)) ==
+        wire::kKeepaliveAckLen);
   CHECK(g.keepalives(KeepaliveOutcome::kAlive) == 1);
 }
 
@@ -259,7 +260,7 @@ TEST_CASE("unknown-session hints are globally rate-limited") {
   crypto::Digest k{};
   std::size_t answered = 0;
   for (std::uint64_t i = 1; i <= 10; ++i) {
-    answered += g.send(keepalive(wire::kTypeKeepalive, i, 1, k)) != 0;
+    answered += g.send(keepalive(wire::MsgType::kKeepalive, i, 1, k)) != 0;
   }
   CHECK(answered == 3);
   CHECK(g.keepalives(KeepaliveOutcome::kUnknownSession) == 3);

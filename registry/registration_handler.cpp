@@ -13,6 +13,11 @@ namespace {
 
 constexpr auto kVersionLogInterval = std::chrono::minutes(1);
 
+RouterId router_of(const wire::RegisterMsg& m) noexcept {
+  return {wire::ProtoId{m.proto_id}, ProviderId{m.provider_id},
+          net::Endpoint{m.router_ipv4, m.router_port}};
+}
+
 RegisterOutcome from_verify(crypto::VerifyResult r) noexcept {
   switch (r) {
     case crypto::VerifyResult::kExpired:
@@ -27,6 +32,7 @@ RegisterOutcome from_verify(crypto::VerifyResult r) noexcept {
       return RegisterOutcome::kRevoked;
     case crypto::VerifyResult::kUntrusted:
     case crypto::VerifyResult::kOk:
+    case crypto::VerifyResult::kCount_:
       break;
   }
   return RegisterOutcome::kForged;
@@ -78,13 +84,13 @@ RegistrationHandler::Result RegistrationHandler::on_datagram(std::span<const std
     ++counters_.other;
     return {};
   }
-  switch (std::to_integer<std::uint8_t>(d[1])) {
-    case wire::kTypeCookieRequest:
+  switch (wire::type_of<wire::MsgType>(d)) {
+    case wire::MsgType::kCookieRequest:
       return {on_cookie_request(d, from, now, reply), false};
-    case wire::kTypeRegister:
+    case wire::MsgType::kRegister:
       return screen_register(d, from, now);
-    case wire::kTypeKeepalive:
-    case wire::kTypeDeregister:
+    case wire::MsgType::kKeepalive:
+    case wire::MsgType::kDeregister:
       return {on_keepalive(d, from, now, reply), false};
     default:
       ++counters_.other;
@@ -173,7 +179,8 @@ std::size_t RegistrationHandler::finish_register(std::span<const std::byte> d,
     count(from_verify(v));
     return 0;
   }
-  const auto skew = static_cast<std::int64_t>(m.timestamp_us) - now.unix_us;
+  const auto skew =
+      static_cast<std::int64_t>(m.timestamp_us) - static_cast<std::int64_t>(now.unix_us);
   if (std::llabs(skew) >
       std::chrono::duration_cast<std::chrono::microseconds>(config_.freshness).count()) {
     count(RegisterOutcome::kStale);
@@ -244,8 +251,8 @@ std::size_t RegistrationHandler::admit(const wire::RegisterMsg& m, const crypto:
       std::make_shared<const std::vector<std::byte>>(m.certificate.begin(), m.certificate.end());
   evidence.serial = cert.serial;
 
-  const RouterKey key{m.provider_id, m.proto_id, net::Endpoint{m.router_ipv4, m.router_port}};
-  switch (registry_.on_register(key, m.timestamp_us, session, now.mono, std::move(evidence))) {
+  switch (
+      registry_.on_register(router_of(m), m.timestamp_us, session, now.mono, std::move(evidence))) {
     case AdmitResult::kReplayed:
       count(RegisterOutcome::kReplayed);
       return 0;
@@ -275,7 +282,7 @@ std::size_t RegistrationHandler::on_keepalive(std::span<const std::byte> d,
                                               const net::Endpoint& from, const Now& now,
                                               std::span<std::byte> reply) {
   (void)from;  // a session is named by its id and proven by its MAC, wherever it comes from
-  std::uint8_t type = 0;
+  wire::MsgType type{};
   wire::KeepaliveMsg m;
   if (auto s = wire::parse_keepalive(d, type, m); s != wire::ParseStatus::kOk) {
     count(from_parse<KeepaliveOutcome>(s));
@@ -303,7 +310,7 @@ std::size_t RegistrationHandler::on_keepalive(std::span<const std::byte> d,
     return 0;
   }
   const SessionKey key = s->key;  // the session may be erased below
-  const bool dereg = type == wire::kTypeDeregister;
+  const bool dereg = type == wire::MsgType::kDeregister;
   const bool fresh = dereg ? registry_.on_deregister(m.session_id, m.counter, now.mono)
                            : registry_.on_keepalive(m.session_id, m.counter, m.rtt_us, now.mono);
   if (!fresh) {

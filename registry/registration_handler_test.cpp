@@ -57,7 +57,7 @@ TEST_CASE("COOKIE, REGISTER, REGISTER_ACK with a tunnel key, keepalives, DEREGIS
   // The evidence: the tunnel key both ends derive, and the REGISTER's signed fields.
   const auto up = g.registry.up_routers_with_rtt();
   REQUIRE(up.size() == 1);
-  CHECK(up[0].key == RouterKey{7, 1, kRouter});
+  CHECK(up[0].id == RouterId{wire::ProtoId{1}, ProviderId{7}, kRouter});
   CHECK(up[0].rtt_us == 850);  // the REGISTER's rtt_us until a keepalive says otherwise
   const RegistrationEvidence& e = up[0].evidence;
   CHECK(e.key_id == r.ack.key_id);
@@ -75,9 +75,7 @@ TEST_CASE("COOKIE, REGISTER, REGISTER_ACK with a tunnel key, keepalives, DEREGIS
   CHECK(*e.certificate == der);
   CHECK(e.proof.cert_hash == crypto::sha256(der));
   // The proof and the certificate rebuild the signed bytes: any gateway can check them (12.2).
-  wire::mesh::Router record{.proto_id = 1,
-                            .provider_id = 7,
-                            .address = kRouter,
+  wire::mesh::Router record{.id = {wire::ProtoId{1}, ProviderId{7}, kRouter},
                             .key_id = e.key_id,
                             .suite = 1,
                             .tunnel_key = e.tunnel_key,
@@ -89,7 +87,7 @@ TEST_CASE("COOKIE, REGISTER, REGISTER_ACK with a tunnel key, keepalives, DEREGIS
   CHECK(crypto::verify_signature(g.pki.provider_key.public_key(), rebuilt, sig));
 
   // KEEPALIVE: answered alive, MAC'd; its rtt_us becomes the router's figure.
-  std::size_t n = g.send(keepalive(wire::kTypeKeepalive, r.ack.session_id, 1, r.k, 3000));
+  std::size_t n = g.send(keepalive(wire::MsgType::kKeepalive, r.ack.session_id, 1, r.k, 3000));
   REQUIRE(n == wire::kKeepaliveAckLen);
   wire::KeepaliveAckMsg kack;
   REQUIRE(wire::parse_keepalive_ack(g.answer(n), kack) == wire::ParseStatus::kOk);
@@ -99,15 +97,15 @@ TEST_CASE("COOKIE, REGISTER, REGISTER_ACK with a tunnel key, keepalives, DEREGIS
   CHECK(mac16(r.k, g.answer(n).first(wire::kKeepaliveAckMacOffset)) == kack.mac);
   CHECK(g.registry.up_routers_with_rtt()[0].rtt_us == 3000);
 
-  CHECK(g.send(keepalive(wire::kTypeKeepalive, r.ack.session_id, 1, r.k)) == 0);
+  CHECK(g.send(keepalive(wire::MsgType::kKeepalive, r.ack.session_id, 1, r.k)) == 0);
   CHECK(g.keepalives(KeepaliveOutcome::kReplayed) == 1);
   auto wrong = r.k;
   wrong[0] ^= std::byte{1};
-  CHECK(g.send(keepalive(wire::kTypeKeepalive, r.ack.session_id, 2, wrong)) == 0);
+  CHECK(g.send(keepalive(wire::MsgType::kKeepalive, r.ack.session_id, 2, wrong)) == 0);
   CHECK(g.keepalives(KeepaliveOutcome::kBadMac) == 1);
 
   // DEREGISTER: answered with result 2, MAC'd; the router and its key id are gone.
-  n = g.send(keepalive(wire::kTypeDeregister, r.ack.session_id, 2, r.k));
+  n = g.send(keepalive(wire::MsgType::kDeregister, r.ack.session_id, 2, r.k));
   REQUIRE(n == wire::kKeepaliveAckLen);
   REQUIRE(wire::parse_keepalive_ack(g.answer(n), kack) == wire::ParseStatus::kOk);
   CHECK(kack.result == wire::KeepaliveResult::kDeregistered);
@@ -117,7 +115,7 @@ TEST_CASE("COOKIE, REGISTER, REGISTER_ACK with a tunnel key, keepalives, DEREGIS
   CHECK(g.keepalives(KeepaliveOutcome::kDeregistered) == 1);
 
   // Now unknown: the unauthenticated hint, no larger than the request, MAC zero.
-  const auto late = keepalive(wire::kTypeKeepalive, r.ack.session_id, 3, r.k);
+  const auto late = keepalive(wire::MsgType::kKeepalive, r.ack.session_id, 3, r.k);
   n = g.send(late);
   CHECK(n == wire::kKeepaliveAckLen);
   CHECK(n <= late.size());
@@ -143,7 +141,7 @@ TEST_CASE("a re-registration replaces the session and the tunnel key") {
   CHECK(g.registry.key_id_in_use(r2.ack.key_id));
   REQUIRE(g.registry.up_routers_with_rtt().size() == 1);
   CHECK(g.registry.up_routers_with_rtt()[0].evidence.key_id == r2.ack.key_id);
-  CHECK(g.send(keepalive(wire::kTypeKeepalive, r1.ack.session_id, 1, r1.k)) ==
+  CHECK(g.send(keepalive(wire::MsgType::kKeepalive, r1.ack.session_id, 1, r1.k)) ==
         wire::kKeepaliveAckLen);  // the old session: unknown now
   CHECK(g.keepalives(KeepaliveOutcome::kUnknownSession) == 1);
 }
@@ -231,7 +229,7 @@ TEST_CASE("version-1 datagrams and unknown types are dropped unanswered and coun
   CHECK(g.send(v1) == 0);
   CHECK(g.handler.counters().unsupported_version == 2);
   Bytes data = cookie_request(1);
-  data[1] = std::byte{wire::kTypeKeepaliveAck};
+  data[1] = std::byte{wire::code(wire::MsgType::kKeepaliveAck)};
   CHECK(g.send(data) == 0);
   CHECK(g.send(Bytes{}) == 0);
   CHECK(g.handler.counters().other == 2);

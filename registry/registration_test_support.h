@@ -23,7 +23,7 @@ inline constexpr std::uint32_t kGatewayId = 0xc6120001u;  // 198.18.0.1
 inline const net::Endpoint kRouter{0xc6120202u, 5000};    // 198.18.2.2:5000
 
 // The tests' wall clock: real time at start (the CA is made valid around it), then fake.
-inline const std::int64_t kStartUs = system_now().unix_us;
+inline const std::int64_t kStartUs = static_cast<std::int64_t>(util::SystemClock::read().unix_us);
 
 struct Pki {
   crypto::SigningKey ca_key = crypto::SigningKey::generate();
@@ -83,7 +83,7 @@ inline Bytes cookie_request(std::uint64_t nonce) {
   return out;
 }
 
-inline Bytes keepalive(std::uint8_t type, std::uint64_t session, std::uint64_t counter,
+inline Bytes keepalive(wire::MsgType type, std::uint64_t session, std::uint64_t counter,
                        const crypto::Digest& key, std::uint32_t rtt_us = 0) {
   Bytes out(wire::kKeepaliveLen);
   wire::write_keepalive(out, type, wire::KeepaliveMsg{session, counter, rtt_us, {}});
@@ -109,7 +109,7 @@ struct Gateway {
     c.hold_time = 3000ms;
     return c;
   }()};
-  Now now{TimePoint{} + 1h, kStartUs};
+  Now now{TimePoint{} + 1h, static_cast<std::uint64_t>(kStartUs)};
   RegistrationHandler handler;
   std::array<std::byte, 256> reply{};
 
@@ -124,7 +124,8 @@ struct Gateway {
   }
   void advance(std::chrono::milliseconds d) {
     now.mono += d;
-    now.unix_us += std::chrono::duration_cast<std::chrono::microseconds>(d).count();
+    now.unix_us += static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(d).count());
   }
   // A COOKIE for `from`, fetched like an agent does.
   wire::CookieBytes cookie_for(const net::Endpoint& from = kRouter) {

@@ -29,9 +29,6 @@ std::size_t first_datagram_len(std::span<const std::byte> q, bool complete) noex
   return complete ? q.size() : 0;
 }
 
-std::uint8_t type_of(std::span<const std::byte> udp_payload) noexcept {
-  return udp_payload.size() >= 2 ? std::to_integer<std::uint8_t>(udp_payload[1]) : 0;
-}
 }  // namespace
 
 std::string_view to_string(FeedbackResult r) noexcept {
@@ -56,6 +53,8 @@ std::string_view to_string(FeedbackResult r) noexcept {
       return "unknown_probe";
     case FeedbackResult::kConfirmed:
       return "confirmed";
+    case FeedbackResult::kCount_:
+      break;
   }
   return "unknown";
 }
@@ -85,7 +84,8 @@ FeedbackResult RouterFeedback::on_icmp(std::span<const std::byte> packet, TimePo
     return count(FeedbackResult::kIgnored);  // about somebody else's datagram
   }
   wire::MsgType type{};
-  if (type_of(pu.payload) == wire::kTypeKeepaliveAck) return count(on_probe_quote(pu, now));
+  if (wire::type_of<wire::MsgType>(pu.payload) == wire::MsgType::kKeepaliveAck)
+    return count(on_probe_quote(pu, now));
   if (wire::peek_type(pu.payload, type) != wire::ParseStatus::kOk ||
       type != wire::MsgType::kTunnel) {
     return count(FeedbackResult::kIgnored);

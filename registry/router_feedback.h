@@ -22,6 +22,7 @@
 #include <unordered_map>
 
 #include "common/net/endpoint.h"
+#include "common/util/enum_count.h"
 #include "common/wire/registration.h"
 #include "registry/icmp_quote.h"
 #include "registry/router_registry.h"
@@ -46,8 +47,9 @@ enum class FeedbackResult : std::uint8_t {
   kProbe,          // evidence: send the probe
   kUnknownProbe,   // quotes a probe we have not outstanding, or with the wrong counter
   kConfirmed,      // the router's host refused our probe: the router was withdrawn
+  kCount_,
 };
-inline constexpr std::size_t kFeedbackResults = 10;
+inline constexpr std::size_t kFeedbackResults = util::kCount<FeedbackResult>;
 std::string_view to_string(FeedbackResult r) noexcept;
 
 struct FeedbackCounters {

@@ -20,7 +20,7 @@ constexpr std::uint32_t kGateway = 0xC6120101;  // 198.18.1.1, also the tunnel s
 constexpr std::uint32_t kRouterIp = 0xC6120D02;
 constexpr std::uint16_t kRouterPort = 5000;
 constexpr std::uint32_t kKeyId = 0x1234abcd;
-const RouterKey kRouter{7, 41, net::Endpoint{kRouterIp, kRouterPort}};
+const RouterId kRouter{wire::ProtoId{41}, ProviderId{7}, net::Endpoint{kRouterIp, kRouterPort}};
 
 void put16(std::vector<std::byte>& b, std::uint16_t v) {
   b.push_back(std::byte(v >> 8));

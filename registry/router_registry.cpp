@@ -8,7 +8,7 @@ namespace {
 constexpr auto kReplayMemory = std::chrono::seconds(60);
 }  // namespace
 
-AdmitResult RouterRegistry::on_register(const RouterKey& key, std::uint64_t timestamp_us,
+AdmitResult RouterRegistry::on_register(const RouterId& key, std::uint64_t timestamp_us,
                                         const Session& session, TimePoint now,
                                         RegistrationEvidence evidence) {
   auto it = routers_.find(key);
@@ -22,7 +22,7 @@ AdmitResult RouterRegistry::on_register(const RouterKey& key, std::uint64_t time
   }
   const bool already_up = it != routers_.end() && it->second.state != RouterState::kWithdrawn;
   if (!already_up && (up_count_ >= config_.max_routers ||
-                      up_for_provider(key.provider_id) >= config_.max_routers_per_provider)) {
+                      up_for_provider(key.provider) >= config_.max_routers_per_provider)) {
     return AdmitResult::kLimitReached;
   }
   if (it == routers_.end()) it = routers_.emplace(key, Router{}).first;
@@ -70,7 +70,7 @@ const Session* RouterRegistry::session_by_key_id(std::uint32_t key_id) const {
   return it == key_ids_.end() ? nullptr : session(it->second);
 }
 
-const RegistrationEvidence* RouterRegistry::evidence(const RouterKey& key) const {
+const RegistrationEvidence* RouterRegistry::evidence(const RouterId& key) const {
   auto it = routers_.find(key);
   if (it == routers_.end() || it->second.state == RouterState::kWithdrawn) return nullptr;
   return &it->second.evidence;
@@ -111,7 +111,7 @@ bool RouterRegistry::on_keepalive(std::uint64_t session_id, std::uint64_t counte
 bool RouterRegistry::on_deregister(std::uint64_t session_id, std::uint64_t counter, TimePoint now) {
   auto it = sessions_.find(session_id);
   if (it == sessions_.end() || counter <= it->second.last_counter) return false;
-  const RouterKey key = it->second.router;
+  const RouterId key = it->second.router;
   Router& r = routers_.at(key);
   end_session(r);
   withdraw(key, r, now);
@@ -121,7 +121,7 @@ bool RouterRegistry::on_deregister(std::uint64_t session_id, std::uint64_t count
 bool RouterRegistry::on_confirmed_dead(std::uint64_t session_id, TimePoint now) {
   auto it = sessions_.find(session_id);
   if (it == sessions_.end()) return false;
-  const RouterKey key = it->second.router;
+  const RouterId key = it->second.router;
   Router& r = routers_.at(key);
   end_session(r);
   withdraw(key, r, now);
@@ -149,13 +149,13 @@ Duration RouterRegistry::detect_time(const Router& r) const {
   return std::min(cap, base + 4 * r.lateness);
 }
 
-Duration RouterRegistry::detect_time(const RouterKey& key) const {
+Duration RouterRegistry::detect_time(const RouterId& key) const {
   auto it = routers_.find(key);
   return it == routers_.end() ? config_.keepalive_interval * config_.suspect_after
                               : detect_time(it->second);
 }
 
-void RouterRegistry::note(const RouterKey& key, LivenessEvent::Kind kind, Duration silent,
+void RouterRegistry::note(const RouterId& key, LivenessEvent::Kind kind, Duration silent,
                           const Router& r) {
   if (events_.size() >= kMaxLivenessEvents) {
     ++events_dropped_;
@@ -178,7 +178,7 @@ std::vector<std::uint64_t> RouterRegistry::take_silent() {
 }
 
 // Out of forwarding (up -> suspect or withdrawn): one flap for dampening, one change for the mesh.
-void RouterRegistry::leave_forwarding(const RouterKey& key, Router& r, TimePoint now) {
+void RouterRegistry::leave_forwarding(const RouterId& key, Router& r, TimePoint now) {
   if (r.state != RouterState::kUp) return;
   touched_.insert(key);
   r.dampening.on_withdrawal(now, config_.dampening);
@@ -187,13 +187,13 @@ void RouterRegistry::leave_forwarding(const RouterKey& key, Router& r, TimePoint
   r.state = RouterState::kSuspect;
 }
 
-void RouterRegistry::enter_forwarding(const RouterKey& key, Router& r) {
+void RouterRegistry::enter_forwarding(const RouterId& key, Router& r) {
   r.state = RouterState::kUp;
   touched_.insert(key);
   ++version_;
 }
 
-void RouterRegistry::withdraw(const RouterKey& key, Router& r, TimePoint now) {
+void RouterRegistry::withdraw(const RouterId& key, Router& r, TimePoint now) {
   if (r.state == RouterState::kWithdrawn) return;
   leave_forwarding(key, r, now);  // no second flap for a suspect
   r.state = RouterState::kWithdrawn;
@@ -271,17 +271,17 @@ std::size_t RouterRegistry::withdraw_revoked(const std::set<crypto::SerialNumber
   return withdrawn;
 }
 
-std::size_t RouterRegistry::up_for_provider(std::uint32_t provider_id) const {
+std::size_t RouterRegistry::up_for_provider(ProviderId provider) const {
   std::size_t n = 0;
-  for (auto it = routers_.lower_bound(RouterKey{provider_id, 0, {}});
-       it != routers_.end() && it->first.provider_id == provider_id; ++it) {
+  for (auto it = routers_.lower_bound(RouterId{wire::ProtoId{0}, provider, {}});
+       it != routers_.end() && it->first.provider == provider; ++it) {
     n += it->second.state != RouterState::kWithdrawn ? 1 : 0;
   }
   return n;
 }
 
-std::vector<RouterKey> RouterRegistry::up_routers() const {
-  std::vector<RouterKey> out;
+std::vector<RouterId> RouterRegistry::up_routers() const {
+  std::vector<RouterId> out;
   for (const auto& [key, r] : routers_) {
     if (r.state == RouterState::kUp) out.push_back(key);
   }

@@ -22,6 +22,7 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -29,6 +30,7 @@
 #include "common/crypto/crypto.h"
 #include "common/crypto/data_path_mac.h"
 #include "common/net/endpoint.h"
+#include "common/wire/ids.h"
 #include "common/wire/mesh.h"
 #include "registry/clock.h"
 #include "registry/dampening.h"
@@ -37,11 +39,15 @@ namespace dmux::registry {
 
 using SessionKey = std::array<std::byte, 32>;
 
-struct RouterKey {
-  std::uint32_t provider_id = 0;
-  std::uint16_t proto_id = 0;
-  net::Endpoint address;
-  auto operator<=>(const RouterKey&) const = default;
+using wire::ProviderId;
+using wire::RouterId;
+
+// The registry's order of routers: by provider first, so one provider's routers are adjacent (its
+// cap is counted over a range), then protocol and address. Status lists routers in this order.
+struct ByProvider {
+  bool operator()(const RouterId& a, const RouterId& b) const noexcept {
+    return std::tie(a.provider, a.proto, a.address) < std::tie(b.provider, b.proto, b.address);
+  }
 };
 
 struct RegistryConfig {
@@ -76,7 +82,7 @@ struct LivenessCounters {
 // One router's liveness transition, for the log (take_liveness_events).
 struct LivenessEvent {
   enum class Kind : std::uint8_t { kSuspect, kRecovered, kExpired };
-  RouterKey key;
+  RouterId id;
   Kind kind = Kind::kSuspect;
   Duration silent{};  // silence at the transition (recovered: the gap the keepalive ended)
   Duration detect{};  // the router's detect time then
@@ -87,12 +93,12 @@ struct Session {
   SessionKey key{};          // K: authenticates the session's KEEPALIVE, DEREGISTER and their ACKs
   std::uint32_t key_id = 0;  // names the session's tunnel key K_t (0: none, in tests)
   std::uint64_t last_counter = 0;
-  RouterKey router;
+  RouterId router;
 };
 
 // What dmuxctl shows about one router.
 struct RouterStatus {
-  RouterKey key;
+  RouterId id;
   RouterState state = RouterState::kUp;
   bool suppressed = false;
   double penalty = 0;
@@ -115,18 +121,18 @@ struct RegistrationEvidence {
 
 // An up router and its distance to this gateway as last announced (to the mesh and to selection).
 struct UpRouter {
-  RouterKey key;
+  RouterId id;
   std::uint32_t rtt_us = 0;  // 0 = unknown
   RegistrationEvidence evidence;
   bool operator==(const UpRouter& o) const noexcept {
-    return key == o.key && rtt_us == o.rtt_us && evidence.key_id == o.evidence.key_id;
+    return id == o.id && rtt_us == o.rtt_us && evidence.key_id == o.evidence.key_id;
   }
 };
 
 // What changed about one router since the last take_changes(): it is up now (`router` set: new,
 // re-registered with a new key, or its announced RTT moved) or gone (nullopt).
 struct RouterChange {
-  RouterKey key;
+  RouterId id;
   std::optional<UpRouter> router;
 };
 
@@ -144,14 +150,14 @@ class RouterRegistry {
   // with a new session and its evidence (replacing any previous session of the same router, whose
   // key_id is then free again); the set of up routers counts as changed (version()), since the
   // router's tunnel key did. A non-zero evidence.proof.signed_rtt_us is the router's first RTT.
-  AdmitResult on_register(const RouterKey& key, std::uint64_t timestamp_us, const Session& session,
+  AdmitResult on_register(const RouterId& key, std::uint64_t timestamp_us, const Session& session,
                           TimePoint now, RegistrationEvidence evidence = {});
   // Looks up a session for MAC verification (nullptr if unknown).
   [[nodiscard]] const Session* session(std::uint64_t id) const;
   // The live session whose tunnel key is `key_id` (nullptr if none), and its router's state and
   // evidence (nullptr if the router is not registered).
   [[nodiscard]] const Session* session_by_key_id(std::uint32_t key_id) const;
-  [[nodiscard]] const RegistrationEvidence* evidence(const RouterKey& key) const;
+  [[nodiscard]] const RegistrationEvidence* evidence(const RouterId& key) const;
   // Whether a live session uses `key_id` (the handler picks unique ones).
   [[nodiscard]] bool key_id_in_use(std::uint32_t key_id) const { return key_ids_.contains(key_id); }
   // An authenticated KEEPALIVE. False if the counter is not above the last one (replay).
@@ -176,7 +182,7 @@ class RouterRegistry {
   static constexpr std::size_t kMaxLivenessEvents = 64;
   [[nodiscard]] std::vector<LivenessEvent> take_liveness_events(std::size_t& dropped);
   // The current detect time of a router (suspect_after intervals stretched by its jitter).
-  [[nodiscard]] Duration detect_time(const RouterKey& key) const;
+  [[nodiscard]] Duration detect_time(const RouterId& key) const;
   // Withdraws, at once, the up routers whose registration was made with a certificate whose
   // serial is in `serials` (a CRL revoked it). Returns how many withdrew.
   std::size_t withdraw_revoked(const std::set<crypto::SerialNumber>& serials, TimePoint now);
@@ -186,7 +192,7 @@ class RouterRegistry {
   [[nodiscard]] std::vector<RouterChange> take_changes();
 
   // Routers currently up, sorted.
-  [[nodiscard]] std::vector<RouterKey> up_routers() const;
+  [[nodiscard]] std::vector<RouterId> up_routers() const;
   // The same with their announced RTTs (which change only per rtt_change_worth_announcing) and the
   // evidence of their current registration.
   [[nodiscard]] std::vector<UpRouter> up_routers_with_rtt() const;
@@ -214,28 +220,28 @@ class RouterRegistry {
     std::uint32_t announced_rtt_us = 0;  // last announced
     RegistrationEvidence evidence;       // of the current session (kUp only)
   };
-  void withdraw(const RouterKey& key, Router& r, TimePoint now);
-  void leave_forwarding(const RouterKey& key, Router& r, TimePoint now);
-  void enter_forwarding(const RouterKey& key, Router& r);
+  void withdraw(const RouterId& key, Router& r, TimePoint now);
+  void leave_forwarding(const RouterId& key, Router& r, TimePoint now);
+  void enter_forwarding(const RouterId& key, Router& r);
   void forgive_stall(TimePoint now);
   void observe_gap(Router& r, TimePoint now);
   [[nodiscard]] Duration detect_time(const Router& r) const;
   void end_session(Router& r);
-  [[nodiscard]] std::size_t up_for_provider(std::uint32_t provider_id) const;
+  [[nodiscard]] std::size_t up_for_provider(ProviderId provider) const;
 
   RegistryConfig config_;
-  std::map<RouterKey, Router> routers_;
+  std::map<RouterId, Router, ByProvider> routers_;
   std::unordered_map<std::uint64_t, Session> sessions_;
   std::unordered_map<std::uint32_t, std::uint64_t> key_ids_;  // key_id -> session id
   std::size_t up_count_ = 0;
-  std::set<RouterKey> touched_;  // changed since take_changes()
+  std::set<RouterId, ByProvider> touched_;  // changed since take_changes()
   std::uint64_t version_ = 0;
   std::uint64_t rtt_version_ = 0;
   std::optional<TimePoint> last_expire_;
   std::vector<std::uint64_t> silent_;  // for take_silent()
   std::vector<LivenessEvent> events_;  // for take_liveness_events()
   std::size_t events_dropped_ = 0;
-  void note(const RouterKey& key, LivenessEvent::Kind kind, Duration silent, const Router& r);
+  void note(const RouterId& key, LivenessEvent::Kind kind, Duration silent, const Router& r);
   LivenessCounters liveness_;
 };
 

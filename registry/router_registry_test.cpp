@@ -7,8 +7,8 @@ using namespace dmux::registry;
 using namespace std::chrono_literals;
 
 namespace {
-RouterKey key(std::uint32_t provider, std::uint32_t addr) {
-  return RouterKey{provider, 1, net::Endpoint{addr, 5000}};
+RouterId key(std::uint32_t provider, std::uint32_t addr) {
+  return RouterId{wire::ProtoId{1}, ProviderId{provider}, net::Endpoint{addr, 5000}};
 }
 RegistryConfig config(std::chrono::milliseconds keepalive, std::chrono::milliseconds hold) {
   RegistryConfig c;

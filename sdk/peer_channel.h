@@ -14,11 +14,12 @@
 #include <vector>
 
 #include "common/net/endpoint.h"
+#include "common/util/clock.h"
 #include "sdk/peer_wire.h"
 
 namespace dmux::sdk {
 
-using MonoTime = std::chrono::steady_clock::time_point;
+using util::MonoTime;
 
 struct PeerChannelConfig {
   net::Endpoint self;                          // our listen endpoint: our identity in every message

@@ -35,7 +35,7 @@ PeerParse parse_peer_message(std::span<const std::byte> datagram, PeerHeader& ou
   if (!r.read_u8(version)) return PeerParse::kTruncated;
   if (version != wire::kVersion) return PeerParse::kUnsupportedVersion;
   if (!r.read_u8(type) || !r.read_u8(hdr_len) || !r.read_u8(flags)) return PeerParse::kTruncated;
-  if (type != kTypeRouterPeer) return PeerParse::kUnexpectedType;
+  if (type != wire::code(wire::PeerType::kRouterPeer)) return PeerParse::kUnexpectedType;
   if (datagram.size() < kPeerHeaderLen + kPeerMacLen) return PeerParse::kTruncated;
   if (datagram.size() > kMaxPeerMessage) return PeerParse::kMalformed;
   if (hdr_len != wire::kCommonHeaderLen) return PeerParse::kMalformed;
@@ -63,7 +63,7 @@ std::size_t write_peer_message(std::span<std::byte> out, const PeerHeader& h,
   if (payload.size() > kMaxPeerPayload || out.size() < len) return 0;
   wire::ByteWriter w(out);
   w.u8(wire::kVersion);
-  w.u8(kTypeRouterPeer);
+  w.u8(wire::code(wire::PeerType::kRouterPeer));
   w.u8(static_cast<std::uint8_t>(wire::kCommonHeaderLen));
   w.u8(0);
   w.u32(h.router_ipv4);

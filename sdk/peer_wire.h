@@ -11,10 +11,10 @@
 
 #include "common/crypto/crypto.h"
 #include "common/crypto/trailing_mac.h"
+#include "common/wire/msg_types.h"
 
 namespace dmux::sdk {
 
-inline constexpr std::uint8_t kTypeRouterPeer = 34;
 inline constexpr std::size_t kPeerHeaderLen = 32;
 inline constexpr std::size_t kPeerMacLen = crypto::kTrailingMacLen;
 inline constexpr std::size_t kMaxPeerPayload = 8192;

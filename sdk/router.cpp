@@ -30,9 +30,7 @@ constexpr auto kTick = std::chrono::milliseconds(20);  // registration timers, e
 using dmux::ConfigError;
 using dmux::util::unix_time_us;
 
-dmux::agent::Instant instant() noexcept {
-  return dmux::agent::Instant{std::chrono::steady_clock::now(), unix_time_us()};
-}
+dmux::util::Now instant() noexcept { return dmux::util::system_clock().now(); }
 
 [[noreturn]] void bad(const std::string& option, const std::string& why) {
   throw std::runtime_error("--" + option + ": " + why);
@@ -200,7 +198,7 @@ void Router::Impl::on_datagram(std::span<std::byte> datagram,
   if (dmux::agent::is_registration_reply(type)) {
     // Replies name their session or nonce: the registration that recognises one takes it.
     dmux::agent::dispatch_control_reply(datagram, type, registrations, instant(), control_replies);
-  } else if (type == dmux::sdk::kTypeRouterPeer) {
+  } else if (type == dmux::wire::code(dmux::wire::PeerType::kRouterPeer)) {
     on_peer_datagram(datagram);
   } else {
     on_tunnel(datagram, from);

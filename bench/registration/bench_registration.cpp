@@ -52,7 +52,7 @@ struct Gateway {
   crypto::CertVerifier verifier;
   RouterRegistry registry;
   RegistrationHandler handler;
-  Now now = system_now();
+  Now now = util::SystemClock::read();
   std::array<std::byte, 256> reply{};
 
   Gateway(const Setup& s, std::size_t n)
@@ -153,7 +153,7 @@ int main(int argc, char** argv) {
   // with a wrong MAC (identical work: lookup + HMAC + constant-time compare), counted as bad_mac.
   std::vector<std::array<std::byte, wire::kKeepaliveLen>> kas(n);
   for (std::size_t i = 0; i < n; ++i) {
-    wire::write_keepalive(kas[i], wire::kTypeKeepalive, wire::KeepaliveMsg{sessions[i], 1, 0, {}});
+    wire::write_keepalive(kas[i], wire::MsgType::kKeepalive, {sessions[i], 1, 0, {}});
   }
   const std::size_t rounds = 20;
   t0 = Clock::now();

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "common/crypto/data_path_mac.h"
+#include "common/util/enum_count.h"
 
 namespace dmux::crypto {
 
@@ -122,8 +123,9 @@ enum class VerifyResult : std::uint8_t {
   kNotYetValid,
   kWrongRole,  // e.g. a gateway certificate used to register a router
   kRevoked,    // genuine, but its serial number is in the revoked set (docs/protocol.md 10.1)
+  kCount_,
 };
-inline constexpr std::size_t kVerifyResults = 7;  // values of VerifyResult, for counter arrays
+inline constexpr std::size_t kVerifyResults = util::kCount<VerifyResult>;  // for counter arrays
 const char* to_string(VerifyResult r) noexcept;
 
 using SerialNumber = std::vector<std::byte>;  // as in CertInfo::serial

@@ -52,6 +52,8 @@ const char* to_string(VerifyResult r) noexcept {
       return "wrong-role";
     case VerifyResult::kRevoked:
       return "revoked";
+    case VerifyResult::kCount_:
+      break;
   }
   return "unknown";
 }

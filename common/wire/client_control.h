@@ -15,10 +15,7 @@
 
 namespace dmux::wire {
 
-enum class ControlType : std::uint8_t {
-  kTokenRequest = 1,
-  kTokenOffer = 2,
-};
+// ControlType (the first byte of a control payload): common/wire/msg_types.h.
 
 inline constexpr std::size_t kTokenRequestLen = 64;
 inline constexpr std::size_t kTokenOfferLen = 32;

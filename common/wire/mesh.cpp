@@ -34,12 +34,15 @@ bool read_array(ByteReader& r, std::array<std::byte, N>& out) noexcept {
 
 // A router's key fields; false = truncated. `valid` is cleared for values no router can have.
 bool read_router_key(ByteReader& r, Router& out, bool& valid) noexcept {
-  if (!(r.read_u16(out.proto_id) && r.read_u16(out.address.port) && r.read_u32(out.provider_id) &&
-        r.read_u32(out.address.addr))) {
+  std::uint16_t proto = 0;
+  std::uint32_t provider = 0;
+  net::Endpoint& a = out.id.address;
+  if (!(r.read_u16(proto) && r.read_u16(a.port) && r.read_u32(provider) && r.read_u32(a.addr))) {
     return false;
   }
-  valid = valid && out.proto_id != 0 && out.proto_id != 0xFFFF && out.provider_id != 0 &&
-          out.address.addr != 0 && out.address.port != 0;
+  out.id.proto = ProtoId{proto};
+  out.id.provider = ProviderId{provider};
+  valid = valid && proto != 0 && proto != 0xFFFF && provider != 0 && a.addr != 0 && a.port != 0;
   return true;
 }
 
@@ -84,10 +87,10 @@ void write_endpoint(ByteWriter& w, const net::Endpoint& ep) noexcept {
 }
 
 void write_router_key(ByteWriter& w, const Router& r) noexcept {
-  w.u16(r.proto_id);
-  w.u16(r.address.port);
-  w.u32(r.provider_id);
-  w.u32(r.address.addr);
+  w.u16(r.id.proto.value());
+  w.u16(r.id.address.port);
+  w.u32(r.id.provider.value());
+  w.u32(r.id.address.addr);
 }
 
 void write_router(ByteWriter& w, const Router& r) noexcept {
@@ -123,6 +126,8 @@ std::string_view to_string(Status s) noexcept {
       return "unexpected_type";
     case Status::kTooLarge:
       return "too_large";
+    case Status::kCount_:
+      break;
   }
   return "unknown";
 }
@@ -138,7 +143,7 @@ Status parse_header(std::span<const std::byte> bytes, std::uint8_t& type,
   }
   if (hdr_len != kFrameHeaderLen) return Status::kMalformed;
   if (body_len > kMaxBodyLen) return Status::kTooLarge;
-  if (type < kFirstType || type > kLastType) return Status::kUnexpectedType;
+  if (type < code(kFirstType) || type > code(kLastType)) return Status::kUnexpectedType;
   return Status::kOk;
 }
 
@@ -156,10 +161,10 @@ Status parse_hello(std::span<const std::byte> body, Hello& out) noexcept {
 std::size_t signed_register_bytes(const Router& rt, std::span<const std::byte> certificate,
                                   std::span<std::byte> out) noexcept {
   RegisterMsg m;
-  m.proto_id = rt.proto_id;
-  m.router_port = rt.address.port;
-  m.provider_id = rt.provider_id;
-  m.router_ipv4 = rt.address.addr;
+  m.proto_id = rt.id.proto.value();
+  m.router_port = rt.id.address.port;
+  m.provider_id = rt.id.provider.value();
+  m.router_ipv4 = rt.id.address.addr;
   m.gateway_id = rt.proof.gateway_id;
   m.timestamp_us = rt.proof.timestamp_us;
   m.cookie = rt.proof.cookie;

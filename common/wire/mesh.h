@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "common/net/endpoint.h"
+#include "common/util/enum_count.h"
+#include "common/wire/ids.h"
 #include "common/wire/registration.h"
 
 namespace dmux::wire::mesh {
@@ -25,18 +27,7 @@ inline constexpr std::size_t kMaxRoutersPerPart = 4096;  // what a sender puts i
 inline constexpr std::size_t kCertHashLen = 32;
 inline constexpr std::size_t kTunnelKeyLen = 32;
 
-enum class Type : std::uint8_t {
-  kHello = 16,
-  kFullState = 17,
-  kUpdate = 18,
-  kProbe = 19,
-  kProbeReply = 20,
-  kPeers = 21,
-  kCertificate = 22,  // a provider certificate (DER) that router records name by hash
-  kCrl = 23,          // the operator CA's certificate revocation list (DER)
-};
-inline constexpr std::uint8_t kFirstType = 16;
-inline constexpr std::uint8_t kLastType = 23;
+// Frame types (mesh::Type, kFirstType..kLastType): common/wire/msg_types.h.
 
 // Why a frame was rejected; counted separately. All but kUnexpectedType end the link.
 enum class Status : std::uint8_t {
@@ -46,8 +37,9 @@ enum class Status : std::uint8_t {
   kUnsupportedVersion,  // version != 2
   kUnexpectedType,      // a type this gateway does not know (skipped: the length is known)
   kTooLarge,            // body_len above kMaxBodyLen
+  kCount_,
 };
-inline constexpr std::size_t kStatusCount = 6;
+inline constexpr std::size_t kStatusCount = util::kCount<Status>;
 std::string_view to_string(Status s) noexcept;
 
 struct Version {
@@ -70,10 +62,9 @@ struct RegisterProof {
   SignatureBytes signature{};
 };
 
+// A router record: the router's identity and what any gateway needs to forward to it.
 struct Router {
-  std::uint16_t proto_id = 0;
-  std::uint32_t provider_id = 0;
-  net::Endpoint address;
+  RouterId id;
   std::uint32_t router_rtt_us = 0;  // the origin's current figure; 0 = unknown
   std::uint32_t key_id = 0;         // the router's tunnel key: its name in TUNNEL headers ...
   std::uint8_t suite = 0;

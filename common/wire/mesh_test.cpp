@@ -4,6 +4,7 @@
 
 using namespace dmux;
 using namespace dmux::wire::mesh;
+using dmux::wire::ProtoId, dmux::wire::ProviderId, dmux::wire::RouterId;
 
 namespace {
 std::span<const std::byte> body_of(const std::vector<std::byte>& frame) {
@@ -11,9 +12,7 @@ std::span<const std::byte> body_of(const std::vector<std::byte>& frame) {
 }
 Router router(std::uint32_t addr) {
   Router r;
-  r.proto_id = 1;
-  r.provider_id = 7;
-  r.address = net::Endpoint{addr, 5000};
+  r.id = RouterId{ProtoId{1}, ProviderId{7}, net::Endpoint{addr, 5000}};
   r.router_rtt_us = 250;
   r.key_id = 0x11223344;
   r.suite = wire::kSuiteAes256Gmac;
@@ -27,9 +26,7 @@ Router router(std::uint32_t addr) {
 }
 Router router_key(std::uint16_t proto, std::uint32_t provider, net::Endpoint a) {
   Router r = router(1);
-  r.proto_id = proto;
-  r.provider_id = provider;
-  r.address = a;
+  r.id = RouterId{ProtoId{proto}, ProviderId{provider}, a};
   return r;
 }
 }  // namespace
@@ -56,7 +53,7 @@ TEST_CASE("mesh frames round trip with exact lengths") {
   CHECK(fs.part == 1);
   CHECK(fs.parts == 3);
   CHECK(fs.routers.size() == 2);
-  CHECK(fs.routers[1].address.addr == 2);
+  CHECK(fs.routers[1].id.address.addr == 2);
   CHECK(fs.routers[1].router_rtt_us == 250);
   CHECK(fs.routers[1].key_id == 0x11223344);
   CHECK(fs.routers[1].tunnel_key[31] == std::byte{0x77});
@@ -71,7 +68,7 @@ TEST_CASE("mesh frames round trip with exact lengths") {
   Update u;
   REQUIRE(parse_update(body_of(f), u) == Status::kOk);
   CHECK_FALSE(u.present);
-  CHECK(u.router.address.addr == 4);
+  CHECK(u.router.id.address.addr == 4);
 
   f.clear();
   encode_update(Update{9, Version{1, 4}, true, router(5)}, f);

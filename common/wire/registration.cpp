@@ -12,19 +12,21 @@ namespace {
 constexpr std::uint8_t kControlHdrLen = 4;
 
 // Common header of a control message: version 2, the given type(s), hdr_len 4.
-ParseStatus read_control_header(ByteReader& r, std::uint8_t& type) noexcept {
+ParseStatus read_control_header(ByteReader& r, MsgType& type) noexcept {
   std::uint8_t version = 0, hdr_len = 0, flags = 0;
   if (!r.read_u8(version)) return ParseStatus::kTruncated;
   if (version != kVersion) return ParseStatus::kUnsupportedVersion;
-  if (!r.read_u8(type) || !r.read_u8(hdr_len) || !r.read_u8(flags)) return ParseStatus::kTruncated;
+  std::uint8_t code = 0;
+  if (!r.read_u8(code) || !r.read_u8(hdr_len) || !r.read_u8(flags)) return ParseStatus::kTruncated;
+  type = static_cast<MsgType>(code);
   if (hdr_len != kControlHdrLen) return ParseStatus::kMalformed;
   return ParseStatus::kOk;
 }
 
 // Checks the type, then the exact length (WireGuard's validate_header_len).
-ParseStatus expect(std::span<const std::byte> d, ByteReader& r, std::uint8_t want_type,
+ParseStatus expect(std::span<const std::byte> d, ByteReader& r, MsgType want_type,
                    std::size_t exact_len) noexcept {
-  std::uint8_t type = 0;
+  MsgType type{};
   if (auto s = read_control_header(r, type); s != ParseStatus::kOk) return s;
   if (type != want_type) return ParseStatus::kUnexpectedType;
   if (d.size() < exact_len) return ParseStatus::kTruncated;
@@ -40,9 +42,9 @@ bool read_array(ByteReader& r, std::array<std::byte, N>& out) noexcept {
   return true;
 }
 
-void write_control_header(ByteWriter& w, std::uint8_t type) noexcept {
+void write_control_header(ByteWriter& w, MsgType type) noexcept {
   w.u8(kVersion);
-  w.u8(type);
+  w.u8(code(type));
   w.u8(kControlHdrLen);
   w.u8(0);
 }
@@ -51,7 +53,8 @@ void write_control_header(ByteWriter& w, std::uint8_t type) noexcept {
 
 ParseStatus parse_cookie_request(std::span<const std::byte> d, CookieRequestMsg& out) noexcept {
   ByteReader r(d);
-  if (auto s = expect(d, r, kTypeCookieRequest, kCookieRequestLen); s != ParseStatus::kOk) return s;
+  if (auto s = expect(d, r, MsgType::kCookieRequest, kCookieRequestLen); s != ParseStatus::kOk)
+    return s;
   CookieRequestMsg m;
   if (!r.read_u64(m.nonce)) return ParseStatus::kTruncated;  // the rest is padding
   out = m;
@@ -60,7 +63,7 @@ ParseStatus parse_cookie_request(std::span<const std::byte> d, CookieRequestMsg&
 
 ParseStatus parse_cookie(std::span<const std::byte> d, CookieMsg& out) noexcept {
   ByteReader r(d);
-  if (auto s = expect(d, r, kTypeCookie, kCookieReplyLen); s != ParseStatus::kOk) return s;
+  if (auto s = expect(d, r, MsgType::kCookie, kCookieReplyLen); s != ParseStatus::kOk) return s;
   CookieMsg m;
   std::uint32_t reserved = 0;
   if (!r.read_u32(m.gateway_id) || !r.read_u32(reserved) || !r.read_u64(m.nonce) ||
@@ -74,9 +77,9 @@ ParseStatus parse_cookie(std::span<const std::byte> d, CookieMsg& out) noexcept 
 
 ParseStatus parse_register(std::span<const std::byte> d, RegisterMsg& out) noexcept {
   ByteReader r(d);
-  std::uint8_t type = 0;
+  MsgType type{};
   if (auto s = read_control_header(r, type); s != ParseStatus::kOk) return s;
-  if (type != kTypeRegister) return ParseStatus::kUnexpectedType;
+  if (type != MsgType::kRegister) return ParseStatus::kUnexpectedType;
   RegisterMsg m;
   std::uint16_t cert_len = 0, sig_len = 0;
   if (!r.read_u16(m.proto_id) || !r.read_u16(m.router_port) || !r.read_u32(m.provider_id) ||
@@ -104,7 +107,8 @@ ParseStatus parse_register(std::span<const std::byte> d, RegisterMsg& out) noexc
 
 ParseStatus parse_register_ack(std::span<const std::byte> d, RegisterAckMsg& out) noexcept {
   ByteReader r(d);
-  if (auto s = expect(d, r, kTypeRegisterAck, kRegisterAckLen); s != ParseStatus::kOk) return s;
+  if (auto s = expect(d, r, MsgType::kRegisterAck, kRegisterAckLen); s != ParseStatus::kOk)
+    return s;
   RegisterAckMsg m;
   std::uint8_t result = 0, reserved8 = 0;
   std::uint16_t reserved16 = 0;
@@ -122,11 +126,12 @@ ParseStatus parse_register_ack(std::span<const std::byte> d, RegisterAckMsg& out
   return ParseStatus::kOk;
 }
 
-ParseStatus parse_keepalive(std::span<const std::byte> d, std::uint8_t& type,
+ParseStatus parse_keepalive(std::span<const std::byte> d, MsgType& type,
                             KeepaliveMsg& out) noexcept {
   ByteReader r(d);
   if (auto s = read_control_header(r, type); s != ParseStatus::kOk) return s;
-  if (type != kTypeKeepalive && type != kTypeDeregister) return ParseStatus::kUnexpectedType;
+  if (type != MsgType::kKeepalive && type != MsgType::kDeregister)
+    return ParseStatus::kUnexpectedType;
   if (d.size() < kKeepaliveLen) return ParseStatus::kTruncated;
   if (d.size() > kKeepaliveLen) return ParseStatus::kMalformed;
   KeepaliveMsg m;
@@ -141,7 +146,8 @@ ParseStatus parse_keepalive(std::span<const std::byte> d, std::uint8_t& type,
 
 ParseStatus parse_keepalive_ack(std::span<const std::byte> d, KeepaliveAckMsg& out) noexcept {
   ByteReader r(d);
-  if (auto s = expect(d, r, kTypeKeepaliveAck, kKeepaliveAckLen); s != ParseStatus::kOk) return s;
+  if (auto s = expect(d, r, MsgType::kKeepaliveAck, kKeepaliveAckLen); s != ParseStatus::kOk)
+    return s;
   KeepaliveAckMsg m;
   std::uint8_t result = 0, reserved8 = 0;
   std::uint16_t reserved16 = 0;
@@ -159,7 +165,7 @@ ParseStatus parse_keepalive_ack(std::span<const std::byte> d, KeepaliveAckMsg& o
 
 std::size_t write_cookie_request(std::span<std::byte> out, const CookieRequestMsg& m) noexcept {
   ByteWriter w(out);
-  write_control_header(w, kTypeCookieRequest);
+  write_control_header(w, MsgType::kCookieRequest);
   w.u64(m.nonce);
   w.zeros(kCookieRequestLen - 12);
   return w.ok() ? w.size() : 0;
@@ -167,7 +173,7 @@ std::size_t write_cookie_request(std::span<std::byte> out, const CookieRequestMs
 
 std::size_t write_cookie(std::span<std::byte> out, const CookieMsg& m) noexcept {
   ByteWriter w(out);
-  write_control_header(w, kTypeCookie);
+  write_control_header(w, MsgType::kCookie);
   w.u32(m.gateway_id);
   w.u32(0);
   w.u64(m.nonce);
@@ -179,7 +185,7 @@ std::size_t write_cookie(std::span<std::byte> out, const CookieMsg& m) noexcept 
 std::size_t write_register_unsigned(std::span<std::byte> out, const RegisterMsg& m) noexcept {
   if (m.certificate.empty() || m.certificate.size() > kMaxCertificateLen) return 0;
   ByteWriter w(out);
-  write_control_header(w, kTypeRegister);
+  write_control_header(w, MsgType::kRegister);
   w.u16(m.proto_id);
   w.u16(m.router_port);
   w.u32(m.provider_id);
@@ -205,7 +211,7 @@ std::size_t append_register_signature(std::span<std::byte> out, std::size_t unsi
 
 std::size_t write_register_ack(std::span<std::byte> out, const RegisterAckMsg& m) noexcept {
   ByteWriter w(out);
-  write_control_header(w, kTypeRegisterAck);
+  write_control_header(w, MsgType::kRegisterAck);
   w.u8(static_cast<std::uint8_t>(m.result));
   w.u8(0);
   w.u16(0);
@@ -223,7 +229,7 @@ std::size_t write_register_ack(std::span<std::byte> out, const RegisterAckMsg& m
   return w.ok() ? w.size() : 0;
 }
 
-std::size_t write_keepalive(std::span<std::byte> out, std::uint8_t type,
+std::size_t write_keepalive(std::span<std::byte> out, MsgType type,
                             const KeepaliveMsg& m) noexcept {
   ByteWriter w(out);
   write_control_header(w, type);
@@ -237,7 +243,7 @@ std::size_t write_keepalive(std::span<std::byte> out, std::uint8_t type,
 
 std::size_t write_keepalive_ack(std::span<std::byte> out, const KeepaliveAckMsg& m) noexcept {
   ByteWriter w(out);
-  write_control_header(w, kTypeKeepaliveAck);
+  write_control_header(w, MsgType::kKeepaliveAck);
   w.u8(static_cast<std::uint8_t>(m.result));
   w.u8(0);
   w.u16(0);

@@ -28,14 +28,6 @@ inline constexpr std::size_t kRegisterAckLen = 92;
 inline constexpr std::size_t kKeepaliveLen = 44;
 inline constexpr std::size_t kKeepaliveAckLen = 44;
 
-inline constexpr std::uint8_t kTypeRegister = 4;
-inline constexpr std::uint8_t kTypeRegisterAck = 5;
-inline constexpr std::uint8_t kTypeKeepalive = 6;
-inline constexpr std::uint8_t kTypeKeepaliveAck = 7;
-inline constexpr std::uint8_t kTypeDeregister = 8;
-inline constexpr std::uint8_t kTypeCookieRequest = 9;
-inline constexpr std::uint8_t kTypeCookie = 10;
-
 // The tunnel MAC construction a REGISTER_ACK names (docs/protocol.md 5.2).
 inline constexpr std::uint8_t kSuiteAes256Gmac = 1;
 
@@ -125,8 +117,8 @@ ParseStatus parse_cookie_request(std::span<const std::byte> datagram,
 ParseStatus parse_cookie(std::span<const std::byte> datagram, CookieMsg& out) noexcept;
 ParseStatus parse_register(std::span<const std::byte> datagram, RegisterMsg& out) noexcept;
 ParseStatus parse_register_ack(std::span<const std::byte> datagram, RegisterAckMsg& out) noexcept;
-// `type` is kTypeKeepalive or kTypeDeregister; anything else is kUnexpectedType.
-ParseStatus parse_keepalive(std::span<const std::byte> datagram, std::uint8_t& type,
+// `type` is MsgType::kKeepalive or MsgType::kDeregister; anything else is kUnexpectedType.
+ParseStatus parse_keepalive(std::span<const std::byte> datagram, MsgType& type,
                             KeepaliveMsg& out) noexcept;
 ParseStatus parse_keepalive_ack(std::span<const std::byte> datagram, KeepaliveAckMsg& out) noexcept;
 
@@ -142,8 +134,7 @@ std::size_t append_register_signature(std::span<std::byte> out, std::size_t unsi
 // These write the whole message with `m.mac` at its offset; callers compute the MAC over the
 // leading bytes and write it again (or pass it in after a first call with a zero MAC).
 std::size_t write_register_ack(std::span<std::byte> out, const RegisterAckMsg& m) noexcept;
-std::size_t write_keepalive(std::span<std::byte> out, std::uint8_t type,
-                            const KeepaliveMsg& m) noexcept;
+std::size_t write_keepalive(std::span<std::byte> out, MsgType type, const KeepaliveMsg& m) noexcept;
 std::size_t write_keepalive_ack(std::span<std::byte> out, const KeepaliveAckMsg& m) noexcept;
 
 }  // namespace dmux::wire

@@ -117,10 +117,10 @@ TEST_CASE("REGISTER_ACK, KEEPALIVE, DEREGISTER and KEEPALIVE_ACK round trip at e
 
   KeepaliveMsg k{7, 42, 12345, {}};
   k.mac.fill(std::byte{0x44});
-  for (std::uint8_t type : {kTypeKeepalive, kTypeDeregister}) {
+  for (MsgType type : {MsgType::kKeepalive, MsgType::kDeregister}) {
     REQUIRE(write_keepalive(buf, type, k) == kKeepaliveLen);
     KeepaliveMsg k2;
-    std::uint8_t got_type = 0;
+    MsgType got_type{};
     REQUIRE(parse_keepalive(std::span(buf).first(kKeepaliveLen), got_type, k2) == ParseStatus::kOk);
     CHECK(got_type == type);
     CHECK(k2.counter == 42);
@@ -143,9 +143,9 @@ TEST_CASE("REGISTER_ACK, KEEPALIVE, DEREGISTER and KEEPALIVE_ACK round trip at e
 TEST_CASE("control messages refuse other header lengths, versions and types") {
   std::array<std::byte, 64> buf{};
   KeepaliveMsg k{1, 1, 0, {}};
-  write_keepalive(buf, kTypeKeepalive, k);
+  write_keepalive(buf, MsgType::kKeepalive, k);
   KeepaliveMsg out;
-  std::uint8_t type = 0;
+  MsgType type{};
   auto d = std::span(buf).first(kKeepaliveLen);
   buf[2] = std::byte{20};
   CHECK(parse_keepalive(d, type, out) == ParseStatus::kMalformed);
@@ -208,9 +208,9 @@ TEST_CASE("vectors R1, R2, R3 and R5 of docs/protocol.md 9.8") {
       "02 06 04 00 0a 0b 0c 0d 0e 0f 10 11 00 00 00 00 00 00 00 01 00 00 03 52 00 00 00 00 de c9 "
       "48 c7 e8 b5 f0 df b8 dc 44 16 be c9 29 bc");
   KeepaliveMsg k;
-  std::uint8_t type = 0;
+  MsgType type{};
   REQUIRE(parse_keepalive(r5, type, k) == ParseStatus::kOk);
-  CHECK(type == kTypeKeepalive);
+  CHECK(type == MsgType::kKeepalive);
   CHECK(k.session_id == 0x0a0b0c0d0e0f1011ULL);
   CHECK(k.counter == 1);
   CHECK(k.rtt_us == 850);

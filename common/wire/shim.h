@@ -13,6 +13,8 @@
 #include <span>
 #include <string_view>
 
+#include "common/wire/msg_types.h"
+
 namespace dmux::wire {
 
 inline constexpr std::uint8_t kVersion = 2;
@@ -23,11 +25,7 @@ inline constexpr std::uint32_t kAnyProvider = 0;
 // IPvN packet.
 inline constexpr std::uint8_t kFlagControl = 0x01;
 
-enum class MsgType : std::uint8_t {
-  kData = 1,    // client -> gateway: shim + IPvN packet
-  kTunnel = 2,  // gateway -> router: tunnel header + IPvN packet
-  kReturn = 3,  // router -> client: return header + IPvN packet
-};
+// Message types: common/wire/msg_types.h (MsgType::kData, kTunnel, kReturn here).
 
 inline constexpr std::size_t kCommonHeaderLen = 4;
 inline constexpr std::size_t kDataHeaderLen = 20;

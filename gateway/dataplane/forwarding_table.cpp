@@ -8,6 +8,9 @@
 #include "gateway/dataplane/consistent_hash.h"
 
 namespace dmux::gateway {
+namespace {
+constexpr wire::ProviderId kAny{wire::kAnyProvider};
+}  // namespace
 
 std::string_view to_string(RouterOrigin o) noexcept {
   switch (o) {
@@ -27,21 +30,22 @@ ForwardingTable::GroupPtr ForwardingTable::make_group(std::span<const RouterEntr
   g->seeds.reserve(members.size());
   g->targets.reserve(members.size());
   g->keys.reserve(members.size());
-  std::set<std::pair<std::uint32_t, net::Endpoint>> seen;  // (provider, address); unsorted only
+  std::set<std::pair<wire::ProviderId, net::Endpoint>> seen;  // (provider, address); unsorted only
   const RouterEntry* previous = nullptr;
   for (const RouterEntry* r : members) {
     if (!r->key) continue;  // never selected: every TUNNEL is sealed with the router's key
     if (sorted) {
-      if (previous != nullptr && previous->provider_id == r->provider_id &&
-          previous->address == r->address) {
+      if (previous != nullptr && previous->id.provider == r->id.provider &&
+          previous->id.address == r->id.address) {
         continue;
       }
       previous = r;
-    } else if (members.size() > 1 && !seen.emplace(r->provider_id, r->address).second) {
+    } else if (members.size() > 1 && !seen.emplace(r->id.provider, r->id.address).second) {
       continue;
     }
-    g->seeds.push_back(router_seed(r->address.addr, r->address.port, r->provider_id));
-    g->targets.push_back(RouterTarget{r->address, r->key_id, r->key.get()});
+    const net::Endpoint& a = r->id.address;
+    g->seeds.push_back(router_seed(a.addr, a.port, r->id.provider.value()));
+    g->targets.push_back(RouterTarget{a, r->key_id, r->key.get()});
     g->keys.push_back(r->key);
   }
   if (g->targets.empty()) return nullptr;
@@ -53,12 +57,10 @@ std::shared_ptr<const ForwardingTable::Catalog> ForwardingTable::make_catalog(
   auto c = std::make_shared<Catalog>();
   c->routers = std::move(routers);
   std::sort(c->routers.begin(), c->routers.end());
-  c->routers.erase(std::unique(c->routers.begin(), c->routers.end(),
-                               [](const RouterEntry& a, const RouterEntry& b) {
-                                 return a.proto_id == b.proto_id &&
-                                        a.provider_id == b.provider_id && a.address == b.address;
-                               }),
-                   c->routers.end());
+  c->routers.erase(
+      std::unique(c->routers.begin(), c->routers.end(),
+                  [](const RouterEntry& a, const RouterEntry& b) { return a.id == b.id; }),
+      c->routers.end());
   c->unkeyed = static_cast<std::size_t>(std::count_if(c->routers.begin(), c->routers.end(),
                                                       [](const RouterEntry& r) { return !r.key; }));
   return c;
@@ -68,8 +70,8 @@ ForwardingTable::ForwardingTable(std::vector<RouterEntry> routers)
     : catalog_(make_catalog(std::move(routers))) {
   std::map<std::uint64_t, std::vector<const RouterEntry*>> members;
   for (const auto& r : catalog_->routers) {
-    members[group_key(r.proto_id, r.provider_id)].push_back(&r);
-    members[group_key(r.proto_id, wire::kAnyProvider)].push_back(&r);
+    members[group_key(r.id.proto, r.id.provider)].push_back(&r);
+    members[group_key(r.id.proto, kAny)].push_back(&r);
   }
   for (const auto& [k, m] : members) {
     if (auto g = make_group(m)) groups_.emplace(k, std::move(g));
@@ -83,17 +85,17 @@ ForwardingTable::ForwardingTable(std::vector<RouterEntry> routers,
     std::vector<const RouterEntry*> m;
     m.reserve(eg.members.size());
     for (const auto& r : eg.members) m.push_back(&r);
-    if (auto g = make_group(m))
-      groups_.emplace(group_key(eg.proto_id, eg.provider_id), std::move(g));
+    if (auto g = make_group(m)) groups_.emplace(group_key(eg.proto, eg.provider), std::move(g));
   }
 }
 
 SelectStatus ForwardingTable::select(std::uint16_t proto_id, std::uint32_t provider_id,
                                      std::uint32_t client_ipv4, RouterTarget& out) const noexcept {
-  auto it = groups_.find(group_key(proto_id, provider_id));
+  const wire::ProtoId proto{proto_id};
+  auto it = groups_.find(group_key(proto, wire::ProviderId{provider_id}));
   if (it == groups_.end()) {
     if (provider_id == wire::kAnyProvider ||
-        groups_.find(group_key(proto_id, wire::kAnyProvider)) == groups_.end()) {
+        groups_.find(group_key(proto, kAny)) == groups_.end()) {
       return SelectStatus::kUnknownProtocol;
     }
     return SelectStatus::kNoRouter;

@@ -20,6 +20,7 @@
 
 #include "common/crypto/data_path_mac.h"
 #include "common/net/endpoint.h"
+#include "common/wire/ids.h"
 
 namespace dmux::gateway {
 
@@ -27,12 +28,12 @@ namespace dmux::gateway {
 enum class RouterOrigin : std::uint8_t { kStatic = 0, kRegistered = 1, kMesh = 2 };
 std::string_view to_string(RouterOrigin o) noexcept;
 
+// A router as the forwarding table lists it: its identity (whose provider is never 0: a router
+// always belongs to one), where the gateway learnt it, and its tunnel key.
 struct RouterEntry {
-  std::uint16_t proto_id = 0;
-  std::uint32_t provider_id = 0;  // never 0: a router always belongs to a provider
-  net::Endpoint address;
+  wire::RouterId id;
   RouterOrigin origin = RouterOrigin::kStatic;
-  std::uint32_t origin_gateway = 0;  // kMesh: the gateway it registered with
+  wire::GatewayId origin_gateway;  // kMesh: the gateway it registered with
   // The router's tunnel key (docs/protocol.md 5.4): key_id 0 = a static key. A router without a
   // key is never forwarded to.
   std::uint32_t key_id = 0;
@@ -40,8 +41,7 @@ struct RouterEntry {
 
   // Identity and order: (proto, provider, address, origin, origin gateway); the key is payload.
   auto operator<=>(const RouterEntry& o) const noexcept {
-    return std::tie(proto_id, provider_id, address, origin, origin_gateway) <=>
-           std::tie(o.proto_id, o.provider_id, o.address, o.origin, o.origin_gateway);
+    return std::tie(id, origin, origin_gateway) <=> std::tie(o.id, o.origin, o.origin_gateway);
   }
   bool operator==(const RouterEntry& o) const noexcept { return (*this <=> o) == 0; }
 };
@@ -77,8 +77,8 @@ class ForwardingTable {
     std::size_t unkeyed = 0;  // of them without a tunnel key (never selected)
   };
 
-  static std::uint64_t group_key(std::uint16_t proto, std::uint32_t provider) noexcept {
-    return (std::uint64_t{proto} << 32) | provider;
+  static std::uint64_t group_key(wire::ProtoId proto, wire::ProviderId provider) noexcept {
+    return (std::uint64_t{proto.value()} << 32) | provider.value();
   }
   // A group of `members` in order, duplicates (same provider and address) merged (the first
   // kept), members without a key left out; nullptr if nothing is left. `sorted`: members are in
@@ -92,8 +92,8 @@ class ForwardingTable {
 
   // The routers to hash over for one key, chosen by the caller (e.g. the nearest tier).
   struct ExplicitGroup {
-    std::uint16_t proto_id = 0;
-    std::uint32_t provider_id = 0;  // 0 = any provider
+    wire::ProtoId proto;
+    wire::ProviderId provider;  // 0 = any provider
     std::vector<RouterEntry> members;
   };
   // `routers` is what routers() lists; lookups use `groups` only (a key without a group has no

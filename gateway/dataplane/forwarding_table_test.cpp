@@ -62,8 +62,8 @@ TEST_CASE("duplicates merge and routers() is sorted") {
   ForwardingTable t({router(2, 9, "198.18.3.1:6000"), router(1, 7, "198.18.2.1:5000"),
                      router(1, 7, "198.18.2.1:5000")});
   REQUIRE(t.size() == 2);
-  CHECK(t.routers()[0].proto_id == 1);
-  CHECK(t.routers()[1].proto_id == 2);
+  CHECK(t.routers()[0].id.proto == wire::ProtoId{1});
+  CHECK(t.routers()[1].id.proto == wire::ProtoId{2});
 }
 
 TEST_CASE("the chosen router comes with its key id and key, which the table keeps alive") {
@@ -100,12 +100,15 @@ TEST_CASE("explicit groups leave unkeyed members out, and a group of none has no
   const auto a = router(1, 7, "198.18.2.1:5000");
   const auto b = unkeyed(1, 7, "198.18.2.2:5000");
   const auto c = unkeyed(1, 9, "198.18.3.1:5000");
-  ForwardingTable t({a, b, c}, {{1, 0, {a, b}}, {1, 7, {a, b}}, {1, 9, {c}}});
+  using wire::ProtoId, wire::ProviderId;
+  ForwardingTable t({a, b, c}, {{ProtoId{1}, ProviderId{0}, {a, b}},
+                                {ProtoId{1}, ProviderId{7}, {a, b}},
+                                {ProtoId{1}, ProviderId{9}, {c}}});
   CHECK(t.unkeyed() == 2);
   for (std::uint32_t client = 0; client < 100; ++client) {
     RouterTarget out;
     REQUIRE(t.select(1, 0, client * 31, out) == SelectStatus::kOk);
-    CHECK(out.address == a.address);
+    CHECK(out.address == a.id.address);
   }
   RouterTarget out;
   CHECK(t.select(1, 9, 1, out) == SelectStatus::kNoRouter);

@@ -28,7 +28,11 @@ inline RouterEntry keyed_router(std::uint16_t proto, std::uint32_t provider, net
                                 std::shared_ptr<const crypto::TunnelKey> key = nullptr,
                                 std::uint32_t key_id = 0) {
   if (!key) key = tunnel_key(static_cast<std::uint8_t>(address.addr ^ address.port));
-  return RouterEntry{proto, provider, address, origin, 0, key_id, std::move(key)};
+  return RouterEntry{wire::RouterId{wire::ProtoId{proto}, wire::ProviderId{provider}, address},
+                     origin,
+                     {},
+                     key_id,
+                     std::move(key)};
 }
 
 inline RouterEntry keyed_router(std::uint16_t proto, std::uint32_t provider,

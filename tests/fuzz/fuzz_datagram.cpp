@@ -90,7 +90,7 @@ void check_gateway(std::span<const std::byte> in) {
   }
   const gateway::RouterEntry* router = nullptr;
   for (const auto& r : table().routers()) {
-    if (r.address == action.router) router = &r;
+    if (r.id.address == action.router) router = &r;
   }
   if (router == nullptr || !router->key) __builtin_trap();
   std::vector<std::byte> sealed(action.tunnel.begin(), action.tunnel.end());
