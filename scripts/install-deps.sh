@@ -5,7 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
   # build
-  build-essential cmake pkg-config git
+  build-essential cmake pkg-config git lld
   # libraries the daemons link against
   libevent-dev libboost-program-options-dev libssl-dev prometheus-cpp-dev
   nlohmann-json3-dev libmnl-dev libsystemd-dev libsodium-dev
