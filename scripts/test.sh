@@ -2,9 +2,9 @@
 # The whole IPdmux test suite, as CI runs it (.ci/run calls this). Run as root on Debian 12:
 # installs dependencies, builds, runs unit and integration tests, the unit and integration tests
 # again under ASan+UBSan, a short fuzz run of every fuzz target, and a benchmark smoke run.
-# Under 20 minutes on an idle 2-core machine: the tests (which mostly wait on timers and sockets)
-# run while the next build compiles at the lowest CPU priority, and a table of every phase's wall
-# and CPU time ends the output.
+# Its budget is 20 minutes on an idle 2-core machine (CI): the tests and benchmark smoke runs
+# (which mostly wait on timers and sockets) run while the next builds compile at the lowest CPU
+# priority, and a table of every phase's wall and CPU time ends the output.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Debian's own python3 (with the packages install-deps.sh installs) before any other on PATH.
