@@ -64,8 +64,11 @@ phase() {
 }
 suite_t0=$(date +%s%N) suite_c0=$(cpu_ticks)
 
-phase "install dependencies (scripts/install-deps.sh)"
-bash scripts/install-deps.sh
+phase "install the build's dependencies (scripts/install-deps.sh --build)"
+bash scripts/install-deps.sh --build
+# The rest (test tools, FRR, clang for the fuzz build, benchmark peers) while the build compiles.
+bash scripts/install-deps.sh >"$LOGS/deps.log" 2>&1 &
+deps_pid=$!
 
 passed=0
 failed=0
@@ -155,7 +158,13 @@ phase "build (RelWithDebInfo at -g1, warnings are errors)"
 cmake -S . -B build "${RELEASE_CMAKE[@]}" "${CI_CMAKE[@]}" >/dev/null
 cmake --build build -j"$JOBS"
 
+phase "waiting for the other dependencies (scripts/install-deps.sh)"
+if ! wait "$deps_pid"; then cat "$LOGS/deps.log"; echo "install-deps.sh FAILED"; exit 1; fi
+cat "$LOGS/deps.log"
+
 phase "configure the ASan+UBSan and fuzz builds, start them"
+# The release build again too: its tests that need a tool installed meanwhile (promtool) appear.
+cmake -S . -B build >/dev/null
 cmake -S . -B build-asan "${ASAN_CMAKE[@]}" "${CI_CMAKE[@]}" >/dev/null
 cmake -S . -B build-fuzz "${FUZZ_CMAKE[@]}" "${CI_CMAKE[@]}" >/dev/null
 # Not a child of this shell: its CPU time is not counted in the phases it overlaps.
