@@ -24,6 +24,8 @@ stop_builds() {
   done
 }
 trap 'stop_builds; rm -rf "$LOGS"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 # CI builds: line tables only (-g1: enough for sanitizer and crash stack traces; full -g costs
 # ~15% more compile time and much more link time) and lld, the fast linker (install-deps.sh).
