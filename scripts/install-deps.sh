@@ -1,26 +1,36 @@
 #!/usr/bin/env bash
 # Installs every Debian 12 package IPdmux needs to build, test, benchmark and run its demo.
 # Idempotent; run as root. Skips apt entirely when everything is already present.
+# --build: only what the builds (and the structure check) need; scripts/test.sh installs those
+# first and the rest while it compiles.
 set -euo pipefail
 
-PACKAGES=(
-  # build
-  build-essential cmake pkg-config git
-  # libraries the daemons link against
+BUILD_PACKAGES=(
+  # build (help2man makes the man pages during the build)
+  build-essential cmake pkg-config git lld help2man
+  # libraries the daemons link against, and the unit tests' doctest
   libevent-dev libboost-program-options-dev libssl-dev prometheus-cpp-dev
-  nlohmann-json3-dev libmnl-dev libsystemd-dev libsodium-dev
-  # tests
-  doctest-dev python3 python3-cryptography clang libclang-rt-14-dev prometheus
+  nlohmann-json3-dev libmnl-dev libsystemd-dev libsodium-dev doctest-dev
   # the structure check (scripts/check_structure.py)
-  clang-format
+  python3 clang-format
+)
+PACKAGES=(
+  "${BUILD_PACKAGES[@]}"
+  # tests (clang: the fuzz build)
+  python3-cryptography clang libclang-rt-14-dev prometheus
   # integration tests, lab and benchmarks
   iproute2 iptables frr socat iperf3 curl procps util-linux iputils-ping
-  # packaging (man pages, package checks) and the dashboards' tests
-  help2man lintian python3-yaml file
+  # packaging (package checks) and the dashboards' tests
+  lintian python3-yaml file
   # bench/capture's peers and its egress check (miredo and miredo-server are only ever started
   # with the bench's own configuration files; the services stay stopped, see below)
   iperf wireguard-go wireguard-tools miredo miredo-server tcpdump ethtool
 )
+if [[ ${1:-} == --build ]]; then
+  PACKAGES=("${BUILD_PACKAGES[@]}")
+elif (($#)); then
+  echo "usage: install-deps.sh [--build]" >&2; exit 2
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do
