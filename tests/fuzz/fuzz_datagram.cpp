@@ -22,7 +22,9 @@ const dmux::gateway::ForwardingTable& table() {
       keyed_router(1, 7, {0xc6120202u, 5000}),
       keyed_router(1, 9, {0xc6120203u, 5000}),
       keyed_router(2, 9, {0xc6120204u, 5001}),
-      {2, 11, {0xc6120205u, 5002}, dmux::gateway::RouterOrigin::kStatic, 0, 0, nullptr},
+      {dmux::wire::RouterId{
+           dmux::wire::ProtoId{2}, dmux::wire::ProviderId{11}, {0xc6120205u, 5002}},
+       dmux::gateway::RouterOrigin::kStatic, dmux::wire::GatewayId{}, 0, nullptr},
   });
   return t;
 }
@@ -65,7 +67,7 @@ void check_registration_parsers(std::span<const std::byte> in) {
   wire::RegisterAckMsg ack;
   (void)wire::parse_register_ack(in, ack);
   wire::KeepaliveMsg ka;
-  std::uint8_t ka_type = 0;
+  wire::MsgType ka_type{};
   if (wire::parse_keepalive(in, ka_type, ka) == wire::ParseStatus::kOk &&
       in.size() != wire::kKeepaliveLen) {
     __builtin_trap();

@@ -136,6 +136,8 @@ class Dmuxd:
         r = subprocess.run(args, capture_output=True, text=True, timeout=10)
         if r.returncode != 0:
             raise RuntimeError(f"dmuxctl {command} failed: {r.stderr}")
+        if json_out and not r.stdout.strip():
+            raise RuntimeError(f"dmuxctl {command} exited 0 with no output (stderr: {r.stderr!r})")
         return json.loads(r.stdout) if json_out else r.stdout
 
     def metrics(self):
