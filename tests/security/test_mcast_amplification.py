@@ -67,6 +67,8 @@ class McastAmplification(LabTestCase):
             lab.link(role, "eth0", f"{net}.2/24", "gw", f"to{role}", f"{net}.1/24")
             lab.run("gw", "sysctl", "-qw", f"net.ipv4.conf.to{role}.rp_filter=0")
             lab.run(role, "ip", "route", "add", "default", "via", f"{net}.1")
+            # Both ends learn each other's MAC now, so no burst toward a host waits on ARP.
+            lab.run(role, "ping", "-c1", "-W2", "-q", f"{net}.1")
         lab.link("gw", "tor1", f"{GW_ROUTER}/24", "r1", "eth0", f"{ROUTER_IP}/24")
         lab.run("r1", "ip", "route", "add", "default", "via", GW_ROUTER)
         lab.link("attacker", "eth1", "198.18.3.2/24", "r1", "toattacker", "198.18.3.1/24")
@@ -174,7 +176,9 @@ class McastAmplification(LabTestCase):
             send_spoofed(self.raw, host("victim"), 20000 + i, GW_IP, DATA_PORT, d)
             sent_bytes += len(d)
         self.assertTrue(wait_for(lambda: self.status()["token_offers"] >= before + n, 10))
-        self.assertTrue(wait_for(lambda: self.toward("victim")[0] >= n, 5))
+        self.assertTrue(wait_for(lambda: self.toward("victim")[0] >= n, 5),
+                        f"{self.toward('victim')[0]} of {n} TOKEN_OFFERs seen toward the victim; "
+                        f"the sniffer dropped {self.sniffers['victim'].drops()} frames")
         datagrams, victim_bytes = self.toward("victim")
         factor = victim_bytes / sent_bytes
         print(f"\nTOKEN_REQUESTs spoofed as the victim: {n} x {sent_bytes // n} bytes -> {datagrams} "

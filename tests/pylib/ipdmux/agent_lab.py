@@ -125,11 +125,15 @@ class Sniffer:
     (src, sport, dst, dport, payload), collected by a thread until stop()."""
 
     ETH_P_ALL = 0x0003
+    SO_RCVBUFFORCE, SOL_PACKET, PACKET_STATISTICS = 33, 263, 6
+    RCVBUF = 16 << 20  # a burst of hundreds of frames while the test's own thread holds the GIL
 
     def __init__(self, ns, ifname):
         self.sock = in_netns(ns, lambda: socket.socket(socket.AF_PACKET, socket.SOCK_RAW,
                                                        socket.htons(self.ETH_P_ALL)))
+        self.sock.setsockopt(socket.SOL_SOCKET, self.SO_RCVBUFFORCE, self.RCVBUF)
         self.sock.bind((ifname, 0))
+        self.dropped = 0
         self.sock.settimeout(0.1)
         self.packets, self.lock, self.running = [], threading.Lock(), True
         self.thread = threading.Thread(target=self._run, daemon=True)
@@ -158,6 +162,16 @@ class Sniffer:
     def matching(self, pred):
         with self.lock:
             return [x for x in self.packets if pred(*x)]
+
+    def drops(self):
+        """Frames the kernel dropped because this socket's buffer was full (since the start)."""
+        try:
+            _, drops = struct.unpack("II", self.sock.getsockopt(self.SOL_PACKET,
+                                                                self.PACKET_STATISTICS, 8))
+        except OSError:
+            return self.dropped
+        self.dropped += drops  # reading the statistics resets them
+        return self.dropped
 
     def clear(self):
         with self.lock:
