@@ -40,7 +40,15 @@ PROVIDER_ID = 7
 GROUP, GROUP_PORT = "239.1.1.1", 5001
 JOINS = 1100
 GROUP_PACKETS, GROUP_PAYLOAD = 50, 1372  # 1400-byte IPv4 packets
+GROUP_FILL = b"." * 64  # in every group packet's payload
 CAP = 4
+
+
+def pace(i):
+    """A pause every 50 datagrams: the attack is about counts, not rates, and a burst of hundreds
+    would overflow a socket buffer on a loaded machine and lose some before they are counted."""
+    if i % 50 == 49:
+        time.sleep(0.002)
 
 
 def host(role):
@@ -110,10 +118,12 @@ class McastAmplification(LabTestCase):
     def status(self):
         return unix_request(self.r1_sock, "status")
 
-    def toward(self, role):
-        """(datagrams, UDP payload bytes) the router sent toward `role`'s address."""
+    def toward(self, role, group_traffic_only=False):
+        """(datagrams, UDP payload bytes) the router sent toward `role`'s address; only those that
+        carry send_group_traffic()'s packets if asked (a late TOKEN_OFFER or query is not)."""
         got = self.sniffers[role].matching(lambda src, sport, dst, dport, payload:
-                                           src == ROUTER_IP and dst == host(role))
+                                           src == ROUTER_IP and dst == host(role) and
+                                           (not group_traffic_only or GROUP_FILL in payload))
         return len(got), sum(len(p[4]) for p in got)
 
     def send_group_traffic(self, count=GROUP_PACKETS):
@@ -140,6 +150,7 @@ class McastAmplification(LabTestCase):
                                                                                   GROUP))
             send_spoofed(self.raw, host("victim"), 20000 + i, GW_IP, DATA_PORT, d)
             sent_bytes += len(d)
+            pace(i)
         for i in range(JOINS):  # forged TUNNELs naming the victim, straight at the router
             report = igmpv2_report(host("victim"), GROUP)
             t = wire.tunnel(wire.IPV4_MCAST, 0, wire.ip(host("victim")), 30000 + i,
@@ -147,6 +158,7 @@ class McastAmplification(LabTestCase):
                             key=os.urandom(32))
             send_spoofed(self.raw, GW_ROUTER, 40000, ROUTER_IP, ROUTER_PORT, t)
             sent_bytes += len(t)
+            pace(i)
         self.assertTrue(self.wait_read(st0["tunnels_received"], 2 * JOINS), self.lab.logs())
         st1 = self.status()
         unproven = st1["drops"]["unproven"] - st0["drops"]["unproven"]
@@ -175,6 +187,7 @@ class McastAmplification(LabTestCase):
                           flags=wire.FLAG_CONTROL)
             send_spoofed(self.raw, host("victim"), 20000 + i, GW_IP, DATA_PORT, d)
             sent_bytes += len(d)
+            pace(i)
         self.assertTrue(wait_for(lambda: self.status()["token_offers"] >= before + n, 10))
         self.assertTrue(wait_for(lambda: self.toward("victim")[0] >= n, 5),
                         f"{self.toward('victim')[0]} of {n} TOKEN_OFFERs seen toward the victim; "
@@ -203,7 +216,7 @@ class McastAmplification(LabTestCase):
                    if m.startswith(host("crowd") + ":")]
         self.sniffers["crowd"].clear()  # count the group traffic only
         self.send_group_traffic()
-        datagrams, crowd_bytes = self.toward("crowd")
+        datagrams, crowd_bytes = self.toward("crowd", group_traffic_only=True)
         per_packet = datagrams / GROUP_PACKETS
         print(f"\n{len(socks)} proven clients on {host('crowd')}: {len(members)} members (cap "
               f"{CAP}); each 1400-byte group packet reached that address {per_packet:.1f} times "
