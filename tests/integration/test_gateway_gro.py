@@ -9,16 +9,14 @@ UDP_GRO the kernel splits it into the datagrams first. So the test needs no name
 """
 import os
 import socket
-import struct
 import sys
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
 from ipdmux.gateway_harness import IPV6, Dmuxd, data_msg, free_udp_port, main  # noqa: E402
 from ipdmux.gateway_router import KeyedRouter  # noqa: E402
-from ipdmux import probe  # noqa: E402
+from ipdmux import packets, probe  # noqa: E402
 
-UDP_SEGMENT = 103  # linux/udp.h
 PROVIDER = 7
 TOKEN = 0x1122334455667788
 
@@ -26,8 +24,7 @@ TOKEN = 0x1122334455667788
 def send_run(sock, dest, datagrams):
     """One UDP GSO send: the datagrams concatenated, all of the first one's size but the last."""
     seg = len(datagrams[0])
-    sock.sendmsg([b"".join(datagrams)], [(socket.SOL_UDP, UDP_SEGMENT, struct.pack("=H", seg))],
-                 0, dest)
+    sock.sendmsg([b"".join(datagrams)], [packets.udp_segment_cmsg(seg)], 0, dest)
 
 
 def run_of(first, count, payload_bytes, last_payload_bytes=None):

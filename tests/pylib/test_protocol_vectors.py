@@ -111,6 +111,10 @@ class ProtocolVectors(unittest.TestCase):
         self.assertIn("K = " + K.hex(), self.text)
         self.assertIn("K_t = " + crypto.tunnel_key(S, sid, ts).hex(), self.text)
         self.assertEqual(self.v["R5"], wire.keepalive(K, sid, 1, rtt_us=850))
+        moved = wire.register_with(r3, router_port=5001, router_ipv4=wire.ip("198.18.2.3"),
+                                   gateway_id=wire.ip("198.18.0.2"), cookie=bytes(16))
+        self.assertEqual(moved, r3[:6] + bytes.fromhex("1389") + r3[8:12] +
+                         bytes([198, 18, 2, 3, 198, 18, 0, 2]) + r3[20:28] + bytes(16) + r3[44:])
         self.assertEqual(len(self.v["R5"]), 44)
 
     def test_address_offer(self):

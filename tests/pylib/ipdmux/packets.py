@@ -4,6 +4,7 @@ import socket
 import struct
 
 ICMP, IGMP, UDP, ICMPV6 = 1, 2, 17, 58
+UDP_SEGMENT = 103  # linux/udp.h: the segment size of a UDP GSO send
 
 
 def inet6(text):
@@ -102,3 +103,8 @@ def ip_mreq(group, iface_addr="0.0.0.0"):
 def ip_mreqn(group, ifindex=0):
     """The IP_ADD_MEMBERSHIP argument (struct ip_mreqn): group, any address, interface index."""
     return socket.inet_aton(group) + socket.inet_aton("0.0.0.0") + struct.pack("@i", ifindex)
+
+
+def udp_segment_cmsg(segment_size):
+    """Ancillary data for a UDP GSO sendmsg: cut the buffer into `segment_size`-byte datagrams."""
+    return (socket.SOL_UDP, UDP_SEGMENT, struct.pack("=H", segment_size))

@@ -160,6 +160,26 @@ def register_unsigned(proto, router_port, provider, router_ipv4, gateway_id, tim
             struct.pack("!IH", rtt_us, len(cert_der)) + cert_der)
 
 
+REGISTER_FIELDS = {"proto_id": (4, "!H"), "router_port": (6, "!H"), "provider_id": (8, "!I"),
+                   "router_ipv4": (12, "!I"), "gateway_id": (16, "!I"), "timestamp_us": (20, "!Q"),
+                   "cookie": (28, "16s")}
+
+
+def with_fields(table, msg, **fields):
+    """`msg` with the named fields of `table` ({name: (offset, struct format)}) replaced; nothing
+    re-signed or re-MACed (what a forger who rewrites captured bytes sends)."""
+    out = bytearray(msg)
+    for name, value in fields.items():
+        offset, fmt = table[name]
+        struct.pack_into(fmt, out, offset, value)
+    return bytes(out)
+
+
+def register_with(msg, **fields):
+    """A REGISTER (9.2) with fields rewritten: register_with(r, router_port=..., cookie=...)."""
+    return with_fields(REGISTER_FIELDS, msg, **fields)
+
+
 def register(signing_key, *args, **kwargs):
     unsigned = register_unsigned(*args, **kwargs)
     return unsigned + struct.pack("!H", 64) + crypto.ed25519_sign(signing_key, unsigned)
@@ -224,11 +244,7 @@ MESH_ROUTER_FIELDS = {"proto_id": (0, "!H"), "router_port": (2, "!H"), "provider
 def mesh_router_with(record, **fields):
     """`record` (a 216-byte router record, 12.2) with the named leading fields replaced, e.g.
     mesh_router_with(r, router_ipv4=..., key_id=...); nothing re-signed."""
-    out = bytearray(record)
-    for name, value in fields.items():
-        offset, fmt = MESH_ROUTER_FIELDS[name]
-        struct.pack_into(fmt, out, offset, value)
-    return bytes(out)
+    return with_fields(MESH_ROUTER_FIELDS, record, **fields)
 
 
 def mesh_full_state(origin, incarnation, seq, routers, part=0, parts=1):
