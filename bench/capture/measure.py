@@ -14,8 +14,9 @@ import threading
 import time
 
 from ipdmux.client_lab import in_netns, wait_for
+from ipdmux import proc
+from ipdmux.stats import nearest_rank
 
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 UDP_ECHO_PORT = 7777
 UDP_PROBE_BYTES, UDP_PROBE_COUNT = 1470, 20
 
@@ -33,9 +34,7 @@ def ping_rtts(lab, dest, count, cpu=None, data_bytes=None, interval="0.005"):
     return [float(m) * 1000 for m in re.findall(r"time=([\d.]+) ms", r.stdout)]
 
 
-def pct(values, p):
-    v = sorted(values)
-    return v[min(len(v) - 1, int(round(p / 100 * (len(v) - 1))))] if v else None
+pct = nearest_rank  # p50/p99 of the RTT samples, as this bench has always reported them
 
 
 class IperfServer:
@@ -89,15 +88,7 @@ def process_tree(pids):
 
 def cpu_seconds(pids):
     """user + system CPU seconds of `pids` and their descendants, all threads (10 ms grain)."""
-    total = 0
-    for p in process_tree(pids):
-        try:
-            with open(f"/proc/{p}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])  # utime, stime
-        except (OSError, IndexError, ValueError):
-            continue
-    return total / CLK_TCK
+    return proc.cpu_seconds(process_tree(pids))
 
 
 def set_affinity(pids, cpus):

@@ -6,19 +6,22 @@
   stream.py send --to 239.1.1.1:9001 ...              (IPv4 multicast)
   stream.py recv --listen 0.0.0.0:9001 --group 239.1.1.1 --iface dmuxc0 --log received.txt
 
-Each datagram carries (sequence number, CLOCK_MONOTONIC send time in ns). Network namespaces
-share CLOCK_MONOTONIC, so the sender's and the receiver's times compare directly. The sender logs
+Each datagram carries (sequence number, CLOCK_MONOTONIC send time in ns), as tests/pylib's
+ipdmux.probe.stamped lays them out. Network namespaces share CLOCK_MONOTONIC, so the sender's and
+the receiver's times compare directly. The sender logs
 "seq send_ns" and the receiver "seq send_ns recv_ns", one line per datagram, flushed every second,
 so a reader can follow a run while it happens. SIGTERM ends either side cleanly.
 """
 import argparse
+import os
 import signal
 import socket
-import struct
 import sys
 import time
 
-FORMAT = "!QQ"  # seq, send time (ns)
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "pylib"))
+from ipdmux import packets, probe  # noqa: E402  (stdlib only, like this file)
 
 
 def parse_endpoint(text):
@@ -31,7 +34,6 @@ def send(args):
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     s = socket.socket(family, socket.SOCK_DGRAM)
     interval = 1.0 / args.rate
-    pad = b"\0" * max(0, args.size - struct.calcsize(FORMAT))
     start = time.monotonic()
     end = start + args.seconds if args.seconds > 0 else float("inf")
     seq = 0
@@ -47,7 +49,7 @@ def send(args):
                 continue
             t = time.monotonic_ns()
             try:
-                s.sendto(struct.pack(FORMAT, seq, t) + pad, (host, port))
+                s.sendto(probe.stamped(seq, t, args.size), (host, port))
             except OSError:
                 pass  # no route for a moment counts as a lost packet, not an error
             log.write(f"{seq} {t}\n")
@@ -65,9 +67,8 @@ def recv(args):
     s.bind((host, port))
     if args.group:
         ifindex = socket.if_nametoindex(args.iface) if args.iface else 0
-        mreqn = socket.inet_aton(args.group) + socket.inet_aton("0.0.0.0") + \
-            struct.pack("@i", ifindex)
-        s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, mreqn)
+        s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP,
+                     packets.ip_mreqn(args.group, ifindex))
     s.settimeout(0.2)
     with open(args.log, "w") as log:
         last_flush = time.monotonic()
@@ -77,8 +78,9 @@ def recv(args):
             except socket.timeout:
                 data = None
             now = time.monotonic()
-            if data is not None and len(data) >= struct.calcsize(FORMAT):
-                seq, sent = struct.unpack_from(FORMAT, data)
+            stamp = probe.stamp_of(data) if data is not None else None
+            if stamp is not None:
+                seq, sent = stamp
                 log.write(f"{seq} {sent} {time.monotonic_ns()}\n")
             if now - last_flush > 0.5:
                 log.flush()

@@ -79,9 +79,8 @@ def main():
         peer.send_certificate(p7.der)
         peer.send_full_state(records)
         for i in range(args.updates):
-            r = bytearray(records[i % len(records)])
-            r[12:16] = (600 + i).to_bytes(4, "big")  # router_rtt_us moves: a re-announcement
-            peer.send_update(bytes(r))
+            r = records[i % len(records)]  # router_rtt_us moves: a re-announcement
+            peer.send_update(wire.mesh_router_with(r, router_rtt_us=600 + i))
         usable = None
         deadline = time.monotonic() + 600
         while time.monotonic() < deadline:

@@ -27,9 +27,7 @@ import os
 import random
 import shutil
 import signal
-import socket
 import statistics
-import struct
 import subprocess
 import sys
 import tempfile
@@ -42,7 +40,7 @@ DMUXD = os.path.join(BUILD_DIR, "gateway", "dmuxd")
 DMUXCTL = os.path.join(BUILD_DIR, "dmuxctl", "dmuxctl")
 DMUX_CA = os.path.join(BUILD_DIR, "tools", "ca", "dmux-ca")
 sys.path.insert(0, os.path.join(REPO, "tests", "pylib"))
-from ipdmux import crypto, proc, registration, wire  # noqa: E402
+from ipdmux import control, crypto, proc, registration, wire  # noqa: E402
 from ipdmux.stats import percentile  # noqa: E402  (path set just above)
 
 PROVIDER_ID = 7
@@ -53,10 +51,6 @@ PDEATHSIG = 1  # PR_SET_PDEATHSIG
 
 def log(*a):
     print(*a, file=sys.stderr, flush=True)
-
-
-def run(*args):
-    return subprocess.run(args, check=True, capture_output=True).stdout
 
 
 def _die_with_parent():
@@ -70,23 +64,10 @@ def _die_with_parent():
 
 
 def ctl_raw(sock_path, command, timeout=5.0):
-    """One control request, exactly what `dmuxctl --json COMMAND` sends and prints: the command
-    line, then the JSON reply until the gateway closes. Used for the hot polling loop, where
-    starting a dmuxctl process per query (~5-10 ms on this machine) would dominate."""
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(timeout)
-    try:
-        s.connect(sock_path)
-        s.sendall(command.encode() + b"\n")
-        chunks = []
-        while True:
-            b = s.recv(65536)
-            if not b:
-                break
-            chunks.append(b)
-        return b"".join(chunks)
-    finally:
-        s.close()
+    """One control request, as `dmuxctl --json COMMAND` makes it: the raw reply. Used for the hot
+    polling loop, where starting a dmuxctl process per query (~5-10 ms on this machine) would
+    dominate."""
+    return control.request(sock_path, command, timeout)
 
 
 def dmuxctl_json(sock_path, command):
@@ -113,7 +94,7 @@ class Registrar:
     def prepare(self, gateway, ip, port):
         """(agent, REGISTER bytes) for router ip:port at `gateway`, or None when the name is taken
         or the gateway gave no cookie. The caller closes agent."""
-        addr = socket.inet_ntoa(struct.pack("!I", ip))
+        addr = wire.ip_str(ip)
         try:
             agent = registration.Agent((gateway.addr, gateway.reg_port), self.provider,
                                        bind=(addr, port), provider_id=PROVIDER_ID, timeout=2.0)
@@ -142,7 +123,7 @@ class RouterNames:
         self.n += 1
         ip = ROUTER_BASE + 1 + i // 60000
         port = 1024 + i % 60000
-        return ip, port, f'"{socket.inet_ntoa(struct.pack("!I", ip))}:{port}"'.encode()
+        return ip, port, f'"{wire.ip_str(ip)}:{port}"'.encode()
 
 
 # ---------------------------------------------------------------- processes and cleanup
@@ -542,15 +523,15 @@ def main():
         cred_dir = tempfile.mkdtemp(prefix="dmux-bench-mesh-ca-")
         procs.dirs.append(cred_dir)
         ca_dir = os.path.join(cred_dir, "ca")
-        run(DMUX_CA, "init", "--dir", ca_dir)
+        proc.sh(DMUX_CA, "init", "--dir", ca_dir)
         prov = os.path.join(cred_dir, "provider")
-        run(DMUX_CA, "issue-provider", "--dir", ca_dir, "--provider-id", str(PROVIDER_ID),
-            "--protocols", "ipv6", "--out", prov)
+        proc.sh(DMUX_CA, "issue-provider", "--dir", ca_dir, "--provider-id", str(PROVIDER_ID),
+                "--protocols", "ipv6", "--out", prov)
         creds = []
         for i in range(max(sizes)):
             out = os.path.join(cred_dir, f"gw{i + 1}")
-            run(DMUX_CA, "issue-gateway", "--dir", ca_dir, "--gateway-id", f"127.0.1.{i + 1}",
-                "--out", out)
+            proc.sh(DMUX_CA, "issue-gateway", "--dir", ca_dir, "--gateway-id",
+                    f"127.0.1.{i + 1}", "--out", out)
             creds.append(out)
         registrar = Registrar(prov)
         names = RouterNames()

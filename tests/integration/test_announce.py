@@ -16,14 +16,16 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "pylib"))
-from ipdmux.gateway_harness import DMUXCTL, DMUXD, main, wait_for
+from ipdmux.gateway_harness import DMUXCTL, DMUXD, main, wait_for  # noqa: E402
+from ipdmux import proc  # noqa: E402
 
 NS = f"dmuxt-{os.getpid()}-announce"
 PREFIX = "198.18.0.0/24"
 
 
-def sh(*args, check=True):
-    return subprocess.run(args, check=check, capture_output=True, text=True).stdout
+def sh(*args):
+    """The output of a command that must succeed (ipdmux.proc.sh)."""
+    return proc.sh(*args).stdout
 
 
 def routes():

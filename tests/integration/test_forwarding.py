@@ -3,7 +3,6 @@ byte for byte, every tag right under the router's static key, no (gateway_id, co
 twice, across workers, reloads and restarts."""
 import os
 import signal
-import struct
 import sys
 import time
 import unittest
@@ -11,7 +10,7 @@ import unittest
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
 from ipdmux.gateway_harness import REPO, Client, Dmuxd, IPV6, free_udp_port, ip_to_int, main, wait_for  # noqa: E402
 
-from ipdmux import wire  # noqa: E402
+from ipdmux import probe, wire  # noqa: E402
 from ipdmux.gateway_router import KeyedRouter  # noqa: E402
 
 GATEWAY_ID = "198.18.0.1"
@@ -152,10 +151,10 @@ class Forwarding(unittest.TestCase):
         c = self.client()
         n = 2000
         for i in range(n):
-            c.send(self.listen[0], struct.pack("!I", i) + b"\x00" * 60, provider=9)
+            c.send(self.listen[0], probe.numbered(i, 64), provider=9)
             if i % 100 == 0:
                 time.sleep(0.001)
-        seqs = {struct.unpack("!I", t["payload"][:4])[0] for t in self.routers[2].recv_tunnels()}
+        seqs = {probe.number_of(t["payload"]) for t in self.routers[2].recv_tunnels()}
         self.assertEqual(len(seqs), n)
         st = self.d.ctl("status")
         self.assertEqual(st["protocols"]["ipv6"]["forwarded_packets"], n)

@@ -9,15 +9,14 @@ UDP_GRO the kernel splits it into the datagrams first. So the test needs no name
 """
 import os
 import socket
-import struct
 import sys
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
 from ipdmux.gateway_harness import IPV6, Dmuxd, data_msg, free_udp_port, main  # noqa: E402
 from ipdmux.gateway_router import KeyedRouter  # noqa: E402
+from ipdmux import packets, probe  # noqa: E402
 
-UDP_SEGMENT = 103  # linux/udp.h
 PROVIDER = 7
 TOKEN = 0x1122334455667788
 
@@ -25,8 +24,7 @@ TOKEN = 0x1122334455667788
 def send_run(sock, dest, datagrams):
     """One UDP GSO send: the datagrams concatenated, all of the first one's size but the last."""
     seg = len(datagrams[0])
-    sock.sendmsg([b"".join(datagrams)], [(socket.SOL_UDP, UDP_SEGMENT, struct.pack("=H", seg))],
-                 0, dest)
+    sock.sendmsg([b"".join(datagrams)], [packets.udp_segment_cmsg(seg)], 0, dest)
 
 
 def run_of(first, count, payload_bytes, last_payload_bytes=None):
@@ -34,7 +32,7 @@ def run_of(first, count, payload_bytes, last_payload_bytes=None):
     out = []
     for i in range(first, first + count):
         n = last_payload_bytes if (i == first + count - 1 and last_payload_bytes) else payload_bytes
-        out.append(data_msg(IPV6, PROVIDER, TOKEN, struct.pack("!I", i) + bytes(n - 4)))
+        out.append(data_msg(IPV6, PROVIDER, TOKEN, probe.numbered(i, n)))
     return out
 
 
@@ -60,7 +58,7 @@ class GroReceive(unittest.TestCase):
             send_run(self.sock, self.dest, run)
             sent += [(1000 * k + i, d[20:]) for i, d in enumerate(run)]
         tunnels = self.router.recv_tunnels()  # each tag checked, no nonce twice
-        got = [(struct.unpack("!I", t["payload"][:4])[0], t["payload"]) for t in tunnels]
+        got = [(probe.number_of(t["payload"]), t["payload"]) for t in tunnels]
         self.assertEqual(got, sent)  # every datagram, whole, in order
         st = self.d.ctl("status")
         self.assertEqual(st["forwarded_packets"], len(sent))

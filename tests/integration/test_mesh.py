@@ -7,32 +7,20 @@ installed at one gateway revokes mesh-wide, and garbage on the mesh port harms n
 import os
 import shutil
 import socket
-import struct
 import subprocess
 import sys
 import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "pylib"))
-from ipdmux.gateway_harness import BUILD_DIR, Dmuxd, Router, free_udp_port, main, wait_for  # noqa: E402
+from ipdmux.gateway_harness import (BUILD_DIR, Dmuxd, Router, free_tcp_port, free_udp_port, main,  # noqa: E402
+                                    wait_for)
 from ipdmux import wire  # noqa: E402
 from ipdmux.registration import Agent, Credentials, Provider  # noqa: E402
 
 DMUX_CA = os.path.join(BUILD_DIR, "tools", "ca", "dmux-ca")
 GRACE_MS = 1500
 ADDRS = ["127.0.0.11", "127.0.0.12", "127.0.0.13"]
-
-
-def free_tcp_port_on(addr):
-    s = socket.socket()
-    s.bind((addr, 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def ip_int(a):
-    return struct.unpack("!I", socket.inet_aton(a))[0]
 
 
 class Gateway:
@@ -43,7 +31,7 @@ class Gateway:
         self.gateway_id = f"198.18.0.{11 + index}"
         self.data_port = free_udp_port(self.addr)
         self.reg_port = free_udp_port(self.addr)
-        self.mesh_port = free_tcp_port_on(self.addr)
+        self.mesh_port = free_tcp_port(self.addr)
         prefix = os.path.join(cred_dir, name or f"gw{index}")
         subprocess.run([DMUX_CA, "issue-gateway", "--dir", ca_dir, "--gateway-id", self.gateway_id,
                         "--out", prefix], check=True, capture_output=True)
@@ -143,7 +131,7 @@ class Mesh(unittest.TestCase):
                     continue
                 self.assertEqual(t["key_id"], r.session.key_id)
                 self.assertTrue(wire.tunnel_tag_ok(d, r.session.k_t), "TUNNEL tag does not verify")
-                self.assertEqual(t["gateway_id"], ip_int(gw.gateway_id))
+                self.assertEqual(t["gateway_id"], wire.ip(gw.gateway_id))
                 return True
         return False
 
@@ -231,7 +219,7 @@ class Mesh(unittest.TestCase):
         # Same gateway id as a real one, different CA, its own loopback address and ports.
         other.addr = "127.0.0.14"
         other.args = [a.replace("127.0.0.11", "127.0.0.14") for a in other.args]
-        other.args[other.args.index("--mesh-listen") + 1] = f"127.0.0.14:{free_tcp_port_on('127.0.0.14')}"
+        other.args[other.args.index("--mesh-listen") + 1] = f"127.0.0.14:{free_tcp_port('127.0.0.14')}"
         other.args[other.args.index("--listen") + 1] = f"127.0.0.14:{free_udp_port('127.0.0.14')}"
         other.args[other.args.index("--registration-listen") + 1] = \
             f"127.0.0.14:{free_udp_port('127.0.0.14')}"

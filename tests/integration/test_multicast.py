@@ -26,14 +26,14 @@ import secrets
 import shutil
 import signal
 import socket
-import struct
 import subprocess
 import sys
 import threading
 import time
 import unittest
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "pylib"))
+PYLIB = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "pylib"))
+sys.path.insert(0, PYLIB)
 from ipdmux.gateway_harness import main, rendezvous_choice  # noqa: E402
 from ipdmux import wire  # noqa: E402
 from ipdmux.agent_lab import (CLIENT, DMUX_CA, DMUXCTL, DMUXD, LAB_ALLOWED, MCAST,  # noqa: E402
@@ -54,13 +54,14 @@ MEMBERSHIP_MS, QUERY_MS, RESPONSE_MS, SUMMARY_MS = 6000, 1000, 500, 300
 KEEPALIVE_MS, HOLD_MS = 300, 1500
 
 RECEIVER = r"""
-import socket, struct, sys, time
+import socket, sys, time
 group, port = sys.argv[1], int(sys.argv[2])
+sys.path.insert(0, sys.argv[3])
+from ipdmux.packets import ip_mreq
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind((group, port))
-s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP,
-             struct.pack("4s4s", socket.inet_aton(group), socket.inet_aton("0.0.0.0")))
+s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, ip_mreq(group))
 print("joined", flush=True)
 while True:
     data, _ = s.recvfrom(2048)
@@ -268,7 +269,7 @@ class MulticastNetns(unittest.TestCase):
 
     def receiver(self, c, group):
         p = subprocess.Popen(["ip", "netns", "exec", NS[c], "python3", "-u", "-c", RECEIVER,
-                              group, str(PORT)], stdout=subprocess.PIPE, text=True)
+                              group, str(PORT), PYLIB], stdout=subprocess.PIPE, text=True)
         self.helpers.append(p)
         lines = Lines(p)
         self.assertTrue(wait_for(lines.joined, timeout=5), "receiver did not start")
@@ -387,11 +388,10 @@ class MulticastNetns(unittest.TestCase):
         try:
             while True:
                 d = s.recv(4096)
-                version, mtype, hdr_len, _, proto, _, provider, tok = struct.unpack(
-                    "!BBBBHHIQ", d[:20])
-                self.assertEqual((version, mtype, proto, provider, tok),
-                                 (2, 3, 2, PROVIDER_ID, token))
-                ip = d[hdr_len:]
+                m = wire.parse_shim(d, wire.RETURN)  # version 2, a RETURN, else ValueError
+                self.assertEqual((m["proto_id"], m["provider_id"], m["token"]),
+                                 (wire.IPV4_MCAST, PROVIDER_ID, token))
+                ip = m["payload"]
                 if ip[9] == 17:
                     out.append(ip[(ip[0] & 0x0F) * 4 + 8:].decode())
         except socket.timeout:

@@ -2,12 +2,11 @@
 implementation of the spec independent of the C++ one, whose unit tests check the same bytes)."""
 import os
 import re
-import struct
 import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ipdmux import crypto, wire  # noqa: E402
+from ipdmux import crypto, packets, wire  # noqa: E402
 
 DOC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs", "protocol.md")
 
@@ -112,12 +111,65 @@ class ProtocolVectors(unittest.TestCase):
         self.assertIn("K = " + K.hex(), self.text)
         self.assertIn("K_t = " + crypto.tunnel_key(S, sid, ts).hex(), self.text)
         self.assertEqual(self.v["R5"], wire.keepalive(K, sid, 1, rtt_us=850))
+        moved = wire.register_with(r3, router_port=5001, router_ipv4=wire.ip("198.18.2.3"),
+                                   gateway_id=wire.ip("198.18.0.2"), cookie=bytes(16))
+        self.assertEqual(moved, r3[:6] + bytes.fromhex("1389") + r3[8:12] +
+                         bytes([198, 18, 2, 3, 198, 18, 0, 2]) + r3[20:28] + bytes(16) + r3[44:])
         self.assertEqual(len(self.v["R5"]), 44)
 
-    def test_address_offer_vectors_parse(self):
-        self.assertEqual(len(self.v["C1"]), 48)
-        self.assertEqual(len(self.v["C2"]), 96)
-        self.assertEqual(self.v["M1"][:4], bytes.fromhex("02200400"))
+    def test_address_offer(self):
+        self.assertEqual(self.v["C1"], wire.router_solicitation())
+        self.assertTrue(wire.is_router_solicitation(self.v["C1"]))
+        p = bytes.fromhex("20010db80007")
+        self.assertEqual(self.v["C2"], wire.router_advert(p, wire.ip("198.18.1.2"), 40000, 1400))
+        a = wire.client_address(p, wire.ip("198.18.1.2"), 40000, 0xDEADBEEF)
+        self.assertEqual(packets.inet6_str(a), "2001:db8:7:c612:102:9c40:dead:beef")
+        self.assertEqual(wire.parse_client_address(a), {
+            "prefix": p, "client_ipv4": wire.ip("198.18.1.2"), "client_port": 40000,
+            "tag": 0xDEADBEEF})
+
+    def test_multicast_summary(self):
+        g = [wire.ip("239.1.1.1"), wire.ip("239.2.2.2")]
+        m1 = wire.mcast_summary(wire.ip("198.18.2.2"), 5000, 7, 1700000000000000,
+                                1700000000000123, 1000,
+                                [(wire.ip("198.18.11.2"), 40000, 0xAAAA, 1500, g)])
+        self.assertEqual(self.v["M1"], m1)
+        key = wire.mcast_peer_key(b"0123456789abcdef")
+        sealed = wire.mcast_summary(wire.ip("198.18.2.2"), 5000, 7, 1700000000000000,
+                                    1700000000000123, 1000,
+                                    [(wire.ip("198.18.11.2"), 40000, 0xAAAA, 1500, g)], key=key)
+        self.assertEqual(sealed[:-16], m1)
+        self.assertEqual(sealed[-16:], crypto.hmac_sha256(key, m1)[:16])
+        gd = wire.mcast_group_data(1, 2, 7, 3, 4, 5, 6, 8, b"\x45" + bytes(27))
+        self.assertEqual(gd[:4], bytes.fromhex("02210400"))
+        self.assertEqual(len(gd), wire.MCAST_PEER_HDR + 16 + 28)
+
+    def test_version_1_and_forgeries(self):
+        v1 = wire.tunnel_v1(wire.IPV6, 7, wire.ip("198.18.1.2"), 40000, wire.ip("198.18.0.1"), 9,
+                            b"\x60")
+        self.assertEqual(v1[:4], bytes.fromhex("01021c00"))
+        self.assertEqual(len(v1), 29)
+        with self.assertRaises(ValueError) as e:
+            wire.parse_tunnel(v1)
+        self.assertEqual(str(e.exception), "unsupported_version")
+        ack = wire.keepalive_ack(1, wire.ip("198.18.0.1"), 0x0A0B0C0D0E0F1011, 5)
+        self.assertEqual(wire.parse_keepalive_ack(ack), {
+            "result": 1, "gateway_id": wire.ip("198.18.0.1"), "session_id": 0x0A0B0C0D0E0F1011,
+            "counter": 5, "mac": bytes(16)})
+        self.assertEqual(wire.mesh_frame(30, b""), bytes.fromhex("021e080000000000"))
+
+    def test_mesh_router_record(self):
+        r = wire.mesh_router(1, 5000, 7, wire.ip("198.18.2.2"), 600, 42, bytes(range(32)),
+                             wire.ip("198.18.0.1"), 1700000000000000, bytes(16), b"\x55" * 32, 850,
+                             b"\x77" * 32, b"\x88" * 64)
+        self.assertEqual(len(r), wire.MESH_ROUTER_LEN)
+        self.assertEqual(r[8:12], bytes([198, 18, 2, 2]))
+        self.assertEqual(r[20:24], bytes([wire.SUITE_AES256_GMAC, 0, 0, 0]))
+        self.assertEqual(r[56:60], bytes([198, 18, 0, 1]))
+        moved = wire.mesh_router_with(r, router_ipv4=wire.ip("10.0.0.1"), key_id=5,
+                                      router_rtt_us=601)
+        self.assertEqual(moved, r[:8] + bytes([10, 0, 0, 1]) + (601).to_bytes(4, "big") +
+                         (5).to_bytes(4, "big") + r[20:])
 
 
 if __name__ == "__main__":

@@ -20,7 +20,6 @@ import secrets
 import shutil
 import signal
 import socket
-import struct
 import sys
 import tempfile
 import time
@@ -45,7 +44,7 @@ def tokens_derivable(address, tag, ipv4, port):
     (both byte orders, 4-byte ones also shifted up), its fields and their combinations."""
     out = {0, MASK64, tag, tag << 32, ipv4, port, (ipv4 << 16) | port, (ipv4 << 32) | tag,
            (port << 32) | tag, (((ipv4 << 16) | port) << 32 | tag) & MASK64,
-           int.from_bytes(struct.pack("!I", tag), "little")}
+           int.from_bytes(tag.to_bytes(4, "big"), "little")}
     for i in range(0, 9):
         out |= {int.from_bytes(address[i:i + 8], "big"), int.from_bytes(address[i:i + 8], "little")}
     for i in range(0, 13):
@@ -54,6 +53,12 @@ def tokens_derivable(address, tag, ipv4, port):
     hi, lo = int.from_bytes(address[:8], "big"), int.from_bytes(address[8:], "big")
     out |= {hi ^ lo, (hi + lo) & MASK64}
     return sorted(out)
+
+
+def client_fields(address):
+    """(client_ipv4, client_port, tag) embedded in a client address (docs/protocol.md 11)."""
+    f = wire.parse_client_address(address)
+    return f["client_ipv4"], f["client_port"], f["tag"]
 
 
 class ClientInjection(unittest.TestCase):
@@ -130,7 +135,7 @@ class ClientInjection(unittest.TestCase):
     def test_a_a_server_cannot_send_as_the_provider(self):
         address, listener = self.ipv6_client()
         a = inet6(address)
-        ipv4, port, tag = struct.unpack("!IHI", a[6:16])
+        ipv4, port, tag = client_fields(a)
         tokens = tokens_derivable(a, tag, ipv4, port)
         server = self.socket_in(self.lab.gw_ns, (SERVER_IP, 0))
         packet = udp6_packet(inet6("2001:db8:1::2"), a, 443, LISTEN_PORT, b"injected")
@@ -151,7 +156,7 @@ class ClientInjection(unittest.TestCase):
         address, _ = self.ipv6_client()
         st = self.client.status()
         a = inet6(address)
-        ipv4, port, tag = struct.unpack("!IHI", a[6:16])
+        ipv4, port, tag = client_fields(a)
         forged = wire.router_advert(bytes.fromhex("20010db80bad"), wire.ip("198.18.66.66"), 1234,
                                     1280)
         tokens = tokens_derivable(a, tag, ipv4, port) + [secrets.randbits(64) for _ in range(16)]

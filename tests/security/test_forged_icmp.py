@@ -10,7 +10,6 @@ Runs on loopback (the router at 127.0.5.2, the other at 127.0.5.3, the forger cl
 sends from 127.0.5.9). Needs root: dmuxd opens a raw ICMP socket, the test sends raw packets."""
 import os
 import socket
-import struct
 import sys
 import threading
 import time
@@ -19,7 +18,7 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "pylib"))
 from ipdmux.gateway_harness import BUILD_DIR, Dmuxd, Router, free_udp_port, main, wait_for  # noqa: E402
-from ipdmux import wire  # noqa: E402
+from ipdmux import packets, wire  # noqa: E402
 from ipdmux.registration import Agent, Credentials, Provider  # noqa: E402
 
 DMUX_CA = os.path.join(BUILD_DIR, "tools", "ca", "dmux-ca")
@@ -28,18 +27,13 @@ ROUTER, OTHER, FORGER = "127.0.5.2", "127.0.5.3", "127.0.5.9"
 
 
 def ipv4(src, dst, proto, body):
-    return struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(body), 0, 0x4000, 64, proto, 0,
-                       socket.inet_aton(src), socket.inet_aton(dst)) + body
+    return packets.ipv4_packet(src, dst, proto, body, checksum=False)  # the kernel fills it in
 
 
 def port_unreachable(reporter, quoted_src, quoted_dst, sport, dport, udp_payload, cut=548):
     """ICMP type 3 code 3 from `reporter` quoting the UDP datagram quoted_src -> quoted_dst."""
-    udp = struct.pack("!HHHH", sport, dport, 8 + len(udp_payload), 0) + udp_payload
-    quoted = ipv4(quoted_src, quoted_dst, 17, udp)[:cut]
-    icmp = struct.pack("!BBHI", 3, 3, 0, 0) + quoted
-    csum = wire.inet_checksum(icmp)
-    icmp = icmp[:2] + struct.pack("!H", csum) + icmp[4:]
-    return icmp
+    udp = packets.udp_header(sport, dport, udp_payload)
+    return packets.icmp4_port_unreachable(ipv4(quoted_src, quoted_dst, packets.UDP, udp)[:cut])
 
 
 def send_icmp(src, icmp):
@@ -162,8 +156,7 @@ class ForgedIcmp(unittest.TestCase):
         quote(real, reporter=FORGER)
         # A refusal of a probe nobody sent: a KEEPALIVE_ACK with a guessed counter.
         s = a.session
-        fake_probe = struct.pack("!BBBBB3sIQQ", 2, 7, 4, 0, 0, bytes(3), t["gateway_id"],
-                                 s.session_id, (1 << 63) | 12345) + bytes(16)
+        fake_probe = wire.keepalive_ack(0, t["gateway_id"], s.session_id, (1 << 63) | 12345)
         quote(fake_probe)
         # The captured TUNNEL itself (valid tag): evidence, so a probe goes out; the live agent's
         # host does not refuse it, so nothing happens. Replayed again: stale.

@@ -7,7 +7,6 @@ without end through PEERS. The honest and the malicious peer are Python gateways
 import json
 import os
 import socket
-import struct
 import subprocess
 import sys
 import threading
@@ -138,9 +137,8 @@ class MeshTrust(unittest.TestCase):
         base = self.record(("127.0.0.60", 5000), M_ID, 1, 1, 1, sign=False)
         records = []
         for i in range(n):  # forged: every one costs dmuxd a signature check
-            addr = struct.pack("!I", (10 << 24) + i + 1)
-            records.append(base[:4] + base[4:8] + addr + base[12:16] + struct.pack("!I", i + 1) +
-                           base[20:])
+            records.append(wire.mesh_router_with(base, router_ipv4=(10 << 24) + i + 1,
+                                                 key_id=i + 1))
         worst = [0.0]
         stop = threading.Event()
 

@@ -24,7 +24,6 @@ figures. The namespaces, processes and files are removed by the Lab, also on fai
 import os
 import secrets
 import socket
-import struct
 import sys
 import time
 import unittest
@@ -50,8 +49,8 @@ SPECIAL = [("10.1.2.3", 53), ("192.168.1.1", 53), ("100.64.0.1", 53), ("169.254.
 
 def v1_tunnel(client_ip, client_port, token, payload):
     """A version-1 TUNNEL (28-byte header, no key, no tag)."""
-    return struct.pack("!BBBBHHIIIQ", 1, 2, 28, 0, wire.IPV6, client_port, PROVIDER_ID,
-                       wire.ip(client_ip), wire.ip(GW_CLIENT), token) + payload
+    return wire.tunnel_v1(wire.IPV6, PROVIDER_ID, wire.ip(client_ip), client_port,
+                          wire.ip(GW_CLIENT), token, payload)
 
 
 class ProviderInjection(LabTestCase):
@@ -186,7 +185,7 @@ class ProviderInjection(LabTestCase):
         self.assertEqual(self.service_received(), 100)  # the genuine ones arrived
         self.sniffer.clear()  # (the TOKEN_OFFER the client got)
         st1 = self.status()
-        me_port = struct.unpack("!H", me[10:12])[0]
+        me_port = wire.parse_client_address(me)["client_port"]
         payload = self.udp_from(me, b"forged")
         forged = []
         for i in range(40000):  # random key_ids, random counters and tags; token = v1's tag

@@ -91,23 +91,20 @@ class RegisterReplay(unittest.TestCase):
         # cookie for it that is bad_cookie; with its own cookie the signature no longer matches.
         for addr in REPLAYERS:
             a = self.agent(addr, self.port1)
-            rewritten = bytearray(captured)
-            rewritten[6:8] = a.addr[1].to_bytes(2, "big")
-            rewritten[12:16] = wire.ip(addr).to_bytes(4, "big")
-            self.assertIsNone(a.exchange(bytes(rewritten)))
-            rewritten[28:44] = a.cookie()["cookie"]
-            self.assertIsNone(a.exchange(bytes(rewritten)))
+            rewritten = wire.register_with(captured, router_port=a.addr[1],
+                                           router_ipv4=wire.ip(addr))
+            self.assertIsNone(a.exchange(rewritten))
+            rewritten = wire.register_with(rewritten, cookie=a.cookie()["cookie"])
+            self.assertIsNone(a.exchange(rewritten))
         self.expect(self.gw1, "bad_cookie", len(REPLAYERS))
         self.expect(self.gw1, "bad_signature", len(REPLAYERS))
 
         # 5. Sent to the second gateway with gateway_id rewritten: the signature covers it.
         other = self.agent(VICTIM, self.port2)
         c2 = other.cookie()
-        forged = bytearray(captured)
-        forged[16:20] = c2["gateway_id"].to_bytes(4, "big")
-        forged[6:8] = other.addr[1].to_bytes(2, "big")
-        forged[28:44] = c2["cookie"]
-        self.assertIsNone(other.exchange(bytes(forged)))
+        forged = wire.register_with(captured, gateway_id=c2["gateway_id"],
+                                    router_port=other.addr[1], cookie=c2["cookie"])
+        self.assertIsNone(other.exchange(forged))
         self.expect(self.gw2, "bad_signature", 1)
 
         self.assertEqual(self.routers(self.gw1), registered)

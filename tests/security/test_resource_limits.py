@@ -5,7 +5,6 @@ dmuxctl out of the control socket."""
 import os
 import socket
 import ssl
-import struct
 import subprocess
 import sys
 import time
@@ -98,7 +97,7 @@ class ResourceLimits(unittest.TestCase):
         try:
             self.assertIsNotNone(peer.wait_for(wire.MESH_HELLO))
             log_before = os.path.getsize(self.d.log_path)
-            junk = struct.pack("!BBBBI", 2, 30, 8, 0, 0) * 100000  # 800 KB of unknown-type frames
+            junk = wire.mesh_frame(30, b"") * 100000  # 800 KB of unknown-type frames
             peer.send(junk)
             self.assertTrue(wait_for(lambda: self.mesh_counters()["bad_frames"]["unexpected_type"]
                                      >= 100000, timeout=20))

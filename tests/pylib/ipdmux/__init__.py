@@ -6,7 +6,9 @@ Tests and benchmarks import it as `from ipdmux import wire, crypto, ...` after p
 
   wire, crypto       every wire format and its cryptography, from the spec alone (checked against
                      the spec's vectors by tests/pylib/test_protocol_vectors.py)
-  proc, stats        sh/wait_for/free ports/namespace cleanup; percentile
+  packets            generic IPv4/IPv6/UDP/ICMP/IGMP packets (what IPdmux carries, not its formats)
+  probe              numbered payloads that tests and benchmarks send through IPdmux
+  proc, stats        sh/wait_for/free ports/namespace cleanup/CPU seconds; percentile, nearest rank
   control            the control socket client of every daemon
   ca, registration   credentials from the real dmux-ca; the agent side of registration
   gateway_harness    real dmuxd processes (Dmuxd, Router, Client), main() for unittest modules

@@ -22,6 +22,7 @@ from . import wire
 from .client_lab import (NsProcess, delete_namespace, in_netns, sh, udp4_packet, udp6_packet, udp_socket,
                          unix_request, wait_for)
 from .gateway_router import write_key_file
+from .packets import echo_request, igmpv2_report, inet6, parse_ipv6  # noqa: F401  (re-exported)
 
 __all__ = ["NsProcess", "in_netns", "sh", "udp4_packet", "udp6_packet", "udp_socket",
            "unix_request", "wait_for"]
@@ -43,33 +44,6 @@ def ip(a):
 
 
 # ---- packets ----------------------------------------------------------------------------------
-
-def inet6(a):
-    return socket.inet_pton(socket.AF_INET6, a)
-
-
-def echo_request(src, dst, ident, seq, data):
-    """An ICMPv6 echo request (`src`, `dst` 16 bytes each), checksum filled in."""
-    icmp = struct.pack("!BBHHH", 128, 0, 0, ident, seq) + data
-    icmp = icmp[:2] + struct.pack("!H", wire.ipv6_l4_checksum(src, dst, 58, icmp)) + icmp[4:]
-    return struct.pack("!IHBB", 6 << 28, len(icmp), 58, 64) + src + dst + icmp
-
-
-def parse_ipv6(p):
-    vtf, plen, nh, _ = struct.unpack("!IHBB", p[:8])
-    return dict(version=vtf >> 28, payload_len=plen, next_header=nh, src=p[8:24], dst=p[24:40],
-                payload=p[40:])
-
-
-def igmpv2_report(src, group):
-    """An IPv4 packet from `src` carrying an IGMPv2 membership report for `group`."""
-    igmp = struct.pack("!BBH4s", 0x16, 0, 0, socket.inet_aton(group))
-    igmp = igmp[:2] + struct.pack("!H", wire.inet_checksum(igmp)) + igmp[4:]
-    header = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(igmp), 0, 0, 1, 2, 0,
-                         socket.inet_aton(src), socket.inet_aton(group))
-    header = header[:10] + struct.pack("!H", wire.inet_checksum(header)) + header[12:]
-    return header + igmp
-
 
 def token_request_data(proto, nonce, provider=0):
     """Section 15.1: a DATA with CTRL holding a TOKEN_REQUEST (84 bytes)."""

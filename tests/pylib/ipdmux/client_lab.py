@@ -26,6 +26,7 @@ import threading
 import time
 
 from . import crypto, wire
+from .packets import inet6, inet6_str, udp4_packet, udp6_packet  # noqa: F401  (re-exported)
 from .proc import delete_namespace, sh, wait_for  # noqa: F401  (re-exported for the tests)
 
 CLONE_NEWNET = 0x40000000
@@ -39,33 +40,6 @@ PROVIDER_ID = 7
 CLIENT_PREFIX = bytes.fromhex("20010db80007")  # 2001:db8:7::/48
 SERVER_V6 = "2001:db8:1::2"                    # the gw namespace's kernel, behind emu0
 EXP_PROTO = 0x8001
-
-
-def inet6(text):
-    return socket.inet_pton(socket.AF_INET6, text)
-
-
-def inet6_str(b):
-    return socket.inet_ntop(socket.AF_INET6, b)
-
-
-def udp6_packet(src, dst, sport, dport, payload):
-    udp = struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload
-    udp = udp[:6] + struct.pack("!H", wire.ipv6_l4_checksum(src, dst, 17, udp) or 0xFFFF) + udp[8:]
-    return struct.pack("!IHBB", 6 << 28, len(udp), 17, 64) + src + dst + udp
-
-
-def udp4_packet(src, dst, sport, dport, payload, ttl=64):
-    """An IPv4 UDP packet (`src`, `dst` dotted quads), checksums filled in."""
-    s, d = socket.inet_aton(src), socket.inet_aton(dst)
-    udp = struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload
-    pseudo = s + d + struct.pack("!BBH", 0, 17, len(udp))
-    udp = udp[:6] + struct.pack("!H", wire.inet_checksum(pseudo + udp) or 0xFFFF) + udp[8:]
-    hdr = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0x4000, ttl, 17, 0, s, d)
-    hdr = hdr[:10] + struct.pack("!H", wire.inet_checksum(hdr)) + hdr[12:]
-    return hdr + udp
-
-
 
 
 def open_tun(name):

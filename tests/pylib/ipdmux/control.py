@@ -3,8 +3,9 @@ import json
 import socket
 
 
-def command(path, line, timeout=10.0, parse=True):
-    """Sends `line` and returns the parsed JSON answer (or the raw text with parse=False)."""
+def request(path, line, timeout=10.0):
+    """Sends `line` and returns the raw answer (bytes, until the daemon closes): exactly what
+    `dmuxctl --json LINE` sends and prints, without starting a process."""
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.settimeout(timeout)
     try:
@@ -18,5 +19,10 @@ def command(path, line, timeout=10.0, parse=True):
             chunks.append(b)
     finally:
         s.close()
-    text = b"".join(chunks).decode()
+    return b"".join(chunks)
+
+
+def command(path, line, timeout=10.0, parse=True):
+    """Sends `line` and returns the parsed JSON answer (or the raw text with parse=False)."""
+    text = request(path, line, timeout).decode()
     return json.loads(text) if parse else text

@@ -8,7 +8,6 @@ import json
 import os
 import secrets
 import socket
-import struct
 import subprocess
 import tempfile
 import time
@@ -41,12 +40,7 @@ def parse_tunnel(b):
     return wire.parse_tunnel(b)
 
 
-def ip_to_int(a):
-    return struct.unpack("!I", socket.inet_aton(a))[0]
-
-
-
-
+ip_to_int = wire.ip  # dotted quad -> int
 
 
 class Router:

@@ -5,7 +5,8 @@ Names follow the spec's field names."""
 import socket
 import struct
 
-from . import crypto
+from . import crypto, packets
+from .packets import inet_checksum, ipv6_l4_checksum  # noqa: F401  (re-exported)
 
 VERSION = 2
 DATA, TUNNEL, RETURN = 1, 2, 3
@@ -107,6 +108,13 @@ def tunnel_tag_ok(b, key):
     return crypto.tunnel_tag(key, t["gateway_id"], t["counter"], zeroed) == t["tag"]
 
 
+def tunnel_v1(proto, provider, client_ipv4, client_port, gateway_id, token, payload):
+    """A version-1 TUNNEL (section 17: 28-byte header, no key, no tag), which every version-2
+    router must drop as unsupported_version."""
+    return struct.pack("!BBBBHHIIIQ", 1, TUNNEL, 28, 0, proto, client_port, provider, client_ipv4,
+                       gateway_id, token) + payload
+
+
 # --- client <-> router control (7) -------------------------------------------------------------
 
 def token_request():
@@ -152,6 +160,26 @@ def register_unsigned(proto, router_port, provider, router_ipv4, gateway_id, tim
             struct.pack("!IH", rtt_us, len(cert_der)) + cert_der)
 
 
+REGISTER_FIELDS = {"proto_id": (4, "!H"), "router_port": (6, "!H"), "provider_id": (8, "!I"),
+                   "router_ipv4": (12, "!I"), "gateway_id": (16, "!I"), "timestamp_us": (20, "!Q"),
+                   "cookie": (28, "16s")}
+
+
+def with_fields(table, msg, **fields):
+    """`msg` with the named fields of `table` ({name: (offset, struct format)}) replaced; nothing
+    re-signed or re-MACed (what a forger who rewrites captured bytes sends)."""
+    out = bytearray(msg)
+    for name, value in fields.items():
+        offset, fmt = table[name]
+        struct.pack_into(fmt, out, offset, value)
+    return bytes(out)
+
+
+def register_with(msg, **fields):
+    """A REGISTER (9.2) with fields rewritten: register_with(r, router_port=..., cookie=...)."""
+    return with_fields(REGISTER_FIELDS, msg, **fields)
+
+
 def register(signing_key, *args, **kwargs):
     unsigned = register_unsigned(*args, **kwargs)
     return unsigned + struct.pack("!H", 64) + crypto.ed25519_sign(signing_key, unsigned)
@@ -170,6 +198,12 @@ def parse_register_ack(b):
 def keepalive(key, session_id, counter, msg_type=KEEPALIVE, rtt_us=0):
     body = control_header(msg_type) + struct.pack("!QQII", session_id, counter, rtt_us, 0)
     return body + crypto.session_mac(key, body)
+
+
+def keepalive_ack(result, gateway_id, session_id, counter, mac=bytes(16)):
+    """9.5; the MAC as given (zero by default: what an off-path forger can write)."""
+    return control_header(KEEPALIVE_ACK) + struct.pack("!B3xIQQ", result, gateway_id, session_id,
+                                                       counter) + mac
 
 
 def parse_keepalive_ack(b):
@@ -200,6 +234,17 @@ def mesh_router(proto, port, provider, addr, router_rtt_us, key_id, tunnel_key, 
     return (struct.pack("!HHIIIIB3x", proto, port, provider, addr, router_rtt_us, key_id, suite) +
             tunnel_key + struct.pack("!IQ", gateway_id, timestamp_us) + cookie + session_public +
             struct.pack("!I", signed_rtt_us) + cert_hash + signature)
+
+
+MESH_ROUTER_LEN = 216
+MESH_ROUTER_FIELDS = {"proto_id": (0, "!H"), "router_port": (2, "!H"), "provider_id": (4, "!I"),
+                      "router_ipv4": (8, "!I"), "router_rtt_us": (12, "!I"), "key_id": (16, "!I")}
+
+
+def mesh_router_with(record, **fields):
+    """`record` (a 216-byte router record, 12.2) with the named leading fields replaced, e.g.
+    mesh_router_with(r, router_ipv4=..., key_id=...); nothing re-signed."""
+    return with_fields(MESH_ROUTER_FIELDS, record, **fields)
 
 
 def mesh_full_state(origin, incarnation, seq, routers, part=0, parts=1):
@@ -234,28 +279,19 @@ ALL_NODES = bytes.fromhex("ff020000000000000000000000000001")
 ROUTER_LINK_LOCAL = bytes.fromhex("fe800000000000000000000000000001")
 
 
-def inet_checksum(data):
-    """RFC 1071 one's-complement sum, complemented."""
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack(f"!{len(data) // 2}H", data))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
-
-
-def ipv6_l4_checksum(src, dst, next_header, l4):
-    return inet_checksum(src + dst + struct.pack("!I3xB", len(l4), next_header) + l4)
-
-
 def _icmpv6_packet(src, dst, icmp):
-    icmp = icmp[:2] + struct.pack("!H", ipv6_l4_checksum(src, dst, ICMPV6, icmp)) + icmp[4:]
-    return struct.pack("!IHBB", 6 << 28, len(icmp), ICMPV6, 255) + src + dst + icmp
+    return packets.icmpv6_packet(src, dst, icmp, hop_limit=255)
 
 
 def client_address(prefix48, client_ipv4, client_port, tag):
     """Section 11: P (6 bytes) || client_ipv4 || client_port || tag, 16 bytes."""
     return prefix48[:6] + struct.pack("!IHI", client_ipv4, client_port, tag)
+
+
+def parse_client_address(a):
+    """The fields of a 16-byte client address (section 11)."""
+    ipv4, port, tag = struct.unpack("!IHI", a[6:16])
+    return {"prefix": a[:6], "client_ipv4": ipv4, "client_port": port, "tag": tag}
 
 
 def router_solicitation():
@@ -277,3 +313,37 @@ def router_advert(prefix48, client_ipv4, client_port, mtu, lifetime_s=600):
             struct.pack("!BBBBIII", 3, 4, 96, 0, lifetime_s, lifetime_s, 0) + offer +
             struct.pack("!BBHI", 5, 1, 0, mtu))
     return _icmpv6_packet(ROUTER_LINK_LOCAL, ALL_NODES, icmp)
+
+
+# --- multicast overlay, router <-> router (14.2) ------------------------------------------------
+
+MCAST_PEER_HDR = 32
+
+
+def mcast_peer_key(secret):
+    """P = HMAC-SHA256(secret, "ipdmux-v2-mcast-peer")."""
+    return crypto.hmac_sha256(secret, b"ipdmux-v2-mcast-peer")
+
+
+def mcast_peer(msg_type, router_ipv4, router_port, provider, seq, sent_us, body, key=None,
+               part=0, parts=0):
+    """A SUMMARY or GROUP_DATA; with the MAC under `key` (the derived P) if given, else without."""
+    msg = (control_header(msg_type) + struct.pack("!IHBBIQQ", router_ipv4, router_port, part, parts,
+                                                  provider, seq, sent_us) + body)
+    return msg + crypto.session_mac(key, msg) if key is not None else msg
+
+
+def mcast_summary(router_ipv4, router_port, provider, seq, sent_us, interval_ms, members,
+                  key=None, part=0, parts=1):
+    """`members`: (client_ipv4, client_port, token, age_ms, [group ints])."""
+    body = struct.pack("!IHH", interval_ms, len(members), 0) + b"".join(
+        struct.pack("!IHHQI", a, p, len(g), t, age) + struct.pack(f"!{len(g)}I", *g)
+        for a, p, t, age, g in members)
+    return mcast_peer(SUMMARY, router_ipv4, router_port, provider, seq, sent_us, body, key,
+                      part, parts)
+
+
+def mcast_group_data(router_ipv4, router_port, provider, seq, sent_us, origin_ipv4, origin_port,
+                     origin_token, packet, key=None):
+    body = struct.pack("!IHHQ", origin_ipv4, origin_port, 0, origin_token) + packet
+    return mcast_peer(GROUP_DATA, router_ipv4, router_port, provider, seq, sent_us, body, key)
