@@ -112,7 +112,8 @@ void TunnelIo::on_socket_readable(std::size_t max_bursts, Clock::time_point now,
       }
       path_.injected(r.packet.size());
     }
-    write_coalesced();  // before the next receive(): the batch refers to its buffers
+    write_coalesced();                // before the next receive(): the batch refers to its buffers
+    if (receiver_.drained()) return;  // no recvmmsg just to learn EAGAIN
   }
 }
 

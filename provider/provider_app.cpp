@@ -145,6 +145,7 @@ void ProviderApp::on_socket_readable() noexcept {
       }
     }
     flush_to_tun();
+    if (receiver_.drained()) return;  // no recvmmsg just to learn EAGAIN
   }
 }
 

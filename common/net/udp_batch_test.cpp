@@ -82,6 +82,25 @@ TEST_CASE("a batch of runs arrives datagram by datagram, exactly as queued") {
   }
 }
 
+TEST_CASE("drained() says whether the last receive emptied the socket") {
+  const UniqueFd tx = bound(), rxfd = bound();
+  const Endpoint to = local_endpoint(rxfd.get());
+  UdpBatchReceiver rx(rxfd.get(), UdpReceiveConfig{.batch = 2, .gro = false});
+  CHECK(rx.drained());  // nothing received yet
+  UdpSendBatch batch(tx.get(), UdpSendBatchConfig{.gso = false});
+  const auto d = datagram(100, 4);
+  for (int i = 0; i < 3; ++i) REQUIRE(batch.add(to, {}, d));
+  REQUIRE(batch.flush() == 3);
+  pollfd p{rxfd.get(), POLLIN, 0};
+  REQUIRE(::poll(&p, 1, 2000) == 1);
+  REQUIRE(rx.receive() == 2);  // loopback queues all three within the send
+  CHECK(!rx.drained());        // a full batch: there may be more
+  REQUIRE(rx.receive() == 1);
+  CHECK(rx.drained());  // one of a batch of two
+  CHECK(rx.receive() == 0);
+  CHECK(rx.drained());  // EAGAIN
+}
+
 TEST_CASE("a send the kernel refuses is counted, and the batch carries on") {
   const UniqueFd tx = bound();
   UdpSendBatch batch(tx.get(), UdpSendBatchConfig{});

@@ -84,6 +84,7 @@ std::size_t UdpBatchReceiver::receive() noexcept {
   ++counters_.syscalls;
   const int got =
       ::recvmmsg(fd_, headers_.data(), static_cast<unsigned>(config_.batch), MSG_DONTWAIT, nullptr);
+  drained_ = got < static_cast<int>(config_.batch);  // EAGAIN, an error or a partial batch
   if (got <= 0) return 0;
   std::size_t n = 0;
   for (std::size_t i = 0; i < static_cast<std::size_t>(got); ++i) {

@@ -55,6 +55,10 @@ class UdpBatchReceiver {
   // One recvmmsg without waiting. Returns the datagrams now available through datagram() and
   // from(); 0 if none (EAGAIN) or an error. Views stay valid until the next receive().
   std::size_t receive() noexcept;
+  // Whether the last receive() found the socket empty: it filled fewer buffers than the batch (or
+  // none). A caller that drains a socket stops here instead of paying a recvmmsg for EAGAIN; a
+  // datagram that arrived since leaves the socket readable for the next wake-up.
+  [[nodiscard]] bool drained() const noexcept { return drained_; }
   [[nodiscard]] std::span<std::byte> datagram(std::size_t i) const noexcept { return views_[i]; }
   [[nodiscard]] const Endpoint& from(std::size_t i) const noexcept { return senders_[i]; }
 
@@ -65,6 +69,7 @@ class UdpBatchReceiver {
   int fd_;
   UdpReceiveConfig config_;
   bool gro_ = false;
+  bool drained_ = true;
   std::vector<std::byte> buffers_;   // batch * buffer_bytes
   std::vector<std::byte> controls_;  // batch * kControlBytes
   std::vector<sockaddr_in> names_;
