@@ -185,7 +185,9 @@ CommandLine parse_command_line(int argc, const char* const argv[]) {
   file_options.add(router_options()).add(peer_options()).add(membership_options());
   po::options_description all(app::kHelpWidth, app::kHelpIndent);
   all.add(app::program_options("validate options, certificate and keys, print a summary and exit"))
-      .add(file_options);
+      .add(router_options())
+      .add(peer_options())
+      .add(membership_options());
   return app::parse_standard_command_line<CommandLine>(argc, argv, all, file_options,
                                                        help_text(all), to_config);
 }
