@@ -1,13 +1,15 @@
 // Every option name of dmux-client, written once (command line and config file keys).
 #pragma once
 
+#include "common/app/option_names.h"
+
 namespace dmux::client::opt {
 
-inline constexpr const char* kHelp = "help";
-inline constexpr const char* kVersion = "version";
-inline constexpr const char* kCheckConfig = "check-config";
+inline constexpr const char* kHelp = app::opt::kHelp;
+inline constexpr const char* kVersion = app::opt::kVersion;
+inline constexpr const char* kCheckConfig = app::opt::kCheckConfig;
 inline constexpr const char* kCleanup = "cleanup";
-inline constexpr const char* kConfig = "config";
+inline constexpr const char* kConfig = app::opt::kConfig;
 inline constexpr const char* kGateway = "gateway";
 inline constexpr const char* kBind = "bind";
 inline constexpr const char* kCapture = "capture";
@@ -20,9 +22,9 @@ inline constexpr const char* kRouteTable = "route-table";
 inline constexpr const char* kRoute = "route";
 inline constexpr const char* kPhaseOut = "phase-out";
 inline constexpr const char* kSolicitInterval = "solicit-interval-ms";
-inline constexpr const char* kControlSocket = "control-socket";
-inline constexpr const char* kControlGroup = "control-group";
-inline constexpr const char* kMetricsListen = "metrics-listen";
-inline constexpr const char* kLogLevel = "log-level";
+inline constexpr const char* kControlSocket = app::opt::kControlSocket;
+inline constexpr const char* kControlGroup = app::opt::kControlGroup;
+inline constexpr const char* kMetricsListen = app::opt::kMetricsListen;
+inline constexpr const char* kLogLevel = app::opt::kLogLevel;
 
 }  // namespace dmux::client::opt

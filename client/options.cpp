@@ -1,12 +1,11 @@
 #include "client/options.h"
 
 #include <boost/program_options.hpp>
-#include <fstream>
 #include <sstream>
 
 #include "client/option_names.h"
 #include "client/selector.h"
-#include "common/app/operator_options.h"
+#include "common/app/standard_options.h"
 #include "common/util/option_errors.h"
 #include "common/util/strict_command_line.h"
 
@@ -18,14 +17,10 @@ namespace {
 using strings = std::vector<std::string>;
 
 po::options_description program_options() {
-  po::options_description d("Program", 100, 50);
-  d.add_options()((std::string(opt::kHelp) + ",h").c_str(), "show this help and exit")(
-      opt::kVersion, "print the version and exit")(
-      opt::kCheckConfig, "validate the options, print a summary and exit")(
-      opt::kCleanup,
-      "remove the iptables chain and routing rules a killed daemon left behind, and exit")(
-      opt::kConfig, po::value<std::string>()->value_name("FILE"),
-      "config file of KEY = VALUE lines (keys are the long option names); the command line wins");
+  auto d = app::program_options("validate the options, print a summary and exit");
+  d.add_options()(opt::kCleanup,
+                  "remove the iptables chain and routing rules a killed daemon left behind, and "
+                  "exit");
   return d;
 }
 
@@ -58,16 +53,12 @@ po::options_description client_options() {
       opt::kPhaseOut, po::value<std::string>()->value_name("on|off")->default_value("on"),
       "on: do not capture IPv6 while the host has a native IPv6 default route")(
       opt::kSolicitInterval, po::value<unsigned>()->value_name("MS")->default_value(25000),
-      "address refresh and NAT keepalive interval (100-3600000)")(
-      opt::kControlSocket, po::value<std::string>()->value_name("PATH"),
-      "UNIX socket answering 'status' (JSON; dmuxctl --socket PATH status)")(
-      opt::kControlGroup, po::value<std::string>()->value_name("GROUP"),
-      "give the control socket to this group (mode 0660), so its members may run dmuxctl")(
-      opt::kMetricsListen,
-      po::value<std::string>()->value_name("ADDR:PORT|off")->default_value("127.0.0.1:9751"),
-      "Prometheus metrics endpoint (/metrics), or 'off'")(
-      opt::kLogLevel, po::value<std::string>()->value_name("LEVEL")->default_value("info"),
-      "debug, info, warn or error");
+      "address refresh and NAT keepalive interval (100-3600000)");
+  app::add_operator_options(
+      d,
+      {.control_socket = nullptr,
+       .control_socket_help = "UNIX socket answering 'status' (JSON; dmuxctl --socket PATH status)",
+       .metrics_listen = "127.0.0.1:9751"});
   return d;
 }
 
@@ -123,16 +114,7 @@ ClientConfig to_config(const po::variables_map& vm) {
   const unsigned ms = vm[opt::kSolicitInterval].as<unsigned>();
   if (ms < 100 || ms > 3'600'000) throw ConfigError(opt::kSolicitInterval, "must be 100-3600000");
   c.solicit_interval = std::chrono::milliseconds(ms);
-  if (vm.count(opt::kControlSocket)) c.control_socket = vm[opt::kControlSocket].as<std::string>();
-  if (vm.count(opt::kControlGroup))
-    c.control_group =
-        checked_control_group(vm[opt::kControlGroup].as<std::string>(), opt::kControlGroup);
-  if (const auto m = vm[opt::kMetricsListen].as<std::string>(); m != "off") {
-    c.metrics_listen = endpoint(vm, opt::kMetricsListen, true);
-  }
-  const auto level = vm[opt::kLogLevel].as<std::string>();
-  if (!log::parse_level(level, c.log_level))
-    throw ConfigError(opt::kLogLevel, "'" + level + "' is not debug, info, warn or error");
+  app::read_operator_options(vm, c);
   return c;
 }
 
@@ -151,12 +133,8 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
   try {
     po::variables_map vm;
     po::store(parse_strict_command_line(argc, argv, all), vm);
-    if (vm.count(opt::kConfig)) {
-      const auto path = vm[opt::kConfig].as<std::string>();
-      std::ifstream f(path);
-      if (!f) throw ConfigError(opt::kConfig, "cannot read " + path);
-      po::store(po::parse_config_file(f, client_options()), vm);
-    }
+    if (vm.count(opt::kConfig))  // every option but the program ones
+      store_config_file(vm[opt::kConfig].as<std::string>(), client_options(), vm, opt::kConfig);
     po::notify(vm);
     cl.help = vm.count(opt::kHelp) > 0;
     cl.version = vm.count(opt::kVersion) > 0;

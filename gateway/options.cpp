@@ -7,7 +7,7 @@
 #include <sstream>
 #include <thread>
 
-#include "common/app/operator_options.h"
+#include "common/app/standard_options.h"
 #include "common/util/option_errors.h"
 #include "common/util/strict_command_line.h"
 
@@ -17,10 +17,10 @@ namespace dmux::gateway {
 namespace {
 
 // Every option's name, once.
-constexpr const char* kHelp = "help";
-constexpr const char* kVersion = "version";
-constexpr const char* kConfig = "config";
-constexpr const char* kCheckConfig = "check-config";
+constexpr const char* kHelp = app::opt::kHelp;
+constexpr const char* kVersion = app::opt::kVersion;
+constexpr const char* kConfig = app::opt::kConfig;
+constexpr const char* kCheckConfig = app::opt::kCheckConfig;
 constexpr const char* kListen = "listen";
 constexpr const char* kTunnelSource = "tunnel-source";
 constexpr const char* kGatewayId = "gateway-id";
@@ -58,7 +58,7 @@ constexpr const char* kMeshMaxPerProvider = "mesh-max-routers-per-provider";
 constexpr const char* kCrl = "crl";
 constexpr const char* kSelection = "selection";
 constexpr const char* kSelectionToleranceUs = "selection-tolerance-us";
-constexpr const char* kMetricsListen = "metrics-listen";
+constexpr const char* kMetricsListen = app::opt::kMetricsListen;
 constexpr const char* kAnnouncePrefix = "announce-prefix";
 constexpr const char* kAnnounceDevice = "announce-device";
 constexpr const char* kAnnounceMetric = "announce-metric";
@@ -67,24 +67,9 @@ constexpr const char* kHealthIntervalMs = "health-interval-ms";
 constexpr const char* kHealthRise = "health-rise";
 constexpr const char* kHealthFall = "health-fall";
 constexpr const char* kDrainWithdrawMs = "drain-withdraw-ms";
-constexpr const char* kControlSocket = "control-socket";
-constexpr const char* kControlGroup = "control-group";
-constexpr const char* kLogLevel = "log-level";
-
-std::string with_short(const char* name, const char* s) { return std::string(name) + "," + s; }
-
-po::options_description command_line_only() {
-  po::options_description d("Program", 100, 50);
-  // clang-format off
-  d.add_options()
-      (with_short(kHelp, "h").c_str(), "show this help and exit")
-      (kVersion, "print the version and exit")
-      (with_short(kConfig, "c").c_str(), po::value<std::string>()->value_name("FILE"),
-       "read options from FILE (INI style 'name = value'); command-line options override it")
-      (kCheckConfig, "validate the configuration, print a summary and exit (0 if valid)");
-  // clang-format on
-  return d;
-}
+constexpr const char* kControlSocket = app::opt::kControlSocket;
+constexpr const char* kControlGroup = app::opt::kControlGroup;
+constexpr const char* kLogLevel = app::opt::kLogLevel;
 
 po::options_description daemon_options() {
   po::options_description d("Gateway", 100, 50);
@@ -189,17 +174,11 @@ po::options_description daemon_options() {
        "drain (dmuxctl drain, SIGTERM): announce with graceful shutdown this long, then withdraw")
       (kSelectionToleranceUs, po::value<unsigned>()->value_name("US")->default_value(1000),
        "routers whose estimated distance is within this (or 10%) of the nearest form one tier, "
-       "over which clients are hashed (0-1000000)")
-      (kMetricsListen, po::value<std::string>()->value_name("ADDR:PORT|off")->default_value("127.0.0.1:9750"),
-       "Prometheus metrics endpoint (/metrics), or 'off'")
-      (kControlSocket, po::value<std::string>()->value_name("PATH")->default_value("/run/ipdmux/dmuxd.sock"),
-       "UNIX socket for dmuxctl")
-      (kControlGroup, po::value<std::string>()->value_name("GROUP"),
-       "give the control socket to this group (mode 0660), so its members may run dmuxctl "
-       "(default: the daemon's own group)")
-      (kLogLevel, po::value<std::string>()->value_name("LEVEL")->default_value("info"),
-       "debug, info, warn or error");
+       "over which clients are hashed (0-1000000)");
   // clang-format on
+  app::add_operator_options(d, {.control_socket = "/run/ipdmux/dmuxd.sock",
+                                .control_socket_help = "UNIX socket for dmuxctl",
+                                .metrics_listen = "127.0.0.1:9750"});
   return d;
 }
 
@@ -425,14 +404,7 @@ GatewayConfig to_config(const po::variables_map& vm) {
   c.selection.tolerance = std::chrono::microseconds(tolerance);
   c.announce = to_announce(vm);
 
-  const auto metrics = get<std::string>(vm, kMetricsListen);
-  if (metrics != "off") c.metrics_listen = require_endpoint(metrics, kMetricsListen, true);
-
-  c.control_socket = checked_control_socket(get<std::string>(vm, kControlSocket), kControlSocket);
-  if (vm.count(kControlGroup))
-    c.control_group = checked_control_group(get<std::string>(vm, kControlGroup), kControlGroup);
-
-  c.log_level = checked_log_level(get<std::string>(vm, kLogLevel), kLogLevel);
+  app::read_operator_options(vm, c);
   return c;
 }
 
@@ -458,7 +430,8 @@ po::variables_map parse_all(int argc, const char* const argv[], const po::option
 
 CommandLine parse_command_line(int argc, const char* const argv[]) {
   return translate_errors([&] {
-    const auto prog = command_line_only();
+    const auto prog =
+        app::program_options("validate the configuration, print a summary and exit (0 if valid)");
     const auto daemon = daemon_options();
     po::options_description all(100, 50);
     all.add(prog).add(daemon);

@@ -4,13 +4,14 @@
 #pragma once
 
 #include "agent/agent_options.h"
+#include "common/app/option_names.h"
 
 namespace dmux::multicast::opt {
 
-inline constexpr const char* kHelp = "help";
-inline constexpr const char* kVersion = "version";
-inline constexpr const char* kCheckConfig = "check-config";
-inline constexpr const char* kConfig = "config";
+inline constexpr const char* kHelp = app::opt::kHelp;
+inline constexpr const char* kVersion = app::opt::kVersion;
+inline constexpr const char* kCheckConfig = app::opt::kCheckConfig;
+inline constexpr const char* kConfig = app::opt::kConfig;
 inline constexpr const char* kGateway = "gateway";
 inline constexpr const char* kListen = "listen";
 inline constexpr const char* kCert = "cert";
@@ -30,9 +31,9 @@ inline constexpr const char* kMaxClients = "max-clients";
 inline constexpr const char* kReturnKey = agent::opt::kReturnKey;
 inline constexpr const char* kStaticTunnelKey = agent::opt::kStaticTunnelKey;
 inline constexpr const char* kAllowDestination = agent::opt::kAllowDestination;
-inline constexpr const char* kControlSocket = "control-socket";
-inline constexpr const char* kControlGroup = "control-group";
-inline constexpr const char* kMetricsListen = "metrics-listen";
-inline constexpr const char* kLogLevel = "log-level";
+inline constexpr const char* kControlSocket = app::opt::kControlSocket;
+inline constexpr const char* kControlGroup = app::opt::kControlGroup;
+inline constexpr const char* kMetricsListen = app::opt::kMetricsListen;
+inline constexpr const char* kLogLevel = app::opt::kLogLevel;
 
 }  // namespace dmux::multicast::opt

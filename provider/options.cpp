@@ -2,11 +2,8 @@
 
 #include <algorithm>
 #include <boost/program_options.hpp>
-#include <sstream>
 
-#include "common/app/operator_options.h"
-#include "common/util/option_errors.h"
-#include "common/util/strict_command_line.h"
+#include "common/app/standard_options.h"
 #include "common/wire/protocols.h"
 #include "provider/option_names.h"
 
@@ -16,17 +13,6 @@ namespace dmux::provider {
 namespace {
 
 using strings = std::vector<std::string>;
-
-po::options_description program_options() {
-  po::options_description d("Program", 100, 50);
-  d.add_options()((std::string(opt::kHelp) + ",h").c_str(), "show this help and exit")(
-      opt::kVersion, "print the version and exit")(
-      (std::string(opt::kConfig) + ",c").c_str(), po::value<std::string>()->value_name("FILE"),
-      "read options from FILE (INI style 'name = value'); command-line options override it")(
-      opt::kCheckConfig,
-      "validate options, certificate and key, print a summary and exit (0 if valid)");
-  return d;
-}
 
 po::options_description agent_options() {
   po::options_description d("Agent", 100, 50);
@@ -52,16 +38,8 @@ po::options_description agent_options() {
       opt::kStaticTunnelKey, po::value<std::string>()->value_name("FILE"),
       agent::opt::kStaticTunnelKeyHelp)(opt::kAllowDestination,
                                         po::value<strings>()->value_name("PREFIX"),
-                                        agent::opt::kAllowDestinationHelp)(
-      opt::kControlSocket, po::value<std::string>()->value_name("PATH"),
-      "UNIX socket answering 'status' with one JSON document (default: none)")(
-      opt::kControlGroup, po::value<std::string>()->value_name("GROUP"),
-      "give the control socket to this group (mode 0660), so its members may run dmuxctl")(
-      opt::kMetricsListen,
-      po::value<std::string>()->value_name("ADDR:PORT|off")->default_value("off"),
-      "Prometheus metrics endpoint (/metrics), or 'off'")(
-      opt::kLogLevel, po::value<std::string>()->value_name("LEVEL")->default_value("info"),
-      "debug, info, warn or error");
+                                        agent::opt::kAllowDestinationHelp);
+  app::add_operator_options(d, {});
   return d;
 }
 
@@ -134,63 +112,37 @@ ProviderConfig to_config(const po::variables_map& vm) {
   c.agent = agent::make_agent_options(optional_value<std::string>(vm, opt::kReturnKey),
                                       optional_value<std::string>(vm, opt::kStaticTunnelKey),
                                       optional_value<strings>(vm, opt::kAllowDestination));
-  if (vm.count(opt::kControlSocket))
-    c.control_socket =
-        checked_control_socket(get<std::string>(vm, opt::kControlSocket), opt::kControlSocket);
-  if (vm.count(opt::kControlGroup))
-    c.control_group =
-        checked_control_group(get<std::string>(vm, opt::kControlGroup), opt::kControlGroup);
-  c.metrics_listen =
-      checked_metrics_listen(get<std::string>(vm, opt::kMetricsListen), opt::kMetricsListen);
-  c.log_level = checked_log_level(get<std::string>(vm, opt::kLogLevel), opt::kLogLevel);
+  app::read_operator_options(vm, c);
   return c;
 }
 
 std::string help_text(const po::options_description& all) {
-  std::ostringstream help;
-  help
-      << "dmux-provider: the IPdmux agent on an IPvN provider's router. Registers the router with\n"
-         "the nearest gateway and keeps the registration alive, de-tunnels authenticated TUNNEL\n"
-         "datagrams from proven clients into the kernel's IPv6 stack through a TUN device, and\n"
-         "sends replies for client addresses straight back to the clients as RETURN datagrams.\n\n"
-         "Usage: dmux-provider [--config FILE] --gateway ADDR:PORT --listen ADDR:PORT --cert FILE "
-         "--key FILE\n"
-         "                                   --client-prefix PREFIX/48 [options]\n\n"
-      << all
-      << "\nExample:\n"
-         "  dmux-provider --gateway 198.18.0.1:4501 --listen 198.18.2.2:5000 \\\n"
-         "      --cert /etc/ipdmux/prov.crt --key /etc/ipdmux/prov.key --client-prefix "
-         "2001:db8:7::/48\n"
-         "Needs CAP_NET_ADMIN (TUN device, route). SIGTERM deregisters and exits.\n"
-         "Docs: docs/provider.md; wire formats: docs/protocol.md\n";
-  return help.str();
+  return app::help_text(
+      "dmux-provider: the IPdmux agent on an IPvN provider's router. Registers the router with\n"
+      "the nearest gateway and keeps the registration alive, de-tunnels authenticated TUNNEL\n"
+      "datagrams from proven clients into the kernel's IPv6 stack through a TUN device, and\n"
+      "sends replies for client addresses straight back to the clients as RETURN datagrams.\n\n"
+      "Usage: dmux-provider [--config FILE] --gateway ADDR:PORT --listen ADDR:PORT --cert FILE "
+      "--key FILE\n"
+      "                                   --client-prefix PREFIX/48 [options]\n\n",
+      all,
+      "\nExample:\n"
+      "  dmux-provider --gateway 198.18.0.1:4501 --listen 198.18.2.2:5000 \\\n"
+      "      --cert /etc/ipdmux/prov.crt --key /etc/ipdmux/prov.key --client-prefix "
+      "2001:db8:7::/48\n"
+      "Needs CAP_NET_ADMIN (TUN device, route). SIGTERM deregisters and exits.\n"
+      "Docs: docs/provider.md; wire formats: docs/protocol.md\n");
 }
 
 }  // namespace
 
 CommandLine parse_command_line(int argc, const char* const argv[]) {
-  try {
-    po::options_description all(100, 50);
-    all.add(program_options()).add(agent_options());
-    CommandLine cl;
-    cl.help_text = help_text(all);
-    po::variables_map vm;
-    po::store(parse_strict_command_line(argc, argv, all), vm);
-    if (vm.count(opt::kConfig))  // every option but the program ones
-      store_config_file(vm[opt::kConfig].as<std::string>(), agent_options(), vm, opt::kConfig);
-    po::notify(vm);
-    if (vm.count(opt::kHelp)) {
-      cl.help = true;
-    } else if (vm.count(opt::kVersion)) {
-      cl.version = true;
-    } else {
-      cl.check_config = vm.count(opt::kCheckConfig) > 0;
-      cl.config = to_config(vm);
-    }
-    return cl;
-  } catch (...) {
-    rethrow_as_config_error();
-  }
+  po::options_description all(app::kHelpWidth, app::kHelpIndent);
+  all.add(app::program_options(
+              "validate options, certificate and key, print a summary and exit (0 if valid)"))
+      .add(agent_options());
+  return app::parse_standard_command_line<CommandLine>(argc, argv, all, agent_options(),
+                                                       help_text(all), to_config);
 }
 
 }  // namespace dmux::provider

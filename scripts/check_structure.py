@@ -39,7 +39,7 @@ FENCES = {
                     "common/metrics/", "agent/metrics_exporter", "agent/agent_families",
                     "sdk/"),
     "boost/": ("options.cpp", "options_test.cpp", "common/util/option_errors.h",
-               "common/util/strict_command_line.h", "dmuxctl/main.cpp",
+               "common/util/strict_command_line.h", "common/app/standard_options.h",
                "tools/loadgen/options.cpp", "tools/ca/options.cpp"),
     "libmnl/": ("client/", "bgp-glue/", "common/net/"),
     "systemd/": ("bgp-glue/systemd_notifier", "common/app/"),

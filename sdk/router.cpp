@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <csignal>
 #include <cstring>
 #include <ctime>
 #include <fstream>
@@ -126,17 +125,13 @@ Router::Impl::Impl(RouterOptions o)
   }
   watcher_ =
       std::make_unique<dmux::evloop::IoWatcher>(loop, socket.get(), [this] { on_readable(); });
-  for (const int signo : {SIGTERM, SIGINT}) {
-    signals_.push_back(std::make_unique<dmux::evloop::SignalWatcher>(
-        loop, signo, [this, signo] { shutdown(signo == SIGTERM ? "SIGTERM" : "SIGINT"); }));
-  }
-  if (!options.control_socket.empty()) {
-    control_ = std::make_unique<dmux::control::ControlServer>(
-        loop, options.control_socket, [this](std::string_view cmd) -> std::string {
-          if (cmd == "status") return status();
-          return R"({"error":"unknown command; try status"})";
-        });
-  }
+  signals_ = std::make_unique<dmux::app::StopSignals>(
+      loop, [this](int signo) { shutdown(dmux::app::signal_name(signo)); });
+  control_ = dmux::app::control_socket(loop, options.control_socket, "",
+                                       [this](std::string_view cmd) -> std::string {
+                                         if (cmd == "status") return status();
+                                         return R"({"error":"unknown command; try status"})";
+                                       });
   if (!options.metrics_listen.empty()) {
     metrics_ = std::make_unique<dmux::sdk::MetricsExporter>(
         endpoint("metrics-listen", options.metrics_listen, true));

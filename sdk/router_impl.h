@@ -16,6 +16,7 @@
 #include "agent/credentials.h"
 #include "agent/ingress.h"
 #include "agent/registration_client.h"
+#include "common/app/daemon_wiring.h"
 #include "common/control/control_server.h"
 #include "common/evloop/event_loop.h"
 #include "common/net/udp_gso.h"
@@ -119,7 +120,7 @@ struct Router::Impl {
   dmux::agent::Reply reply_;       // a TOKEN_OFFER
   dmux::evloop::Timer tick_;
   std::unique_ptr<dmux::evloop::IoWatcher> watcher_;
-  std::vector<std::unique_ptr<dmux::evloop::SignalWatcher>> signals_;
+  std::unique_ptr<dmux::app::StopSignals> signals_;
   std::unique_ptr<dmux::control::ControlServer> control_;
   std::unique_ptr<dmux::sdk::MetricsExporter> metrics_;
   MonoTimePoint next_heartbeat_{};

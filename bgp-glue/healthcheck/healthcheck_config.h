@@ -6,6 +6,7 @@
 
 #include "bgp-glue/data_path_check.h"
 #include "common/net/endpoint.h"
+#include "common/util/log.h"
 
 namespace dmux::bgp_glue {
 
@@ -17,6 +18,7 @@ struct HealthcheckConfig {
   std::uint32_t provider_id = 1;    // the static router's provider id
   std::string device;               // dmuxd's announcement device: taken down to withdraw
   DataPathCheckConfig check;
+  log::Level log_level = log::Level::kInfo;
 };
 
 }  // namespace dmux::bgp_glue

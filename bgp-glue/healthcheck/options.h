@@ -1,14 +1,16 @@
 // dmux-healthcheck's command line. The only code of the program that knows Boost.Program_options.
 #pragma once
 
-#include <optional>
-#include <string>
-
 #include "bgp-glue/healthcheck/healthcheck_config.h"
+#include "common/app/program.h"
 
 namespace dmux::bgp_glue {
 
-// The config, or nullopt after printing help. Throws std::runtime_error naming a bad option.
-std::optional<HealthcheckConfig> parse_healthcheck_options(int argc, const char* const argv[]);
+struct CommandLine : app::StandardFlags {
+  HealthcheckConfig config;
+};
+
+// Parses and validates argv (not the key file: main's load step reads it). Throws ConfigError.
+CommandLine parse_healthcheck_options(int argc, const char* const argv[]);
 
 }  // namespace dmux::bgp_glue

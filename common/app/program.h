@@ -12,9 +12,9 @@
 #include <optional>
 #include <string>
 
+#include "common/app/tool.h"
 #include "common/util/config_error.h"
 #include "common/util/log.h"
-#include "common/util/version.h"
 
 namespace dmux::app {
 
@@ -50,20 +50,12 @@ int run_program(int argc, char** argv, const ProgramSpec<CommandLine, Loaded>& s
   std::optional<Loaded> loaded;
   try {
     cl = spec.parse(argc, argv);
-    if (cl.help) {
-      std::fputs(cl.help_text.c_str(), stdout);
-      return 0;
-    }
-    if (cl.version) {
-      std::puts(build::version_line(spec.name).c_str());
-      return 0;
-    }
+    if (answered_help_or_version(cl, spec.name)) return 0;
     if (spec.own_action && spec.own_action(cl)) return 0;
     log::set_level(cl.config.log_level);
     loaded.emplace(spec.load(cl));
   } catch (const ConfigError& e) {
-    std::fprintf(stderr, "%s: error: --%s: %s\n", spec.name, e.option().c_str(), e.what());
-    return 2;
+    return fail(e.message().c_str(), 2);
   } catch (const std::exception& e) {
     return fail(e.what(), 2);
   }

@@ -12,6 +12,10 @@ class ConfigError : public std::runtime_error {
   ConfigError(std::string option, const std::string& reason)
       : std::runtime_error(reason), option_(std::move(option)) {}
   [[nodiscard]] const std::string& option() const noexcept { return option_; }
+  // "--OPTION: REASON", or "command line: REASON" for a stray argument.
+  [[nodiscard]] std::string message() const {
+    return (option_ == "command line" ? option_ : "--" + option_) + ": " + what();
+  }
 
  private:
   std::string option_;

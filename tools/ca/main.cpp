@@ -1,27 +1,20 @@
-// dmux-ca: the operator's certificate authority. Parses the command line and runs one command.
-#include <cstdio>
+// dmux-ca: the operator's certificate authority. The tool skeleton (common/app/tool.h) with
+// dmux-ca's command line and its commands.
 #include <ctime>
-#include <exception>
 #include <iostream>
 #include <variant>
 
+#include "common/util/overloaded.h"
 #include "tools/ca/commands.h"
 #include "tools/ca/options.h"
 
 namespace {
 
-template <class... F>
-struct Overloaded : F... {
-  using F::operator()...;
-};
-template <class... F>
-Overloaded(F...) -> Overloaded<F...>;
-
 // True if the command did what was asked (verify: the certificate is good).
 bool run(const dmux::ca::Config& config) {
   using namespace dmux::ca;
   return std::visit(
-      Overloaded{
+      dmux::Overloaded{
           [](const InitConfig& c) {
             run_init(c, std::cout);
             return true;
@@ -54,22 +47,9 @@ bool run(const dmux::ca::Config& config) {
 }  // namespace
 
 int main(int argc, char* argv[]) {
-  dmux::ca::CommandLine cl;
-  try {
-    cl = dmux::ca::parse_command_line(argc, argv);
-  } catch (const dmux::ca::UsageError& e) {
-    std::fprintf(stderr, "dmux-ca: error: %s\n", e.what());
-    return 2;
-  }
-  if (cl.help) {
-    std::fputs(cl.help_text.c_str(), stdout);
-    return 0;
-  }
-  try {
-    return run(cl.config) ? 0 : 1;
-  } catch (const std::exception& e) {
-    std::cout.flush();
-    std::fprintf(stderr, "dmux-ca: error: %s\n", e.what());
-    return 1;
-  }
+  return dmux::app::run_tool<dmux::ca::CommandLine>(
+      argc, argv,
+      {.name = "dmux-ca",
+       .parse = dmux::ca::parse_command_line,
+       .run = [](const dmux::ca::CommandLine& cl) { return run(cl.config) ? 0 : 1; }});
 }

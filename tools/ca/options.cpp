@@ -6,7 +6,6 @@
 #include <string_view>
 
 #include "common/net/endpoint.h"
-#include "common/util/version.h"
 #include "common/wire/protocols.h"
 
 namespace po = boost::program_options;
@@ -340,13 +339,7 @@ CommandLine parse_command_line(int argc, const char* const argv[]) {
         "missing command (init, issue-provider, issue-gateway, show, verify, revoke, crl); see "
         "--help");
   const std::string_view first = argv[1];
-  if (first == "--help" || first == "-h" || first == "help") {
-    return CommandLine{.config = ShowConfig{}, .help = true, .help_text = kOverview};
-  }
-  if (first == "--version") {  // printed and exit 0, like help
-    return CommandLine{
-        .config = ShowConfig{}, .help = true, .help_text = build::version_line("dmux-ca") + "\n"};
-  }
+  if (auto flags = app::overview_flags<CommandLine>(first, kOverview)) return *flags;
   for (const auto& cmd : kCommands) {
     if (cmd.name != first) continue;
     try {

@@ -2,24 +2,18 @@
 // Boost.Program_options; every option's name is written once, in options.cpp.
 #pragma once
 
-#include <stdexcept>
 #include <string>
 
+#include "common/app/tool.h"
 #include "tools/ca/config.h"
 
 namespace dmux::ca {
 
-// A bad command line. what() is one line naming the command and option; main prints it and
-// exits 2.
-class UsageError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
+// A bad command line (the tool skeleton prints it and exits 2).
+using UsageError = app::UsageError;
 
-struct CommandLine {
+struct CommandLine : app::ToolFlags {
   Config config;
-  bool help = false;      // print help_text and exit 0
-  std::string help_text;  // for the command given, or the overview
 };
 
 // Throws UsageError.

@@ -8,7 +8,6 @@
 
 #include "common/util/hex_key_file.h"
 #include "common/util/strict_command_line.h"
-#include "common/util/version.h"
 #include "common/wire/protocols.h"
 #include "tools/loadgen/probe.h"
 
@@ -344,14 +343,7 @@ CommandLine parse_subcommand(const Subcommand& sub, int argc, const char* const 
 CommandLine parse_command_line(int argc, const char* const argv[]) {
   if (argc < 2) throw UsageError("missing subcommand (send, sink, ping, echo); see --help");
   const std::string_view first = argv[1];
-  if (first == "--help" || first == "-h" || first == "help") {
-    return CommandLine{.config = SendConfig{}, .help = true, .help_text = kOverview};
-  }
-  if (first == "--version") {  // printed and exit 0, like help
-    return CommandLine{.config = SendConfig{},
-                       .help = true,
-                       .help_text = build::version_line("dmux-loadgen") + "\n"};
-  }
+  if (auto flags = app::overview_flags<CommandLine>(first, kOverview)) return *flags;
   for (const auto& sub : kSubcommands) {
     if (sub.name != first) continue;
     try {

@@ -2,27 +2,21 @@
 // Boost.Program_options; every option's name is written once, in options.cpp.
 #pragma once
 
-#include <stdexcept>
 #include <string>
 #include <variant>
 
+#include "common/app/tool.h"
 #include "tools/loadgen/config.h"
 
 namespace dmux::loadgen {
 
-// A bad command line. what() is one line naming the subcommand and option; main prints it and
-// exits 2.
-class UsageError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
+// A bad command line (the tool skeleton prints it and exits 2).
+using UsageError = app::UsageError;
 
 using Config = std::variant<SendConfig, SinkConfig, PingConfig, EchoConfig>;
 
-struct CommandLine {
+struct CommandLine : app::ToolFlags {
   Config config;
-  bool help = false;      // print help_text and exit 0
-  std::string help_text;  // for the subcommand given, or the overview
 };
 
 // Throws UsageError.
