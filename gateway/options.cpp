@@ -58,7 +58,6 @@ constexpr const char* kMeshMaxPerProvider = "mesh-max-routers-per-provider";
 constexpr const char* kCrl = "crl";
 constexpr const char* kSelection = "selection";
 constexpr const char* kSelectionToleranceUs = "selection-tolerance-us";
-constexpr const char* kMetricsListen = app::opt::kMetricsListen;
 constexpr const char* kAnnouncePrefix = "announce-prefix";
 constexpr const char* kAnnounceDevice = "announce-device";
 constexpr const char* kAnnounceMetric = "announce-metric";
@@ -67,9 +66,6 @@ constexpr const char* kHealthIntervalMs = "health-interval-ms";
 constexpr const char* kHealthRise = "health-rise";
 constexpr const char* kHealthFall = "health-fall";
 constexpr const char* kDrainWithdrawMs = "drain-withdraw-ms";
-constexpr const char* kControlSocket = app::opt::kControlSocket;
-constexpr const char* kControlGroup = app::opt::kControlGroup;
-constexpr const char* kLogLevel = app::opt::kLogLevel;
 
 po::options_description daemon_options() {
   po::options_description d("Gateway", 100, 50);

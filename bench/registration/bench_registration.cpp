@@ -49,10 +49,10 @@ net::Endpoint router(std::size_t i) {
 }
 
 struct Gateway {
+  Now now = util::SystemClock::read();  // first: the handler's constructor reads it
   crypto::CertVerifier verifier;
   RouterRegistry registry;
   RegistrationHandler handler;
-  Now now = util::SystemClock::read();
   std::array<std::byte, 256> reply{};
 
   Gateway(const Setup& s, std::size_t n)

@@ -1,6 +1,7 @@
 // libFuzzer target: every parser of untrusted datagrams (data path and registration) and the
 // gateway's per-packet decision, which seals what it forwards.
-// Build with -DDMUX_FUZZ=ON and clang; run: build-fuzz/tests/fuzz/fuzz_datagram -max_total_time=30
+// Build with -DDMUX_FUZZ=ON and clang (scripts/test.sh's build-san); run:
+// build-san/tests/fuzz/fuzz_datagram -max_total_time=30
 #include <algorithm>
 #include <array>
 #include <cstddef>
