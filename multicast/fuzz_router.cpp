@@ -38,7 +38,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   static const RouterConfig config = [] {
     RouterConfig c;
     c.self = {0xc6120202, 5000};
-    c.provider_id = 7;
+    c.provider_id = dmux::wire::ProviderId{7};
     c.peers = {{0xc6120302, 5000}};
     c.ingress.allowed_destinations = {*net::parse_ipv4_prefix("198.18.0.0/15")};
     return c;

@@ -20,7 +20,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   (void)quiet;
   static PacketPath path(
       PacketPathConfig{.client_prefix = *parse_client_prefix("2001:db8:7::/48"),
-                       .provider_id = 7,
+                       .provider_id = dmux::wire::ProviderId{7},
                        .ingress =
                            agent::IngressConfig{
                                .allowed_destinations = {*net::parse_ipv4_prefix("198.18.0.0/15")}}},
