@@ -15,7 +15,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   using namespace dmux::registry;
   static RouterRegistry registry{RegistryConfig{}};
   static RouterFeedback feedback{
-      FeedbackConfig{.gateway_id = wire::GatewayId{0xC6120101}, .tunnel_source = 0}, registry,
+      FeedbackConfig{.gateway_id = dmux::wire::GatewayId{0xC6120101}, .tunnel_source = 0}, registry,
       fixed_random};
   static const bool registered = [] {
     Session s;
