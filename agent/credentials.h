@@ -10,6 +10,7 @@
 
 #include "agent/agent_options.h"
 #include "common/crypto/crypto.h"
+#include "common/wire/ids.h"
 
 namespace dmux::agent {
 
@@ -29,6 +30,10 @@ struct Credentials {
   std::vector<std::byte> certificate_der;  // sent in every REGISTER
   crypto::CertInfo info;                   // provider_id, protocols, validity
   AgentSecrets agent;                      // K_r (6.2) and the static tunnel key, if any
+  // The certificate's provider, typed where it leaves the certificate reader.
+  [[nodiscard]] wire::ProviderId provider_id() const noexcept {
+    return wire::ProviderId{info.provider_id};
+  }
 };
 
 // Loads config.cert_file and config.key_file and checks: a provider certificate, valid at `now`,

@@ -34,8 +34,8 @@ struct Agent {
   Agent() {
     log::set_level(log::Level::kError);
     RegistrationConfig c;
-    c.proto_id = 1;
-    c.provider_id = 7;
+    c.proto_id = wire::ProtoId{1};
+    c.provider_id = wire::ProviderId{7};
     c.router_port = 5000;
     c.gateway = net::Endpoint{0xc6120001u, 4501};
     c.source_address = &fixed_route;
@@ -53,7 +53,7 @@ void answer_as_gateway(Agent& a, std::vector<std::byte>& input) {
   wire::CookieRequestMsg req;
   if (wire::parse_cookie_request(a.link.last, req) == wire::ParseStatus::kOk) {
     std::array<std::byte, wire::kCookieReplyLen> c{};
-    wire::write_cookie(c, {0xc6120001u, req.nonce, {}, 60000});
+    wire::write_cookie(c, {wire::GatewayId{0xc6120001u}, req.nonce, {}, 60000});
     dispatch_control_reply(c, wire::code(wire::MsgType::kCookie), a.clients, a.now, a.counters);
   }
   wire::RegisterMsg reg;

@@ -19,8 +19,8 @@ using namespace dmux;
 
 agent::IngressConfig config() {
   agent::IngressConfig c;
-  c.proto_id = 1;
-  c.provider_id = 7;
+  c.proto_id = wire::ProtoId{1};
+  c.provider_id = wire::ProviderId{7};
   c.receiver.max_keys = 4;
   c.receiver.max_windows = 8;
   c.receiver.retired_key_hold = std::chrono::seconds(2);
@@ -47,10 +47,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if ((steer & 8) != 0) {
       ingress.key_sink().on_tunnel_key_retired(key_id, now);
     } else {
-      ingress.key_sink().on_tunnel_key(1, key_id, agent::test::vector_key(), now);
+      ingress.key_sink().on_tunnel_key(wire::ProtoId{1}, key_id, agent::test::vector_key(), now);
     }
   }
-  if ((steer & 2) != 0) agent::test::prove(d, ingress.tokens(), 1);
+  if ((steer & 2) != 0) agent::test::prove(d, ingress.tokens(), wire::ProtoId{1});
   if ((steer & 1) != 0) gateway.reseal(d);
   wire::TunnelHeader h;
   std::span<const std::byte> payload;

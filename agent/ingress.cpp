@@ -6,6 +6,7 @@
 
 #include "common/util/log.h"
 #include "common/wire/client_control.h"
+#include "common/wire/protocols.h"
 
 namespace dmux::agent {
 namespace {
@@ -21,8 +22,9 @@ Ingress::Ingress(const IngressConfig& config, const crypto::ReturnKey& return_ke
       tokens_(return_key, config.provider_id),
       filter_(config.allowed_destinations),
       offer_rate_(config.offers_per_second, config.offer_burst) {
-  if (config_.provider_id == 0) throw std::invalid_argument("provider id must not be 0");
-  if (config_.proto_id == 0 || config_.proto_id == 0xffff)
+  if (config_.provider_id == wire::ProviderId{0})
+    throw std::invalid_argument("provider id must not be 0");
+  if (!wire::protocol_id_usable(config_.proto_id))
     throw std::invalid_argument("protocol id must not be 0 or 0xffff");
 }
 

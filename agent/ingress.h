@@ -33,8 +33,8 @@
 namespace dmux::agent {
 
 struct IngressConfig {
-  std::uint16_t proto_id = 0;     // the protocol served; rt and RETURNs are for it
-  std::uint32_t provider_id = 0;  // ours (from the certificate); never 0
+  wire::ProtoId proto_id{};        // the protocol served; rt and RETURNs are for it
+  wire::ProviderId provider_id{};  // ours (from the certificate); never 0
   TunnelReceiverConfig receiver{};
   std::vector<net::Ipv4Prefix> allowed_destinations;  // special-purpose ranges the operator opens
   std::uint32_t offer_refresh_s = 25;  // TOKEN_OFFER refresh_s: below common NAT timeouts

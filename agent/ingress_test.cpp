@@ -28,8 +28,8 @@ crypto::ReturnKey vector_return_key() {
 constexpr std::uint64_t kVectorRt = 0x21f600be122c4524;
 
 IngressConfig config(double rate = 10000, double burst = 1000) {
-  return IngressConfig{.proto_id = 1,
-                       .provider_id = 7,
+  return IngressConfig{.proto_id = wire::ProtoId{1},
+                       .provider_id = wire::ProviderId{7},
                        .allowed_destinations = {*net::parse_ipv4_prefix("198.18.0.0/15")},
                        .offers_per_second = rate,
                        .offer_burst = burst};
@@ -54,10 +54,11 @@ struct Harness {
 wire::TunnelHeader request(std::uint32_t ip = kClient, std::uint16_t port = kPort,
                            std::uint16_t proto = 1, std::uint32_t provider = 0) {
   return wire::TunnelHeader{.flags = wire::kFlagControl,
-                            .proto_id = proto,
-                            .provider_id = provider,
+                            .proto_id = wire::ProtoId{proto},
+                            .provider_id = wire::ProviderId{provider},
                             .client_ipv4 = ip,
                             .client_port = port,
+                            .gateway_id = {},
                             .token = 0x1122334455667788};
 }
 
@@ -68,12 +69,12 @@ Bytes token_request() {
 }
 
 TEST_CASE("vector 6: rt of the spec's client") {
-  const ReturnTokens t(vector_return_key(), 7);
-  CHECK(t.rt(1, kClient, kPort) == kVectorRt);
-  CHECK(t.proven(1, kClient, kPort, kVectorRt));
-  CHECK_FALSE(t.proven(1, kClient, kPort, kVectorRt ^ 1));
-  CHECK_FALSE(t.proven(1, kClient, kPort + 1, kVectorRt));
-  CHECK_FALSE(t.proven(2, kClient, kPort, kVectorRt));
+  const ReturnTokens t(vector_return_key(), wire::ProviderId{7});
+  CHECK(t.rt(wire::ProtoId{1}, kClient, kPort) == kVectorRt);
+  CHECK(t.proven(wire::ProtoId{1}, kClient, kPort, kVectorRt));
+  CHECK_FALSE(t.proven(wire::ProtoId{1}, kClient, kPort, kVectorRt ^ 1));
+  CHECK_FALSE(t.proven(wire::ProtoId{1}, kClient, kPort + 1, kVectorRt));
+  CHECK_FALSE(t.proven(wire::ProtoId{2}, kClient, kPort, kVectorRt));
 }
 
 TEST_CASE("a TOKEN_REQUEST (vector 5) is answered with vector 7: 52 bytes for 84") {
@@ -174,10 +175,10 @@ TEST_CASE("unauthenticated datagrams never reach the later checks or answer") {
 
 TEST_CASE("an unusable config is refused at construction") {
   IngressConfig c = config();
-  c.provider_id = 0;
+  c.provider_id = wire::ProviderId{0};
   CHECK_THROWS(Ingress(c, vector_return_key()));
   c = config();
-  c.proto_id = 0;
+  c.proto_id = wire::ProtoId{0};
   CHECK_THROWS(Ingress(c, vector_return_key()));
 }
 

@@ -15,7 +15,7 @@ namespace {
 constexpr std::size_t kMaxRegisterLen =
     wire::kRegisterFixedLen + wire::kMaxCertificateLen + 2 + wire::kSignatureLen;
 
-std::string gateway_name(std::uint32_t id) { return net::ipv4_to_string(id); }
+std::string gateway_name(wire::GatewayId id) { return net::ipv4_to_string(id.value()); }
 
 const char* refusal_reason(wire::RegisterResult r) noexcept {
   switch (r) {
@@ -309,7 +309,7 @@ bool RegistrationClient::accept_session(std::span<const std::byte> datagram,
 
 void RegistrationClient::install_session(const wire::RegisterAckMsg& ack, const crypto::Digest& key,
                                          const Now& now) {
-  const std::uint32_t previous_gateway = gateway_id_;
+  const wire::GatewayId previous_gateway = gateway_id_;
   agreement_.reset();
   state_ = RegistrationState::kRegistered;
   gateway_id_ = ack.gateway_id;
@@ -325,7 +325,7 @@ void RegistrationClient::install_session(const wire::RegisterAckMsg& ack, const 
   retry_delay_ = config_.first_retry;
   deadline_ = now.mono + interval_;
   ++counters_.registrations;
-  if (previous_gateway != 0 && previous_gateway != gateway_id_) {
+  if (previous_gateway != wire::GatewayId{0} && previous_gateway != gateway_id_) {
     LOG_INFO("%s: moved from gateway %s to gateway %s", name_.c_str(),
              gateway_name(previous_gateway).c_str(), gateway_name(gateway_id_).c_str());
   }

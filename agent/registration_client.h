@@ -46,8 +46,8 @@ class GatewayLink {
 using SourceAddressFn = std::optional<std::uint32_t> (*)(const net::Endpoint& gateway);
 
 struct RegistrationConfig {
-  std::uint16_t proto_id = 0;     // what this client registers
-  std::uint32_t provider_id = 0;  // the certificate's provider
+  wire::ProtoId proto_id;        // what this client registers
+  wire::ProviderId provider_id;  // the certificate's provider
   // The router's address as the gateway sees it (host order); must be the source of our
   // datagrams. 0 (an agent listening on 0.0.0.0) = the kernel's source address toward `gateway`,
   // looked up at each registration.
@@ -111,7 +111,7 @@ class RegistrationClient {
 
   [[nodiscard]] const RegistrationConfig& config() const noexcept { return config_; }
   [[nodiscard]] RegistrationState state() const noexcept { return state_; }
-  [[nodiscard]] std::uint32_t gateway_id() const noexcept { return gateway_id_; }  // 0 = none yet
+  [[nodiscard]] wire::GatewayId gateway_id() const noexcept { return gateway_id_; }  // 0 = none yet
   [[nodiscard]] std::uint64_t session_id() const noexcept { return session_id_; }
   [[nodiscard]] std::uint32_t key_id() const noexcept { return key_id_; }  // 0 unless registered
   // The router address registered (or to be): config().router_ipv4, or the one looked up.
@@ -161,7 +161,7 @@ class RegistrationClient {
   std::uint64_t nonce_ = 0;
   MonoTime cookie_requested_at_{};
   wire::CookieBytes cookie_{};
-  std::uint32_t cookie_gateway_ = 0;
+  wire::GatewayId cookie_gateway_;
   MonoTime cookie_expires_{};
 
   // The REGISTER in flight: its timestamp and ephemeral key.
@@ -170,7 +170,7 @@ class RegistrationClient {
   std::uint64_t last_timestamp_ = 0;
 
   // The session (valid in kRegistered; gateway_id_ is kept across re-registrations for logging).
-  std::uint32_t gateway_id_ = 0;
+  wire::GatewayId gateway_id_;
   std::uint64_t session_id_ = 0;
   crypto::Digest session_key_{};
   std::uint32_t key_id_ = 0;  // the tunnel key handed to keys_ (0 = none)

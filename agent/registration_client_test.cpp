@@ -25,11 +25,11 @@ TEST_CASE("COOKIE_REQUEST, COOKIE, REGISTER naming the gateway, ACK, keepalives"
   REQUIRE(f.link.sent.size() == 2);
   wire::RegisterMsg reg;
   REQUIRE(wire::parse_register(f.link.sent[1], reg) == wire::ParseStatus::kOk);
-  CHECK(reg.proto_id == 1);
-  CHECK(reg.provider_id == 7);
+  CHECK(reg.proto_id == wire::ProtoId{1});
+  CHECK(reg.provider_id == wire::ProviderId{7});
   CHECK(reg.router_ipv4 == kRouterIp);
   CHECK(reg.router_port == 5000);
-  CHECK(reg.gateway_id == kGatewayA);
+  CHECK(reg.gateway_id == wire::GatewayId{kGatewayA});
   CHECK(reg.cookie == f.gw.cookie);
   CHECK(reg.rtt_us == 4000);
   CHECK(reg.timestamp_us == f.clock.now().unix_us);
@@ -37,14 +37,14 @@ TEST_CASE("COOKIE_REQUEST, COOKIE, REGISTER naming the gateway, ACK, keepalives"
 
   REQUIRE(f.deliver_register_ack(f.gw.accept(f.link.sent[1])));
   CHECK(f.client.state() == RegistrationState::kRegistered);
-  CHECK(f.client.gateway_id() == kGatewayA);
+  CHECK(f.client.gateway_id() == wire::GatewayId{kGatewayA});
   CHECK(f.client.session_id() == f.gw.session_id);
   CHECK(f.client.key_id() == f.gw.key_id);
   CHECK(f.client.keepalive_interval() == milliseconds(500));
   CHECK(f.client.hold_time() == milliseconds(2000));
   // The tunnel key went to the sink: K_t as the spec derives it.
   REQUIRE(f.sink.installed.size() == 1);
-  CHECK(f.sink.installed[0].proto == 1);
+  CHECK(f.sink.installed[0].proto == wire::ProtoId{1});
   CHECK(f.sink.installed[0].key_id == f.gw.key_id);
   CHECK(std::equal(f.sink.installed[0].key.begin(), f.sink.installed[0].key.end(),
                    f.gw.tunnel_key.begin()));
@@ -237,13 +237,13 @@ TEST_CASE("a change of the answering gateway makes the agent re-register there")
   std::uint64_t counter = 0;
   f.gw.check_session_message(f.link.sent.back(), counter);
   CHECK(f.deliver_keepalive_ack(
-      f.gw.keepalive_ack(counter, wire::KeepaliveResult::kAlive, kGatewayB)));
+      f.gw.keepalive_ack(counter, wire::KeepaliveResult::kAlive, wire::GatewayId{kGatewayB})));
   CHECK(f.link.last_type() == wire::MsgType::kCookieRequest);
   CHECK(f.client.state() == RegistrationState::kRegistering);
-  f.gw.id = kGatewayB;  // the COOKIE now comes from B, and the REGISTER names B
+  f.gw.id = wire::GatewayId{kGatewayB};  // the COOKIE now comes from B, and the REGISTER names B
   f.complete_registration();
-  CHECK(f.client.gateway_id() == kGatewayB);
-  CHECK(f.gw.last_register.gateway_id == kGatewayB);
+  CHECK(f.client.gateway_id() == wire::GatewayId{kGatewayB});
+  CHECK(f.gw.last_register.gateway_id == wire::GatewayId{kGatewayB});
 }
 
 TEST_CASE("'unknown session' re-registers at most once per keepalive interval") {
@@ -253,8 +253,8 @@ TEST_CASE("'unknown session' re-registers at most once per keepalive interval") 
   std::uint64_t counter = 0;
   f.gw.check_session_message(f.link.sent.back(), counter);
   // Anycast moved us: gateway B never heard of the session.
-  CHECK(f.deliver_keepalive_ack(
-      f.gw.keepalive_ack(counter, wire::KeepaliveResult::kUnknownSession, kGatewayB)));
+  CHECK(f.deliver_keepalive_ack(f.gw.keepalive_ack(counter, wire::KeepaliveResult::kUnknownSession,
+                                                   wire::GatewayId{kGatewayB})));
   CHECK(f.link.last_type() == wire::MsgType::kCookieRequest);
   f.complete_registration();
   REQUIRE(f.tick(milliseconds(100)) == 0);

@@ -34,13 +34,13 @@ struct FakeLink : GatewayLink {
 
 struct FakeSink : TunnelKeySink {
   struct Installed {
-    std::uint16_t proto = 0;
+    wire::ProtoId proto;
     std::uint32_t key_id = 0;
     crypto::TunnelKeyBytes key{};
   };
   std::vector<Installed> installed;
   std::vector<std::uint32_t> retired;
-  void on_tunnel_key(std::uint16_t proto, std::uint32_t key_id, const crypto::TunnelKeyBytes& key,
+  void on_tunnel_key(wire::ProtoId proto, std::uint32_t key_id, const crypto::TunnelKeyBytes& key,
                      MonoTime) noexcept override {
     installed.push_back({proto, key_id, key});
   }
@@ -56,7 +56,7 @@ using dmux::testing::spec_key;
 
 // The gateway side: answers COOKIE_REQUESTs, checks REGISTERs and KEEPALIVEs, answers them.
 struct FakeGateway {
-  std::uint32_t id = kGatewayA;
+  wire::GatewayId id{kGatewayA};
   crypto::PublicKeyBytes agent_key{};
   wire::CookieBytes cookie{};
   std::uint32_t valid_ms = 60000;
@@ -71,12 +71,12 @@ struct FakeGateway {
 
   FakeGateway() { cookie.fill(std::byte{0xa5}); }
 
-  Bytes cookie_reply(const Bytes& request, std::uint32_t answering = 0) {
+  Bytes cookie_reply(const Bytes& request, wire::GatewayId answering = {}) {
     wire::CookieRequestMsg m;
     REQUIRE(wire::parse_cookie_request(request, m) == wire::ParseStatus::kOk);
     Bytes out(wire::kCookieReplyLen);
-    REQUIRE(wire::write_cookie(out, {answering != 0 ? answering : id, m.nonce, cookie, valid_ms}) ==
-            out.size());
+    REQUIRE(wire::write_cookie(out, {answering != wire::GatewayId{} ? answering : id, m.nonce,
+                                     cookie, valid_ms}) == out.size());
     return out;
   }
 
@@ -128,9 +128,9 @@ struct FakeGateway {
 
   Bytes keepalive_ack(std::uint64_t counter,
                       wire::KeepaliveResult result = wire::KeepaliveResult::kAlive,
-                      std::uint32_t answering = 0) {
+                      wire::GatewayId answering = {}) {
     wire::KeepaliveAckMsg ack{.result = result,
-                              .gateway_id = answering != 0 ? answering : id,
+                              .gateway_id = answering != wire::GatewayId{} ? answering : id,
                               .session_id = session_id,
                               .counter = counter};
     Bytes out(wire::kKeepaliveAckLen);
@@ -148,8 +148,8 @@ inline std::optional<std::uint32_t> no_route(const net::Endpoint&) { return std:
 
 inline RegistrationConfig client_config(std::uint32_t router_ipv4 = kRouterIp) {
   RegistrationConfig c;
-  c.proto_id = 1;
-  c.provider_id = 7;
+  c.proto_id = wire::ProtoId{1};
+  c.provider_id = wire::ProviderId{7};
   c.router_ipv4 = router_ipv4;
   c.router_port = 5000;
   c.gateway = net::Endpoint{kGatewayA, 4501};

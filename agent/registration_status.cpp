@@ -12,9 +12,9 @@ json registration_json(const RegistrationClient& r) {
   const bool up = r.state() == RegistrationState::kRegistered;
   return json{
       {"protocol", wire::protocol_name(r.config().proto_id)},
-      {"proto_id", r.config().proto_id},
+      {"proto_id", r.config().proto_id.value()},
       {"state", to_string(r.state())},
-      {"gateway_id", up ? net::ipv4_to_string(r.gateway_id()) : ""},
+      {"gateway_id", up ? net::ipv4_to_string(r.gateway_id().value()) : ""},
       {"session_id", up ? r.session_id() : 0},
       {"keepalive_interval_ms", up ? r.keepalive_interval().count() : 0},
       {"hold_time_ms", up ? r.hold_time().count() : 0},

@@ -18,7 +18,7 @@ namespace dmux::agent {
 nlohmann::json registration_json(const RegistrationClient& r);
 
 struct RegistrationSample {
-  std::uint16_t proto_id = 0;
+  wire::ProtoId proto_id;
   bool registered = false;  // state registered (keepalives answered)
   RegistrationCounters counters;
 };

@@ -9,29 +9,31 @@
 #include <cstdint>
 
 #include "common/crypto/data_path_mac.h"
+#include "common/wire/ids.h"
 
 namespace dmux::agent {
 
 class ReturnTokens {
  public:
   // `provider_id` is ours (never 0): rt covers it, whatever provider_id the client asked for.
-  ReturnTokens(const crypto::ReturnKey& key, std::uint32_t provider_id) noexcept
+  ReturnTokens(const crypto::ReturnKey& key, wire::ProviderId provider_id) noexcept
       : key_(key), provider_id_(provider_id) {}
 
-  [[nodiscard]] std::uint64_t rt(std::uint16_t proto_id, std::uint32_t client_ipv4,
+  [[nodiscard]] std::uint64_t rt(wire::ProtoId proto_id, std::uint32_t client_ipv4,
                                  std::uint16_t client_port) const noexcept {
-    return crypto::return_token(key_, proto_id, provider_id_, client_ipv4, client_port);
+    return crypto::return_token(key_, proto_id.value(), provider_id_.value(), client_ipv4,
+                                client_port);
   }
   // `token` (untrusted) is the rt of that client, compared in constant time.
-  [[nodiscard]] bool proven(std::uint16_t proto_id, std::uint32_t client_ipv4,
+  [[nodiscard]] bool proven(wire::ProtoId proto_id, std::uint32_t client_ipv4,
                             std::uint16_t client_port, std::uint64_t token) const noexcept {
     return crypto::equal_u64_constant_time(rt(proto_id, client_ipv4, client_port), token);
   }
-  [[nodiscard]] std::uint32_t provider_id() const noexcept { return provider_id_; }
+  [[nodiscard]] wire::ProviderId provider_id() const noexcept { return provider_id_; }
 
  private:
   crypto::ReturnKey key_;
-  std::uint32_t provider_id_;
+  wire::ProviderId provider_id_;
 };
 
 }  // namespace dmux::agent

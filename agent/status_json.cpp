@@ -12,7 +12,7 @@ json keys_json(const TunnelReceiver& r, MonoTime now) {
   for (const auto& k : r.keys()) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(k.forget_at - now);
     keys.push_back(json{{"key_id", k.key_id},
-                        {"proto_id", k.proto_id},
+                        {"proto_id", k.proto_id.value()},
                         {"static", k.key_id == 0},
                         {"retired", k.retired},
                         {"forget_in_ms", k.retired ? std::max<long long>(left.count(), 0) : -1}});

@@ -26,7 +26,8 @@ inline crypto::TunnelKeyBytes vector_key() {
 class TestGateway {
  public:
   explicit TestGateway(const crypto::TunnelKeyBytes& key = vector_key(), std::uint32_t key_id = 0,
-                       std::uint32_t gateway_id = 0xc6120001, std::uint64_t first_counter = 1)
+                       wire::GatewayId gateway_id = wire::GatewayId{0xc6120001},
+                       std::uint64_t first_counter = 1)
       : key_(key), key_id_(key_id), gateway_id_(gateway_id), counter_(first_counter) {}
 
   // A sealed TUNNEL of `payload` with `h`'s client fields; key_id, gateway_id and counter are
@@ -48,7 +49,7 @@ class TestGateway {
     if (d.size() < wire::kTunnelHeaderLen) return;
     const std::uint64_t counter = counter_++;
     wire::ByteWriter gw(d.subspan(16, 4));
-    gw.u32(gateway_id_);
+    gw.id(gateway_id_);
     wire::ByteWriter w(d.subspan(28, 28));
     w.u32(key_id_);
     w.u64(counter);
@@ -61,12 +62,12 @@ class TestGateway {
  private:
   crypto::TunnelKey key_;
   std::uint32_t key_id_;
-  std::uint32_t gateway_id_;
+  wire::GatewayId gateway_id_;
   std::uint64_t counter_;
 };
 
 // Sets the token of a TUNNEL (before sealing) to the rt of its own client: a proven client.
-inline void prove(std::span<std::byte> d, const ReturnTokens& tokens, std::uint16_t proto_id) {
+inline void prove(std::span<std::byte> d, const ReturnTokens& tokens, wire::ProtoId proto_id) {
   wire::TunnelHeader h;
   std::span<const std::byte> payload;
   if (wire::parse_tunnel(d, h, payload) != wire::ParseStatus::kOk) return;

@@ -7,6 +7,7 @@
 
 #include "common/crypto/data_path_mac.h"
 #include "common/util/clock.h"
+#include "common/wire/ids.h"
 
 namespace dmux::agent {
 
@@ -17,7 +18,7 @@ class TunnelKeySink {
   virtual ~TunnelKeySink() = default;
   // A REGISTER_ACK (MAC verified) accepted a registration: TUNNELs naming `key_id` carry tags
   // under `key`.
-  virtual void on_tunnel_key(std::uint16_t proto_id, std::uint32_t key_id,
+  virtual void on_tunnel_key(wire::ProtoId proto_id, std::uint32_t key_id,
                              const crypto::TunnelKeyBytes& key, MonoTime now) noexcept = 0;
   // The registration that made `key_id` ended (replaced by a newer one, deregistered, or given up
   // on). The sink keeps accepting the key for the hold time still, then forgets it.

@@ -32,7 +32,8 @@ TunnelReceiver::TunnelReceiver(const TunnelReceiverConfig& config,
   if (config_.max_keys == 0) throw std::invalid_argument("max_keys must be at least 1");
   keys_.reserve(config_.max_keys + 1);
   if (static_key) {
-    keys_.push_back(HeldKey{.key_id = 0, .key = std::make_unique<crypto::TunnelKey>(*static_key)});
+    keys_.push_back(HeldKey{
+        .key_id = 0, .proto_id = {}, .key = std::make_unique<crypto::TunnelKey>(*static_key)});
   }
 }
 
@@ -68,7 +69,7 @@ TunnelReceiver::HeldKey* TunnelReceiver::find(std::uint32_t key_id) noexcept {
   return it == keys_.end() ? nullptr : &*it;
 }
 
-void TunnelReceiver::on_tunnel_key(std::uint16_t proto_id, std::uint32_t key_id,
+void TunnelReceiver::on_tunnel_key(wire::ProtoId proto_id, std::uint32_t key_id,
                                    const crypto::TunnelKeyBytes& key, MonoTime now) noexcept {
   if (key_id == 0) {  // reserved for the static key: a gateway must never name it
     ++counters_.keys_refused;
@@ -91,7 +92,7 @@ void TunnelReceiver::on_tunnel_key(std::uint16_t proto_id, std::uint32_t key_id,
       return;
     }
     ++counters_.keys_installed;
-    LOG_DEBUG("tunnel key %u installed (proto %u)", key_id, proto_id);
+    LOG_DEBUG("tunnel key %u installed (proto %u)", key_id, unsigned{proto_id.value()});
   } catch (const std::exception& e) {
     ++counters_.keys_refused;
     LOG_ERROR("tunnel key %u: %s", key_id, e.what());

@@ -41,8 +41,8 @@ struct TunnelReceiverConfig {
 class TunnelReceiver final : public TunnelKeySink {
  public:
   struct HeldKey {
-    std::uint32_t key_id = 0;    // 0: the static key
-    std::uint16_t proto_id = 0;  // the registration's protocol (0 for the static key)
+    std::uint32_t key_id = 0;  // 0: the static key
+    wire::ProtoId proto_id;    // the registration's protocol (0 for the static key)
     bool retired = false;
     MonoTime forget_at{};  // retired keys: when the hold ends
     std::unique_ptr<crypto::TunnelKey> key{};
@@ -60,7 +60,7 @@ class TunnelReceiver final : public TunnelKeySink {
             std::span<const std::byte>& payload) noexcept;
 
   // TunnelKeySink (the registration clients, control plane).
-  void on_tunnel_key(std::uint16_t proto_id, std::uint32_t key_id,
+  void on_tunnel_key(wire::ProtoId proto_id, std::uint32_t key_id,
                      const crypto::TunnelKeyBytes& key, MonoTime now) noexcept override;
   void on_tunnel_key_retired(std::uint32_t key_id, MonoTime now) noexcept override;
   // Forgets retired keys whose hold ended (open() already refuses them).

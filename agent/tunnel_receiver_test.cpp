@@ -48,16 +48,19 @@ Opened open(TunnelReceiver& r, Bytes d, MonoTime now = kT0) {
 Bytes packet() { return Bytes{std::byte{0x60}, {}, {}, {}}; }
 
 wire::TunnelHeader client() {
-  return wire::TunnelHeader{.proto_id = 1, .client_ipv4 = 0xc6120102, .client_port = 40000};
+  return wire::TunnelHeader{.proto_id = wire::ProtoId{1},
+                            .client_ipv4 = 0xc6120102,
+                            .client_port = 40000,
+                            .gateway_id = {}};
 }
 
 TEST_CASE("vector 2 opens under its registration key; sent twice it is replayed") {
   TunnelReceiver r(TunnelReceiverConfig{});
-  r.on_tunnel_key(1, 42, test::vector_key(), kT0);
+  r.on_tunnel_key(wire::ProtoId{1}, 42, test::vector_key(), kT0);
   const Opened o = open(r, kVector2);
   REQUIRE(o.ok);
   CHECK(o.h.key_id == 42);
-  CHECK(o.h.gateway_id == 0xc6120001);
+  CHECK(o.h.gateway_id == wire::GatewayId{0xc6120001});
   CHECK(o.h.client_port == 40000);
   CHECK(o.payload == packet());
   CHECK_FALSE(open(r, kVector2).ok);
@@ -68,7 +71,7 @@ TEST_CASE("vector 2 opens under its registration key; sent twice it is replayed"
 
 TEST_CASE("vector 2 with any byte changed is refused, never accepted") {
   TunnelReceiver r(TunnelReceiverConfig{});
-  r.on_tunnel_key(1, 42, test::vector_key(), kT0);
+  r.on_tunnel_key(wire::ProtoId{1}, 42, test::vector_key(), kT0);
   for (std::size_t i = 0; i < kVector2.size(); ++i) {
     for (const std::byte flip : {std::byte{0x01}, std::byte{0x80}}) {
       Bytes d = kVector2;
@@ -119,7 +122,7 @@ TEST_CASE("parse failures are counted as in 2.2") {
 
 TEST_CASE("replay: reordering inside the window passes, old and repeated counters do not") {
   TunnelReceiver r(TunnelReceiverConfig{}, test::vector_key());
-  TestGateway gw(test::vector_key(), 0, 0xc6120001, 1'000'000);
+  TestGateway gw(test::vector_key(), 0, wire::GatewayId{0xc6120001}, 1'000'000);
   std::vector<Bytes> sent;
   for (int i = 0; i < 5000; ++i) sent.push_back(gw.tunnel(client(), packet()));
   CHECK(open(r, sent[4999]).ok);
@@ -128,7 +131,7 @@ TEST_CASE("replay: reordering inside the window passes, old and repeated counter
   CHECK_FALSE(open(r, sent[4999 - 4095]).ok);  // again
   CHECK(r.counters().dropped(TunnelDrop::kReplayed) == 2);
   // Another gateway's counters are its own.
-  TestGateway other(test::vector_key(), 0, 0xc6120002, 1);
+  TestGateway other(test::vector_key(), 0, wire::GatewayId{0xc6120002}, 1);
   CHECK(open(r, other.tunnel(client(), packet())).ok);
   CHECK(r.windows().size() == 2);
 }
@@ -136,12 +139,12 @@ TEST_CASE("replay: reordering inside the window passes, old and repeated counter
 TEST_CASE("windows are capped (LRU) and created only after the tag") {
   TunnelReceiver r(TunnelReceiverConfig{.max_windows = 4}, test::vector_key());
   for (std::uint32_t g = 1; g <= 10; ++g) {
-    TestGateway forger(other_key(), 0, g);
+    TestGateway forger(other_key(), 0, wire::GatewayId{g});
     CHECK_FALSE(open(r, forger.tunnel(client(), packet())).ok);
   }
   CHECK(r.windows().size() == 0);
   for (std::uint32_t g = 1; g <= 10; ++g) {
-    TestGateway gw(test::vector_key(), 0, g);
+    TestGateway gw(test::vector_key(), 0, wire::GatewayId{g});
     CHECK(open(r, gw.tunnel(client(), packet())).ok);
   }
   CHECK(r.windows().size() == 4);
@@ -151,9 +154,9 @@ TEST_CASE("windows are capped (LRU) and created only after the tag") {
 TEST_CASE("a retired key opens TUNNELs for its hold time, then it is forgotten") {
   TunnelReceiver r(TunnelReceiverConfig{.retired_key_hold = milliseconds(5000)});
   TestGateway old_gw(other_key(), 11), new_gw(test::vector_key(), 12);
-  r.on_tunnel_key(1, 11, other_key(), kT0);
+  r.on_tunnel_key(wire::ProtoId{1}, 11, other_key(), kT0);
   CHECK(open(r, old_gw.tunnel(client(), packet())).ok);
-  r.on_tunnel_key(1, 12, test::vector_key(), kT0 + milliseconds(100));
+  r.on_tunnel_key(wire::ProtoId{1}, 12, test::vector_key(), kT0 + milliseconds(100));
   r.on_tunnel_key_retired(11, kT0 + milliseconds(100));  // replaced by the new registration
   CHECK(open(r, old_gw.tunnel(client(), packet()), kT0 + milliseconds(5099)).ok);
   CHECK(open(r, new_gw.tunnel(client(), packet()), kT0 + milliseconds(5099)).ok);
@@ -168,7 +171,7 @@ TEST_CASE("a retired key opens TUNNELs for its hold time, then it is forgotten")
 
 TEST_CASE("key_id 0 is the static key's: a registration cannot install or retire it") {
   TunnelReceiver r(TunnelReceiverConfig{}, test::vector_key());
-  r.on_tunnel_key(1, 0, other_key(), kT0);
+  r.on_tunnel_key(wire::ProtoId{1}, 0, other_key(), kT0);
   r.on_tunnel_key_retired(0, kT0);
   CHECK(r.counters().keys_refused == 1);
   TestGateway gw(test::vector_key(), 0);
@@ -177,22 +180,23 @@ TEST_CASE("key_id 0 is the static key's: a registration cannot install or retire
 
 TEST_CASE("the same key_id with a new key replaces the key and its windows") {
   TunnelReceiver r(TunnelReceiverConfig{});
-  r.on_tunnel_key(1, 5, other_key(), kT0);
-  TestGateway a(other_key(), 5, 1, 100), b(test::vector_key(), 5, 1, 50);
+  r.on_tunnel_key(wire::ProtoId{1}, 5, other_key(), kT0);
+  TestGateway a(other_key(), 5, wire::GatewayId{1}, 100),
+      b(test::vector_key(), 5, wire::GatewayId{1}, 50);
   CHECK(open(r, a.tunnel(client(), packet())).ok);
-  r.on_tunnel_key(1, 5, test::vector_key(), kT0);
+  r.on_tunnel_key(wire::ProtoId{1}, 5, test::vector_key(), kT0);
   CHECK_FALSE(open(r, a.tunnel(client(), packet())).ok);
   CHECK(open(r, b.tunnel(client(), packet())).ok);  // counter 50 < 101: a fresh window
 }
 
 TEST_CASE("at most max_keys registration keys; retired ones make room first") {
   TunnelReceiver r(TunnelReceiverConfig{.max_keys = 2, .retired_key_hold = milliseconds(1000)});
-  r.on_tunnel_key(1, 1, other_key(), kT0);
-  r.on_tunnel_key(1, 2, other_key(), kT0);
-  r.on_tunnel_key(1, 3, other_key(), kT0);
+  r.on_tunnel_key(wire::ProtoId{1}, 1, other_key(), kT0);
+  r.on_tunnel_key(wire::ProtoId{1}, 2, other_key(), kT0);
+  r.on_tunnel_key(wire::ProtoId{1}, 3, other_key(), kT0);
   CHECK(r.counters().keys_refused == 1);
   r.on_tunnel_key_retired(1, kT0);
-  r.on_tunnel_key(1, 3, other_key(), kT0);
+  r.on_tunnel_key(wire::ProtoId{1}, 3, other_key(), kT0);
   CHECK(r.keys().size() == 2);
   TestGateway three(other_key(), 3);
   CHECK(open(r, three.tunnel(client(), packet())).ok);
@@ -200,7 +204,7 @@ TEST_CASE("at most max_keys registration keys; retired ones make room first") {
 
 TEST_CASE("random datagrams and random keys open nothing") {
   TunnelReceiver r(TunnelReceiverConfig{}, test::vector_key());
-  r.on_tunnel_key(1, 42, test::vector_key(), kT0);
+  r.on_tunnel_key(wire::ProtoId{1}, 42, test::vector_key(), kT0);
   std::mt19937 rng(1);
   for (int i = 0; i < 20000; ++i) {
     Bytes d = kVector2;

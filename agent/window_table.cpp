@@ -28,12 +28,12 @@ WindowTable::WindowTable(std::size_t capacity)
   for (std::size_t i = capacity; i > 0; --i) free_.push_back(static_cast<std::int32_t>(i - 1));
 }
 
-std::size_t WindowTable::home(std::uint32_t key_id, std::uint32_t gateway_id) const noexcept {
-  const std::uint64_t h = mix64((std::uint64_t{key_id} << 32) | gateway_id);
+std::size_t WindowTable::home(std::uint32_t key_id, wire::GatewayId gateway_id) const noexcept {
+  const std::uint64_t h = mix64((std::uint64_t{key_id} << 32) | gateway_id.value());
   return static_cast<std::size_t>(h) & (index_.size() - 1);
 }
 
-std::int32_t WindowTable::lookup(std::uint32_t key_id, std::uint32_t gateway_id,
+std::int32_t WindowTable::lookup(std::uint32_t key_id, wire::GatewayId gateway_id,
                                  std::size_t* position) const noexcept {
   const std::size_t mask = index_.size() - 1;
   for (std::size_t i = home(key_id, gateway_id);; i = (i + 1) & mask) {
@@ -46,12 +46,12 @@ std::int32_t WindowTable::lookup(std::uint32_t key_id, std::uint32_t gateway_id,
 }
 
 const ReplayWindow* WindowTable::find(std::uint32_t key_id,
-                                      std::uint32_t gateway_id) const noexcept {
+                                      wire::GatewayId gateway_id) const noexcept {
   const std::int32_t s = lookup(key_id, gateway_id, nullptr);
   return s == kNone ? nullptr : &slots_[static_cast<std::size_t>(s)].window;
 }
 
-ReplayWindow& WindowTable::use(std::uint32_t key_id, std::uint32_t gateway_id) noexcept {
+ReplayWindow& WindowTable::use(std::uint32_t key_id, wire::GatewayId gateway_id) noexcept {
   std::size_t position = 0;
   std::int32_t s = lookup(key_id, gateway_id, &position);
   if (s != kNone) {

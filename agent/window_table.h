@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "agent/replay_window.h"
+#include "common/wire/ids.h"
 
 namespace dmux::agent {
 
@@ -20,10 +21,10 @@ class WindowTable {
   // The window of (key_id, gateway_id), or nullptr. Leaves the LRU order alone, so lookups for
   // TUNNELs that fail their tag cannot keep a window alive.
   [[nodiscard]] const ReplayWindow* find(std::uint32_t key_id,
-                                         std::uint32_t gateway_id) const noexcept;
+                                         wire::GatewayId gateway_id) const noexcept;
   // The window of (key_id, gateway_id), created empty if absent (evicting the least recently used
   // one when full), and now the most recently used.
-  ReplayWindow& use(std::uint32_t key_id, std::uint32_t gateway_id) noexcept;
+  ReplayWindow& use(std::uint32_t key_id, wire::GatewayId gateway_id) noexcept;
   // Forgets every window of `key_id` (its key was replaced or forgotten).
   void erase_key(std::uint32_t key_id) noexcept;
 
@@ -35,15 +36,15 @@ class WindowTable {
   static constexpr std::int32_t kNone = -1;
   struct Slot {
     std::uint32_t key_id = 0;
-    std::uint32_t gateway_id = 0;
+    wire::GatewayId gateway_id;
     bool used = false;
     std::int32_t prev = kNone;  // LRU list: head_ is the most recently used
     std::int32_t next = kNone;
     ReplayWindow window{};
   };
 
-  [[nodiscard]] std::size_t home(std::uint32_t key_id, std::uint32_t gateway_id) const noexcept;
-  [[nodiscard]] std::int32_t lookup(std::uint32_t key_id, std::uint32_t gateway_id,
+  [[nodiscard]] std::size_t home(std::uint32_t key_id, wire::GatewayId gateway_id) const noexcept;
+  [[nodiscard]] std::int32_t lookup(std::uint32_t key_id, wire::GatewayId gateway_id,
                                     std::size_t* position) const noexcept;
   void unlink(std::int32_t s) noexcept;
   void push_front(std::int32_t s) noexcept;

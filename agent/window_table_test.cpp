@@ -12,27 +12,27 @@ namespace {
 
 TEST_CASE("windows are found by (key_id, gateway_id) and created on use") {
   WindowTable t(4);
-  CHECK(t.find(1, 2) == nullptr);
-  t.use(1, 2).accept(10);
-  REQUIRE(t.find(1, 2) != nullptr);
-  CHECK_FALSE(t.find(1, 2)->may_accept(10));
-  CHECK(t.find(2, 1) == nullptr);
-  CHECK(t.find(1, 3) == nullptr);
+  CHECK(t.find(1, wire::GatewayId{2}) == nullptr);
+  t.use(1, wire::GatewayId{2}).accept(10);
+  REQUIRE(t.find(1, wire::GatewayId{2}) != nullptr);
+  CHECK_FALSE(t.find(1, wire::GatewayId{2})->may_accept(10));
+  CHECK(t.find(2, wire::GatewayId{1}) == nullptr);
+  CHECK(t.find(1, wire::GatewayId{3}) == nullptr);
   CHECK(t.size() == 1);
 }
 
 TEST_CASE("when full, the least recently used window makes room; find does not refresh") {
   WindowTable t(3);
-  t.use(1, 1);
-  t.use(1, 2);
-  t.use(1, 3);
-  t.use(1, 1);  // most recent now; (1, 2) is the oldest
-  (void)t.find(1, 2);
-  t.use(1, 4);
-  CHECK(t.find(1, 2) == nullptr);
-  CHECK(t.find(1, 1) != nullptr);
-  CHECK(t.find(1, 3) != nullptr);
-  CHECK(t.find(1, 4) != nullptr);
+  t.use(1, wire::GatewayId{1});
+  t.use(1, wire::GatewayId{2});
+  t.use(1, wire::GatewayId{3});
+  t.use(1, wire::GatewayId{1});  // most recent now; (1, 2) is the oldest
+  (void)t.find(1, wire::GatewayId{2});
+  t.use(1, wire::GatewayId{4});
+  CHECK(t.find(1, wire::GatewayId{2}) == nullptr);
+  CHECK(t.find(1, wire::GatewayId{1}) != nullptr);
+  CHECK(t.find(1, wire::GatewayId{3}) != nullptr);
+  CHECK(t.find(1, wire::GatewayId{4}) != nullptr);
   CHECK(t.size() == 3);
   CHECK(t.evictions() == 1);
 }
@@ -40,16 +40,16 @@ TEST_CASE("when full, the least recently used window makes room; find does not r
 TEST_CASE("erase_key forgets every window of a key") {
   WindowTable t(8);
   for (std::uint32_t g = 0; g < 4; ++g) {
-    t.use(7, g);
-    t.use(9, g);
+    t.use(7, wire::GatewayId{g});
+    t.use(9, wire::GatewayId{g});
   }
   t.erase_key(7);
   CHECK(t.size() == 4);
   for (std::uint32_t g = 0; g < 4; ++g) {
-    CHECK(t.find(7, g) == nullptr);
-    CHECK(t.find(9, g) != nullptr);
+    CHECK(t.find(7, wire::GatewayId{g}) == nullptr);
+    CHECK(t.find(9, wire::GatewayId{g}) != nullptr);
   }
-  t.use(7, 0);
+  t.use(7, wire::GatewayId{0});
   CHECK(t.size() == 5);
 }
 
@@ -66,14 +66,14 @@ TEST_CASE("random use, erase and eviction agree with an LRU model") {
       lru.remove_if([k](const auto& e) { return e.first == k; });
       continue;
     }
-    REQUIRE((t.find(k, g) != nullptr) == (it != lru.end()));
+    REQUIRE((t.find(k, wire::GatewayId{g}) != nullptr) == (it != lru.end()));
     if (it != lru.end()) lru.erase(it);
     lru.emplace_front(k, g);
     if (lru.size() > kCap) lru.pop_back();
-    t.use(k, g);
+    t.use(k, wire::GatewayId{g});
     REQUIRE(t.size() == lru.size());
   }
-  for (const auto& [k, g] : lru) CHECK(t.find(k, g) != nullptr);
+  for (const auto& [k, g] : lru) CHECK(t.find(k, wire::GatewayId{g}) != nullptr);
 }
 
 }  // namespace

@@ -103,8 +103,10 @@ CapturePath::CaptureKind CapturePath::on_captured(
     counters_.drop(Drop::kBadPacket);
     return CaptureKind::kDrop;
   }
-  const wire::ShimHeader h{
-      .flags = 0, .proto_id = s.proto_id, .provider_id = s.provider_id, .token = *token};
+  const wire::ShimHeader h{.flags = 0,
+                           .proto_id = wire::ProtoId{s.proto_id},
+                           .provider_id = wire::ProviderId{s.provider_id},
+                           .token = *token};
   if (wire::write_shim(header, wire::MsgType::kData, h) != wire::kDataHeaderLen) {
     counters_.drop(Drop::kSendFailed);  // cannot happen: the header span has the right size
     return CaptureKind::kDrop;
@@ -126,11 +128,11 @@ CapturePath::ReturnKind CapturePath::on_return(std::span<const std::byte> datagr
       s != wire::ParseStatus::kOk) {
     return drop(drop_for(s));
   }
-  const Selector* s = selector_of(h.proto_id);
+  const Selector* s = selector_of(h.proto_id.value());
   if (s == nullptr) return drop(Drop::kUnknownProtocol);
   if ((h.flags & wire::kFlagControl) != 0) return on_control(h, payload, now, out);
   // The token is the proof a RETURN comes from our provider; nothing else is looked at before.
-  if (!tokens_.accepts(h.proto_id, h.token)) return drop(Drop::kBadToken);
+  if (!tokens_.accepts(h.proto_id.value(), h.token)) return drop(Drop::kBadToken);
   return on_packet(*s, payload, out);
 }
 
@@ -138,14 +140,14 @@ CapturePath::ReturnKind CapturePath::on_control(const wire::ShimHeader& h,
                                                 std::span<const std::byte> payload,
                                                 Clock::time_point now, ReturnResult& out) noexcept {
   // A control RETURN is only ever a TOKEN_OFFER answering a request of ours.
-  if (!tokens_.outstanding(h.proto_id, h.token)) return drop(Drop::kBadToken);
+  if (!tokens_.outstanding(h.proto_id.value(), h.token)) return drop(Drop::kBadToken);
   wire::TokenOffer offer;
   if (wire::parse_token_offer(payload, offer) != wire::ParseStatus::kOk)
     return drop(Drop::kBadOffer);
-  if (!tokens_.on_offer(h.proto_id, h.token, offer, now, out.token))
+  if (!tokens_.on_offer(h.proto_id.value(), h.token, offer, now, out.token))
     return drop(Drop::kBadToken);  // cannot happen: outstanding() said yes
-  out.proto_id = h.proto_id;
-  out.provider_id = h.provider_id;
+  out.proto_id = h.proto_id.value();
+  out.provider_id = h.provider_id.value();
   return ReturnKind::kToken;
 }
 

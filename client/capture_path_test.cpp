@@ -132,8 +132,8 @@ TEST_CASE("without its return token a protocol's packets are dropped; then DATA 
   Bytes d(h.begin(), h.end());
   d.insert(d.end(), p.begin(), p.end());
   REQUIRE(wire::parse_shim(d, wire::MsgType::kData, sh, payload) == wire::ParseStatus::kOk);
-  CHECK(sh.proto_id == wire::kProtoIpv6);
-  CHECK(sh.provider_id == 7);
+  CHECK(sh.proto_id == wire::ProtoId{wire::kProtoIpv6});
+  CHECK(sh.provider_id == wire::ProviderId{7});
   CHECK(sh.token == kRt6);  // the return token, not the tag
   CHECK(sh.flags == 0);
   REQUIRE(f.path.on_captured(mc, h) == CapturePath::CaptureKind::kSend);

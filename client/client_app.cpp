@@ -402,8 +402,8 @@ void ClientApp::send_token_request(const TokenRequest& r) noexcept {
   std::array<std::byte, wire::kTokenRequestLen> request{};
   if (wire::write_token_request(request) != request.size()) return;
   send_control(wire::ShimHeader{.flags = wire::kFlagControl,
-                                .proto_id = r.proto_id,
-                                .provider_id = r.provider_id,
+                                .proto_id = wire::ProtoId{r.proto_id},
+                                .provider_id = wire::ProviderId{r.provider_id},
                                 .token = r.nonce},
                request);
 }
@@ -413,10 +413,11 @@ void ClientApp::send_solicitation() noexcept {
   const Selector* s = ipv6_selector();
   std::array<std::byte, kSolicitationLen> rs{};
   if (!rt || s == nullptr || write_solicitation(rs) != kSolicitationLen) return;
-  send_control(
-      wire::ShimHeader{
-          .flags = 0, .proto_id = wire::kProtoIpv6, .provider_id = s->provider_id, .token = *rt},
-      rs);
+  send_control(wire::ShimHeader{.flags = 0,
+                                .proto_id = wire::ProtoId{wire::kProtoIpv6},
+                                .provider_id = wire::ProviderId{s->provider_id},
+                                .token = *rt},
+               rs);
 }
 
 void ClientApp::warn_unanswered(const TokenRequest& r) const noexcept {

@@ -73,9 +73,11 @@ inline constexpr const char* kAdvertC2 =
 inline Bytes return_of(std::span<const std::byte> payload, std::uint64_t token, std::uint16_t proto,
                        std::uint8_t flags = 0) {
   Bytes d(wire::kReturnHeaderLen);
-  wire::write_shim(
-      d, wire::MsgType::kReturn,
-      wire::ShimHeader{.flags = flags, .proto_id = proto, .provider_id = 7, .token = token});
+  wire::write_shim(d, wire::MsgType::kReturn,
+                   wire::ShimHeader{.flags = flags,
+                                    .proto_id = wire::ProtoId{proto},
+                                    .provider_id = wire::ProviderId{7},
+                                    .token = token});
   d.insert(d.end(), payload.begin(), payload.end());
   return d;
 }

@@ -20,7 +20,7 @@ namespace dmux::gateway {
 struct GatewayConfig {
   std::vector<net::Endpoint> listen;        // DATA endpoints (anycast and unicast); >= 1
   net::Endpoint tunnel_source;              // egress bind address; 0.0.0.0:0 = kernel picks
-  std::uint32_t gateway_id = 0;             // ingress id in TUNNEL headers; 0 = first listen addr
+  wire::GatewayId gateway_id;               // ingress id in TUNNEL headers; 0 = first listen addr
   unsigned workers = 0;                     // data-plane threads; 0 = one per CPU
   unsigned batch_size = 64;                 // datagrams per recvmmsg/sendmmsg
   std::size_t max_datagram_bytes = 1500;    // larger DATA datagrams are dropped (oversize)

@@ -57,7 +57,7 @@ GatewayApp::GatewayApp(GatewayConfig config, Reloader reloader)
       reloader_(std::move(reloader)),
       start_time_(unix_time_s()),
       builder_(config_.selection, config_.mesh.has_value(),
-               [this](std::uint32_t gw) -> std::optional<std::chrono::microseconds> {
+               [this](wire::GatewayId gw) -> std::optional<std::chrono::microseconds> {
                  return mesh_ ? mesh_->rtt_to(gw) : std::nullopt;
                }),
       publish_timer_(loop_, [this] { publish_table(); }) {
@@ -132,8 +132,9 @@ void GatewayApp::run() {
   LOG_INFO(
       "dmuxd up: gateway-id %s, %zu workers, listening on%s, %zu static routers, "
       "registration %s, mesh %s, control %s, metrics %s",
-      net::ipv4_to_string(config_.gateway_id).c_str(), data_plane_->worker_count(), listen.c_str(),
-      config_.static_routers.size(), registration.c_str(), mesh.c_str(), control_->path().c_str(),
+      net::ipv4_to_string(config_.gateway_id.value()).c_str(), data_plane_->worker_count(),
+      listen.c_str(), config_.static_routers.size(), registration.c_str(), mesh.c_str(),
+      control_->path().c_str(),
       config_.metrics_listen ? config_.metrics_listen->to_string().c_str() : "off");
   notifier_->ready(announce_ ? "serving; announcing once healthy" : "serving");
   loop_.run();

@@ -15,8 +15,9 @@ int main(int argc, char** argv) {
        .summary =
            [](const GatewayConfig& c) {
              return "config OK: " + std::to_string(c.listen.size()) +
-                    " listen endpoints, gateway-id " + dmux::net::ipv4_to_string(c.gateway_id) +
-                    ", " + std::to_string(c.workers) + " workers, " +
+                    " listen endpoints, gateway-id " +
+                    dmux::net::ipv4_to_string(c.gateway_id.value()) + ", " +
+                    std::to_string(c.workers) + " workers, " +
                     std::to_string(c.static_routers.size()) + " static routers";
            },
        .run =

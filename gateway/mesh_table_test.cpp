@@ -31,8 +31,8 @@ std::shared_ptr<const mesh::RemoteRouter> remote(std::uint32_t origin, std::uint
 using Remotes = std::vector<std::shared_ptr<const mesh::RemoteRouter>>;
 
 GatewayRtt rtts(std::map<std::uint32_t, int> ms) {
-  return [ms](std::uint32_t gw) -> std::optional<microseconds> {
-    auto it = ms.find(gw);
+  return [ms](wire::GatewayId gw) -> std::optional<microseconds> {
+    auto it = ms.find(gw.value());
     if (it == ms.end()) return std::nullopt;
     return microseconds(it->second * 1000);
   };
@@ -40,7 +40,8 @@ GatewayRtt rtts(std::map<std::uint32_t, int> ms) {
 
 std::uint32_t pick(const ForwardingTable& t, std::uint32_t provider, std::uint32_t client) {
   RouterTarget out;
-  if (t.select(1, provider, client, out) != SelectStatus::kOk) return 0;
+  if (t.select(wire::ProtoId{1}, wire::ProviderId{provider}, client, out) != SelectStatus::kOk)
+    return 0;
   return out.address.addr;
 }
 
@@ -99,8 +100,8 @@ TEST_CASE("provider-specific requests only go to that provider, however far") {
   CHECK(pick(*t, 7, 5) == 1);
   CHECK(pick(*t, 0, 5) == 1);
   RouterTarget out;
-  CHECK(t->select(1, 8, 5, out) == SelectStatus::kNoRouter);
-  CHECK(t->select(2, 0, 5, out) == SelectStatus::kUnknownProtocol);
+  CHECK(t->select(wire::ProtoId{1}, wire::ProviderId{8}, 5, out) == SelectStatus::kNoRouter);
+  CHECK(t->select(wire::ProtoId{2}, wire::ProviderId{0}, 5, out) == SelectStatus::kUnknownProtocol);
 }
 
 TEST_CASE("equally near routers share clients by the consistent hash") {
@@ -115,8 +116,8 @@ TEST_CASE("equally near routers share clients by the consistent hash") {
 
 TEST_CASE("the builder follows deltas and rebuilds only the groups they touch") {
   std::map<std::uint32_t, int> ms = {{22, 5}, {33, 10}};
-  TableBuilder b({}, true, [&ms](std::uint32_t gw) -> std::optional<microseconds> {
-    return microseconds(ms.at(gw) * 1000);
+  TableBuilder b({}, true, [&ms](wire::GatewayId gw) -> std::optional<microseconds> {
+    return microseconds(ms.at(gw.value()) * 1000);
   });
   auto r1 = remote(22, 7, 1);
   auto r2 = remote(33, 7, 2);

@@ -141,6 +141,12 @@ void add_announce(const bgp_glue::AnnounceSnapshot& a, std::uint64_t stray,
   out.push_back(std::move(strays));
 }
 
+// A peer by its gateway id; a seed not reached yet has none: by its mesh endpoint.
+std::string peer_name(const mesh::PeerStatus& p) {
+  return p.gateway_id != wire::GatewayId{0} ? net::ipv4_to_string(p.gateway_id.value())
+                                            : p.mesh_endpoint.to_string();
+}
+
 // The mesh, from the snapshot MeshServer refreshes on the control thread.
 void add_mesh(const mesh::MeshSnapshot& m, std::vector<MetricFamily>& out) {
   auto up =
@@ -156,9 +162,7 @@ void add_mesh(const mesh::MeshSnapshot& m, std::vector<MetricFamily>& out) {
   auto learned = family("dmux_gateway_mesh_peer_routers", "Routers learned from the peer gateway",
                         MetricType::Gauge);
   for (const auto& p : m.peers) {
-    // A seed not reached yet has no gateway id: name it by its mesh endpoint.
-    const std::string peer =
-        p.gateway_id != 0 ? net::ipv4_to_string(p.gateway_id) : p.mesh_endpoint.to_string();
+    const std::string peer = peer_name(p);
     add(up, {{"peer", peer}}, std::string_view(p.state) == "up" ? 1 : 0);
     if (p.rtt) add(rtt, {{"peer", peer}}, static_cast<double>(p.rtt->count()) / 1e6);
     add(loss, {{"peer", peer}}, p.loss);

@@ -189,14 +189,14 @@ net::Endpoint require_endpoint(const std::string& text, const char* option, bool
   return *ep;
 }
 
-std::uint32_t parse_gateway_id(const std::string& text) {
-  if (auto a = net::parse_ipv4(text)) return *a;
+wire::GatewayId parse_gateway_id(const std::string& text) {
+  if (auto a = net::parse_ipv4(text)) return wire::GatewayId{*a};
   std::uint32_t v = 0;
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
   if (ec != std::errc() || ptr != text.data() + text.size()) {
     throw ConfigError(kGatewayId, "'" + text + "' is neither a number nor a dotted quad");
   }
-  return v;
+  return wire::GatewayId{v};
 }
 
 // A global rate with a burst of a twentieth of a second's worth (at least 1).
@@ -206,7 +206,7 @@ registry::TokenBucketConfig global_rate(const po::variables_map& vm, const char*
   return {rate, std::max(1.0, rate / 20)};
 }
 
-void to_registration_limits(const po::variables_map& vm, std::uint32_t gateway_id,
+void to_registration_limits(const po::variables_map& vm, wire::GatewayId gateway_id,
                             registry::HandlerConfig& h) {
   h.gateway_id = gateway_id;
   h.rate.per_second = get<double>(vm, kRegRate);
@@ -224,7 +224,7 @@ void to_registration_limits(const po::variables_map& vm, std::uint32_t gateway_i
 }
 
 std::optional<RegistrationConfig> to_registration(const po::variables_map& vm,
-                                                  std::uint32_t gateway_id) {
+                                                  wire::GatewayId gateway_id) {
   if (!vm.count(kRegistrationListen)) {
     if (vm.count(kCaCert) && !vm.count(kMeshListen)) {
       throw ConfigError(kCaCert, "given without --registration-listen or --mesh-listen");
@@ -269,7 +269,7 @@ std::string require_readable(const po::variables_map& vm, const char* option, co
   return path;
 }
 
-std::optional<mesh::MeshConfig> to_mesh(const po::variables_map& vm, std::uint32_t gateway_id) {
+std::optional<mesh::MeshConfig> to_mesh(const po::variables_map& vm, wire::GatewayId gateway_id) {
   if (!vm.count(kMeshListen)) {
     for (const char* o : {kMeshPeer, kMeshCert, kMeshKey}) {
       if (vm.count(o)) throw ConfigError(o, "given without --mesh-listen");
@@ -348,9 +348,9 @@ GatewayConfig to_config(const po::variables_map& vm) {
   if (vm.count(kGatewayId)) {
     c.gateway_id = parse_gateway_id(get<std::string>(vm, kGatewayId));
   } else {
-    c.gateway_id = c.listen.front().addr;
+    c.gateway_id = wire::GatewayId{c.listen.front().addr};
   }
-  if (c.gateway_id == 0) {
+  if (c.gateway_id == wire::GatewayId{0}) {
     throw ConfigError(kGatewayId,
                       "must be set (and non-zero) when the first listen address is 0.0.0.0");
   }

@@ -54,7 +54,7 @@ TEST_CASE("minimal command line gets the documented defaults") {
   const auto cl = parse({"--listen", "198.18.0.1:4500"});
   const auto& c = cl.config;
   REQUIRE(c.listen.size() == 1);
-  CHECK(c.gateway_id == 0xc6120001u);
+  CHECK(c.gateway_id == wire::GatewayId{0xc6120001u});
   CHECK(c.workers >= 1);
   CHECK(c.batch_size == 64);
   CHECK(c.max_datagram_bytes == 1500);

@@ -40,7 +40,7 @@ TEST_CASE("registration defences: defaults") {
   const auto cl = parse(base());
   REQUIRE(cl.config.registration);
   const registry::HandlerConfig& h = cl.config.registration->handler;
-  CHECK(h.gateway_id == 0xc6120001u);
+  CHECK(h.gateway_id == wire::GatewayId{0xc6120001u});
   CHECK(h.rate.per_second == 5);
   CHECK(h.rate.burst == 10);
   CHECK(h.rate.max_sources == 16384);

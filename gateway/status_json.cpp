@@ -156,8 +156,8 @@ std::string status_json(const GatewayConfig& config, const GatewayStats& stats,
   json listen = json::array();
   for (const auto& ep : config.listen) listen.push_back(ep.to_string());
   json doc{
-      {"gateway_id", net::ipv4_to_string(config.gateway_id)},
-      {"gateway_id_number", config.gateway_id},
+      {"gateway_id", net::ipv4_to_string(config.gateway_id.value())},
+      {"gateway_id_number", config.gateway_id.value()},
       {"version", std::string(build::kVersion)},
       {"uptime_seconds", now_seconds - stats.start_time_seconds},
       {"workers", stats.workers},
@@ -230,7 +230,8 @@ std::string peers_json(const GatewayStats& stats) {
   json peers = json::array();
   for (const auto& p : m.peers) {
     peers.push_back(
-        {{"gateway_id", p.gateway_id != 0 ? net::ipv4_to_string(p.gateway_id) : ""},
+        {{"gateway_id",
+          p.gateway_id != wire::GatewayId{0} ? net::ipv4_to_string(p.gateway_id.value()) : ""},
          {"mesh_endpoint", p.mesh_endpoint.to_string()},
          {"state", p.state},
          {"direction",

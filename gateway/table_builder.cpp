@@ -145,7 +145,7 @@ void TableBuilder::rebuild_group(const GroupKey& g) {
       std::optional<std::chrono::microseconds> to_origin;
       if (remote) {
         auto [it, fresh] = gateway_rtt.try_emplace(e.origin_gateway);
-        if (fresh) it->second = rtt_to_(e.origin_gateway.value());
+        if (fresh) it->second = rtt_to_(e.origin_gateway);
         to_origin = it->second;
       }
       cands.push_back(mesh::Candidate{e.id, remote ? e.origin_gateway : wire::GatewayId{},

@@ -33,7 +33,7 @@ namespace dmux::gateway {
 
 class TableBuilder {
  public:
-  using GatewayRtt = std::function<std::optional<std::chrono::microseconds>(std::uint32_t)>;
+  using GatewayRtt = std::function<std::optional<std::chrono::microseconds>(wire::GatewayId)>;
 
   // `tiers`: keep only the nearest tier per group (a gateway in a mesh); otherwise every
   // candidate of a group is in it. `rtt_to` gives this gateway's RTT to another (mesh probes).

@@ -9,8 +9,8 @@ namespace {
 
 bool same_announcement(const mw::Router& a, const mw::Router& b) {
   std::vector<std::byte> x, y;
-  mw::encode_update(mw::Update{0, {}, true, a}, x);
-  mw::encode_update(mw::Update{0, {}, true, b}, y);
+  mw::encode_update(mw::Update{{}, {}, true, a}, x);
+  mw::encode_update(mw::Update{{}, {}, true, b}, y);
   return x == y;
 }
 

@@ -35,7 +35,7 @@ using SentCertificates = std::set<wire::mesh::CertHash>;
 
 class LocalRecords {
  public:
-  LocalRecords(std::uint32_t gateway_id, std::uint64_t incarnation)
+  LocalRecords(wire::GatewayId gateway_id, std::uint64_t incarnation)
       : gateway_id_(gateway_id), version_{incarnation, 1} {}
 
   // The whole set of local routers now: returns the changes (one per router added, removed or
@@ -60,7 +60,7 @@ class LocalRecords {
   static void append_certificate(const LocalRouter& r, SentCertificates& sent,
                                  std::vector<std::byte>& out);
 
-  std::uint32_t gateway_id_;
+  wire::GatewayId gateway_id_;
   Version version_;
   std::map<RouterId, LocalRouter> routers_;
 };

@@ -35,7 +35,7 @@ std::vector<std::uint8_t> frame_types(const std::vector<std::byte>& bytes) {
 
 TEST_CASE("changes are numbered; an unchanged set announces nothing") {
   testing::TestProvider p;
-  LocalRecords lr(kSelf, 100);
+  LocalRecords lr(wire::GatewayId{kSelf}, 100);
   auto c = lr.set({local(p, 1), local(p, 2)});
   REQUIRE(c.size() == 2);
   CHECK(c[0].version.seq == 2);
@@ -54,7 +54,7 @@ TEST_CASE("changes are numbered; an unchanged set announces nothing") {
 
 TEST_CASE("a link gets each certificate once, before the first record that needs it") {
   testing::TestProvider p;
-  LocalRecords lr(kSelf, 100);
+  LocalRecords lr(wire::GatewayId{kSelf}, 100);
   auto c = lr.set({local(p, 1), local(p, 2)});
   SentCertificates sent;
   std::vector<std::byte> out;
@@ -71,7 +71,7 @@ TEST_CASE("a link gets each certificate once, before the first record that needs
 
 TEST_CASE("a large full state goes in parts of at most 4096 records, all of one version") {
   testing::TestProvider p;
-  LocalRecords lr(kSelf, 100);
+  LocalRecords lr(wire::GatewayId{kSelf}, 100);
   std::vector<LocalRouter> many;
   for (std::uint32_t i = 1; i <= 5000; ++i) many.push_back(local(p, i));
   lr.set(many);

@@ -13,7 +13,7 @@
 namespace dmux::mesh {
 
 struct MeshConfig {
-  std::uint32_t gateway_id = 0;            // must equal the id in our certificate
+  wire::GatewayId gateway_id;              // must equal the id in our certificate
   net::Endpoint listen;                    // TLS over TCP; advertised to peers
   std::vector<net::Endpoint> seeds;        // peers to dial at start; the rest is learned
   std::string cert_path, key_path;         // from dmux-ca issue-gateway

@@ -85,7 +85,7 @@ MeshServer::MeshServer(evloop::EventLoop& loop, const MeshConfig& config, OnChan
       intake_(remote_, signatures_, revoked_),
       local_(config.gateway_id, util::unix_time_us()),
       limiter_(config.handshakes),
-      directory_(directory_config(config), config.gateway_id, config.listen),
+      directory_(directory_config(config), config.gateway_id.value(), config.listen),
       listen_(config.listen),
       tick_(loop, [this] { on_tick(); }),
       probe_timer_(loop, [this] { on_probe_timer(); }),
@@ -98,12 +98,13 @@ MeshServer::MeshServer(evloop::EventLoop& loop, const MeshConfig& config, OnChan
   if (r != crypto::VerifyResult::kOk) {
     throw std::runtime_error("mesh certificate " + config.cert_path + ": " + crypto::to_string(r));
   }
-  if (info.gateway_id != config.gateway_id) {
+  if (wire::GatewayId{info.gateway_id} != config.gateway_id) {
     throw std::runtime_error("mesh certificate " + config.cert_path + " is for gateway " +
-                             id_text(info.gateway_id) + ", not " + id_text(config.gateway_id));
+                             id_text(info.gateway_id) + ", not " +
+                             id_text(config.gateway_id.value()));
   }
   listen_fd_ = open_listener(listen_);
-  directory_ = PeerDirectory(directory_config(config), config.gateway_id, listen_);
+  directory_ = PeerDirectory(directory_config(config), config.gateway_id.value(), listen_);
   accept_watcher_ =
       std::make_unique<evloop::IoWatcher>(loop, listen_fd_.get(), [this] { on_accept(); });
   for (const auto& seed : config_.seeds) directory_.add_seed(seed);
@@ -196,7 +197,7 @@ void MeshServer::on_link_open(Link& link) {
     link.close(CloseReason::kCertificateRefused, crypto::to_string(r));
     return;
   }
-  if (info.gateway_id == config_.gateway_id) {
+  if (wire::GatewayId{info.gateway_id} == config_.gateway_id) {
     ++counters_.self_links;
     if (link.outbound()) directory_.mark_self(data(link).dialled);
     link.close(CloseReason::kSelf);
@@ -323,8 +324,8 @@ void MeshServer::on_tick() noexcept {
   refresh_snapshot();
 }
 
-std::optional<std::chrono::microseconds> MeshServer::rtt_to(std::uint32_t gateway) const {
-  auto it = peers_.find(gateway);
+std::optional<std::chrono::microseconds> MeshServer::rtt_to(wire::GatewayId gateway) const {
+  auto it = peers_.find(gateway.value());
   if (it == peers_.end()) return std::nullopt;
   return it->second.rtt.rtt();
 }

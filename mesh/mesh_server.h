@@ -71,7 +71,7 @@ enum class PeerState : std::uint8_t { kDown, kConnecting, kUp };
 const char* to_string(PeerState s) noexcept;
 
 struct PeerStatus {
-  std::uint32_t gateway_id = 0;  // 0 = a seed not reached yet
+  wire::GatewayId gateway_id;  // 0 = a seed not reached yet
   net::Endpoint mesh_endpoint;
   const char* state = "down";  // to_string(PeerState): up, connecting, down
   bool outbound = false;       // who opened the current link
@@ -124,7 +124,7 @@ class MeshServer final : private LinkEvents {
   [[nodiscard]] std::vector<std::shared_ptr<const RemoteRouter>> remote_routers() const {
     return remote_.routers();
   }
-  [[nodiscard]] std::optional<std::chrono::microseconds> rtt_to(std::uint32_t gateway) const;
+  [[nodiscard]] std::optional<std::chrono::microseconds> rtt_to(wire::GatewayId gateway) const;
   [[nodiscard]] MeshSnapshot snapshot() const;  // any thread
   [[nodiscard]] net::Endpoint listen_endpoint() const noexcept { return listen_; }
 

@@ -32,7 +32,7 @@ void MeshServer::refresh_snapshot() noexcept {
     }
     for (const auto& [id, p] : peers_) {
       PeerStatus ps;
-      ps.gateway_id = id;
+      ps.gateway_id = wire::GatewayId{id};
       ps.mesh_endpoint = p.mesh_endpoint;
       const Link* link = nullptr;
       if (auto it = links_.find(p.link_id); it != links_.end()) link = it->second.get();

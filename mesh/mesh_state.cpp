@@ -67,10 +67,10 @@ void MeshServer::on_hello(Link& link, std::span<const std::byte> body) {
     link.close(CloseReason::kBadBody, "HELLO");
     return;
   }
-  if (hello.gateway_id != link.peer_id) {
+  if (hello.gateway_id != wire::GatewayId{link.peer_id}) {
     ++counters_.hello_mismatch;
     LOG_WARN("mesh: %s says it is %s but its certificate is for %s",
-             link.remote().to_string().c_str(), id_text(hello.gateway_id).c_str(),
+             link.remote().to_string().c_str(), id_text(hello.gateway_id.value()).c_str(),
              id_text(link.peer_id).c_str());
     link.close(CloseReason::kHelloMismatch);
     return;
@@ -89,7 +89,7 @@ void MeshServer::establish(Link& link, const mw::Hello& hello) {
   Peer& p = peers_[id];
   if (Link* other = find_link(p.link_id); other != nullptr && other->established) {
     // One link per pair: keep the one opened by the lower gateway id (both ends agree).
-    const bool keep_outbound = config_.gateway_id < id;
+    const bool keep_outbound = config_.gateway_id.value() < id;
     ++counters_.duplicate_links;
     if (link.outbound() != keep_outbound) {
       link.close(CloseReason::kDuplicate);
@@ -146,7 +146,8 @@ void MeshServer::broadcast_peers() {
   std::vector<mw::Peer> list;
   list.push_back(mw::Peer{config_.gateway_id, listen_});
   for (const auto& [id, p] : peers_) {
-    if (p.link_id != 0 && list.size() < 256) list.push_back(mw::Peer{id, p.mesh_endpoint});
+    if (p.link_id != 0 && list.size() < 256)
+      list.push_back(mw::Peer{wire::GatewayId{id}, p.mesh_endpoint});
   }
   std::vector<std::byte> out;
   mw::encode_peers(list, out);
@@ -193,15 +194,16 @@ void MeshServer::on_full_state(Link& link, std::span<const std::byte> body) {
     link.close(CloseReason::kBadBody, "FULL_STATE");
     return;
   }
-  if (fs.origin != link.peer_id) {  // full mesh: each gateway speaks only for itself
+  if (fs.origin !=
+      wire::GatewayId{link.peer_id}) {  // full mesh: each gateway speaks only for itself
     ++counters_.protocol_violations;
     link.close(CloseReason::kProtocolViolation, "FULL_STATE for another origin");
     return;
   }
   ++counters_.full_states_received;
   const Version v{fs.version.incarnation, fs.version.seq};
-  peers_[fs.origin].version = std::max(peers_[fs.origin].version, v);
-  intake_.on_full_state_part(fs.origin, std::move(fs), data(link).certs);
+  peers_[link.peer_id].version = std::max(peers_[link.peer_id].version, v);
+  intake_.on_full_state_part(link.peer_id, std::move(fs), data(link).certs);
   schedule_intake();
 }
 
@@ -212,15 +214,15 @@ void MeshServer::on_update(Link& link, std::span<const std::byte> body) {
     link.close(CloseReason::kBadBody, "UPDATE");
     return;
   }
-  if (u.origin != link.peer_id) {
+  if (u.origin != wire::GatewayId{link.peer_id}) {
     ++counters_.protocol_violations;
     link.close(CloseReason::kProtocolViolation, "UPDATE for another origin");
     return;
   }
   ++counters_.updates_received;
   const Version v{u.version.incarnation, u.version.seq};
-  peers_[u.origin].version = std::max(peers_[u.origin].version, v);
-  intake_.on_update(u.origin, u, data(link).certs);
+  peers_[link.peer_id].version = std::max(peers_[link.peer_id].version, v);
+  intake_.on_update(link.peer_id, u, data(link).certs);
   schedule_intake();
 }
 

@@ -21,8 +21,8 @@ void PeerDirectory::on_peers(std::uint32_t voucher, std::span<const wire::mesh::
   for (auto& [ep, t] : targets_) t.vouchers.erase(voucher);  // replaces its previous list
   std::size_t taken = 0;
   for (const auto& p : peers) {
-    if (p.gateway_id == self_id_ || p.gateway_id == voucher || p.mesh_listen.addr == 0 ||
-        p.mesh_listen.port == 0 || p.mesh_listen == self_) {
+    if (p.gateway_id.value() == self_id_ || p.gateway_id.value() == voucher ||
+        p.mesh_listen.addr == 0 || p.mesh_listen.port == 0 || p.mesh_listen == self_) {
       continue;  // itself, us, or nowhere
     }
     auto it = targets_.find(p.mesh_listen);
@@ -34,9 +34,9 @@ void PeerDirectory::on_peers(std::uint32_t voucher, std::span<const wire::mesh::
     if (!known) {
       it = targets_.emplace(p.mesh_listen, Target{}).first;
       it->second.backoff = config_.seed_backoff_min;
-      it->second.gateway_id = p.gateway_id;
+      it->second.gateway_id = p.gateway_id.value();
     }
-    if (!it->second.seed && it->second.gateway_id != p.gateway_id) {
+    if (!it->second.seed && it->second.gateway_id != p.gateway_id.value()) {
       ++counters_.ignored;  // two claims for one endpoint: keep the first
       continue;
     }

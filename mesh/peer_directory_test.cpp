@@ -10,7 +10,7 @@ namespace mw = dmux::wire::mesh;
 namespace {
 const net::Endpoint kSelf{0xc6120001, 7000};
 net::Endpoint ep(std::uint32_t i) { return net::Endpoint{0xc6120000 + i, 7000}; }
-mw::Peer peer(std::uint32_t i) { return mw::Peer{100 + i, ep(i)}; }
+mw::Peer peer(std::uint32_t i) { return mw::Peer{wire::GatewayId{100 + i}, ep(i)}; }
 auto nobody_linked = [](std::uint32_t) { return false; };
 }  // namespace
 
@@ -20,7 +20,7 @@ TEST_CASE("only seeds and vouched gateways are dialled, and vouching lasts while
   const auto t = std::chrono::steady_clock::time_point{};
   CHECK(d.due(t, nobody_linked) == std::vector{ep(2)});
   d.on_dial_done(ep(2), 102, t);
-  const std::vector<mw::Peer> list = {peer(3), peer(4), mw::Peer{1, kSelf}};
+  const std::vector<mw::Peer> list = {peer(3), peer(4), mw::Peer{wire::GatewayId{1}, kSelf}};
   d.on_peers(102, list);
   CHECK(d.targets().size() == 3);
   auto linked = [](std::uint32_t id) { return id == 102; };

@@ -77,7 +77,7 @@ RecordVerdict check_record(const wire::mesh::Router& r, std::uint32_t origin, co
           info.protocols.end()) {
     return RecordVerdict::kScope;
   }
-  if (r.proof.gateway_id != origin) return RecordVerdict::kWrongGateway;
+  if (r.proof.gateway_id != wire::GatewayId{origin}) return RecordVerdict::kWrongGateway;
   std::vector<std::byte> signed_bytes(wire::kRegisterFixedLen + cert->der->size());
   const std::size_t n = wire::mesh::signed_register_bytes(r, *cert->der, signed_bytes);
   if (n == 0) return RecordVerdict::kCertificate;

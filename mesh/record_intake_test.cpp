@@ -27,7 +27,7 @@ struct Fixture {
 
   mw::FullState full_state(std::vector<mw::Router> routers, std::uint64_t seq = 1,
                            std::uint16_t part = 0, std::uint16_t parts = 1) {
-    return mw::FullState{kOrigin, {100, seq}, part, parts, std::move(routers)};
+    return mw::FullState{wire::GatewayId{kOrigin}, {100, seq}, part, parts, std::move(routers)};
   }
   RemoteChanges run_all() {
     return intake.run([] { return false; });
@@ -91,7 +91,7 @@ TEST_CASE("verification runs in slices, and applies messages in order") {
   std::vector<mw::Router> many;
   for (std::uint32_t i = 1; i <= 20; ++i) many.push_back(f.provider.record(i, kOrigin));
   f.intake.on_full_state_part(kOrigin, f.full_state(many, 1), f.certs);
-  mw::Update remove{kOrigin, {100, 2}, false, f.provider.record(5, kOrigin)};
+  mw::Update remove{wire::GatewayId{kOrigin}, {100, 2}, false, f.provider.record(5, kOrigin)};
   f.intake.on_update(kOrigin, remove, f.certs);
   int budget = 0;
   auto out_of_time = [&budget] { return ++budget % 8 == 0; };  // a few checks per slice
@@ -113,14 +113,15 @@ TEST_CASE("stale messages are dropped unverified; re-announced records hit the c
   f.intake.on_full_state_part(kOrigin, f.full_state({f.provider.record(1, kOrigin)}, 10), f.certs);
   f.run_all();
   const auto verified = f.intake.counters().records_verified;
-  mw::Update old{kOrigin, {100, 9}, true, f.provider.record(2, kOrigin)};
+  mw::Update old{wire::GatewayId{kOrigin}, {100, 9}, true, f.provider.record(2, kOrigin)};
   f.intake.on_update(kOrigin, old, f.certs);
   CHECK(f.intake.counters().stale == 1);
   CHECK_FALSE(f.intake.pending());
   // The same record again with a new RTT from the origin: its signature is not checked again.
   auto again = f.provider.record(1, kOrigin);
   again.router_rtt_us = 9000;
-  f.intake.on_update(kOrigin, mw::Update{kOrigin, {100, 11}, true, again}, f.certs);
+  f.intake.on_update(kOrigin, mw::Update{wire::GatewayId{kOrigin}, {100, 11}, true, again},
+                     f.certs);
   const auto changes = f.run_all();
   CHECK(f.intake.counters().records_verified == verified + 1);
   CHECK(f.signatures.size() == 1);

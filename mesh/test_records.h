@@ -37,7 +37,7 @@ struct TestProvider {
     r.key_id = addr;
     r.suite = wire::kSuiteAes256Gmac;
     r.tunnel_key.fill(std::byte{0x42});
-    r.proof.gateway_id = gateway;
+    r.proof.gateway_id = wire::GatewayId{gateway};
     r.proof.timestamp_us = 1'700'000'000'000'000ULL;
     r.proof.signed_rtt_us = 300;
     r.proof.cert_hash = crypto::sha256(cert_der);

@@ -38,7 +38,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   static const RouterConfig config = [] {
     RouterConfig c;
     c.self = {0xc6120202, 5000};
-    c.provider_id = 7;
+    c.provider_id = dmux::wire::ProviderId{7};
     c.peers = {{0xc6120302, 5000}};
     c.ingress.allowed_destinations = {*net::parse_ipv4_prefix("198.18.0.0/15")};
     return c;
@@ -50,7 +50,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::vector<std::byte> msg(reinterpret_cast<const std::byte*>(data + 1),
                              reinterpret_cast<const std::byte*>(data + size));
   if (data[0] & 1) {
-    if (data[0] & 2) agent::test::prove(msg, router.ingress().tokens(), wire::kProtoIpv4Multicast);
+    if (data[0] & 2)
+      agent::test::prove(msg, router.ingress().tokens(), wire::ProtoId{wire::kProtoIpv4Multicast});
     if (data[0] & 4) gateway.reseal(msg);
     router.on_tunnel(msg, net::Endpoint{0xc6120001, 4500}, now);
   } else {

@@ -23,11 +23,7 @@ constexpr std::size_t kMaxDatagram = 65536;
 constexpr int kBudgetPerWakeup = 64;  // datagrams handled before yielding to the loop
 constexpr int kSocketBufferBytes = 4 << 20;
 
-using util::unix_time_us;
-
-Now now() noexcept { return util::system_clock().now(); }
-
-RouterConfig router_config(const McastConfig& c, std::uint32_t provider_id) {
+RouterConfig router_config(const McastConfig& c, wire::ProviderId provider_id) {
   return RouterConfig{
       .self = c.listen,
       .provider_id = provider_id,
@@ -48,23 +44,25 @@ RouterConfig router_config(const McastConfig& c, std::uint32_t provider_id) {
 
 }  // namespace
 
-McastApp::McastApp(McastConfig config, agent::Credentials credentials, const PeerKey& peer_key)
-    : config_(std::move(config)),
+McastApp::McastApp(McastConfig config, agent::Credentials credentials, const PeerKey& peer_key,
+                   const util::Clock& clock)
+    : clock_(clock),
+      config_(std::move(config)),
       credentials_(std::move(credentials)),
-      start_time_(static_cast<double>(unix_time_us()) / 1e6),
+      start_time_(static_cast<double>(clock_.now().unix_us) / 1e6),
       socket_(net::open_udp_socket(config_.listen,
                                    net::UdpSocketOptions{.reuse_port = false,
                                                          .nonblocking = true,
                                                          .rcvbuf_bytes = kSocketBufferBytes,
                                                          .sndbuf_bytes = kSocketBufferBytes})),
-      router_(std::make_unique<McastRouter>(router_config(config_, credentials_.info.provider_id),
+      router_(std::make_unique<McastRouter>(router_config(config_, credentials_.provider_id()),
                                             peer_key, credentials_.agent.return_key,
                                             credentials_.agent.static_tunnel_key,
-                                            static_cast<Transport&>(*this), now())),
+                                            static_cast<Transport&>(*this), clock_.now())),
       buffer_(kMaxDatagram),
       timer_(loop_, [this] { on_timer(); }) {
-  const agent::RegistrationConfig rc{.proto_id = wire::kProtoIpv4Multicast,
-                                     .provider_id = credentials_.info.provider_id,
+  const agent::RegistrationConfig rc{.proto_id = wire::ProtoId{wire::kProtoIpv4Multicast},
+                                     .provider_id = credentials_.provider_id(),
                                      .router_ipv4 = config_.listen.addr,
                                      .router_port = config_.listen.port,
                                      .gateway = config_.gateway};
@@ -90,8 +88,8 @@ void McastApp::run() {
            credentials_.info.provider_id, config_.listen.to_string().c_str(),
            config_.gateway.to_string().c_str(), config_.peers.size(),
            config_.control_socket.empty() ? "" : ", control ", config_.control_socket.c_str());
-  readiness_.start(now().mono, config_.ready_wait);
-  register_when_ready(now().mono);
+  readiness_.start(clock_.now().mono, config_.ready_wait);
+  register_when_ready(clock_.now().mono);
   rearm_timer();
   loop_.run();
   const RouterCounters& c = router_->counters();
@@ -115,7 +113,7 @@ void McastApp::register_when_ready(MonoTime at) noexcept {
   } else {
     LOG_INFO("ready: %zu peer router(s) heard; registering", peers);
   }
-  registration_->start(now());
+  registration_->start(clock_.now());
 }
 
 void McastApp::shutdown(const char* why) noexcept {
@@ -168,24 +166,24 @@ void McastApp::on_socket_readable() noexcept {
       on_control_reply(datagram, type);
     } else if (type == wire::code(wire::PeerType::kSummary) ||
                type == wire::code(wire::PeerType::kGroupData)) {
-      router_->on_peer_message(datagram, now());
-      register_when_ready(now().mono);
+      router_->on_peer_message(datagram, clock_.now());
+      register_when_ready(clock_.now().mono);
     } else {
-      router_->on_tunnel(datagram, net::Endpoint::from_sockaddr(from), now());
+      router_->on_tunnel(datagram, net::Endpoint::from_sockaddr(from), clock_.now());
     }
   }
   rearm_timer();  // a triggered summary may be due sooner
 }
 
 void McastApp::on_control_reply(std::span<const std::byte> datagram, std::uint8_t type) noexcept {
-  agent::dispatch_control_reply(datagram, type, std::span(&registration_, 1), now(),
+  agent::dispatch_control_reply(datagram, type, std::span(&registration_, 1), clock_.now(),
                                 control_replies_);
 }
 
 void McastApp::on_timer() noexcept {
   timer_due_ = MonoTime::max();
   try {
-    const Now t = now();
+    const Now t = clock_.now();
     register_when_ready(t.mono);
     registration_->on_timer(t);
     router_->on_timer(t);
@@ -201,7 +199,7 @@ void McastApp::rearm_timer() noexcept {
   // Re-arm only for an earlier deadline: re-arming on every datagram would postpone the timer
   // forever while the socket stays busy (summaries, keepalives and expiry would starve).
   if (next >= timer_due_) return;
-  const auto now_mono = std::chrono::steady_clock::now();
+  const auto now_mono = clock_.now().mono;
   const auto wait =
       std::clamp(std::chrono::duration_cast<std::chrono::microseconds>(next - now_mono),
                  std::chrono::microseconds(0), std::chrono::microseconds(std::chrono::seconds(1)));
@@ -218,13 +216,13 @@ std::string McastApp::handle_command(std::string_view command) {
   if (command == "status") {
     return status_json(
         StatusView{.config = config_,
-                   .provider_id = credentials_.info.provider_id,
-                   .uptime_seconds = static_cast<double>(unix_time_us()) / 1e6 - start_time_,
+                   .provider_id = credentials_.provider_id(),
+                   .uptime_seconds = static_cast<double>(clock_.now().unix_us) / 1e6 - start_time_,
                    .router = *router_,
                    .registration = *registration_,
                    .control_replies = control_replies_.received,
                    .bad_control_replies = control_replies_.bad,
-                   .now = std::chrono::steady_clock::now()});
+                   .now = clock_.now().mono});
   }
   return R"({"error":"unknown command; try status"})";
 }

@@ -15,6 +15,7 @@
 #include "common/control/control_server.h"
 #include "common/evloop/event_loop.h"
 #include "common/net/unique_fd.h"
+#include "common/util/clock.h"
 #include "multicast/config.h"
 #include "multicast/mcast_router.h"
 #include "multicast/metrics_exporter.h"
@@ -24,8 +25,10 @@ namespace dmux::multicast {
 
 class McastApp final : private agent::GatewayLink, private Transport {
  public:
-  // Opens the socket and the control socket. Throws std::exception on any start-up failure.
-  McastApp(McastConfig config, agent::Credentials credentials, const PeerKey& peer_key);
+  // Opens the socket and the control socket. Throws std::exception on any start-up failure. Every
+  // reading of time goes through `clock` (the process's SystemClock in the program).
+  McastApp(McastConfig config, agent::Credentials credentials, const PeerKey& peer_key,
+           const util::Clock& clock = util::system_clock());
   ~McastApp() override;
   McastApp(const McastApp&) = delete;
   McastApp& operator=(const McastApp&) = delete;
@@ -46,6 +49,7 @@ class McastApp final : private agent::GatewayLink, private Transport {
   std::string handle_command(std::string_view command);
   void publish_metrics() noexcept;  // once a second, when --metrics-listen is set
 
+  const util::Clock& clock_;
   McastConfig config_;
   agent::Credentials credentials_;
   double start_time_;

@@ -16,7 +16,7 @@ constexpr std::size_t kMaxPacket = 65535;
 
 agent::IngressConfig ingress_config(const RouterConfig& c) {
   agent::IngressConfig i = c.ingress;
-  i.proto_id = wire::kProtoIpv4Multicast;
+  i.proto_id = wire::ProtoId{wire::kProtoIpv4Multicast};
   i.provider_id = c.provider_id;
   return i;
 }
@@ -52,10 +52,10 @@ std::uint32_t age_ms(MonoTime now, MonoTime then) noexcept {
 
 }  // namespace
 
-std::uint64_t rendezvous_score(const net::Endpoint& router, std::uint32_t provider_id,
+std::uint64_t rendezvous_score(const net::Endpoint& router, wire::ProviderId provider_id,
                                std::uint32_t client_ipv4) noexcept {
   const std::uint64_t seed = mix64((std::uint64_t{router.addr} << 32) ^
-                                   (std::uint64_t{router.port} << 16) ^ mix64(provider_id));
+                                   (std::uint64_t{router.port} << 16) ^ mix64(provider_id.value()));
   return mix64(seed ^ mix64(client_ipv4));
 }
 
@@ -71,7 +71,8 @@ McastRouter::McastRouter(const RouterConfig& config, const PeerKey& key,
       peers_(config.peers, config.peer_dead_after),
       next_seq_(now.unix_us),
       out_(kGroupDataFixedLen + kMaxPacket + kPeerMacLen) {
-  if (config_.self.addr == 0 || config_.self.port == 0 || config_.provider_id == 0)
+  if (config_.self.addr == 0 || config_.self.port == 0 ||
+      config_.provider_id == wire::ProviderId{0})
     throw std::invalid_argument("router address, port and provider id must not be 0");
   if (write_general_query(query_, config_.self.addr, config_.query_response_ds,
                           static_cast<std::uint32_t>(config_.query_interval.count() / 1000)) == 0)
@@ -162,7 +163,7 @@ bool McastRouter::send_to_member(const Member& to, std::span<const std::byte> pa
   if (!ingress_.may_send(to.ipv4, to.port)) return false;
   std::array<std::byte, wire::kReturnHeaderLen> header{};
   const wire::ShimHeader h{.flags = 0,
-                           .proto_id = wire::kProtoIpv4Multicast,
+                           .proto_id = wire::ProtoId{wire::kProtoIpv4Multicast},
                            .provider_id = config_.provider_id,
                            .token = to.token};
   if (wire::write_shim(header, wire::MsgType::kReturn, h) != header.size()) return false;
@@ -305,7 +306,8 @@ void McastRouter::adopt(Peer& dead, const Now& now) {
     if (!adopter_is_self(dead, m.ipv4)) continue;
     // The peer is authenticated, but its member must be as proven as our own (14.2: the token is
     // the rt of that address).
-    if (!ingress_.tokens().proven(wire::kProtoIpv4Multicast, m.ipv4, m.port, m.token)) {
+    if (!ingress_.tokens().proven(wire::ProtoId{wire::kProtoIpv4Multicast}, m.ipv4, m.port,
+                                  m.token)) {
       ingress_.drop(agent::IngressDrop::kUnproven);
       continue;
     }

@@ -41,8 +41,8 @@ namespace dmux::multicast {
 using util::Now;  // unix_us: for the freshness of peer messages
 
 struct RouterConfig {
-  net::Endpoint self;             // our listen address:port: registered, and our peer identity
-  std::uint32_t provider_id = 0;  // from the certificate; in RETURNs and peer messages
+  net::Endpoint self;              // our listen address:port: registered, and our peer identity
+  wire::ProviderId provider_id{};  // from the certificate; in RETURNs and peer messages
   MembershipConfig membership;
   std::chrono::milliseconds query_interval{125000};  // IGMP general queries to every member
   std::uint8_t query_response_ds = 100;              // max response time in queries (1/10 s)
@@ -133,7 +133,7 @@ class McastRouter {
 
 // The rendezvous rule of gateways (protocol.md section 8), which McastRouter uses to pick the one
 // router that adopts a dead peer's client: normally the one the client's traffic moves to.
-std::uint64_t rendezvous_score(const net::Endpoint& router, std::uint32_t provider_id,
+std::uint64_t rendezvous_score(const net::Endpoint& router, wire::ProviderId provider_id,
                                std::uint32_t client_ipv4) noexcept;
 
 }  // namespace dmux::multicast

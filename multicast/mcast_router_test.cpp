@@ -82,7 +82,7 @@ struct Clock {
 RouterConfig config(const net::Endpoint& self, std::vector<net::Endpoint> peers) {
   RouterConfig c;
   c.self = self;
-  c.provider_id = 7;
+  c.provider_id = dmux::wire::ProviderId{7};
   c.membership.timeout = milliseconds(10000);
   c.query_interval = milliseconds(4000);
   c.peers = std::move(peers);
@@ -209,10 +209,12 @@ TEST_CASE("forged TUNNELs and unproven joins create no membership and nothing is
   // With the right rt but no valid tag (no gateway sealed it): dropped before anything else.
   agent::test::TestGateway forger(crypto::TunnelKeyBytes{}, 0);
   const Member v = proven(victim, 5000);
-  Bytes forged = forger.tunnel(
-      wire::TunnelHeader{
-          .proto_id = 2, .client_ipv4 = v.ipv4, .client_port = v.port, .token = v.token},
-      test::ipv4(victim, kG1, 2, test::v2_report(kG1)));
+  Bytes forged = forger.tunnel(wire::TunnelHeader{.proto_id = dmux::wire::ProtoId{2},
+                                                  .client_ipv4 = v.ipv4,
+                                                  .client_port = v.port,
+                                                  .gateway_id = {},
+                                                  .token = v.token},
+                               test::ipv4(victim, kG1, 2, test::v2_report(kG1)));
   tunnel(r, forged, clock.now);
   CHECK(r.ingress().receiver().counters().dropped(agent::TunnelDrop::kBadTag) == 1);
   // Group data from unproven senders is not delivered either.
@@ -229,9 +231,10 @@ TEST_CASE("a TOKEN_REQUEST gets a TOKEN_OFFER whose rt then joins") {
   FakeTransport t;
   McastRouter r(config(kRouterA, {}), kKey, kReturnKey, kStaticKey, t, clock.now);
   const wire::TunnelHeader h{.flags = wire::kFlagControl,
-                             .proto_id = 2,
+                             .proto_id = dmux::wire::ProtoId{2},
                              .client_ipv4 = 0xc6120e02,
                              .client_port = 41000,
+                             .gateway_id = {},
                              .token = 0xabcdef};
   Bytes request(wire::kTokenRequestLen);
   wire::write_token_request(request);
@@ -423,8 +426,10 @@ TEST_CASE("a large membership is summarised in several parts and reassembled") {
 
 TEST_CASE("rendezvous score matches the gateway's rule") {
   // Different routers score the same client differently; the score depends on nothing else.
-  CHECK(rendezvous_score(kRouterA, 7, kC1.ipv4) == rendezvous_score(kRouterA, 7, kC1.ipv4));
-  CHECK(rendezvous_score(kRouterA, 7, kC1.ipv4) != rendezvous_score(kRouterB, 7, kC1.ipv4));
+  CHECK(rendezvous_score(kRouterA, dmux::wire::ProviderId{7}, kC1.ipv4) ==
+        rendezvous_score(kRouterA, dmux::wire::ProviderId{7}, kC1.ipv4));
+  CHECK(rendezvous_score(kRouterA, dmux::wire::ProviderId{7}, kC1.ipv4) !=
+        rendezvous_score(kRouterB, dmux::wire::ProviderId{7}, kC1.ipv4));
 }
 
 }  // namespace

@@ -50,7 +50,7 @@ PeerParse parse_peer_header(std::span<const std::byte> datagram, PeerHeader& out
   h.type = type;
   std::uint16_t parts = 0;
   if (!r.read_u32(h.router_ipv4) || !r.read_u16(h.router_port) || !r.read_u16(parts) ||
-      !r.read_u32(h.provider_id) || !r.read_u64(h.seq) || !r.read_u64(h.sent_us)) {
+      !r.read_id(h.provider_id) || !r.read_u64(h.seq) || !r.read_u64(h.sent_us)) {
     return PeerParse::kTruncated;  // cannot happen after the length check
   }
   h.part = static_cast<std::uint8_t>(parts >> 8);
@@ -62,7 +62,8 @@ PeerParse parse_peer_header(std::span<const std::byte> datagram, PeerHeader& out
   } else if (parts != 0) {
     return PeerParse::kMalformed;
   }
-  if (h.router_ipv4 == 0 || h.router_port == 0 || h.provider_id == 0) return PeerParse::kMalformed;
+  if (h.router_ipv4 == 0 || h.router_port == 0 || h.provider_id == wire::ProviderId{0})
+    return PeerParse::kMalformed;
   out = h;
   body = datagram.subspan(kPeerHeaderLen, covered - kPeerHeaderLen);
   return PeerParse::kOk;
@@ -136,7 +137,7 @@ std::size_t write_peer_header(std::span<std::byte> out, const PeerHeader& h) noe
   w.u16(h.router_port);
   w.u8(h.part);
   w.u8(h.parts);
-  w.u32(h.provider_id);
+  w.id(h.provider_id);
   w.u64(h.seq);
   w.u64(h.sent_us);
   return w.ok() ? w.size() : 0;

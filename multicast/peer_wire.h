@@ -13,6 +13,7 @@
 
 #include "common/crypto/crypto.h"
 #include "common/crypto/trailing_mac.h"
+#include "common/wire/ids.h"
 #include "common/wire/msg_types.h"
 #include "multicast/member.h"
 
@@ -36,7 +37,7 @@ struct PeerHeader {
   std::uint16_t router_port = 0;
   std::uint8_t part = 0;   // SUMMARY: this part's index, 0-based; 0 in GROUP_DATA
   std::uint8_t parts = 0;  // SUMMARY: number of parts (1-255); 0 in GROUP_DATA
-  std::uint32_t provider_id = 0;
+  wire::ProviderId provider_id{};
   std::uint64_t seq = 0;      // per sender, +1 per message; starts at the start time in Unix us
                               // (so it grows across restarts); part i of a summary has base + i
   std::uint64_t sent_us = 0;  // sender's wall clock, Unix microseconds

@@ -20,7 +20,7 @@ PeerHeader header(wire::PeerType type, std::uint8_t part = 0, std::uint8_t parts
                     .router_port = 5000,
                     .part = part,
                     .parts = parts,
-                    .provider_id = 7,
+                    .provider_id = dmux::wire::ProviderId{7},
                     .seq = 1'700'000'000'000'000,
                     .sent_us = 1'700'000'000'000'123};
 }
@@ -62,7 +62,7 @@ TEST_CASE("exchange header: byte layout and round trip") {
   CHECK(h.router_ipv4 == 0xc6120202);
   CHECK(h.router_port == 5000);
   CHECK((h.part == 0 && h.parts == 1));
-  CHECK(h.provider_id == 7);
+  CHECK(h.provider_id == dmux::wire::ProviderId{7});
   CHECK(h.seq == 1'700'000'000'000'000);
   CHECK(h.sent_us == 1'700'000'000'000'123);
   SummaryReader r;

@@ -89,7 +89,7 @@ std::string status_json(const StatusView& v) {
   json doc{
       {"agent", "dmux-mcast"},
       {"version", std::string(build::kVersion)},
-      {"provider_id", v.provider_id},
+      {"provider_id", v.provider_id.value()},
       {"uptime_seconds", v.uptime_seconds},
       {"gateway", v.config.gateway.to_string()},
       {"listen", v.config.listen.to_string()},

@@ -12,7 +12,7 @@ namespace dmux::multicast {
 
 struct StatusView {
   const McastConfig& config;
-  std::uint32_t provider_id;
+  wire::ProviderId provider_id{};
   double uptime_seconds;
   const McastRouter& router;
   const agent::RegistrationClient& registration;

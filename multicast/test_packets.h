@@ -93,10 +93,11 @@ inline agent::test::TestGateway& gateway() {
 // A sealed TUNNEL datagram around `packet` from the client `ip:port` with `token`.
 inline Bytes tunnel(std::uint32_t ip, std::uint16_t port, std::uint64_t token, const Bytes& packet,
                     std::uint16_t proto = 2, std::uint32_t provider = 0) {
-  const wire::TunnelHeader h{.proto_id = proto,
-                             .provider_id = provider,
+  const wire::TunnelHeader h{.proto_id = dmux::wire::ProtoId{proto},
+                             .provider_id = dmux::wire::ProviderId{provider},
                              .client_ipv4 = ip,
                              .client_port = port,
+                             .gateway_id = {},
                              .token = token};
   return gateway().tunnel(h, packet);
 }

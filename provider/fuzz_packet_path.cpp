@@ -20,7 +20,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   (void)quiet;
   static PacketPath path(
       PacketPathConfig{.client_prefix = *parse_client_prefix("2001:db8:7::/48"),
-                       .provider_id = 7,
+                       .provider_id = dmux::wire::ProviderId{7},
                        .ingress =
                            agent::IngressConfig{
                                .allowed_destinations = {*net::parse_ipv4_prefix("198.18.0.0/15")}}},
@@ -30,7 +30,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size == 0) return 0;
   std::vector<std::byte> d(reinterpret_cast<const std::byte*>(data + 1),
                            reinterpret_cast<const std::byte*>(data + size));
-  if ((data[0] & 2) != 0) agent::test::prove(d, path.ingress().tokens(), wire::kProtoIpv6);
+  if ((data[0] & 2) != 0)
+    agent::test::prove(d, path.ingress().tokens(), wire::ProtoId{wire::kProtoIpv6});
   if ((data[0] & 1) != 0) gateway.reseal(d);
   agent::Reply reply;
   (void)path.on_tunnel(d, net::Endpoint{0xc6120001, 4500}, now, reply);

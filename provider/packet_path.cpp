@@ -8,7 +8,7 @@ namespace {
 
 agent::IngressConfig ingress_config(const PacketPathConfig& c) {
   agent::IngressConfig i = c.ingress;
-  i.proto_id = wire::kProtoIpv6;
+  i.proto_id = wire::ProtoId{wire::kProtoIpv6};
   i.provider_id = c.provider_id;
   return i;
 }
@@ -66,7 +66,7 @@ bool PacketPath::on_tun_packet(std::span<const std::byte> packet, std::span<std:
   }
   if (!ingress_.may_send(c.ipv4, c.port)) return false;
   const wire::ShimHeader ret{.flags = 0,
-                             .proto_id = wire::kProtoIpv6,
+                             .proto_id = wire::ProtoId{wire::kProtoIpv6},
                              .provider_id = config_.provider_id,
                              .token = ingress_.rt(c.ipv4, c.port)};
   if (wire::write_shim(header, wire::MsgType::kReturn, ret) != wire::kReturnHeaderLen) {
@@ -82,7 +82,7 @@ bool PacketPath::on_tun_packet(std::span<const std::byte> packet, std::span<std:
 void PacketPath::answer_solicitation(const wire::TunnelHeader& h, agent::Reply& reply) noexcept {
   if (!ingress_.proven(h) || !ingress_.may_send(h.client_ipv4, h.client_port)) return;
   const wire::ShimHeader ret{.flags = 0,
-                             .proto_id = wire::kProtoIpv6,
+                             .proto_id = wire::ProtoId{wire::kProtoIpv6},
                              .provider_id = config_.provider_id,
                              .token = h.token};
   const std::span<std::byte> out(reply.bytes);

@@ -29,7 +29,7 @@ namespace dmux::provider {
 
 struct PacketPathConfig {
   ClientPrefix client_prefix;      // client addresses embed their IPv4:port:tag under it
-  std::uint32_t provider_id = 0;   // ours (from the certificate); in rt and every RETURN
+  wire::ProviderId provider_id{};  // ours (from the certificate); in rt and every RETURN
   std::uint32_t offer_mtu = 1400;  // MTU advertised in address offers (the agent's TUN MTU)
   agent::IngressConfig ingress{};  // receiver, offers, allowed destinations (proto, provider set)
 };

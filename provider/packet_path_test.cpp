@@ -71,10 +71,11 @@ Ipv6Address client_address(std::uint32_t ip = kClientIp, std::uint16_t port = kC
 wire::TunnelHeader header(std::uint64_t token = rt(), std::uint32_t ip = kClientIp,
                           std::uint16_t port = kClientPort, std::uint16_t proto = 1,
                           std::uint32_t provider = kProvider) {
-  return wire::TunnelHeader{.proto_id = proto,
-                            .provider_id = provider,
+  return wire::TunnelHeader{.proto_id = dmux::wire::ProtoId{proto},
+                            .provider_id = dmux::wire::ProviderId{provider},
                             .client_ipv4 = ip,
                             .client_port = port,
+                            .gateway_id = {},
                             .token = token};
 }
 
@@ -86,7 +87,7 @@ struct Harness {
   explicit Harness(
       std::vector<net::Ipv4Prefix> allowed = {*net::parse_ipv4_prefix("198.18.0.0/15")})
       : path(PacketPathConfig{.client_prefix = kPrefix,
-                              .provider_id = kProvider,
+                              .provider_id = wire::ProviderId{kProvider},
                               .ingress = agent::IngressConfig{.allowed_destinations = allowed}},
              kReturnKey, agent::test::vector_key()) {}
 
@@ -190,7 +191,7 @@ TEST_CASE("a Router Solicitation with the client's rt gets an RA RETURN carrying
   std::span<const std::byte> payload;
   const wire::ShimHeader h = parse_return(x.reply, payload);
   CHECK(h.token == rt());
-  CHECK(h.provider_id == kProvider);
+  CHECK(h.provider_id == wire::ProviderId{kProvider});
   CHECK(h.flags == 0);
   CHECK(payload.size() == kRouterAdvertLen);
   CHECK(x.path.counters().solicitations_answered == 1);
@@ -246,8 +247,8 @@ TEST_CASE("a packet to a client address becomes a RETURN carrying the client's r
   whole.push_back(std::byte{0x60});
   REQUIRE(wire::parse_shim(whole, wire::MsgType::kReturn, h, payload) == wire::ParseStatus::kOk);
   CHECK(h.token == rt());  // not the tag: the servers the client talks to see the tag
-  CHECK(h.proto_id == wire::kProtoIpv6);
-  CHECK(h.provider_id == kProvider);
+  CHECK(h.proto_id == wire::ProtoId{wire::kProtoIpv6});
+  CHECK(h.provider_id == wire::ProviderId{kProvider});
 }
 
 TEST_CASE("packets from the TUN device are never returned to special-purpose addresses") {

@@ -34,16 +34,13 @@ constexpr std::size_t kMaxSegments = 128;
 constexpr std::size_t kReturnRoom =
     net::segment_room(net::kMaxIpPacket, kMaxSegmentHeaders, kMaxSegments, wire::kReturnHeaderLen);
 
-using util::unix_time_s;
-
-util::Now now() noexcept { return util::system_clock().now(); }
-
 }  // namespace
 
-ProviderApp::ProviderApp(ProviderConfig config, Credentials credentials)
-    : config_(std::move(config)),
+ProviderApp::ProviderApp(ProviderConfig config, Credentials credentials, const util::Clock& clock)
+    : clock_(clock),
+      config_(std::move(config)),
       credentials_(std::move(credentials)),
-      start_time_(unix_time_s()),
+      start_time_(clock_.now().unix_seconds()),
       socket_(net::open_udp_socket(config_.listen,
                                    net::UdpSocketOptions{.reuse_port = false,
                                                          .nonblocking = true,
@@ -55,7 +52,7 @@ ProviderApp::ProviderApp(ProviderConfig config, Credentials credentials)
       route_(config_.client_prefix, tun_.ifindex()),
       path_(
           PacketPathConfig{.client_prefix = config_.client_prefix,
-                           .provider_id = credentials_.info.provider_id,
+                           .provider_id = credentials_.provider_id(),
                            .offer_mtu = static_cast<std::uint32_t>(config_.tun_mtu),
                            .ingress = agent::IngressConfig{.allowed_destinations =
                                                                config_.agent.allowed_destinations}},
@@ -67,8 +64,8 @@ ProviderApp::ProviderApp(ProviderConfig config, Credentials credentials)
       tun_buffer_(kTunReadBytes),
       timer_(loop_, [this] { on_timer(); }) {
   for (const std::uint16_t proto : config_.protocols) {
-    const agent::RegistrationConfig rc{.proto_id = proto,
-                                       .provider_id = credentials_.info.provider_id,
+    const agent::RegistrationConfig rc{.proto_id = wire::ProtoId{proto},
+                                       .provider_id = credentials_.provider_id(),
                                        .router_ipv4 = config_.listen.addr,
                                        .router_port = config_.listen.port,
                                        .gateway = config_.gateway};
@@ -98,7 +95,7 @@ void ProviderApp::run() {
            config_.gateway.to_string().c_str(), tun_.name().c_str(), config_.tun_mtu,
            to_string(config_.client_prefix).c_str(),
            config_.control_socket.empty() ? "" : ", control ", config_.control_socket.c_str());
-  const util::Now t = now();
+  const util::Now t = clock_.now();
   for (auto& r : registrations_) r->start(t);
   rearm_timer();
   loop_.run();
@@ -151,7 +148,7 @@ void ProviderApp::on_socket_readable() noexcept {
 
 void ProviderApp::on_tunnel(std::span<std::byte> datagram, const net::Endpoint& from) noexcept {
   const std::span<const std::byte> packet =
-      path_.on_tunnel(datagram, from, std::chrono::steady_clock::now(), reply_);
+      path_.on_tunnel(datagram, from, clock_.now().mono, reply_);
   if (reply_.size != 0) return send_reply();
   if (packet.empty()) return;
   // A client's SYN: the server must not send segments larger than the tunnel carries.
@@ -233,13 +230,13 @@ void ProviderApp::on_tun_read(std::span<const std::byte> bytes) noexcept {
 
 void ProviderApp::on_control_reply(std::span<const std::byte> datagram,
                                    std::uint8_t type) noexcept {
-  agent::dispatch_control_reply(datagram, type, registrations_, now(), control_replies_);
+  agent::dispatch_control_reply(datagram, type, registrations_, clock_.now(), control_replies_);
   rearm_timer();
 }
 
 void ProviderApp::on_timer() noexcept {
   try {
-    const util::Now t = now();
+    const util::Now t = clock_.now();
     for (auto& r : registrations_) r->on_timer(t);
     path_.expire(t.mono);
   } catch (const std::exception& e) {
@@ -255,8 +252,7 @@ void ProviderApp::rearm_timer() noexcept {
     timer_.cancel();
     return;
   }
-  const auto wait = std::chrono::duration_cast<std::chrono::microseconds>(
-      next - std::chrono::steady_clock::now());
+  const auto wait = std::chrono::duration_cast<std::chrono::microseconds>(next - clock_.now().mono);
   try {
     timer_.start_once(std::max(wait, std::chrono::microseconds(0)));
   } catch (const std::exception& e) {  // libevent out of memory: nothing sensible left to do
@@ -268,12 +264,12 @@ void ProviderApp::rearm_timer() noexcept {
 std::string ProviderApp::handle_command(std::string_view command) {
   if (command == "status") {
     return status_json(StatusView{.config = config_,
-                                  .provider_id = credentials_.info.provider_id,
+                                  .provider_id = credentials_.provider_id(),
                                   .tun_name = tun_.name(),
-                                  .uptime_seconds = unix_time_s() - start_time_,
+                                  .uptime_seconds = clock_.now().unix_seconds() - start_time_,
                                   .counters = path_.counters(),
                                   .ingress = path_.ingress(),
-                                  .now = std::chrono::steady_clock::now(),
+                                  .now = clock_.now().mono,
                                   .control_replies = control_replies_,
                                   .registrations = registrations_,
                                   .offload = OffloadView{.tun_offloads = tun_.offloads(),

@@ -25,6 +25,7 @@
 #include "common/net/udp_gro.h"
 #include "common/net/udp_gso.h"
 #include "common/net/unique_fd.h"
+#include "common/util/clock.h"
 #include "provider/client_prefix_route.h"
 #include "provider/config.h"
 #include "provider/credentials.h"
@@ -36,8 +37,10 @@ namespace dmux::provider {
 class ProviderApp final : private agent::GatewayLink {
  public:
   // Opens the socket, creates the TUN device and route, binds the control socket. Throws
-  // std::exception on any start-up failure (with nothing left behind).
-  ProviderApp(ProviderConfig config, Credentials credentials);
+  // std::exception on any start-up failure (with nothing left behind). Every reading of time goes
+  // through `clock` (the process's SystemClock in the program).
+  ProviderApp(ProviderConfig config, Credentials credentials,
+              const util::Clock& clock = util::system_clock());
   ~ProviderApp() override;
   ProviderApp(const ProviderApp&) = delete;
   ProviderApp& operator=(const ProviderApp&) = delete;
@@ -60,6 +63,7 @@ class ProviderApp final : private agent::GatewayLink {
   std::string handle_command(std::string_view command);
   void publish_metrics() noexcept;  // once a second, when --metrics-listen is set
 
+  const util::Clock& clock_;
   ProviderConfig config_;
   Credentials credentials_;
   double start_time_;

@@ -29,7 +29,7 @@ struct OffloadView {
 
 struct StatusView {
   const ProviderConfig& config;
-  std::uint32_t provider_id;
+  wire::ProviderId provider_id{};
   std::string tun_name;
   double uptime_seconds;
   const DataPathCounters& counters;

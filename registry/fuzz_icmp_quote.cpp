@@ -14,8 +14,9 @@ std::uint64_t fixed_random() { return 1; }
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace dmux::registry;
   static RouterRegistry registry{RegistryConfig{}};
-  static RouterFeedback feedback{FeedbackConfig{.gateway_id = 0xC6120101, .tunnel_source = 0},
-                                 registry, fixed_random};
+  static RouterFeedback feedback{
+      FeedbackConfig{.gateway_id = dmux::wire::GatewayId{0xC6120101}, .tunnel_source = 0}, registry,
+      fixed_random};
   static const bool registered = [] {
     Session s;
     s.id = 99;

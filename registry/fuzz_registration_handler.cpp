@@ -21,7 +21,7 @@ struct Gateway {
   registry::RouterRegistry registry{registry::RegistryConfig{}};
   registry::HandlerConfig config = [] {
     registry::HandlerConfig c;
-    c.gateway_id = 0xc6120001u;
+    c.gateway_id = wire::GatewayId{0xc6120001u};
     c.rate = {.per_second = 1e9, .burst = 1e9, .max_sources = 64};
     c.signature_rate = {1e9, 1e9};
     c.cookie_rate = {1e9, 1e9};

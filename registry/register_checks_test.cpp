@@ -167,7 +167,7 @@ TEST_CASE("cookies: bound to address and port, valid for one to two periods") {
   wire::CookieMsg m;
   REQUIRE(wire::parse_cookie(g.answer(g.send(cookie_request(9))), m) == wire::ParseStatus::kOk);
   CHECK(m.valid_ms == 1000);
-  CHECK(m.gateway_id == kGatewayId);
+  CHECK(m.gateway_id == wire::GatewayId{kGatewayId});
 }
 
 TEST_CASE("COOKIE answers are globally rate-limited and never larger than the request") {

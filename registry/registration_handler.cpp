@@ -14,8 +14,7 @@ namespace {
 constexpr auto kVersionLogInterval = std::chrono::minutes(1);
 
 RouterId router_of(const wire::RegisterMsg& m) noexcept {
-  return {wire::ProtoId{m.proto_id}, ProviderId{m.provider_id},
-          net::Endpoint{m.router_ipv4, m.router_port}};
+  return {m.proto_id, m.provider_id, net::Endpoint{m.router_ipv4, m.router_port}};
 }
 
 RegisterOutcome from_verify(crypto::VerifyResult r) noexcept {
@@ -44,8 +43,8 @@ Outcome from_parse(wire::ParseStatus s) noexcept {
 }
 
 bool in_scope(const wire::RegisterMsg& m, const crypto::CertInfo& cert) noexcept {
-  return m.provider_id == cert.provider_id &&
-         std::find(cert.protocols.begin(), cert.protocols.end(), m.proto_id) !=
+  return m.provider_id == ProviderId{cert.provider_id} &&
+         std::find(cert.protocols.begin(), cert.protocols.end(), m.proto_id.value()) !=
              cert.protocols.end();
 }
 

@@ -32,7 +32,7 @@
 namespace dmux::registry {
 
 struct HandlerConfig {
-  std::uint32_t gateway_id = 0;
+  wire::GatewayId gateway_id;
   std::chrono::seconds freshness{30};             // allowed |REGISTER timestamp - our clock|
   std::chrono::milliseconds cookie_valid{60000};  // cookie secret rotation (COOKIE valid_ms)
   TokenBucketConfig cookie_rate{50000, 5000};     // COOKIE answers a second, all sources

@@ -45,7 +45,7 @@ TEST_CASE("COOKIE, REGISTER, REGISTER_ACK with a tunnel key, keepalives, DEREGIS
   const Accepted r = register_ok(g, a, cert);
   CHECK(g.registers(RegisterOutcome::kAccepted) == 1);
   CHECK(g.cookies(CookieOutcome::kAnswered) == 1);
-  CHECK(r.ack.gateway_id == kGatewayId);
+  CHECK(r.ack.gateway_id == wire::GatewayId{kGatewayId});
   CHECK(r.ack.timestamp_us == a.fields.timestamp_us);
   CHECK(r.ack.keepalive_interval_ms == 1000);
   CHECK(r.ack.hold_time_ms == 3000);
@@ -65,7 +65,7 @@ TEST_CASE("COOKIE, REGISTER, REGISTER_ACK with a tunnel key, keepalives, DEREGIS
   REQUIRE(e.key != nullptr);
   const std::array<std::byte, 8> msg{};
   CHECK(e.key->tag(kGatewayId, 1, msg) == crypto::TunnelKey(r.kt).tag(kGatewayId, 1, msg));
-  CHECK(e.proof.gateway_id == kGatewayId);
+  CHECK(e.proof.gateway_id == wire::GatewayId{kGatewayId});
   CHECK(e.proof.timestamp_us == a.fields.timestamp_us);
   CHECK(e.proof.cookie == a.fields.cookie);
   CHECK(e.proof.session_key == a.agreement.public_key());
@@ -92,7 +92,7 @@ TEST_CASE("COOKIE, REGISTER, REGISTER_ACK with a tunnel key, keepalives, DEREGIS
   wire::KeepaliveAckMsg kack;
   REQUIRE(wire::parse_keepalive_ack(g.answer(n), kack) == wire::ParseStatus::kOk);
   CHECK(kack.result == wire::KeepaliveResult::kAlive);
-  CHECK(kack.gateway_id == kGatewayId);
+  CHECK(kack.gateway_id == wire::GatewayId{kGatewayId});
   CHECK(kack.counter == 1);
   CHECK(mac16(r.k, g.answer(n).first(wire::kKeepaliveAckMacOffset)) == kack.mac);
   CHECK(g.registry.up_routers_with_rtt()[0].rtt_us == 3000);

@@ -64,11 +64,11 @@ inline Bytes register_msg(const RegisterFields& f, const crypto::Certificate& ce
                           const crypto::SigningKey& key, const crypto::KeyAgreement& agreement) {
   const auto der = cert.der();
   wire::RegisterMsg m;
-  m.proto_id = f.proto;
+  m.proto_id = wire::ProtoId{f.proto};
   m.router_port = f.router.port;
-  m.provider_id = f.provider;
+  m.provider_id = wire::ProviderId{f.provider};
   m.router_ipv4 = f.router.addr;
-  m.gateway_id = f.gateway_id;
+  m.gateway_id = wire::GatewayId{f.gateway_id};
   m.timestamp_us = f.timestamp_us;
   m.cookie = f.cookie;
   m.session_key = agreement.public_key();
@@ -94,7 +94,7 @@ inline Bytes keepalive(wire::MsgType type, std::uint64_t session, std::uint64_t 
 
 inline HandlerConfig handler_config() {
   HandlerConfig c;
-  c.gateway_id = kGatewayId;
+  c.gateway_id = wire::GatewayId{kGatewayId};
   c.rate = {.per_second = 1000, .burst = 1000, .max_sources = 100};
   c.signature_rate = {1000, 1000};
   return c;

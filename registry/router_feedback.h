@@ -30,7 +30,7 @@
 namespace dmux::registry {
 
 struct FeedbackConfig {
-  std::uint32_t gateway_id = 0;     // ours: quoted TUNNELs must carry it
+  wire::GatewayId gateway_id;       // ours: quoted TUNNELs must carry it
   std::uint32_t tunnel_source = 0;  // quoted datagrams must come from it (host order; 0 = any)
   std::chrono::milliseconds probe_timeout{250};  // a probe unanswered this long: suspicion ends
   std::chrono::milliseconds probe_gap{100};      // at most one probe per router per gap

@@ -73,13 +73,13 @@ std::vector<std::byte> tunnel(std::uint64_t counter, const crypto::TunnelKey& ke
                               std::size_t payload_len = 64, std::uint32_t gateway = kGateway,
                               std::uint32_t key_id = kKeyId) {
   wire::TunnelHeader h;
-  h.proto_id = 41;
-  h.gateway_id = gateway;
+  h.proto_id = wire::ProtoId{41};
+  h.gateway_id = wire::GatewayId{gateway};
   h.key_id = key_id;
   h.counter = counter;
   std::vector<std::byte> b(wire::kTunnelHeaderLen + payload_len, std::byte{0x60});
   REQUIRE(wire::write_tunnel(b, h) == wire::kTunnelHeaderLen);
-  wire::seal_tunnel(b, gateway, counter, key);
+  wire::seal_tunnel(b, h.gateway_id, counter, key);
   return b;
 }
 
@@ -88,8 +88,9 @@ std::uint64_t fixed_random() { return 0x0123456789abcdefULL; }
 struct Fixture {
   RouterRegistry registry{RegistryConfig{}};
   std::shared_ptr<const crypto::TunnelKey> key = std::make_shared<crypto::TunnelKey>(key_bytes(7));
-  RouterFeedback feedback{FeedbackConfig{.gateway_id = kGateway, .tunnel_source = kGateway},
-                          registry, fixed_random};
+  RouterFeedback feedback{
+      FeedbackConfig{.gateway_id = wire::GatewayId{kGateway}, .tunnel_source = kGateway}, registry,
+      fixed_random};
   TimePoint t{};
   Fixture() {
     Session s;
@@ -224,7 +225,7 @@ TEST_CASE("forged or foreign quotes do nothing") {
   wire::KeepaliveAckMsg ack;
   ack.session_id = 99;
   ack.counter = 42;
-  ack.gateway_id = kGateway;
+  ack.gateway_id = wire::GatewayId{kGateway};
   REQUIRE(wire::write_keepalive_ack(forged.bytes, ack) == wire::kKeepaliveAckLen);
   forged.to = kRouter.address;
   CHECK(f.feed(f.refusal_of(forged), p) == FeedbackResult::kUnknownProbe);

@@ -14,15 +14,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   static const PeerKey key = derive_peer_key(std::as_bytes(std::span("fuzz-peer-secret-0123")));
   static const dmux::net::Endpoint a{0xc6120202, 5000}, b{0xc6120302, 5000};
   static PeerChannel sender(PeerChannelConfig{.self = a,
-                                              .proto_id = 0x8001,
-                                              .provider_id = 7,
+                                              .proto_id = dmux::wire::ProtoId{0x8001},
+                                              .provider_id = dmux::wire::ProviderId{7},
                                               .peers = {b},
                                               .dead_after = {},
                                               .max_clock_skew = {}},
                             key, 1);
   static PeerChannel receiver(PeerChannelConfig{.self = b,
-                                                .proto_id = 0x8001,
-                                                .provider_id = 7,
+                                                .proto_id = dmux::wire::ProtoId{0x8001},
+                                                .provider_id = dmux::wire::ProviderId{7},
                                                 .peers = {a},
                                                 .dead_after = {},
                                                 .max_clock_skew = {}},

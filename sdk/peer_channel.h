@@ -23,8 +23,8 @@ using util::MonoTime;
 
 struct PeerChannelConfig {
   net::Endpoint self;                          // our listen endpoint: our identity in every message
-  std::uint16_t proto_id = 0;                  // ours; peers must serve the same protocol
-  std::uint32_t provider_id = 0;               // ours; peers must be of the same provider
+  dmux::wire::ProtoId proto_id{};              // ours; peers must serve the same protocol
+  dmux::wire::ProviderId provider_id{};        // ours; peers must be of the same provider
   std::vector<net::Endpoint> peers;            // the other routers (full mesh)
   std::chrono::milliseconds dead_after{3500};  // a peer silent this long is dead
   std::chrono::milliseconds max_clock_skew{30000};  // sent_us against our wall clock

@@ -21,8 +21,8 @@ PeerKey key(char c) {
 PeerChannelConfig config(const net::Endpoint& self, std::uint32_t provider = 7,
                          std::uint16_t proto = 0x8001) {
   return PeerChannelConfig{.self = self,
-                           .proto_id = proto,
-                           .provider_id = provider,
+                           .proto_id = dmux::wire::ProtoId{proto},
+                           .provider_id = dmux::wire::ProviderId{provider},
                            .peers = {kA, kB},
                            .dead_after = milliseconds(3500)};
 }
@@ -76,10 +76,11 @@ TEST_CASE("peer channel: reordering within 64 passes, older is replayed") {
 
 TEST_CASE("peer channel: unknown sender, other provider, bad key, stale clock") {
   Pair p;
-  PeerChannel stranger(
-      PeerChannelConfig{
-          .self = {0xc6120402, 5000}, .proto_id = 0x8001, .provider_id = 7, .peers = {kB}},
-      key('k'), kT0);
+  PeerChannel stranger(PeerChannelConfig{.self = {0xc6120402, 5000},
+                                         .proto_id = dmux::wire::ProtoId{0x8001},
+                                         .provider_id = dmux::wire::ProviderId{7},
+                                         .peers = {kB}},
+                       key('k'), kT0);
   PeerChannel other_provider(config(kA, 8), key('k'), kT0);
   PeerChannel other_proto(config(kA, 7, 0x8002), key('k'), kT0);
   PeerChannel wrong_key(config(kA), key('x'), kT0);

@@ -4,6 +4,7 @@
 
 #include "common/wire/byte_reader.h"
 #include "common/wire/byte_writer.h"
+#include "common/wire/protocols.h"
 #include "common/wire/shim.h"
 
 namespace dmux::sdk {
@@ -40,12 +41,12 @@ PeerParse parse_peer_message(std::span<const std::byte> datagram, PeerHeader& ou
   if (datagram.size() > kMaxPeerMessage) return PeerParse::kMalformed;
   if (hdr_len != wire::kCommonHeaderLen) return PeerParse::kMalformed;
   PeerHeader h;
-  if (!r.read_u32(h.router_ipv4) || !r.read_u16(h.router_port) || !r.read_u16(h.proto_id) ||
-      !r.read_u32(h.provider_id) || !r.read_u64(h.seq) || !r.read_u64(h.sent_us)) {
+  if (!r.read_u32(h.router_ipv4) || !r.read_u16(h.router_port) || !r.read_id(h.proto_id) ||
+      !r.read_id(h.provider_id) || !r.read_u64(h.seq) || !r.read_u64(h.sent_us)) {
     return PeerParse::kTruncated;  // cannot happen after the length check
   }
-  if (h.router_ipv4 == 0 || h.router_port == 0 || h.provider_id == 0 || h.proto_id == 0 ||
-      h.proto_id == 0xffff) {
+  if (h.router_ipv4 == 0 || h.router_port == 0 || h.provider_id == dmux::wire::ProviderId{0} ||
+      !dmux::wire::protocol_id_usable(h.proto_id)) {
     return PeerParse::kMalformed;
   }
   out = h;
@@ -68,8 +69,8 @@ std::size_t write_peer_message(std::span<std::byte> out, const PeerHeader& h,
   w.u8(0);
   w.u32(h.router_ipv4);
   w.u16(h.router_port);
-  w.u16(h.proto_id);
-  w.u32(h.provider_id);
+  w.id(h.proto_id);
+  w.id(h.provider_id);
   w.u64(h.seq);
   w.u64(h.sent_us);
   w.bytes(payload);

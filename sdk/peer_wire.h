@@ -11,6 +11,7 @@
 
 #include "common/crypto/crypto.h"
 #include "common/crypto/trailing_mac.h"
+#include "common/wire/ids.h"
 #include "common/wire/msg_types.h"
 
 namespace dmux::sdk {
@@ -28,10 +29,10 @@ PeerKey derive_peer_key(std::span<const std::byte> secret) noexcept;
 struct PeerHeader {
   std::uint32_t router_ipv4 = 0;  // the sender's listen endpoint: its identity
   std::uint16_t router_port = 0;
-  std::uint16_t proto_id = 0;     // the protocol the sender serves
-  std::uint32_t provider_id = 0;  // the sender's provider
-  std::uint64_t seq = 0;          // +1 per message; starts at the sender's start time in Unix us
-  std::uint64_t sent_us = 0;      // the sender's wall clock, Unix us
+  dmux::wire::ProtoId proto_id{};        // the protocol the sender serves
+  dmux::wire::ProviderId provider_id{};  // the sender's provider
+  std::uint64_t seq = 0;      // +1 per message; starts at the sender's start time in Unix us
+  std::uint64_t sent_us = 0;  // the sender's wall clock, Unix us
 };
 
 enum class PeerParse : std::uint8_t {

@@ -25,8 +25,8 @@ PeerKey s1_key() {
 PeerHeader s1_header() {
   return PeerHeader{.router_ipv4 = 0xc6120202,
                     .router_port = 5000,
-                    .proto_id = 0x8001,
-                    .provider_id = 7,
+                    .proto_id = dmux::wire::ProtoId{0x8001},
+                    .provider_id = dmux::wire::ProviderId{7},
                     .seq = 1700000000000000,
                     .sent_us = 1700000000000123};
 }
@@ -49,7 +49,7 @@ TEST_CASE("peer message: vector S1 layout, MAC and round trip") {
   REQUIRE(parse_peer_message(m, h, payload) == PeerParse::kOk);
   CHECK(h.router_ipv4 == 0xc6120202);
   CHECK(h.router_port == 5000);
-  CHECK(h.proto_id == 0x8001);
+  CHECK(h.proto_id == dmux::wire::ProtoId{0x8001});
   CHECK(h.seq == 1700000000000000);
   CHECK(payload.size() == 2);
   CHECK(peer_mac_ok(m, s1_key()));

@@ -27,9 +27,6 @@ constexpr int kSocketBufferBytes = 4 << 20;
 constexpr auto kTick = std::chrono::milliseconds(20);  // registration timers, expiry, heartbeats
 
 using dmux::ConfigError;
-using dmux::util::unix_time_us;
-
-dmux::util::Now instant() noexcept { return dmux::util::system_clock().now(); }
 
 [[noreturn]] void bad(const std::string& option, const std::string& why) {
   throw std::runtime_error("--" + option + ": " + why);
@@ -71,8 +68,8 @@ dmux::sdk::PeerKey load_peer_key(const RouterOptions& o) {
 dmux::agent::IngressConfig ingress_config(const RouterOptions& o,
                                           const dmux::agent::Credentials& c) {
   dmux::agent::IngressConfig i;
-  i.proto_id = o.proto_id;
-  i.provider_id = c.info.provider_id;
+  i.proto_id = dmux::wire::ProtoId{o.proto_id};
+  i.provider_id = c.provider_id();
   for (const std::string& p : o.allow_destinations) {
     i.allowed_destinations.push_back(*dmux::net::parse_ipv4_prefix(p));  // checked by load()
   }
@@ -81,11 +78,12 @@ dmux::agent::IngressConfig ingress_config(const RouterOptions& o,
 
 }  // namespace
 
-Router::Impl::Impl(RouterOptions o)
-    : options(std::move(o)),
+Router::Impl::Impl(RouterOptions o, const dmux::util::Clock& c)
+    : clock(c),
+      options(std::move(o)),
       listen(endpoint("listen", options.listen, true)),
       credentials(load(options)),
-      start_time(static_cast<double>(unix_time_us()) / 1e6),
+      start_time(static_cast<double>(clock.now().unix_us) / 1e6),
       socket(dmux::net::open_udp_socket(listen, {.reuse_port = false,
                                                  .nonblocking = true,
                                                  .rcvbuf_bytes = kSocketBufferBytes,
@@ -105,8 +103,8 @@ Router::Impl::Impl(RouterOptions o)
   for (const std::string& g : options.gateways) gateways.push_back(endpoint("gateway", g));
   for (const dmux::net::Endpoint& g : gateways) {
     links.push_back(std::make_unique<GatewayLink>(socket.get(), g));
-    const dmux::agent::RegistrationConfig rc{.proto_id = options.proto_id,
-                                             .provider_id = credentials.info.provider_id,
+    const dmux::agent::RegistrationConfig rc{.proto_id = dmux::wire::ProtoId{options.proto_id},
+                                             .provider_id = credentials.provider_id(),
                                              .router_ipv4 = listen.addr,
                                              .router_port = listen.port,
                                              .gateway = g};
@@ -117,11 +115,11 @@ Router::Impl::Impl(RouterOptions o)
     if (options.peer_key_file.empty()) bad("peer-key", "peers need a shared peer key");
     dmux::sdk::PeerChannelConfig pc;
     pc.self = listen;
-    pc.proto_id = options.proto_id;
-    pc.provider_id = credentials.info.provider_id;
+    pc.proto_id = dmux::wire::ProtoId{options.proto_id};
+    pc.provider_id = credentials.provider_id();
     pc.dead_after = options.peer_dead_after;
     for (const std::string& p : options.peers) pc.peers.push_back(endpoint("peer", p));
-    peers.emplace(pc, load_peer_key(options), unix_time_us());
+    peers.emplace(pc, load_peer_key(options), clock.now().unix_us);
   }
   watcher_ =
       std::make_unique<dmux::evloop::IoWatcher>(loop, socket.get(), [this] { on_readable(); });
@@ -144,7 +142,7 @@ void Router::Impl::run() {
   LOG_INFO("%s up: %s, provider %u, listen %s, %zu gateway(s), %zu peer(s)", options.name.c_str(),
            dmux::wire::protocol_name(options.proto_id).c_str(), credentials.info.provider_id,
            listen.to_string().c_str(), gateways.size(), options.peers.size());
-  const auto now = instant();
+  const auto now = clock.now();
   for (auto& r : registrations) r->start(now);
   for (Periodic& p : periodic) {
     p.timer = std::make_unique<dmux::evloop::Timer>(loop, p.fn);
@@ -192,7 +190,8 @@ void Router::Impl::on_datagram(std::span<std::byte> datagram,
                                 : std::uint8_t{0};
   if (dmux::agent::is_registration_reply(type)) {
     // Replies name their session or nonce: the registration that recognises one takes it.
-    dmux::agent::dispatch_control_reply(datagram, type, registrations, instant(), control_replies);
+    dmux::agent::dispatch_control_reply(datagram, type, registrations, clock.now(),
+                                        control_replies);
   } else if (type == dmux::wire::code(dmux::wire::PeerType::kRouterPeer)) {
     on_peer_datagram(datagram);
   } else {
@@ -205,8 +204,7 @@ void Router::Impl::on_tunnel(std::span<std::byte> datagram,
   dmux::wire::TunnelHeader h;
   std::span<const std::byte> payload;
   using Verdict = dmux::agent::Ingress::Verdict;
-  switch (
-      ingress.on_datagram(datagram, from, std::chrono::steady_clock::now(), h, payload, reply_)) {
+  switch (ingress.on_datagram(datagram, from, clock.now().mono, h, payload, reply_)) {
     case Verdict::kDropped:
       return;  // counted by Ingress
     case Verdict::kReply: {
@@ -226,8 +224,8 @@ void Router::Impl::on_tunnel(std::span<std::byte> datagram,
   if (!on_packet) return;
   const Packet p{.client = Client{h.client_ipv4, h.client_port},
                  .token = h.token,
-                 .gateway_id = h.gateway_id,
-                 .provider_id = h.provider_id,
+                 .gateway_id = h.gateway_id.value(),
+                 .provider_id = h.provider_id.value(),
                  .flags = h.flags,
                  .payload = payload};
   try {
@@ -242,8 +240,8 @@ void Router::Impl::on_peer_datagram(std::span<const std::byte> datagram) noexcep
   dmux::net::Endpoint from;
   std::span<const std::byte> payload;
   bool came_up = false;
-  const auto verdict = peers->open(datagram, std::chrono::steady_clock::now(), unix_time_us(), from,
-                                   payload, came_up);
+  const auto verdict =
+      peers->open(datagram, clock.now().mono, clock.now().unix_us, from, payload, came_up);
   if (verdict == dmux::sdk::PeerChannel::Verdict::kDropped) return;  // counted
   try {
     if (came_up) {
@@ -262,7 +260,7 @@ void Router::Impl::on_peer_datagram(std::span<const std::byte> datagram) noexcep
 }
 
 void Router::Impl::on_tick() noexcept {
-  const auto now = instant();
+  const auto now = clock.now();
   try {
     for (auto& r : registrations) {
       if (r->next_deadline() <= now.mono) r->on_timer(now);
@@ -289,13 +287,13 @@ void Router::Impl::on_tick() noexcept {
 void Router::Impl::heartbeat() noexcept {
   if (!peers) return;
   for (const dmux::sdk::PeerInfo& p : peers->peers()) send_peer(p.endpoint, {});
-  next_heartbeat_ = std::chrono::steady_clock::now() + options.peer_heartbeat;
+  next_heartbeat_ = clock.now().mono + options.peer_heartbeat;
 }
 
 bool Router::Impl::send_peer(const dmux::net::Endpoint& to,
                              std::span<const std::byte> payload) noexcept {
   if (!peers) return false;
-  const std::size_t n = peers->seal(tx_, payload, unix_time_us());
+  const std::size_t n = peers->seal(tx_, payload, clock.now().unix_us);
   if (n == 0) return false;
   const sockaddr_in sa = to.to_sockaddr();
   if (::sendto(socket.get(), tx_.data(), n, 0, reinterpret_cast<const sockaddr*>(&sa), sizeof sa) <

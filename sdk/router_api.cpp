@@ -70,7 +70,7 @@ std::uint64_t Router::return_token(const Client& c) const noexcept {
 }
 std::string Router::status_json() const { return impl_->status(); }
 std::chrono::steady_clock::time_point Router::now() const noexcept {
-  return std::chrono::steady_clock::now();
+  return impl_->clock.now().mono;
 }
 
 std::size_t Router::Impl::registrations_up() const noexcept {
@@ -83,7 +83,7 @@ std::size_t Router::Impl::registrations_up() const noexcept {
 
 std::string Router::Impl::status() const {
   using nlohmann::json;
-  const auto now = std::chrono::steady_clock::now();
+  const auto now = clock.now().mono;
   json drops = json::object();
   std::uint64_t dropped = 0;
   json doc{
@@ -93,7 +93,7 @@ std::string Router::Impl::status() const {
       {"proto_id", options.proto_id},
       {"provider_id", credentials.info.provider_id},
       {"listen", listen.to_string()},
-      {"uptime_seconds", static_cast<double>(dmux::util::unix_time_us()) / 1e6 - start_time},
+      {"uptime_seconds", static_cast<double>(clock.now().unix_us) / 1e6 - start_time},
       {"registrations", json::array()},
       {"control_replies", control_replies.received},
       {"bad_control_replies", control_replies.bad},
@@ -149,8 +149,7 @@ std::vector<dmux::sdk::MetricSample> Router::Impl::metric_samples() const {
   nlohmann::json drops = nlohmann::json::object();
   std::uint64_t dropped = 0;
   nlohmann::json ignored = nlohmann::json::object();
-  dmux::agent::add_ingress_status(ignored, drops, dropped, ingress,
-                                  std::chrono::steady_clock::now());
+  dmux::agent::add_ingress_status(ignored, drops, dropped, ingress, clock.now().mono);
   if (peers) dmux::agent::add_drops<dmux::sdk::PeerDrop>(drops, dropped, peers->drops());
   for (const auto& [reason, value] : drops.items()) {
     s.push_back(

@@ -21,6 +21,7 @@
 #include "common/evloop/event_loop.h"
 #include "common/net/udp_gso.h"
 #include "common/net/unique_fd.h"
+#include "common/util/clock.h"
 #include "ipdmux/router.h"
 #include "sdk/metrics_exporter.h"
 #include "sdk/peer_channel.h"
@@ -63,7 +64,8 @@ class GatewayLink final : public dmux::agent::GatewayLink {
 };
 
 struct Router::Impl {
-  Impl(RouterOptions options);
+  // Every reading of time goes through `clock` (the process's SystemClock behind the public API).
+  explicit Impl(RouterOptions options, const dmux::util::Clock& clock = dmux::util::system_clock());
   ~Impl();
 
   void run();
@@ -89,6 +91,7 @@ struct Router::Impl {
   };
   std::vector<Periodic> periodic;
 
+  const dmux::util::Clock& clock;
   RouterOptions options;
   dmux::net::Endpoint listen;
   std::vector<dmux::net::Endpoint> gateways;

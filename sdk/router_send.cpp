@@ -16,8 +16,8 @@ static_assert(dmux::wire::kReturnHeaderLen == 20);
 std::array<std::byte, 20> Router::Impl::return_header(const Client& to) const noexcept {
   std::array<std::byte, dmux::wire::kReturnHeaderLen> header{};
   const dmux::wire::ShimHeader h{.flags = 0,
-                                 .proto_id = options.proto_id,
-                                 .provider_id = credentials.info.provider_id,
+                                 .proto_id = dmux::wire::ProtoId{options.proto_id},
+                                 .provider_id = credentials.provider_id(),
                                  .token = ingress.rt(to.ipv4, to.port)};
   dmux::wire::write_shim(header, dmux::wire::MsgType::kReturn, h);
   return header;

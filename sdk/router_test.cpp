@@ -84,7 +84,7 @@ struct Fixture {
                std::uint8_t flags = 0) const {
     dmux::wire::TunnelHeader h;
     h.flags = flags;
-    h.proto_id = kProto;
+    h.proto_id = dmux::wire::ProtoId{kProto};
     h.client_ipv4 = client_ep.addr;
     h.client_port = client_ep.port;
     h.token = token;

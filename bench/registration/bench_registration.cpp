@@ -66,7 +66,7 @@ struct Gateway {
         handler(
             [n] {
               HandlerConfig hc;
-              hc.gateway_id = 1;
+              hc.gateway_id = wire::GatewayId{1};
               hc.rate = {.per_second = 1e9, .burst = 1e9, .max_sources = 4 * n};
               hc.signature_rate = hc.cookie_rate = hc.hint_rate = {1e9, 1e9};
               return hc;
@@ -88,11 +88,11 @@ std::vector<std::byte> make_register(const crypto::Certificate& cert, const cryp
   crypto::KeyAgreement ka;
   const auto der = cert.der();
   wire::RegisterMsg m;
-  m.proto_id = 1;
+  m.proto_id = wire::ProtoId{1};
   m.router_port = from.port;
-  m.provider_id = 7;
+  m.provider_id = wire::ProviderId{7};
   m.router_ipv4 = from.addr;
-  m.gateway_id = 1;
+  m.gateway_id = wire::GatewayId{1};
   m.timestamp_us = ts;
   m.cookie = cookie;
   m.session_key = ka.public_key();

@@ -21,8 +21,10 @@ using Clock = std::chrono::steady_clock;
 
 void send_probe(int fd, const HealthcheckConfig& c, std::uint64_t seq) {
   std::array<std::byte, wire::kDataHeaderLen + 8> out{};
-  const wire::ShimHeader h{
-      .flags = 0, .proto_id = c.proto_id, .provider_id = c.provider_id, .token = 0};
+  const wire::ShimHeader h{.flags = 0,
+                           .proto_id = wire::ProtoId{c.proto_id},
+                           .provider_id = wire::ProviderId{c.provider_id},
+                           .token = 0};
   if (wire::write_shim(out, wire::MsgType::kData, h) != wire::kDataHeaderLen) return;
   wire::ByteWriter w{std::span(out).subspan(wire::kDataHeaderLen)};
   w.u64(seq);
@@ -36,8 +38,9 @@ std::uint64_t probe_seq(std::span<std::byte> d, const HealthcheckConfig& c,
                         const crypto::TunnelKey& key) {
   wire::TunnelHeader h;
   std::span<const std::byte> payload;
-  if (wire::parse_tunnel(d, h, payload) != wire::ParseStatus::kOk || h.proto_id != c.proto_id ||
-      payload.size() != 8 || !wire::open_tunnel(d, h, key)) {
+  if (wire::parse_tunnel(d, h, payload) != wire::ParseStatus::kOk ||
+      h.proto_id != wire::ProtoId{c.proto_id} || payload.size() != 8 ||
+      !wire::open_tunnel(d, h, key)) {
     return 0;
   }
   wire::ByteReader r(payload);

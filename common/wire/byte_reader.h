@@ -23,6 +23,15 @@ class ByteReader {
   [[nodiscard]] bool read_u32(std::uint32_t& out) noexcept { return read_be(out); }
   [[nodiscard]] bool read_u64(std::uint64_t& out) noexcept { return read_be(out); }
 
+  // A strong id (ids.h) in its wire width: the reader yields the typed value, never the integer.
+  template <typename IdT, typename Rep = typename IdT::Value>
+  [[nodiscard]] bool read_id(IdT& out) noexcept {
+    Rep v = 0;
+    if (!read_be(v)) return false;
+    out = IdT{v};
+    return true;
+  }
+
   // Views the next n bytes without copying; fails if fewer than n remain.
   [[nodiscard]] bool read_bytes(std::size_t n, std::span<const std::byte>& out) noexcept {
     if (n > remaining()) return false;

@@ -19,6 +19,11 @@ class ByteWriter {
   void u16(std::uint16_t v) noexcept { write_be(v); }
   void u32(std::uint32_t v) noexcept { write_be(v); }
   void u64(std::uint64_t v) noexcept { write_be(v); }
+  // A strong id (ids.h) in its wire width.
+  template <typename IdT, typename Rep = typename IdT::Value>
+  void id(IdT v) noexcept {
+    write_be(static_cast<Rep>(v.value()));
+  }
 
   void bytes(std::span<const std::byte> b) noexcept {
     if (!reserve(b.size())) return;

@@ -4,6 +4,7 @@
 
 #include "common/wire/byte_reader.h"
 #include "common/wire/byte_writer.h"
+#include "common/wire/protocols.h"
 #include "common/wire/shim.h"
 
 namespace dmux::wire::mesh {
@@ -34,15 +35,14 @@ bool read_array(ByteReader& r, std::array<std::byte, N>& out) noexcept {
 
 // A router's key fields; false = truncated. `valid` is cleared for values no router can have.
 bool read_router_key(ByteReader& r, Router& out, bool& valid) noexcept {
-  std::uint16_t proto = 0;
-  std::uint32_t provider = 0;
-  net::Endpoint& a = out.id.address;
-  if (!(r.read_u16(proto) && r.read_u16(a.port) && r.read_u32(provider) && r.read_u32(a.addr))) {
+  RouterId& id = out.id;
+  net::Endpoint& a = id.address;
+  if (!(r.read_id(id.proto) && r.read_u16(a.port) && r.read_id(id.provider) &&
+        r.read_u32(a.addr))) {
     return false;
   }
-  out.id.proto = ProtoId{proto};
-  out.id.provider = ProviderId{provider};
-  valid = valid && proto != 0 && proto != 0xFFFF && provider != 0 && a.addr != 0 && a.port != 0;
+  valid = valid && protocol_id_usable(id.proto) && id.provider != ProviderId{0} && a.addr != 0 &&
+          a.port != 0;
   return true;
 }
 
@@ -53,12 +53,12 @@ bool read_router(ByteReader& r, Router& out, bool& valid) noexcept {
   RegisterProof& p = out.proof;
   if (!(read_router_key(r, out, valid) && r.read_u32(out.router_rtt_us) && r.read_u32(out.key_id) &&
         r.read_u8(out.suite) && r.read_u8(reserved8) && r.read_u16(reserved16) &&
-        read_array(r, out.tunnel_key) && r.read_u32(p.gateway_id) && r.read_u64(p.timestamp_us) &&
+        read_array(r, out.tunnel_key) && r.read_id(p.gateway_id) && r.read_u64(p.timestamp_us) &&
         read_array(r, p.cookie) && read_array(r, p.session_key) && r.read_u32(p.signed_rtt_us) &&
         read_array(r, p.cert_hash) && read_array(r, p.signature))) {
     return false;
   }
-  valid = valid && out.key_id != 0 && out.suite == kSuiteAes256Gmac && p.gateway_id != 0;
+  valid = valid && out.key_id != 0 && out.suite == kSuiteAes256Gmac && p.gateway_id != GatewayId{0};
   return true;
 }
 
@@ -87,9 +87,9 @@ void write_endpoint(ByteWriter& w, const net::Endpoint& ep) noexcept {
 }
 
 void write_router_key(ByteWriter& w, const Router& r) noexcept {
-  w.u16(r.id.proto.value());
+  w.id(r.id.proto);
   w.u16(r.id.address.port);
-  w.u32(r.id.provider.value());
+  w.id(r.id.provider);
   w.u32(r.id.address.addr);
 }
 
@@ -101,7 +101,7 @@ void write_router(ByteWriter& w, const Router& r) noexcept {
   w.zeros(3);
   w.bytes(r.tunnel_key);
   const RegisterProof& p = r.proof;
-  w.u32(p.gateway_id);
+  w.id(p.gateway_id);
   w.u64(p.timestamp_us);
   w.bytes(p.cookie);
   w.bytes(p.session_key);
@@ -151,19 +151,19 @@ Status parse_hello(std::span<const std::byte> body, Hello& out) noexcept {
   if (body.size() < kHelloLen) return Status::kTruncated;
   if (body.size() != kHelloLen) return Status::kMalformed;
   ByteReader r(body);
-  if (!(r.read_u32(out.gateway_id) && read_endpoint(r, out.mesh_listen) &&
+  if (!(r.read_id(out.gateway_id) && read_endpoint(r, out.mesh_listen) &&
         read_version(r, out.version))) {
     return Status::kTruncated;
   }
-  return out.gateway_id != 0 ? Status::kOk : Status::kMalformed;
+  return out.gateway_id != GatewayId{0} ? Status::kOk : Status::kMalformed;
 }
 
 std::size_t signed_register_bytes(const Router& rt, std::span<const std::byte> certificate,
                                   std::span<std::byte> out) noexcept {
   RegisterMsg m;
-  m.proto_id = rt.id.proto.value();
+  m.proto_id = rt.id.proto;
   m.router_port = rt.id.address.port;
-  m.provider_id = rt.id.provider.value();
+  m.provider_id = rt.id.provider;
   m.router_ipv4 = rt.id.address.addr;
   m.gateway_id = rt.proof.gateway_id;
   m.timestamp_us = rt.proof.timestamp_us;
@@ -177,7 +177,7 @@ std::size_t signed_register_bytes(const Router& rt, std::span<const std::byte> c
 Status parse_full_state(std::span<const std::byte> body, FullState& out) {
   ByteReader r(body);
   std::uint32_t count = 0;
-  if (!(r.read_u32(out.origin) && read_version(r, out.version) && r.read_u16(out.part) &&
+  if (!(r.read_id(out.origin) && read_version(r, out.version) && r.read_u16(out.part) &&
         r.read_u16(out.parts) && r.read_u32(count))) {
     return Status::kTruncated;
   }
@@ -187,7 +187,7 @@ Status parse_full_state(std::span<const std::byte> body, FullState& out) {
   if (r.remaining() != std::size_t{count} * kRouterLen) return Status::kMalformed;
   out.routers.clear();
   out.routers.reserve(count);
-  bool valid = out.origin != 0;
+  bool valid = out.origin != GatewayId{0};
   for (std::uint32_t i = 0; i < count; ++i) {
     Router router;
     if (!read_router(r, router, valid)) return Status::kTruncated;
@@ -199,7 +199,7 @@ Status parse_full_state(std::span<const std::byte> body, FullState& out) {
 Status parse_update(std::span<const std::byte> body, Update& out) noexcept {
   ByteReader r(body);
   std::uint8_t op = 0;
-  if (!(r.read_u32(out.origin) && read_version(r, out.version) && r.read_u8(op) && r.skip(3))) {
+  if (!(r.read_id(out.origin) && read_version(r, out.version) && r.read_u8(op) && r.skip(3))) {
     return Status::kTruncated;
   }
   if (op != 1 && op != 2) return Status::kMalformed;
@@ -207,7 +207,7 @@ Status parse_update(std::span<const std::byte> body, Update& out) noexcept {
   const std::size_t want = kUpdateFixedLen + (out.present ? kRouterLen : kRouterKeyLen);
   if (body.size() < want) return Status::kTruncated;
   if (body.size() != want) return Status::kMalformed;
-  bool valid = out.origin != 0;
+  bool valid = out.origin != GatewayId{0};
   out.router = Router{};
   const bool read =
       out.present ? read_router(r, out.router, valid) : read_router_key(r, out.router, valid);
@@ -232,8 +232,8 @@ Status parse_peers(std::span<const std::byte> body, std::vector<Peer>& out) {
   out.reserve(count);
   for (std::uint32_t i = 0; i < count; ++i) {
     Peer p;
-    if (!(r.read_u32(p.gateway_id) && read_endpoint(r, p.mesh_listen))) return Status::kTruncated;
-    if (p.gateway_id == 0 || p.mesh_listen.port == 0) return Status::kMalformed;
+    if (!(r.read_id(p.gateway_id) && read_endpoint(r, p.mesh_listen))) return Status::kTruncated;
+    if (p.gateway_id == GatewayId{0} || p.mesh_listen.port == 0) return Status::kMalformed;
     out.push_back(p);
   }
   return Status::kOk;
@@ -241,7 +241,7 @@ Status parse_peers(std::span<const std::byte> body, std::vector<Peer>& out) {
 
 void encode_hello(const Hello& m, std::vector<std::byte>& out) {
   ByteWriter w = start_frame(Type::kHello, kHelloLen, out);
-  w.u32(m.gateway_id);
+  w.id(m.gateway_id);
   write_endpoint(w, m.mesh_listen);
   write_version(w, m.version);
 }
@@ -254,7 +254,7 @@ Status parse_der_body(std::span<const std::byte> body, std::size_t max_len) noex
 void encode_full_state(const FullState& m, std::vector<std::byte>& out) {
   ByteWriter w =
       start_frame(Type::kFullState, kFullStateFixedLen + m.routers.size() * kRouterLen, out);
-  w.u32(m.origin);
+  w.id(m.origin);
   write_version(w, m.version);
   w.u16(m.part);
   w.u16(m.parts);
@@ -265,7 +265,7 @@ void encode_full_state(const FullState& m, std::vector<std::byte>& out) {
 void encode_update(const Update& m, std::vector<std::byte>& out) {
   ByteWriter w =
       start_frame(Type::kUpdate, kUpdateFixedLen + (m.present ? kRouterLen : kRouterKeyLen), out);
-  w.u32(m.origin);
+  w.id(m.origin);
   write_version(w, m.version);
   w.u8(m.present ? 1 : 2);
   w.zeros(3);
@@ -291,7 +291,7 @@ void encode_peers(std::span<const Peer> peers, std::vector<std::byte>& out) {
   ByteWriter w = start_frame(Type::kPeers, kPeersFixedLen + peers.size() * kPeerLen, out);
   w.u32(static_cast<std::uint32_t>(peers.size()));
   for (const auto& p : peers) {
-    w.u32(p.gateway_id);
+    w.id(p.gateway_id);
     write_endpoint(w, p.mesh_listen);
   }
 }

@@ -53,7 +53,7 @@ using TunnelKeyBytes = std::array<std::byte, kTunnelKeyLen>;
 // What a router's REGISTER said, but its certificate (sent once per link in a CERTIFICATE frame
 // and named here by SHA-256): enough for any gateway to check the provider's signature.
 struct RegisterProof {
-  std::uint32_t gateway_id = 0;  // the gateway registered with: must be the record's origin
+  GatewayId gateway_id;  // the gateway registered with: must be the record's origin
   std::uint64_t timestamp_us = 0;
   CookieBytes cookie{};
   KeyBytes session_key{};
@@ -78,15 +78,15 @@ std::size_t signed_register_bytes(const Router& r, std::span<const std::byte> ce
                                   std::span<std::byte> out) noexcept;
 
 struct Hello {
-  std::uint32_t gateway_id = 0;  // must equal the id in the sender's certificate
-  net::Endpoint mesh_listen;     // where the sender accepts mesh links (addr 0 = link's source)
-  Version version;               // the sender's current registration version
+  GatewayId gateway_id;       // must equal the id in the sender's certificate
+  net::Endpoint mesh_listen;  // where the sender accepts mesh links (addr 0 = link's source)
+  Version version;            // the sender's current registration version
 };
 
 // One part of an origin's full state; a receiver replaces what it holds once it has all `parts`
 // parts of one version (docs/protocol.md 12.3).
 struct FullState {
-  std::uint32_t origin = 0;
+  GatewayId origin;
   Version version;
   std::uint16_t part = 0;   // from 0
   std::uint16_t parts = 1;  // 1..65535; part < parts
@@ -94,7 +94,7 @@ struct FullState {
 };
 
 struct Update {
-  std::uint32_t origin = 0;
+  GatewayId origin;
   Version version;
   bool present = true;  // false = the router is gone (only its key fields travel)
   Router router;
@@ -106,7 +106,7 @@ struct Probe {
 };
 
 struct Peer {
-  std::uint32_t gateway_id = 0;
+  GatewayId gateway_id;
   net::Endpoint mesh_listen;
 };
 

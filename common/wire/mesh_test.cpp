@@ -4,7 +4,7 @@
 
 using namespace dmux;
 using namespace dmux::wire::mesh;
-using dmux::wire::ProtoId, dmux::wire::ProviderId, dmux::wire::RouterId;
+using dmux::wire::GatewayId, dmux::wire::ProtoId, dmux::wire::ProviderId, dmux::wire::RouterId;
 
 namespace {
 std::span<const std::byte> body_of(const std::vector<std::byte>& frame) {
@@ -17,7 +17,7 @@ Router router(std::uint32_t addr) {
   r.key_id = 0x11223344;
   r.suite = wire::kSuiteAes256Gmac;
   r.tunnel_key.fill(std::byte{0x77});
-  r.proof.gateway_id = 9;
+  r.proof.gateway_id = GatewayId{9};
   r.proof.timestamp_us = 1700000000000000ULL;
   r.proof.signed_rtt_us = 300;
   r.proof.cert_hash.fill(std::byte{0xcc});
@@ -33,7 +33,7 @@ Router router_key(std::uint16_t proto, std::uint32_t provider, net::Endpoint a) 
 
 TEST_CASE("mesh frames round trip with exact lengths") {
   std::vector<std::byte> f;
-  encode_hello(Hello{0xc6120001, net::Endpoint{0x7f000001, 7000}, Version{5, 6}}, f);
+  encode_hello(Hello{GatewayId{0xc6120001}, net::Endpoint{0x7f000001, 7000}, Version{5, 6}}, f);
   std::uint8_t type = 0;
   std::uint32_t len = 0;
   REQUIRE(parse_header(f, type, len) == Status::kOk);
@@ -41,12 +41,12 @@ TEST_CASE("mesh frames round trip with exact lengths") {
   CHECK(len == f.size() - kFrameHeaderLen);
   Hello h;
   REQUIRE(parse_hello(body_of(f), h) == Status::kOk);
-  CHECK(h.gateway_id == 0xc6120001);
+  CHECK(h.gateway_id == GatewayId{0xc6120001});
   CHECK(h.mesh_listen.port == 7000);
   CHECK(h.version.seq == 6);
 
   f.clear();
-  encode_full_state(FullState{9, Version{1, 2}, 1, 3, {router(1), router(2)}}, f);
+  encode_full_state(FullState{GatewayId{9}, Version{1, 2}, 1, 3, {router(1), router(2)}}, f);
   CHECK(f.size() == kFrameHeaderLen + 28 + 2 * kRouterLen);
   FullState fs;
   REQUIRE(parse_full_state(body_of(f), fs) == Status::kOk);
@@ -63,7 +63,7 @@ TEST_CASE("mesh frames round trip with exact lengths") {
   CHECK(fs.routers[1].proof.signature[63] == std::byte{0x5a});
 
   f.clear();
-  encode_update(Update{9, Version{1, 3}, false, router(4)}, f);
+  encode_update(Update{GatewayId{9}, Version{1, 3}, false, router(4)}, f);
   CHECK(f.size() == kFrameHeaderLen + 24 + kRouterKeyLen);  // a removal carries the key only
   Update u;
   REQUIRE(parse_update(body_of(f), u) == Status::kOk);
@@ -71,10 +71,10 @@ TEST_CASE("mesh frames round trip with exact lengths") {
   CHECK(u.router.id.address.addr == 4);
 
   f.clear();
-  encode_update(Update{9, Version{1, 4}, true, router(5)}, f);
+  encode_update(Update{GatewayId{9}, Version{1, 4}, true, router(5)}, f);
   REQUIRE(parse_update(body_of(f), u) == Status::kOk);
   CHECK(u.present);
-  CHECK(u.router.proof.gateway_id == 9);
+  CHECK(u.router.proof.gateway_id == GatewayId{9});
 
   f.clear();
   const std::vector<std::byte> der(100, std::byte{0x30});
@@ -93,7 +93,7 @@ TEST_CASE("mesh frames round trip with exact lengths") {
   CHECK(p.sent_us == 12);
 
   f.clear();
-  const std::vector<Peer> peers = {{3, net::Endpoint{1, 2}}};
+  const std::vector<Peer> peers = {{GatewayId{3}, net::Endpoint{1, 2}}};
   encode_peers(peers, f);
   std::vector<Peer> got;
   REQUIRE(parse_peers(body_of(f), got) == Status::kOk);
@@ -102,7 +102,7 @@ TEST_CASE("mesh frames round trip with exact lengths") {
 
 TEST_CASE("declared counts are capped by the bytes present; lengths are exact") {
   std::vector<std::byte> f;
-  encode_full_state(FullState{9, Version{1, 2}, 0, 1, {router(1)}}, f);
+  encode_full_state(FullState{GatewayId{9}, Version{1, 2}, 0, 1, {router(1)}}, f);
   auto body = std::vector<std::byte>(f.begin() + kFrameHeaderLen, f.end());
   body[24] = std::byte{0xff};  // count = 0xff000001: far more than present
   FullState fs;
@@ -143,19 +143,21 @@ TEST_CASE("header checks: version, hdr_len, size cap, unknown types") {
 
 TEST_CASE("router values no router can have are malformed") {
   std::vector<std::byte> f;
-  encode_update(Update{9, Version{1, 3}, true, router_key(0, 7, net::Endpoint{1, 1})}, f);
+  encode_update(Update{GatewayId{9}, Version{1, 3}, true, router_key(0, 7, net::Endpoint{1, 1})},
+                f);
   Update u;
   CHECK(parse_update(body_of(f), u) == Status::kMalformed);
   f.clear();
-  encode_update(Update{9, Version{1, 3}, true, router_key(1, 0, net::Endpoint{1, 1})}, f);
+  encode_update(Update{GatewayId{9}, Version{1, 3}, true, router_key(1, 0, net::Endpoint{1, 1})},
+                f);
   CHECK(parse_update(body_of(f), u) == Status::kMalformed);
   f.clear();
   Router no_key = router(1);
   no_key.key_id = 0;
-  encode_update(Update{9, Version{1, 3}, true, no_key}, f);
+  encode_update(Update{GatewayId{9}, Version{1, 3}, true, no_key}, f);
   CHECK(parse_update(body_of(f), u) == Status::kMalformed);
   f.clear();
-  encode_update(Update{9, Version{1, 3}, false, router(1)}, f);
+  encode_update(Update{GatewayId{9}, Version{1, 3}, false, router(1)}, f);
   auto body = std::vector<std::byte>(f.begin() + kFrameHeaderLen, f.end());
   body.push_back(std::byte{0});
   CHECK(parse_update(body, u) == Status::kMalformed);

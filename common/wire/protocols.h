@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include "common/wire/ids.h"
+
 namespace dmux::wire {
 
 struct ProtocolInfo {
@@ -41,6 +43,7 @@ constexpr std::size_t protocol_slot(std::uint16_t id) noexcept {
   }
   return 0;
 }
+constexpr std::size_t protocol_slot(ProtoId id) noexcept { return protocol_slot(id.value()); }
 
 // Label for a counter slot: the protocol name, or "other".
 std::string_view protocol_slot_name(std::size_t slot) noexcept;
@@ -49,11 +52,13 @@ std::string_view protocol_slot_name(std::size_t slot) noexcept;
 constexpr bool protocol_id_usable(std::uint16_t id) noexcept {
   return id != kProtoReserved && id != kProtoReservedLast;
 }
+constexpr bool protocol_id_usable(ProtoId id) noexcept { return protocol_id_usable(id.value()); }
 
 // "ipv6", "ipv4-multicast", a decimal or 0x-hex number. Empty on unknown names or reserved ids.
 std::optional<std::uint16_t> parse_protocol(std::string_view text);
 
 // Name of an assigned id, "exp-0xNNNN" for experimental ids, or the decimal number otherwise.
 std::string protocol_name(std::uint16_t id);
+inline std::string protocol_name(ProtoId id) { return protocol_name(id.value()); }
 
 }  // namespace dmux::wire

@@ -66,11 +66,11 @@ ParseStatus parse_cookie(std::span<const std::byte> d, CookieMsg& out) noexcept 
   if (auto s = expect(d, r, MsgType::kCookie, kCookieReplyLen); s != ParseStatus::kOk) return s;
   CookieMsg m;
   std::uint32_t reserved = 0;
-  if (!r.read_u32(m.gateway_id) || !r.read_u32(reserved) || !r.read_u64(m.nonce) ||
+  if (!r.read_id(m.gateway_id) || !r.read_u32(reserved) || !r.read_u64(m.nonce) ||
       !read_array(r, m.cookie) || !r.read_u32(m.valid_ms)) {
     return ParseStatus::kTruncated;
   }
-  if (m.gateway_id == 0) return ParseStatus::kMalformed;
+  if (m.gateway_id == GatewayId{0}) return ParseStatus::kMalformed;
   out = m;
   return ParseStatus::kOk;
 }
@@ -82,8 +82,8 @@ ParseStatus parse_register(std::span<const std::byte> d, RegisterMsg& out) noexc
   if (type != MsgType::kRegister) return ParseStatus::kUnexpectedType;
   RegisterMsg m;
   std::uint16_t cert_len = 0, sig_len = 0;
-  if (!r.read_u16(m.proto_id) || !r.read_u16(m.router_port) || !r.read_u32(m.provider_id) ||
-      !r.read_u32(m.router_ipv4) || !r.read_u32(m.gateway_id) || !r.read_u64(m.timestamp_us) ||
+  if (!r.read_id(m.proto_id) || !r.read_u16(m.router_port) || !r.read_id(m.provider_id) ||
+      !r.read_u32(m.router_ipv4) || !r.read_id(m.gateway_id) || !r.read_u64(m.timestamp_us) ||
       !read_array(r, m.cookie) || !read_array(r, m.session_key) || !r.read_u32(m.rtt_us) ||
       !r.read_u16(cert_len)) {
     return ParseStatus::kTruncated;
@@ -96,8 +96,8 @@ ParseStatus parse_register(std::span<const std::byte> d, RegisterMsg& out) noexc
   if (sig_len != kSignatureLen) return ParseStatus::kMalformed;
   if (!read_array(r, m.signature)) return ParseStatus::kTruncated;
   if (r.remaining() != 0) return ParseStatus::kMalformed;
-  if (!protocol_id_usable(m.proto_id) || m.provider_id == 0 || m.router_port == 0 ||
-      m.router_ipv4 == 0 || m.gateway_id == 0) {
+  if (!protocol_id_usable(m.proto_id) || m.provider_id == ProviderId{0} || m.router_port == 0 ||
+      m.router_ipv4 == 0 || m.gateway_id == GatewayId{0}) {
     return ParseStatus::kMalformed;
   }
   m.signed_bytes = d.first(signed_len);
@@ -113,7 +113,7 @@ ParseStatus parse_register_ack(std::span<const std::byte> d, RegisterAckMsg& out
   std::uint8_t result = 0, reserved8 = 0;
   std::uint16_t reserved16 = 0;
   if (!r.read_u8(result) || !r.read_u8(reserved8) || !r.read_u16(reserved16) ||
-      !r.read_u32(m.gateway_id) || !r.read_u64(m.session_id) || !r.read_u64(m.timestamp_us) ||
+      !r.read_id(m.gateway_id) || !r.read_u64(m.session_id) || !r.read_u64(m.timestamp_us) ||
       !r.read_u32(m.keepalive_interval_ms) || !r.read_u32(m.hold_time_ms) ||
       !read_array(r, m.session_key) || !r.read_u32(m.key_id) || !r.read_u8(m.suite) ||
       !r.read_u8(reserved8) || !r.read_u16(reserved16) || !read_array(r, m.mac)) {
@@ -152,7 +152,7 @@ ParseStatus parse_keepalive_ack(std::span<const std::byte> d, KeepaliveAckMsg& o
   std::uint8_t result = 0, reserved8 = 0;
   std::uint16_t reserved16 = 0;
   if (!r.read_u8(result) || !r.read_u8(reserved8) || !r.read_u16(reserved16) ||
-      !r.read_u32(m.gateway_id) || !r.read_u64(m.session_id) || !r.read_u64(m.counter) ||
+      !r.read_id(m.gateway_id) || !r.read_u64(m.session_id) || !r.read_u64(m.counter) ||
       !read_array(r, m.mac)) {
     return ParseStatus::kTruncated;
   }
@@ -174,7 +174,7 @@ std::size_t write_cookie_request(std::span<std::byte> out, const CookieRequestMs
 std::size_t write_cookie(std::span<std::byte> out, const CookieMsg& m) noexcept {
   ByteWriter w(out);
   write_control_header(w, MsgType::kCookie);
-  w.u32(m.gateway_id);
+  w.id(m.gateway_id);
   w.u32(0);
   w.u64(m.nonce);
   w.bytes(m.cookie);
@@ -186,11 +186,11 @@ std::size_t write_register_unsigned(std::span<std::byte> out, const RegisterMsg&
   if (m.certificate.empty() || m.certificate.size() > kMaxCertificateLen) return 0;
   ByteWriter w(out);
   write_control_header(w, MsgType::kRegister);
-  w.u16(m.proto_id);
+  w.id(m.proto_id);
   w.u16(m.router_port);
-  w.u32(m.provider_id);
+  w.id(m.provider_id);
   w.u32(m.router_ipv4);
-  w.u32(m.gateway_id);
+  w.id(m.gateway_id);
   w.u64(m.timestamp_us);
   w.bytes(m.cookie);
   w.bytes(m.session_key);
@@ -215,7 +215,7 @@ std::size_t write_register_ack(std::span<std::byte> out, const RegisterAckMsg& m
   w.u8(static_cast<std::uint8_t>(m.result));
   w.u8(0);
   w.u16(0);
-  w.u32(m.gateway_id);
+  w.id(m.gateway_id);
   w.u64(m.session_id);
   w.u64(m.timestamp_us);
   w.u32(m.keepalive_interval_ms);
@@ -247,7 +247,7 @@ std::size_t write_keepalive_ack(std::span<std::byte> out, const KeepaliveAckMsg&
   w.u8(static_cast<std::uint8_t>(m.result));
   w.u8(0);
   w.u16(0);
-  w.u32(m.gateway_id);
+  w.id(m.gateway_id);
   w.u64(m.session_id);
   w.u64(m.counter);
   w.bytes(m.mac);

@@ -43,18 +43,18 @@ struct CookieRequestMsg {
 
 // COOKIE: proof of return routability for the next REGISTER from the same address and port.
 struct CookieMsg {
-  std::uint32_t gateway_id = 0;  // the gateway that answered: named in the REGISTER
-  std::uint64_t nonce = 0;       // echo
-  CookieBytes cookie{};          // opaque; copied into the REGISTER
-  std::uint32_t valid_ms = 0;    // how long it stays valid at least
+  GatewayId gateway_id;        // the gateway that answered: named in the REGISTER
+  std::uint64_t nonce = 0;     // echo
+  CookieBytes cookie{};        // opaque; copied into the REGISTER
+  std::uint32_t valid_ms = 0;  // how long it stays valid at least
 };
 
 struct RegisterMsg {
-  std::uint16_t proto_id = 0;
+  ProtoId proto_id;
   std::uint16_t router_port = 0;  // must equal the datagram's source port
-  std::uint32_t provider_id = 0;
+  ProviderId provider_id;
   std::uint32_t router_ipv4 = 0;            // must equal the datagram's source address; not 0
-  std::uint32_t gateway_id = 0;             // the gateway registered with (from its COOKIE)
+  GatewayId gateway_id;                     // the gateway registered with (from its COOKIE)
   std::uint64_t timestamp_us = 0;           // sender's clock; strictly increasing per router
   CookieBytes cookie{};                     // from the COOKIE
   KeyBytes session_key{};                   // the agent's ephemeral X25519 public key
@@ -74,7 +74,7 @@ enum class RegisterResult : std::uint8_t {
 
 struct RegisterAckMsg {
   RegisterResult result = RegisterResult::kAccepted;
-  std::uint32_t gateway_id = 0;
+  GatewayId gateway_id;
   std::uint64_t session_id = 0;
   std::uint64_t timestamp_us = 0;  // echo of the REGISTER's
   std::uint32_t keepalive_interval_ms = 0;
@@ -101,7 +101,7 @@ enum class KeepaliveResult : std::uint8_t {
 
 struct KeepaliveAckMsg {
   KeepaliveResult result = KeepaliveResult::kAlive;
-  std::uint32_t gateway_id = 0;
+  GatewayId gateway_id;
   std::uint64_t session_id = 0;
   std::uint64_t counter = 0;  // echo
   MacBytes mac{};             // over bytes [0, 28); zero for kUnknownSession

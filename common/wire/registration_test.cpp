@@ -13,11 +13,11 @@ namespace {
 std::vector<std::byte> sample_register() {
   static const std::vector<std::byte> cert(300, std::byte{0x30});
   RegisterMsg m;
-  m.proto_id = 1;
+  m.proto_id = ProtoId{1};
   m.router_port = 5000;
-  m.provider_id = 7;
+  m.provider_id = ProviderId{7};
   m.router_ipv4 = 0xc6120202u;
-  m.gateway_id = 0xc6120001u;
+  m.gateway_id = GatewayId{0xc6120001u};
   m.timestamp_us = 1'800'000'000'000'000ULL;
   m.cookie.fill(std::byte{0xa0});
   m.session_key.fill(std::byte{0x11});
@@ -39,11 +39,11 @@ TEST_CASE("REGISTER round trip; the signature covers everything before sig_len")
   const auto d = sample_register();
   RegisterMsg m;
   REQUIRE(parse_register(d, m) == ParseStatus::kOk);
-  CHECK(m.proto_id == 1);
+  CHECK(m.proto_id == ProtoId{1});
   CHECK(m.router_port == 5000);
-  CHECK(m.provider_id == 7);
+  CHECK(m.provider_id == ProviderId{7});
   CHECK(m.router_ipv4 == 0xc6120202u);
-  CHECK(m.gateway_id == 0xc6120001u);
+  CHECK(m.gateway_id == GatewayId{0xc6120001u});
   CHECK(m.timestamp_us == 1'800'000'000'000'000ULL);
   CHECK(m.cookie[15] == std::byte{0xa0});
   CHECK(m.session_key[31] == std::byte{0x11});
@@ -92,7 +92,7 @@ TEST_CASE("REGISTER_ACK, KEEPALIVE, DEREGISTER and KEEPALIVE_ACK round trip at e
   std::array<std::byte, 128> buf{};
   RegisterAckMsg a;
   a.result = RegisterResult::kAccepted;
-  a.gateway_id = 0xc6120001u;
+  a.gateway_id = GatewayId{0xc6120001u};
   a.session_id = 0x0102030405060708ULL;
   a.timestamp_us = 99;
   a.keepalive_interval_ms = 5000;
@@ -130,7 +130,7 @@ TEST_CASE("REGISTER_ACK, KEEPALIVE, DEREGISTER and KEEPALIVE_ACK round trip at e
     CHECK(buf[kKeepaliveMacOffset] == std::byte{0x44});
   }
 
-  KeepaliveAckMsg ka{KeepaliveResult::kUnknownSession, 0xc6120001u, 7, 42, {}};
+  KeepaliveAckMsg ka{KeepaliveResult::kUnknownSession, GatewayId{0xc6120001u}, 7, 42, {}};
   REQUIRE(write_keepalive_ack(buf, ka) == kKeepaliveAckLen);
   KeepaliveAckMsg ka2;
   REQUIRE(parse_keepalive_ack(std::span(buf).first(kKeepaliveAckLen), ka2) == ParseStatus::kOk);
@@ -175,7 +175,7 @@ TEST_CASE("vectors R1, R2, R3 and R5 of docs/protocol.md 9.8") {
           "  a0 a1 a2 a3 a4 a5 a6 a7 a8 a9 aa ab ac ad ae af  00 00 ea 60");
   CookieMsg c;
   REQUIRE(parse_cookie(r2, c) == ParseStatus::kOk);
-  CHECK(c.gateway_id == 0xc6120001u);
+  CHECK(c.gateway_id == GatewayId{0xc6120001u});
   CHECK(c.nonce == 0x0102030405060708ULL);
   CHECK(c.cookie[0] == std::byte{0xa0});
   CHECK(c.valid_ms == 60000);
@@ -194,7 +194,7 @@ TEST_CASE("vectors R1, R2, R3 and R5 of docs/protocol.md 9.8") {
   REQUIRE(parse_register(r3, m) == ParseStatus::kOk);
   CHECK(m.router_port == 5000);
   CHECK(m.router_ipv4 == 0xc6120202u);
-  CHECK(m.gateway_id == 0xc6120001u);
+  CHECK(m.gateway_id == GatewayId{0xc6120001u});
   CHECK(m.timestamp_us == 1700000000000000ULL);
   CHECK(m.rtt_us == 850);
   CHECK(m.certificate.size() == 5);

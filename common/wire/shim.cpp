@@ -80,7 +80,7 @@ ParseStatus parse_shim(std::span<const std::byte> datagram, MsgType expected, Sh
   ShimHeader h;
   h.flags = c.flags;
   std::uint16_t reserved = 0;
-  if (!r.read_u16(h.proto_id) || !r.read_u16(reserved) || !r.read_u32(h.provider_id) ||
+  if (!r.read_id(h.proto_id) || !r.read_u16(reserved) || !r.read_id(h.provider_id) ||
       !r.read_u64(h.token) || !r.skip(c.hdr_len - kDataHeaderLen)) {
     return ParseStatus::kTruncated;  // unreachable after check_lengths; kept for safety
   }
@@ -102,8 +102,8 @@ ParseStatus parse_tunnel(std::span<const std::byte> datagram, TunnelHeader& out,
   TunnelHeader h;
   h.flags = c.flags;
   std::span<const std::byte> tag;
-  if (!r.read_u16(h.proto_id) || !r.read_u16(h.client_port) || !r.read_u32(h.provider_id) ||
-      !r.read_u32(h.client_ipv4) || !r.read_u32(h.gateway_id) || !r.read_u64(h.token) ||
+  if (!r.read_id(h.proto_id) || !r.read_u16(h.client_port) || !r.read_id(h.provider_id) ||
+      !r.read_u32(h.client_ipv4) || !r.read_id(h.gateway_id) || !r.read_u64(h.token) ||
       !r.read_u32(h.key_id) || !r.read_u64(h.counter) || !r.read_bytes(kTunnelTagLen, tag) ||
       !r.skip(c.hdr_len - kTunnelHeaderLen)) {
     return ParseStatus::kTruncated;
@@ -118,9 +118,9 @@ ParseStatus parse_tunnel(std::span<const std::byte> datagram, TunnelHeader& out,
 std::size_t write_shim(std::span<std::byte> out, MsgType type, const ShimHeader& h) noexcept {
   ByteWriter w(out);
   write_common(w, type, kDataHeaderLen, h.flags);
-  w.u16(h.proto_id);
+  w.id(h.proto_id);
   w.u16(0);
-  w.u32(h.provider_id);
+  w.id(h.provider_id);
   w.u64(h.token);
   return w.ok() ? w.size() : 0;
 }
@@ -128,11 +128,11 @@ std::size_t write_shim(std::span<std::byte> out, MsgType type, const ShimHeader&
 std::size_t write_tunnel(std::span<std::byte> out, const TunnelHeader& h) noexcept {
   ByteWriter w(out);
   write_common(w, MsgType::kTunnel, kTunnelHeaderLen, h.flags);
-  w.u16(h.proto_id);
+  w.id(h.proto_id);
   w.u16(h.client_port);
-  w.u32(h.provider_id);
+  w.id(h.provider_id);
   w.u32(h.client_ipv4);
-  w.u32(h.gateway_id);
+  w.id(h.gateway_id);
   w.u64(h.token);
   w.u32(h.key_id);
   w.u64(h.counter);

@@ -13,12 +13,13 @@
 #include <span>
 #include <string_view>
 
+#include "common/wire/ids.h"
 #include "common/wire/msg_types.h"
 
 namespace dmux::wire {
 
 inline constexpr std::uint8_t kVersion = 2;
-inline constexpr std::uint32_t kAnyProvider = 0;
+inline constexpr ProviderId kAnyProvider{0};
 
 // DATA, TUNNEL and RETURN flags. Gateways copy the DATA flags byte into TUNNEL unchanged.
 // kFlagControl: the payload is a client <-> router control message (client_control.h), not an
@@ -48,21 +49,21 @@ std::string_view to_string(ParseStatus s) noexcept;
 // DATA and RETURN headers (same layout, different type byte).
 struct ShimHeader {
   std::uint8_t flags = 0;  // unknown flags are ignored and copied through unchanged
-  std::uint16_t proto_id = 0;
-  std::uint32_t provider_id = kAnyProvider;
+  ProtoId proto_id;
+  ProviderId provider_id = kAnyProvider;
   std::uint64_t token = 0;  // chosen by the client; opaque to gateways and routers
 };
 
 struct TunnelHeader {
   std::uint8_t flags = 0;
-  std::uint16_t proto_id = 0;
-  std::uint32_t provider_id = kAnyProvider;  // as the client asked (0 = any)
-  std::uint32_t client_ipv4 = 0;             // host order
-  std::uint16_t client_port = 0;             // host order
-  std::uint32_t gateway_id = 0;              // ingress gateway; first half of the tag's nonce
-  std::uint64_t token = 0;                   // from DATA: the client's return token (or nonce)
-  std::uint32_t key_id = 0;                  // names the router's tunnel key; 0 = a static key
-  std::uint64_t counter = 0;                 // per gateway, never repeats: the nonce's second half
+  ProtoId proto_id;
+  ProviderId provider_id = kAnyProvider;  // as the client asked (0 = any)
+  std::uint32_t client_ipv4 = 0;          // host order
+  std::uint16_t client_port = 0;          // host order
+  GatewayId gateway_id;                   // ingress gateway; first half of the tag's nonce
+  std::uint64_t token = 0;                // from DATA: the client's return token (or nonce)
+  std::uint32_t key_id = 0;               // names the router's tunnel key; 0 = a static key
+  std::uint64_t counter = 0;              // per gateway, never repeats: the nonce's second half
   std::array<std::byte, kTunnelTagLen> tag{};  // parse only (writers leave the field zero)
 };
 

@@ -27,7 +27,7 @@ TEST_CASE("vector 1: DATA, IPv6, any provider") {
   ShimHeader h;
   std::span<const std::byte> payload;
   REQUIRE(parse_shim(wire_bytes, MsgType::kData, h, payload) == ParseStatus::kOk);
-  CHECK(h.proto_id == 1);
+  CHECK(h.proto_id == ProtoId{1});
   CHECK(h.provider_id == kAnyProvider);
   CHECK(h.flags == 0);
   CHECK(h.token == 0x0102030405060708ULL);
@@ -49,11 +49,11 @@ TEST_CASE("vector 2: TUNNEL for vector 1 from client 198.18.1.2:40000 at gateway
   TunnelHeader h;
   std::span<const std::byte> payload;
   REQUIRE(parse_tunnel(wire_bytes, h, payload) == ParseStatus::kOk);
-  CHECK(h.proto_id == 1);
+  CHECK(h.proto_id == ProtoId{1});
   CHECK(h.client_port == 40000);
-  CHECK(h.provider_id == 0);
+  CHECK(h.provider_id == ProviderId{0});
   CHECK(h.client_ipv4 == 0xc6120102u);
-  CHECK(h.gateway_id == 0xc6120001u);
+  CHECK(h.gateway_id == GatewayId{0xc6120001u});
   CHECK(h.token == 0x0102030405060708ULL);
   CHECK(h.key_id == 42);
   CHECK(h.counter == 1);
@@ -74,7 +74,7 @@ TEST_CASE("vector 3: RETURN from provider 7") {
   ShimHeader h;
   std::span<const std::byte> payload;
   REQUIRE(parse_shim(wire_bytes, MsgType::kReturn, h, payload) == ParseStatus::kOk);
-  CHECK(h.provider_id == 7);
+  CHECK(h.provider_id == ProviderId{7});
   std::array<std::byte, kReturnHeaderLen> out{};
   REQUIRE(write_shim(out, MsgType::kReturn, h) == kReturnHeaderLen);
   CHECK(cat(out, kPayload) == wire_bytes);
@@ -88,8 +88,8 @@ TEST_CASE("vector 4: DATA with unknown flag and a 4-byte option is accepted; bot
   std::span<const std::byte> payload;
   REQUIRE(parse_shim(wire_bytes, MsgType::kData, h, payload) == ParseStatus::kOk);
   CHECK(h.flags == 0x80);
-  CHECK(h.proto_id == 2);
-  CHECK(h.provider_id == 42);
+  CHECK(h.proto_id == ProtoId{2});
+  CHECK(h.provider_id == ProviderId{42});
   CHECK(h.token == 0xffeeddccbbaa9988ULL);
   REQUIRE(payload.size() == 4);
   CHECK(payload[0] == std::byte{0x46});

@@ -15,9 +15,9 @@ namespace dmux::wire {
 
 // `datagram` is a TUNNEL written by write_tunnel (tag field zero) followed by its payload, in one
 // buffer. Writes the tag into the header.
-inline void seal_tunnel(std::span<std::byte> datagram, std::uint32_t gateway_id,
-                        std::uint64_t counter, const crypto::TunnelKey& key) noexcept {
-  const crypto::TunnelTag tag = key.tag(gateway_id, counter, datagram);
+inline void seal_tunnel(std::span<std::byte> datagram, GatewayId gateway_id, std::uint64_t counter,
+                        const crypto::TunnelKey& key) noexcept {
+  const crypto::TunnelTag tag = key.tag(gateway_id.value(), counter, datagram);
   std::copy(tag.begin(), tag.end(), datagram.begin() + kTunnelTagOffset);
 }
 
@@ -28,7 +28,7 @@ inline bool open_tunnel(std::span<std::byte> datagram, const TunnelHeader& h,
   if (datagram.size() < kTunnelHeaderLen) return false;
   const auto field = datagram.subspan(kTunnelTagOffset, kTunnelTagLen);
   std::fill(field.begin(), field.end(), std::byte{0});
-  const bool ok = key.verify(h.gateway_id, h.counter, datagram,
+  const bool ok = key.verify(h.gateway_id.value(), h.counter, datagram,
                              std::span<const std::byte, kTunnelTagLen>(h.tag));
   std::copy(h.tag.begin(), h.tag.end(), field.begin());
   return ok;

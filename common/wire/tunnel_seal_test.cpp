@@ -30,11 +30,11 @@ TEST_CASE("vector 2: sealing reproduces its tag, and opening accepts it") {
   const crypto::TunnelKey key(vector_key());
   const auto want = hex(kVector2);
   TunnelHeader h{.flags = 0,
-                 .proto_id = 1,
-                 .provider_id = 0,
+                 .proto_id = ProtoId{1},
+                 .provider_id = ProviderId{0},
                  .client_ipv4 = 0xc6120102,
                  .client_port = 40000,
-                 .gateway_id = 0xc6120001,
+                 .gateway_id = GatewayId{0xc6120001},
                  .token = 0x0102030405060708ULL,
                  .key_id = 42,
                  .counter = 1};

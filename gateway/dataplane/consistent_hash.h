@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <span>
 
+#include "common/wire/ids.h"
+
 namespace dmux::gateway {
 
 // SplitMix64 finaliser: a fast bijective 64-bit mixer with good avalanche.
@@ -23,8 +25,8 @@ constexpr std::uint64_t mix64(std::uint64_t x) noexcept {
 // Seed of a router: a function of its address, port and provider only, so every gateway and every
 // restart computes the same seed.
 constexpr std::uint64_t router_seed(std::uint32_t addr, std::uint16_t port,
-                                    std::uint32_t provider_id) noexcept {
-  return mix64((std::uint64_t{addr} << 32) ^ (std::uint64_t{port} << 16) ^ mix64(provider_id));
+                                    wire::ProviderId provider) noexcept {
+  return mix64((std::uint64_t{addr} << 32) ^ (std::uint64_t{port} << 16) ^ mix64(provider.value()));
 }
 
 constexpr std::uint64_t rendezvous_score(std::uint64_t seed, std::uint32_t client) noexcept {

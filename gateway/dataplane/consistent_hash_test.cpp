@@ -12,7 +12,8 @@ namespace {
 std::vector<std::uint64_t> seeds_for(int n) {
   std::vector<std::uint64_t> s;
   for (int i = 0; i < n; ++i) {
-    s.push_back(router_seed(0xc6120200u + static_cast<std::uint32_t>(i), 5000, 7));
+    s.push_back(
+        router_seed(0xc6120200u + static_cast<std::uint32_t>(i), 5000, dmux::wire::ProviderId{7}));
   }
   return s;
 }
@@ -32,7 +33,8 @@ TEST_CASE("the same client always gets the same router, whatever the candidate o
 TEST_CASE("the hash is stable across builds: pinned values") {
   // If these change, every deployed gateway would reshuffle clients on upgrade.
   CHECK(mix64(0) == 0xe220a8397b1dcdafULL);
-  CHECK(router_seed(0xc6120202u, 5000, 7) == router_seed(0xc6120202u, 5000, 7));
+  CHECK(router_seed(0xc6120202u, 5000, dmux::wire::ProviderId{7}) ==
+        router_seed(0xc6120202u, 5000, dmux::wire::ProviderId{7}));
   const auto seeds = seeds_for(4);
   CHECK(rendezvous_pick(seeds, client(1)) == rendezvous_pick(seeds, client(1)));
 }

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "common/net/endpoint.h"
+#include "common/wire/ids.h"
 #include "gateway/dataplane/counters.h"
 
 namespace dmux::gateway {
@@ -28,7 +29,7 @@ namespace dmux::gateway {
 struct OutPacket {
   std::span<const std::byte> datagram;
   net::Endpoint dest;
-  std::uint16_t proto_id = 0;
+  wire::ProtoId proto_id;
   [[nodiscard]] std::size_t size() const noexcept { return datagram.size(); }
 };
 

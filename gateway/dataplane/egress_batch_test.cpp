@@ -18,7 +18,8 @@ std::array<std::byte, 2000> g_bytes{};
 constexpr std::size_t kHeader = 56;  // a TUNNEL header
 
 OutPacket pkt(std::uint32_t dest, std::size_t payload) {
-  return OutPacket{std::span(g_bytes.data(), kHeader + payload), net::Endpoint{dest, 5000}, 1};
+  return OutPacket{std::span(g_bytes.data(), kHeader + payload), net::Endpoint{dest, 5000},
+                   wire::ProtoId{1}};
 }
 
 std::vector<std::uint32_t> plan(const std::vector<OutPacket>& ps, std::size_t& groups,
@@ -81,7 +82,8 @@ TEST_CASE("a flushed batch arrives as the original datagrams, in order, GSO or n
       std::fill(datagrams[i].begin() + kHeader, datagrams[i].end(), static_cast<std::byte>(i));
       const std::size_t len =
           kHeader + (i == 9 ? 60 : 100);  // a short one (to rx2) closes its group
-      batch.queue(OutPacket{std::span(datagrams[i].data(), len), i % 5 == 4 ? to2 : to, 1});
+      batch.queue(
+          OutPacket{std::span(datagrams[i].data(), len), i % 5 == 4 ? to2 : to, wire::ProtoId{1}});
     }
     DataPathCounters counters;
     batch.flush(tx.get(), counters);

@@ -44,7 +44,7 @@ ForwardingTable::GroupPtr ForwardingTable::make_group(std::span<const RouterEntr
       continue;
     }
     const net::Endpoint& a = r->id.address;
-    g->seeds.push_back(router_seed(a.addr, a.port, r->id.provider.value()));
+    g->seeds.push_back(router_seed(a.addr, a.port, r->id.provider));
     g->targets.push_back(RouterTarget{a, r->key_id, r->key.get()});
     g->keys.push_back(r->key);
   }
@@ -89,13 +89,11 @@ ForwardingTable::ForwardingTable(std::vector<RouterEntry> routers,
   }
 }
 
-SelectStatus ForwardingTable::select(std::uint16_t proto_id, std::uint32_t provider_id,
+SelectStatus ForwardingTable::select(wire::ProtoId proto, wire::ProviderId provider,
                                      std::uint32_t client_ipv4, RouterTarget& out) const noexcept {
-  const wire::ProtoId proto{proto_id};
-  auto it = groups_.find(group_key(proto, wire::ProviderId{provider_id}));
+  auto it = groups_.find(group_key(proto, provider));
   if (it == groups_.end()) {
-    if (provider_id == wire::kAnyProvider ||
-        groups_.find(group_key(proto, kAny)) == groups_.end()) {
+    if (provider == wire::kAnyProvider || groups_.find(group_key(proto, kAny)) == groups_.end()) {
       return SelectStatus::kUnknownProtocol;
     }
     return SelectStatus::kNoRouter;

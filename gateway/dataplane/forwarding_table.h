@@ -104,7 +104,7 @@ class ForwardingTable {
       : catalog_(std::move(catalog)), groups_(std::move(groups)) {}
 
   // Chooses a router for a client. Data path: noexcept, no allocation.
-  SelectStatus select(std::uint16_t proto_id, std::uint32_t provider_id, std::uint32_t client_ipv4,
+  SelectStatus select(wire::ProtoId proto, wire::ProviderId provider, std::uint32_t client_ipv4,
                       RouterTarget& out) const noexcept;
 
   [[nodiscard]] std::span<const RouterEntry> routers() const noexcept {

@@ -28,9 +28,11 @@ TEST_CASE("provider-specific lookups only return that provider's routers") {
                      router(1, 9, "198.18.3.1:5000")});
   for (std::uint32_t c = 0; c < 500; ++c) {
     RouterTarget out;
-    REQUIRE(t.select(1, 9, 0xc6130000u + c, out) == SelectStatus::kOk);
+    REQUIRE(t.select(wire::ProtoId{1}, wire::ProviderId{9}, 0xc6130000u + c, out) ==
+            SelectStatus::kOk);
     CHECK(out.address == *net::parse_endpoint("198.18.3.1:5000"));
-    REQUIRE(t.select(1, 7, 0xc6130000u + c, out) == SelectStatus::kOk);
+    REQUIRE(t.select(wire::ProtoId{1}, wire::ProviderId{7}, 0xc6130000u + c, out) ==
+            SelectStatus::kOk);
     CHECK((out.address.addr >> 8) == 0xc61202u);
   }
 }
@@ -41,7 +43,8 @@ TEST_CASE("'any provider' spreads over every router of the protocol") {
   int seven = 0, nine = 0;
   for (std::uint32_t c = 0; c < 1000; ++c) {
     RouterTarget out;
-    REQUIRE(t.select(1, wire::kAnyProvider, 0xc6130000u + c, out) == SelectStatus::kOk);
+    REQUIRE(t.select(wire::ProtoId{1}, wire::kAnyProvider, 0xc6130000u + c, out) ==
+            SelectStatus::kOk);
     CHECK(out.address.port == 5000);
     (out.address.addr == 0xc6120201u ? seven : nine)++;
   }
@@ -52,10 +55,11 @@ TEST_CASE("'any provider' spreads over every router of the protocol") {
 TEST_CASE("unknown protocol and missing provider are told apart") {
   ForwardingTable t({router(1, 7, "198.18.2.1:5000")});
   RouterTarget out;
-  CHECK(t.select(2, 0, 1, out) == SelectStatus::kUnknownProtocol);
-  CHECK(t.select(2, 7, 1, out) == SelectStatus::kUnknownProtocol);
-  CHECK(t.select(1, 8, 1, out) == SelectStatus::kNoRouter);
-  CHECK(ForwardingTable().select(1, 0, 1, out) == SelectStatus::kUnknownProtocol);
+  CHECK(t.select(wire::ProtoId{2}, wire::ProviderId{0}, 1, out) == SelectStatus::kUnknownProtocol);
+  CHECK(t.select(wire::ProtoId{2}, wire::ProviderId{7}, 1, out) == SelectStatus::kUnknownProtocol);
+  CHECK(t.select(wire::ProtoId{1}, wire::ProviderId{8}, 1, out) == SelectStatus::kNoRouter);
+  CHECK(ForwardingTable().select(wire::ProtoId{1}, wire::ProviderId{0}, 1, out) ==
+        SelectStatus::kUnknownProtocol);
 }
 
 TEST_CASE("duplicates merge and routers() is sorted") {
@@ -74,7 +78,7 @@ TEST_CASE("the chosen router comes with its key id and key, which the table keep
   ForwardingTable t(std::move(rs));
   rs.clear();
   RouterTarget out;
-  REQUIRE(t.select(1, 7, 1, out) == SelectStatus::kOk);
+  REQUIRE(t.select(wire::ProtoId{1}, wire::ProviderId{7}, 1, out) == SelectStatus::kOk);
   CHECK(out.key_id == 42);
   CHECK(out.key == raw);
   const std::array<std::byte, 4> msg{};
@@ -88,12 +92,12 @@ TEST_CASE("a router without a key is listed and counted but never selected") {
   CHECK(t.unkeyed() == 2);
   for (std::uint32_t c = 0; c < 200; ++c) {
     RouterTarget out;
-    REQUIRE(t.select(1, 0, c * 7919, out) == SelectStatus::kOk);
+    REQUIRE(t.select(wire::ProtoId{1}, wire::ProviderId{0}, c * 7919, out) == SelectStatus::kOk);
     CHECK(out.address == *net::parse_endpoint("198.18.2.2:5000"));
     REQUIRE(out.key != nullptr);
   }
   RouterTarget out;
-  CHECK(t.select(2, 9, 1, out) == SelectStatus::kUnknownProtocol);
+  CHECK(t.select(wire::ProtoId{2}, wire::ProviderId{9}, 1, out) == SelectStatus::kUnknownProtocol);
 }
 
 TEST_CASE("explicit groups leave unkeyed members out, and a group of none has no router") {
@@ -107,9 +111,9 @@ TEST_CASE("explicit groups leave unkeyed members out, and a group of none has no
   CHECK(t.unkeyed() == 2);
   for (std::uint32_t client = 0; client < 100; ++client) {
     RouterTarget out;
-    REQUIRE(t.select(1, 0, client * 31, out) == SelectStatus::kOk);
+    REQUIRE(t.select(wire::ProtoId{1}, wire::ProviderId{0}, client * 31, out) == SelectStatus::kOk);
     CHECK(out.address == a.id.address);
   }
   RouterTarget out;
-  CHECK(t.select(1, 9, 1, out) == SelectStatus::kNoRouter);
+  CHECK(t.select(wire::ProtoId{1}, wire::ProviderId{9}, 1, out) == SelectStatus::kNoRouter);
 }

@@ -29,7 +29,7 @@ DropReason to_drop(SelectStatus s) noexcept {
 bool process_datagram(std::span<std::byte> slot, std::size_t datagram_len,
                       const net::Endpoint& client, const ProcessorContext& ctx,
                       std::uint64_t counter, ForwardAction& action, DropReason& drop,
-                      std::uint16_t& proto_id) noexcept {
+                      wire::ProtoId& proto_id) noexcept {
   if (slot.size() < kTunnelHeadroom || slot.size() - kTunnelHeadroom < datagram_len) {
     drop = DropReason::kOversize;  // the caller's slot cannot hold it: never true in dmuxd
     return false;

@@ -21,12 +21,12 @@ inline constexpr std::size_t kTunnelHeadroom = wire::kTunnelHeaderLen - wire::kD
 struct ForwardAction {
   net::Endpoint router;               // where to send
   std::span<const std::byte> tunnel;  // the sealed TUNNEL datagram, inside the caller's slot
-  std::uint16_t proto_id = 0;
+  wire::ProtoId proto_id;
 };
 
 struct ProcessorContext {
   const ForwardingTable* table = nullptr;
-  std::uint32_t gateway_id = 0;  // first half of every tag's nonce
+  wire::GatewayId gateway_id;  // first half of every tag's nonce
 };
 
 // `slot` holds a received DATA datagram (untrusted) of `datagram_len` bytes at offset
@@ -38,6 +38,6 @@ struct ProcessorContext {
 bool process_datagram(std::span<std::byte> slot, std::size_t datagram_len,
                       const net::Endpoint& client, const ProcessorContext& ctx,
                       std::uint64_t counter, ForwardAction& action, DropReason& drop,
-                      std::uint16_t& proto_id) noexcept;
+                      wire::ProtoId& proto_id) noexcept;
 
 }  // namespace dmux::gateway

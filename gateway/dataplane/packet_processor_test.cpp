@@ -33,11 +33,11 @@ struct Fixture {
                              RouterOrigin::kRegistered, testing::tunnel_key(0), 42),
        testing::keyed_router(2, 42, *net::parse_endpoint("198.18.2.3:5000"), RouterOrigin::kStatic,
                              testing::tunnel_key(9), 0)}};
-  ProcessorContext ctx{&table, 0xc6120001u};
+  ProcessorContext ctx{&table, wire::GatewayId{0xc6120001u}};
   std::vector<std::byte> slot = std::vector<std::byte>(kTunnelHeadroom + 1501);
   ForwardAction action;
   DropReason drop = DropReason::kCount_;
-  std::uint16_t proto = 0;
+  wire::ProtoId proto;
   net::Endpoint client{0xc6120102u, 40000};
 
   bool run(const std::vector<std::byte>& d, std::uint64_t counter = 1) {
@@ -96,12 +96,12 @@ TEST_CASE("options are skipped, unknown flags copied, and the counter is the one
   std::span<const std::byte> payload;
   REQUIRE(wire::parse_tunnel(t, h, payload) == wire::ParseStatus::kOk);
   CHECK(h.flags == 0x80);
-  CHECK(h.proto_id == 2);
-  CHECK(h.provider_id == 42);
+  CHECK(h.proto_id == wire::ProtoId{2});
+  CHECK(h.provider_id == wire::ProviderId{42});
   CHECK(h.token == 0xffeeddccbbaa9988ULL);
   CHECK(h.key_id == 0);
   CHECK(h.counter == 77);
-  CHECK(h.gateway_id == 0xc6120001u);
+  CHECK(h.gateway_id == wire::GatewayId{0xc6120001u});
   CHECK(std::vector<std::byte>(payload.begin(), payload.end()) == hex("46 00 00 1c"));
   CHECK(t.size() == wire::kTunnelHeaderLen + 4);
   CHECK(f.action.tunnel.data() == f.slot.data() + 4);

@@ -190,7 +190,7 @@ void Worker::handle_batch(unsigned received) noexcept {
   for (unsigned i = 0; i < received; ++i) {
     const auto& hdr = rx_msgs_[i].msg_hdr;
     const std::size_t len = rx_msgs_[i].msg_len;
-    std::uint16_t proto = 0;
+    wire::ProtoId proto;
     ForwardAction action;
     DropReason drop = DropReason::kMalformed;
     bool forward = false;

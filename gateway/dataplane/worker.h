@@ -39,7 +39,7 @@ namespace dmux::gateway {
 struct WorkerConfig {
   std::vector<net::Endpoint> listen;      // DATA is accepted on each (anycast and unicast)
   net::Endpoint tunnel_source;            // bind address of the egress socket (port 0 = any)
-  std::uint32_t gateway_id = 0;           // written into every TUNNEL header
+  wire::GatewayId gateway_id;             // written into every TUNNEL header
   unsigned batch_size = 64;               // datagrams per recvmmsg/sendmmsg
   std::size_t max_datagram_bytes = 1500;  // larger DATA datagrams are dropped as oversize
   int socket_buffer_bytes = 4 << 20;      // SO_RCVBUF/SO_SNDBUF

@@ -85,8 +85,8 @@ void check_gateway(std::span<const std::byte> in) {
   std::copy(in.begin(), in.end(), slot.begin() + gateway::kTunnelHeadroom);
   gateway::ForwardAction action;
   gateway::DropReason drop;
-  std::uint16_t proto = 0;
-  const gateway::ProcessorContext ctx{&table(), 0xc6120001u};
+  wire::ProtoId proto;
+  const gateway::ProcessorContext ctx{&table(), wire::GatewayId{0xc6120001u}};
   if (!gateway::process_datagram(slot, in.size(), net::Endpoint{0xc6130001u, 40000}, ctx, 99,
                                  action, drop, proto)) {
     return;

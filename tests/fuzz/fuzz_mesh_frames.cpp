@@ -42,13 +42,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       case mw::Type::kFullState: {
         mw::FullState fs;
         if (mw::parse_full_state(body, fs) == mw::Status::kOk) {
-          intake.on_full_state_part(fs.origin, fs, certs);
+          intake.on_full_state_part(fs.origin.value(), fs, certs);
         }
         break;
       }
       case mw::Type::kUpdate: {
         mw::Update u;
-        if (mw::parse_update(body, u) == mw::Status::kOk) intake.on_update(u.origin, u, certs);
+        if (mw::parse_update(body, u) == mw::Status::kOk)
+          intake.on_update(u.origin.value(), u, certs);
         break;
       }
       case mw::Type::kProbe:

@@ -61,7 +61,7 @@ TEST_CASE("shim datagram parses as DATA and carries the stamp after the header")
   std::span<const std::byte> payload;
   REQUIRE(wire::parse_shim(std::span(buf).first(64), wire::MsgType::kData, h, payload) ==
           wire::ParseStatus::kOk);
-  CHECK(h.provider_id == 7);
+  CHECK(h.provider_id == wire::ProviderId{7});
   CHECK(h.token == 42);
   CHECK(payload.size() == 64 - wire::kDataHeaderLen);
   ProbeStamp s;
@@ -146,9 +146,10 @@ TEST_CASE("deferred tag checks find every wrong tag, and say when the log is ful
   k[0] = std::byte{7};
   const crypto::TunnelKey key(k);
   std::vector<std::byte> d(wire::kTunnelHeaderLen + 30, std::byte{0x42});
-  const wire::TunnelHeader h{.proto_id = 1, .gateway_id = 9, .counter = 5};
+  const wire::TunnelHeader h{
+      .proto_id = wire::ProtoId{1}, .gateway_id = wire::GatewayId{9}, .counter = 5};
   REQUIRE(wire::write_tunnel(d, h) == wire::kTunnelHeaderLen);
-  wire::seal_tunnel(d, 9, 5, key);
+  wire::seal_tunnel(d, wire::GatewayId{9}, 5, key);
   DeferredTagCheck later(3 * (d.size() + 2));
   auto bad = d;
   bad.back() ^= std::byte{1};

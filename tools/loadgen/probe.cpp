@@ -24,8 +24,8 @@ bool build_datagram(std::span<std::byte> out, std::size_t len, const ShimSpec& s
   std::size_t offset = 0;
   if (shim.enabled) {
     const wire::ShimHeader h{.flags = 0,
-                             .proto_id = shim.proto_id,
-                             .provider_id = shim.provider_id,
+                             .proto_id = wire::ProtoId{shim.proto_id},
+                             .provider_id = wire::ProviderId{shim.provider_id},
                              .token = shim.token};
     offset = wire::write_shim(datagram, wire::MsgType::kData, h);
     if (offset == 0) return false;
