@@ -18,7 +18,8 @@ sys.path.insert(0, os.path.join(HERE, "..", "pylib"))
 from ipdmux import crypto, wire  # noqa: E402
 from ipdmux.ca import TestCa  # noqa: E402
 from ipdmux.meshpeer import MeshPeer, make_router_record  # noqa: E402
-from ipdmux.gateway_harness import BUILD_DIR, DMUXCTL, Dmuxd, free_tcp_port, free_udp_port, wait_for  # noqa: E402
+from ipdmux.gateway_harness import (BUILD_DIR, DMUXCTL, Dmuxd, build_is_sanitized,  # noqa: E402
+                                    free_tcp_port, free_udp_port, wait_for)
 
 ADDR = "127.0.0.21"
 X_ID, H_ID, M_ID = "198.18.0.21", "198.18.0.22", "198.18.0.23"
@@ -164,7 +165,10 @@ class MeshTrust(unittest.TestCase):
               f"{worst[0] * 1000:.0f} ms; longest slice {status['counters']['longest_slice_us']} us")
         self.assertTrue(done, status)
         self.assertEqual(status["remote_routers"], 0)
-        self.assertLess(worst[0], 1.0)  # coarse: bench/mesh measures the real figure
+        # Coarse, to catch a stall: bench/mesh/control_thread measures the real figure (release
+        # build). Under ASan at -O0 every dmuxctl call (itself instrumented) is several times
+        # slower, and the test's own Python thread sending 85,000 frames holds the GIL.
+        self.assertLess(worst[0], 3.0 if build_is_sanitized() else 1.0)
 
     def test_3_peers_lists_make_the_gateway_dial_only_a_few_targets_a_few_times(self):
         liar = self.peer(self.m_cert, self.m_key, M_ID)

@@ -20,6 +20,16 @@ DMUXD = os.path.join(BUILD_DIR, "gateway", "dmuxd")
 DMUXCTL = os.path.join(BUILD_DIR, "dmuxctl", "dmuxctl")
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 
+
+def build_is_sanitized(build_dir=BUILD_DIR):
+    """True for a build with ASan+UBSan (-DDMUX_SANITIZE=ON): its daemons and dmuxctl run several
+    times slower, so a test's coarse time bound, there to catch a stall, allows for that."""
+    try:
+        with open(os.path.join(build_dir, "CMakeCache.txt")) as f:
+            return any(line.strip() == "DMUX_SANITIZE:BOOL=ON" for line in f)
+    except OSError:
+        return False
+
 from . import wire  # docs/protocol.md, version 2
 from .proc import free_tcp_port, free_udp_port, wait_for  # noqa: F401  (re-exported)
 
