@@ -162,7 +162,7 @@ void Worker::receive_coalesced(std::size_t socket_index) noexcept {
         filled = 0;
       }
     }
-    if (buffers < kGroBuffers) break;
+    if (rx.drained()) break;  // a partial batch: the socket is empty
   }
   if (filled > 0) handle_batch(filled);
 }
