@@ -131,12 +131,13 @@ bool TunnelIo::write_packet(std::span<const std::byte> packet) noexcept {
 }
 
 void TunnelIo::write_coalesced() noexcept {
-  for (const std::span<const std::byte> w : gro_.flush()) {
-    if (::write(config_.tun_fd, w.data(), w.size()) == static_cast<ssize_t>(w.size())) {
+  for (const net::GroWrite& w : gro_.flush()) {
+    if (::writev(config_.tun_fd, w.pieces.data(), static_cast<int>(w.pieces.size())) ==
+        static_cast<ssize_t>(w.size)) {
       ++counters_.tun_writes;
     } else {
       ++counters_.tun_write_failures;
-      path_.failed(Drop::kTunWriteFailed);
+      for (std::uint32_t k = 0; k < w.packets; ++k) path_.failed(Drop::kTunWriteFailed);
     }
   }
 }

@@ -127,6 +127,7 @@ void ProviderApp::on_socket_readable() noexcept {
   for (int i = 0; i < kBudgetPerWakeup; ++i) {
     const std::size_t n = receiver_.receive();
     if (n == 0) return;  // EAGAIN (drained) or a transient error: wait for the next wakeup
+    const agent::MonoTime now = clock_.now().mono;  // one reading per burst, not per datagram
     for (std::size_t k = 0; k < n; ++k) {
       const std::span<std::byte> datagram = receiver_.datagram(k);
       // Registration replies share the socket with TUNNEL (the gateway answers where REGISTER
@@ -138,7 +139,7 @@ void ProviderApp::on_socket_readable() noexcept {
       if (agent::is_registration_reply(raw_type)) {
         on_control_reply(datagram, raw_type);
       } else {
-        on_tunnel(datagram, receiver_.from(k));
+        on_tunnel(datagram, receiver_.from(k), now);
       }
     }
     flush_to_tun();
@@ -146,9 +147,9 @@ void ProviderApp::on_socket_readable() noexcept {
   }
 }
 
-void ProviderApp::on_tunnel(std::span<std::byte> datagram, const net::Endpoint& from) noexcept {
-  const std::span<const std::byte> packet =
-      path_.on_tunnel(datagram, from, clock_.now().mono, reply_);
+void ProviderApp::on_tunnel(std::span<std::byte> datagram, const net::Endpoint& from,
+                            agent::MonoTime now) noexcept {
+  const std::span<const std::byte> packet = path_.on_tunnel(datagram, from, now, reply_);
   if (reply_.size != 0) return send_reply();
   if (packet.empty()) return;
   // A client's SYN: the server must not send segments larger than the tunnel carries.
@@ -161,17 +162,16 @@ void ProviderApp::on_tunnel(std::span<std::byte> datagram, const net::Endpoint& 
   }
 }
 
-// One write per coalesced packet (a virtio_net_hdr first: the device has IFF_VNET_HDR).
+// One writev per coalesced packet (a virtio_net_hdr first: the device has IFF_VNET_HDR), its
+// payloads straight from the receive buffers.
 void ProviderApp::flush_to_tun() noexcept {
   if (to_tun_.empty()) return;
-  const auto writes = to_tun_.flush();
-  for (std::size_t i = 0; i < writes.size(); ++i) {
-    const net::GroBatch::WriteInfo info = to_tun_.info(i);
-    const ssize_t n = ::write(tun_.fd(), writes[i].data(), writes[i].size());
-    if (n == static_cast<ssize_t>(writes[i].size())) {
-      path_.delivered_to_tun(info.packets, info.bytes);
+  for (const net::GroWrite& w : to_tun_.flush()) {
+    const ssize_t n = ::writev(tun_.fd(), w.pieces.data(), static_cast<int>(w.pieces.size()));
+    if (n == static_cast<ssize_t>(w.size)) {
+      path_.delivered_to_tun(w.packets, w.bytes);
     } else {
-      for (std::uint32_t k = 0; k < info.packets; ++k) path_.failed(Drop::kTunWriteFailed);
+      for (std::uint32_t k = 0; k < w.packets; ++k) path_.failed(Drop::kTunWriteFailed);
     }
   }
 }

@@ -52,7 +52,8 @@ class ProviderApp final : private agent::GatewayLink {
   void send(std::span<const std::byte> message) noexcept override;  // agent::GatewayLink
   void on_socket_readable() noexcept;
   void on_tun_readable() noexcept;
-  void on_tunnel(std::span<std::byte> datagram, const net::Endpoint& from) noexcept;
+  void on_tunnel(std::span<std::byte> datagram, const net::Endpoint& from,
+                 agent::MonoTime now) noexcept;
   void send_reply() noexcept;
   void flush_to_tun() noexcept;
   void on_tun_read(std::span<const std::byte> bytes) noexcept;

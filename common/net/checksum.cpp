@@ -1,31 +1,55 @@
 #include "common/net/checksum.h"
 
+#include <bit>
 #include <cstring>
 
 namespace dmux::net {
 
+namespace {
+std::uint64_t add_carry(std::uint64_t a, std::uint64_t b) noexcept {  // one's complement add
+  std::uint64_t s = 0;
+  const bool carry = __builtin_add_overflow(a, b, &s);
+  return s + carry;
+}
+}  // namespace
+
 std::uint16_t checksum_sum(std::span<const std::byte> bytes, std::uint32_t sum) noexcept {
-  // Sum 32-bit big-endian words into 64 bits (no carry is lost below 2^32 words), then fold.
-  std::uint64_t acc = sum;
+  // One's complement addition does not care about byte order (RFC 1071 2(B)): add the bytes as
+  // native 64-bit words with end-around carry (two chains, 32 bytes a round), fold to 16 bits,
+  // and put that into network order once; then add `sum`.
   const std::byte* p = bytes.data();
   std::size_t n = bytes.size();
-  while (n >= 8) {
+  std::uint64_t a = 0, b = 0;
+  while (n >= 32) {
+    std::uint64_t w[4];
+    std::memcpy(w, p, sizeof w);
+    a = add_carry(a, w[0]);
+    b = add_carry(b, w[1]);
+    a = add_carry(a, w[2]);
+    b = add_carry(b, w[3]);
+    p += 32;
+    n -= 32;
+  }
+  for (; n >= 8; p += 8, n -= 8) {
     std::uint64_t w = 0;
     std::memcpy(&w, p, 8);
-    w = __builtin_bswap64(w);
-    acc += w >> 32;
-    acc += w & 0xffffffffu;
-    p += 8;
-    n -= 8;
+    a = add_carry(a, w);
   }
-  while (n >= 2) {
-    acc += (std::to_integer<std::uint32_t>(p[0]) << 8) | std::to_integer<std::uint32_t>(p[1]);
-    p += 2;
-    n -= 2;
+  if (n > 0) {  // the tail keeps its place in its 16-bit words (an odd last byte: the high one)
+    std::uint64_t w = 0;
+    std::memcpy(&w, p, n);
+    b = add_carry(b, w);
   }
-  if (n == 1) acc += std::to_integer<std::uint32_t>(p[0]) << 8;
-  while (acc >> 16) acc = (acc & 0xffff) + (acc >> 16);
-  return static_cast<std::uint16_t>(acc);
+  a = add_carry(a, b);
+  a = (a & 0xffffffffu) + (a >> 32);
+  a = (a & 0xffffffffu) + (a >> 32);
+  a = (a & 0xffff) + (a >> 16);
+  a = (a & 0xffff) + (a >> 16);
+  auto folded = static_cast<std::uint16_t>(a);
+  if constexpr (std::endian::native == std::endian::little) folded = __builtin_bswap16(folded);
+  std::uint64_t total = std::uint64_t{folded} + sum;
+  while (total >> 16) total = (total & 0xffff) + (total >> 16);
+  return static_cast<std::uint16_t>(total);
 }
 
 std::uint16_t pseudo_header_sum(std::span<const std::byte> source,

@@ -47,9 +47,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       (void)gro.add(packet);
     }
   }
-  for (const auto w : gro.flush()) {
+  for (const GroWrite& w : gro.flush()) {
+    std::size_t bytes = 0;
+    for (const iovec& v : w.pieces) bytes += v.iov_len;
+    const std::span<const std::byte> first(static_cast<const std::byte*>(w.pieces[0].iov_base),
+                                           w.pieces[0].iov_len);
     VirtioNetHdr back;
-    if (parse_virtio_hdr(w, back) != VirtioStatus::kOk) __builtin_trap();
+    if (bytes != w.size || parse_virtio_hdr(first, back) != VirtioStatus::kOk) __builtin_trap();
   }
   return 0;
 }

@@ -11,6 +11,9 @@ namespace dmux::net {
 namespace {
 
 constexpr std::uint32_t kNone = 0xffffffffu;
+// A write's header block: the virtio_net_hdr and at most 60 bytes of IPv4 (or 40 of IPv6) and 60
+// of TCP headers.
+constexpr std::size_t kHeaderBlock = kVirtioNetHdrLen + 120;
 constexpr std::uint8_t kTcpFin = 0x01, kTcpSyn = 0x02, kTcpRst = 0x04, kTcpPsh = 0x08,
                        kTcpAck = 0x10, kTcpUrg = 0x20, kTcpCwr = 0x80;
 
@@ -87,6 +90,34 @@ void put16(std::span<std::byte> p, std::size_t at, std::uint16_t v) noexcept {
   p[at + 1] = static_cast<std::byte>(v & 0xff);
 }
 
+// The head's headers (copied), made the super-packet's: IP length (and IPv4 header checksum),
+// UDP length or the last segment's TCP flags (its PSH), and the partial transport checksum: the
+// folded pseudo-header sum, not complemented (the kernel finishes it).
+void finish_headers(std::span<std::byte> hdrs, std::uint8_t ip_version, std::uint8_t protocol,
+                    std::size_t l4_offset, std::size_t total_len,
+                    std::uint8_t last_flags) noexcept {
+  const std::size_t l4_len = total_len - l4_offset;
+  if (ip_version == 4) {
+    put16(hdrs, 2, static_cast<std::uint16_t>(total_len));
+    put16(hdrs, 10, 0);
+    store_checksum(hdrs.subspan(10, 2), checksum_sum(hdrs.first(l4_offset)));
+  } else {
+    put16(hdrs, 4, static_cast<std::uint16_t>(total_len - 40));
+  }
+  const std::span<std::byte> l4 = hdrs.subspan(l4_offset);
+  const bool tcp = protocol == kIpProtoTcp;
+  if (tcp) {
+    l4[13] = static_cast<std::byte>(last_flags);
+  } else {
+    put16(l4, 4, static_cast<std::uint16_t>(l4_len));
+  }
+  const std::size_t addr_len = ip_version == 4 ? 4 : 16;
+  const std::size_t addr_at = ip_version == 4 ? 12 : 8;
+  put16(l4, tcp ? 16 : 6,
+        pseudo_header_sum(hdrs.subspan(addr_at, addr_len),
+                          hdrs.subspan(addr_at + addr_len, addr_len), protocol, l4_len));
+}
+
 }  // namespace
 
 GroBatch::GroBatch(const GroConfig& config)
@@ -94,9 +125,9 @@ GroBatch::GroBatch(const GroConfig& config)
       packets_(config.max_packets),
       next_(config.max_packets, kNone),
       items_(config.max_packets),
-      arena_(config.max_batch_bytes + config.max_packets * kVirtioNetHdrLen),
-      writes_(config.max_packets),
-      infos_(config.max_packets) {
+      arena_(config.max_packets * kHeaderBlock),
+      pieces_(2 * config.max_packets),
+      writes_(config.max_packets) {
   if (config.max_packets == 0 || config.max_packets >= kNone || config.max_batch_bytes == 0 ||
       config.max_super_len > kMaxIpPacket || config.max_segments < 1) {
     throw std::invalid_argument("unusable GRO configuration");
@@ -162,34 +193,39 @@ bool GroBatch::try_join(Item& it, std::uint32_t index, std::size_t payload, std:
   return true;
 }
 
-std::span<const std::span<const std::byte>> GroBatch::flush() noexcept {
-  std::size_t at = 0;
+std::span<const GroWrite> GroBatch::flush() noexcept {
+  std::size_t at = 0, piece = 0;
   for (std::size_t k = 0; k < item_count_; ++k) {
-    const std::size_t len = emit(items_[k], at);
-    writes_[k] = std::span<const std::byte>(arena_.data() + at, len);
-    const Item& it = items_[k];
-    infos_[k] = WriteInfo{.packets = it.segments,
-                          .bytes = static_cast<std::uint32_t>(len - kVirtioNetHdrLen +
-                                                              (it.segments - 1) * it.headers_len)};
-    at += len;
+    GroWrite& w = writes_[k];
+    at += emit(items_[k], at, piece, w);
+    piece += w.pieces.size();
   }
   const std::size_t n = item_count_;
   counters_.writes += n;
   count_ = 0;
   bytes_ = 0;
   item_count_ = 0;
-  return std::span<const std::span<const std::byte>>(writes_.data(), n);
+  return std::span<const GroWrite>(writes_.data(), n);
 }
 
-// Writes the item's virtio_net_hdr and packet at arena_[at]; returns the bytes written.
-std::size_t GroBatch::emit(const Item& it, std::size_t at) noexcept {
-  const std::span<std::byte> out(arena_.data() + at, arena_.size() - at);
+std::size_t GroBatch::emit(const Item& it, std::size_t at, std::size_t piece,
+                           GroWrite& out) noexcept {
+  const std::span<std::byte> block(arena_.data() + at, kHeaderBlock);
   const std::span<const std::byte> head = packets_[it.first];
+  iovec* const pieces = pieces_.data() + piece;
+  const auto put = [&](std::size_t i, const std::byte* p, std::size_t len) {
+    pieces[i] = iovec{const_cast<std::byte*>(p), len};  // writev only reads through it
+  };
   VirtioNetHdr vh;
   if (it.segments == 1) {
-    write_virtio_hdr(out, vh);
-    std::memcpy(out.data() + kVirtioNetHdrLen, head.data(), head.size());
-    return kVirtioNetHdrLen + head.size();
+    write_virtio_hdr(block, vh);
+    put(0, block.data(), kVirtioNetHdrLen);
+    put(1, head.data(), head.size());
+    out = GroWrite{.pieces = std::span<const iovec>(pieces, 2),
+                   .size = kVirtioNetHdrLen + head.size(),
+                   .packets = 1,
+                   .bytes = static_cast<std::uint32_t>(head.size())};
+    return kVirtioNetHdrLen;
   }
   const bool tcp = it.protocol == kIpProtoTcp;
   vh.flags = kVirtioFlagNeedsCsum;
@@ -198,39 +234,24 @@ std::size_t GroBatch::emit(const Item& it, std::size_t at) noexcept {
   vh.gso_size = it.gso_size;
   vh.csum_start = it.l4_offset;
   vh.csum_offset = tcp ? 16 : 6;
-  write_virtio_hdr(out, vh);
-  const std::span<std::byte> pkt = out.subspan(kVirtioNetHdrLen, it.total_len);
-  std::memcpy(pkt.data(), head.data(), it.headers_len);
-  std::size_t pos = it.headers_len;
+  write_virtio_hdr(block, vh);
+  const std::span<std::byte> hdrs = block.subspan(kVirtioNetHdrLen, it.headers_len);
+  std::memcpy(hdrs.data(), head.data(), it.headers_len);
+  put(0, block.data(), kVirtioNetHdrLen + it.headers_len);
+  std::size_t n = 1;
   std::uint8_t last_flags = 0;
   for (std::uint32_t i = it.first; i != kNone; i = next_[i]) {
     const std::span<const std::byte> seg = packets_[i];
-    std::memcpy(pkt.data() + pos, seg.data() + it.headers_len, seg.size() - it.headers_len);
-    pos += seg.size() - it.headers_len;
+    put(n++, seg.data() + it.headers_len, seg.size() - it.headers_len);
     if (tcp) last_flags = std::to_integer<std::uint8_t>(seg[it.l4_offset + 13]);
   }
-  const std::size_t l4_len = it.total_len - it.l4_offset;
-  if (it.ip_version == 4) {
-    put16(pkt, 2, static_cast<std::uint16_t>(it.total_len));
-    put16(pkt, 10, 0);
-    store_checksum(pkt.subspan(10, 2), checksum_sum(pkt.first(it.l4_offset)));
-  } else {
-    put16(pkt, 4, static_cast<std::uint16_t>(it.total_len - 40));
-  }
-  const std::span<std::byte> l4 = pkt.subspan(it.l4_offset);
-  if (tcp) {
-    l4[13] = static_cast<std::byte>(last_flags);  // PSH of the last segment
-  } else {
-    put16(l4, 4, static_cast<std::uint16_t>(l4_len));
-  }
-  const std::size_t addr_len = it.ip_version == 4 ? 4 : 16;
-  const std::size_t addr_at = it.ip_version == 4 ? 12 : 8;
-  const std::uint16_t pseudo =
-      pseudo_header_sum(pkt.subspan(addr_at, addr_len), pkt.subspan(addr_at + addr_len, addr_len),
-                        it.protocol, l4_len);
-  // Partial: the folded pseudo-header sum, not complemented (the kernel finishes it).
-  put16(l4, vh.csum_offset, pseudo);
-  return kVirtioNetHdrLen + it.total_len;
+  finish_headers(hdrs, it.ip_version, it.protocol, it.l4_offset, it.total_len, last_flags);
+  out = GroWrite{
+      .pieces = std::span<const iovec>(pieces, n),
+      .size = kVirtioNetHdrLen + it.total_len,
+      .packets = it.segments,
+      .bytes = static_cast<std::uint32_t>(it.total_len + (it.segments - 1) * it.headers_len)};
+  return kVirtioNetHdrLen + it.headers_len;
 }
 
 }  // namespace dmux::net

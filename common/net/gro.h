@@ -12,10 +12,16 @@
 // The segments' own checksums are not verified: the tunnel's authentication is what protects
 // them; a sender's bad checksum is replaced with a correct one for its own flow only.
 //
+// A write is a list of pieces for writev: the virtio_net_hdr and the head's (fixed-up) headers
+// from the batch's own memory, then every segment's payload where add() found it, so no payload
+// byte is copied in user space.
+//
 // Order: packets of one flow keep their order; writes follow the first arrival of each. Input is
 // untrusted (parsed with l4_packet.h). Memory is allocated in the constructor only; add() and
 // flush() never allocate or throw. Single-threaded.
 #pragma once
+
+#include <sys/uio.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -40,6 +46,14 @@ struct GroCounters {
   std::uint64_t coalesced = 0;  // packets merged into an earlier one of their flow
 };
 
+// One write to the TUN device: kVirtioNetHdrLen bytes of header and one IP packet, in pieces.
+struct GroWrite {
+  std::span<const iovec> pieces;  // for writev, in order
+  std::size_t size = 0;           // their bytes together: what the write must return
+  std::uint32_t packets = 0;      // packets as they were added
+  std::uint32_t bytes = 0;        // their bytes (a coalesced write carries the headers once)
+};
+
 class GroBatch {
  public:
   // Throws std::invalid_argument for an unusable config, std::bad_alloc.
@@ -53,17 +67,9 @@ class GroBatch {
   [[nodiscard]] bool empty() const noexcept { return count_ == 0; }
   [[nodiscard]] std::size_t size() const noexcept { return count_; }
 
-  // The writes for everything added: each view is kVirtioNetHdrLen bytes of header followed by
-  // one IP packet. Views stay valid until the next add() or flush(); the batch is empty after.
-  std::span<const std::span<const std::byte>> flush() noexcept;
-
-  // What the i-th view of the last flush() holds: packets as they were added, and their bytes
-  // (for the caller's counters: a coalesced write carries the headers once).
-  struct WriteInfo {
-    std::uint32_t packets = 0;
-    std::uint32_t bytes = 0;
-  };
-  [[nodiscard]] WriteInfo info(std::size_t i) const noexcept { return infos_[i]; }
+  // The writes for everything added. They stay valid until the next add() or flush() (and the
+  // packets added must stay unchanged until they are written); the batch is empty after.
+  std::span<const GroWrite> flush() noexcept;
 
   [[nodiscard]] const GroCounters& counters() const noexcept { return counters_; }
 
@@ -85,15 +91,17 @@ class GroBatch {
   // Appends packet `index` (`payload` bytes; TCP: `seq`, `tcp_flags`) to `item` if it continues it.
   bool try_join(Item& item, std::uint32_t index, std::size_t payload, std::uint32_t seq,
                 std::uint8_t tcp_flags) noexcept;
-  std::size_t emit(const Item& item, std::size_t at) noexcept;
+  // Builds the item's write: its header block at arena_[at] (returns the bytes used there), its
+  // pieces at pieces_[piece].
+  std::size_t emit(const Item& item, std::size_t at, std::size_t piece, GroWrite& out) noexcept;
 
   GroConfig config_;
   std::vector<std::span<const std::byte>> packets_;  // queued, max_packets
   std::vector<std::uint32_t> next_;                  // chain of packets within an item
   std::vector<Item> items_;                          // max_packets
-  std::vector<std::byte> arena_;                     // the writes, built by flush()
-  std::vector<std::span<const std::byte>> writes_;   // what flush() returns
-  std::vector<WriteInfo> infos_;                     // beside writes_
+  std::vector<std::byte> arena_;                     // virtio_net_hdrs and headers, by flush()
+  std::vector<iovec> pieces_;                        // of all writes, 2 * max_packets
+  std::vector<GroWrite> writes_;                     // what flush() returns
   std::size_t count_ = 0;
   std::size_t bytes_ = 0;
   std::size_t item_count_ = 0;

@@ -52,7 +52,7 @@ std::size_t split_gro_buffer(std::span<std::byte> bytes, std::size_t segment,
 UdpBatchReceiver::UdpBatchReceiver(int fd, const UdpReceiveConfig& config)
     : fd_(fd),
       config_(config),
-      buffers_(config.batch * config.buffer_bytes),
+      buffers_(config.batch * (config.headroom + config.buffer_bytes)),
       controls_(config.batch * kControlBytes),
       names_(config.batch),
       iovs_(config.batch),
@@ -64,7 +64,7 @@ UdpBatchReceiver::UdpBatchReceiver(int fd, const UdpReceiveConfig& config)
   }
   gro_ = config.gro && enable_udp_gro(fd);
   for (std::size_t i = 0; i < config_.batch; ++i) {  // buffers and headers are fixed from here on
-    iovs_[i] = iovec{buffers_.data() + i * config_.buffer_bytes, config_.buffer_bytes};
+    iovs_[i] = iovec{buffer(i), config_.buffer_bytes};
     msghdr& h = headers_[i].msg_hdr;
     h = msghdr{};
     h.msg_name = &names_[i];
@@ -94,8 +94,7 @@ std::size_t UdpBatchReceiver::receive() noexcept {
       ++counters_.truncated;
       continue;
     }
-    const std::span<std::byte> bytes(buffers_.data() + i * config_.buffer_bytes,
-                                     headers_[i].msg_len);
+    const std::span<std::byte> bytes(buffer(i), headers_[i].msg_len);
     std::size_t k = 0;
     if (!bytes.empty()) {
       k = split_gro_buffer(bytes, gro_segment(h), std::span(views_).subspan(n));

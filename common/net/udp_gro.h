@@ -34,6 +34,11 @@ struct UdpReceiveConfig {
   std::size_t buffer_bytes = 65536;     // per buffer: a whole GRO train or the largest datagram
   std::size_t max_datagrams = 32 * 64;  // views after splitting
   bool gro = true;                      // try UDP_GRO on the socket
+  // Free bytes kept in front of every buffer. A caller that grows each datagram's header in place
+  // (dmuxd: DATA -> TUNNEL) may then use the `headroom` bytes before any view: free bytes for the
+  // first datagram of a buffer, the tail of the datagrams before it in the same buffer for the
+  // others (which it must put back before it uses those).
+  std::size_t headroom = 0;
 };
 
 struct UdpReceiveCounters {
@@ -70,7 +75,11 @@ class UdpBatchReceiver {
   UdpReceiveConfig config_;
   bool gro_ = false;
   bool drained_ = true;
-  std::vector<std::byte> buffers_;   // batch * buffer_bytes
+  [[nodiscard]] std::byte* buffer(std::size_t i) noexcept {
+    return buffers_.data() + i * (config_.headroom + config_.buffer_bytes) + config_.headroom;
+  }
+
+  std::vector<std::byte> buffers_;   // batch * (headroom + buffer_bytes)
   std::vector<std::byte> controls_;  // batch * kControlBytes
   std::vector<sockaddr_in> names_;
   std::vector<iovec> iovs_;

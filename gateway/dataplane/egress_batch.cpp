@@ -2,6 +2,7 @@
 
 #include <netinet/udp.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -14,8 +15,16 @@ namespace {
 constexpr std::size_t kControlBytes = CMSG_SPACE(sizeof(std::uint16_t));
 
 // The kernel only reads through an iovec of a send, hence the const_cast.
-iovec to_iovec(const OutPacket& p) noexcept {
-  return iovec{const_cast<std::byte*>(p.datagram.data()), p.datagram.size()};
+iovec to_iovec(std::span<const std::byte> bytes) noexcept {
+  return iovec{const_cast<std::byte*>(bytes.data()), bytes.size()};
+}
+
+// Writes the packet's iovecs at `out` (room for two); returns how many.
+unsigned put_iovecs(const OutPacket& p, iovec* out) noexcept {
+  out[0] = to_iovec(p.head);
+  if (p.body.empty()) return 1;
+  out[1] = to_iovec(p.body);
+  return 2;
 }
 }  // namespace
 
@@ -57,22 +66,25 @@ EgressBatch::EgressBatch(unsigned capacity, bool use_gso)
       groups_(capacity),
       group_of_(capacity),
       first_iov_(capacity),
-      iov_(capacity),
+      iov_count_(capacity),
+      iov_(2 * std::size_t{capacity}),
       addr_(capacity),
       msgs_(capacity),
       group_result_(capacity),
       control_(kControlBytes * capacity) {}
 
 std::size_t EgressBatch::build_messages(std::size_t groups) noexcept {
+  std::fill_n(iov_count_.begin(), groups, 0u);
+  for (unsigned i = 0; i < queued_; ++i) iov_count_[group_of_[i]] += packets_[i].iovecs();
   std::uint32_t next = 0;
   for (std::size_t g = 0; g < groups; ++g) {
     first_iov_[g] = next;
-    next += groups_[g].count;
-    groups_[g].count = 0;  // reused below as a fill cursor, restored by the end of the loop
+    next += iov_count_[g];
+    iov_count_[g] = 0;  // reused below as a fill cursor, back to the group's count by its end
   }
   for (unsigned i = 0; i < queued_; ++i) {
-    SendGroup& grp = groups_[group_of_[i]];
-    iov_[first_iov_[group_of_[i]] + grp.count++] = to_iovec(packets_[i]);
+    const std::uint32_t g = group_of_[i];
+    iov_count_[g] += put_iovecs(packets_[i], &iov_[first_iov_[g] + iov_count_[g]]);
   }
   for (std::size_t g = 0; g < groups; ++g) {
     addr_[g] = groups_[g].dest.to_sockaddr();
@@ -81,7 +93,7 @@ std::size_t EgressBatch::build_messages(std::size_t groups) noexcept {
     h.msg_name = &addr_[g];
     h.msg_namelen = sizeof(sockaddr_in);
     h.msg_iov = &iov_[first_iov_[g]];
-    h.msg_iovlen = groups_[g].count;
+    h.msg_iovlen = iov_count_[g];
     if (groups_[g].count > 1) {
       h.msg_control = &control_[g * kControlBytes];
       h.msg_controllen = kControlBytes;
@@ -117,13 +129,13 @@ void EgressBatch::count_results(DataPathCounters& counters) noexcept {
 void EgressBatch::send_one_by_one(int fd, std::size_t group, DataPathCounters& counters) noexcept {
   for (unsigned i = 0; i < queued_; ++i) {
     if (group_of_[i] != group) continue;
-    iovec v = to_iovec(packets_[i]);
+    iovec v[2];
     sockaddr_in sa = packets_[i].dest.to_sockaddr();
     msghdr h{};
     h.msg_name = &sa;
     h.msg_namelen = sizeof sa;
-    h.msg_iov = &v;
-    h.msg_iovlen = 1;
+    h.msg_iov = v;
+    h.msg_iovlen = put_iovecs(packets_[i], v);
     const bool ok = ::sendmsg(fd, &h, MSG_DONTWAIT) >= 0;
     const std::size_t slot = wire::protocol_slot(packets_[i].proto_id);
     if (ok) {

@@ -1,9 +1,9 @@
 // Sends one receive batch's worth of TUNNEL datagrams with as few system calls as possible.
 //
 // Packets are queued in arrival order, then flush() coalesces each run of equal-size datagrams to
-// the same router into one UDP GSO send (one iovec per datagram; UDP_SEGMENT: the kernel splits
-// the concatenation back into the original datagrams), and sends all runs with one sendmmsg. Order
-// per router is kept. A GSO send the kernel refuses is resent datagram by datagram; after
+// the same router into one UDP GSO send (one or two iovecs per datagram; UDP_SEGMENT: the kernel
+// splits the concatenation back into the original datagrams), and sends all runs with one sendmmsg.
+// Order per router is kept. A GSO send the kernel refuses is resent datagram by datagram; after
 // kMaxGsoFailures refusals in a row the batch stops using GSO for good.
 //
 // Threading: owned and used by one worker thread. All storage is sized in the constructor; queue()
@@ -24,13 +24,16 @@
 
 namespace dmux::gateway {
 
-// One datagram, contiguous in the caller's buffer (the worker's receive slot: the TUNNEL header
-// written in front of the payload), valid until flush(): it is sent as one iovec.
+// One datagram in the caller's buffers, valid until flush(): `head` alone (the worker's receive
+// slot: the TUNNEL header written in front of the payload), or `head` then `body` (a TUNNEL
+// header of its own, then the payload where GRO received it), sent as one or two iovecs.
 struct OutPacket {
-  std::span<const std::byte> datagram;
+  std::span<const std::byte> head;
+  std::span<const std::byte> body;  // empty: `head` is the whole datagram
   net::Endpoint dest;
   wire::ProtoId proto_id;
-  [[nodiscard]] std::size_t size() const noexcept { return datagram.size(); }
+  [[nodiscard]] std::size_t size() const noexcept { return head.size() + body.size(); }
+  [[nodiscard]] unsigned iovecs() const noexcept { return body.empty() ? 1 : 2; }
 };
 
 struct SendGroup {
@@ -80,7 +83,8 @@ class EgressBatch {
   std::vector<SendGroup> groups_;
   std::vector<std::uint32_t> group_of_;
   std::vector<std::uint32_t> first_iov_;  // per group: index of its first iovec
-  std::vector<iovec> iov_;                // 1 per packet, grouped
+  std::vector<std::uint32_t> iov_count_;  // per group: its iovecs
+  std::vector<iovec> iov_;                // 1 or 2 per packet, grouped
   std::vector<sockaddr_in> addr_;         // per group
   std::vector<mmsghdr> msgs_;             // per group
   std::vector<Result> group_result_;      // per group, set by flush()

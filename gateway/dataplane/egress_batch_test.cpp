@@ -18,7 +18,9 @@ std::array<std::byte, 2000> g_bytes{};
 constexpr std::size_t kHeader = 56;  // a TUNNEL header
 
 OutPacket pkt(std::uint32_t dest, std::size_t payload) {
-  return OutPacket{std::span(g_bytes.data(), kHeader + payload), net::Endpoint{dest, 5000},
+  return OutPacket{std::span(g_bytes.data(), kHeader + payload),
+                   {},
+                   net::Endpoint{dest, 5000},
                    wire::ProtoId{1}};
 }
 
@@ -74,16 +76,24 @@ TEST_CASE("a flushed batch arrives as the original datagrams, in order, GSO or n
     const auto to = net::local_endpoint(rx.get());
     const auto to2 = net::local_endpoint(rx2.get());
 
-    // Each datagram contiguous in a buffer of its own (as in a worker's receive slot).
+    // Even datagrams contiguous in a buffer of their own (as in a worker's receive slot), odd ones
+    // as a header of their own and the payload (as after GRO), mixed within one GSO run.
     std::vector<std::array<std::byte, kHeader + 100>> datagrams(20);
+    std::array<std::byte, kHeader> header{};
+    std::fill(header.begin(), header.end(), std::byte{0xaa});
     EgressBatch batch(20, gso);
     for (int i = 0; i < 20; ++i) {
-      std::fill(datagrams[i].begin(), datagrams[i].begin() + kHeader, std::byte{0xaa});
+      std::copy(header.begin(), header.end(), datagrams[i].begin());
       std::fill(datagrams[i].begin() + kHeader, datagrams[i].end(), static_cast<std::byte>(i));
       const std::size_t len =
           kHeader + (i == 9 ? 60 : 100);  // a short one (to rx2) closes its group
-      batch.queue(
-          OutPacket{std::span(datagrams[i].data(), len), i % 5 == 4 ? to2 : to, wire::ProtoId{1}});
+      const std::span<const std::byte> whole(datagrams[i].data(), len);
+      const auto dest = i % 5 == 4 ? to2 : to;
+      if (i % 2 == 0) {
+        batch.queue(OutPacket{whole, {}, dest, wire::ProtoId{1}});
+      } else {
+        batch.queue(OutPacket{header, whole.subspan(kHeader), dest, wire::ProtoId{1}});
+      }
     }
     DataPathCounters counters;
     batch.flush(tx.get(), counters);

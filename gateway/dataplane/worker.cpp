@@ -7,7 +7,6 @@
 
 #include "common/net/udp_socket.h"
 #include "common/wire/byte_reader.h"
-#include "gateway/dataplane/packet_processor.h"
 
 namespace dmux::gateway {
 namespace {
@@ -18,13 +17,19 @@ constexpr int kMaxBatchesPerWakeup = 16;
 constexpr std::size_t kGroBuffers = 8;
 constexpr std::size_t kGroBufferBytes = 65536;
 constexpr std::size_t kGroMaxSegments = 64;
+constexpr std::size_t kGroMaxDatagrams = kGroBuffers * kGroMaxSegments;
+
+// One receive's datagrams leave in one flush: a batch of recvmmsg slots, or a GRO receive.
+unsigned egress_capacity(const WorkerConfig& c) noexcept {
+  return c.use_gro ? std::max<unsigned>(c.batch_size, kGroMaxDatagrams) : c.batch_size;
+}
 }  // namespace
 
 Worker::Worker(const WorkerConfig& config, const TablePublisher& tables, TunnelCounter& counter)
     : config_(config),
       tables_(tables),
       tunnel_counter_(counter),
-      egress_(config.batch_size, config.use_gso) {
+      egress_(egress_capacity(config), config.use_gso) {
   const net::UdpSocketOptions opts{.reuse_port = true,
                                    .nonblocking = true,
                                    .rcvbuf_bytes = config_.socket_buffer_bytes,
@@ -54,8 +59,9 @@ Worker::Worker(const WorkerConfig& config, const TablePublisher& tables, TunnelC
   if (config_.use_gro) {
     const net::UdpReceiveConfig gro{.batch = kGroBuffers,
                                     .buffer_bytes = kGroBufferBytes,
-                                    .max_datagrams = kGroBuffers * kGroMaxSegments,
-                                    .gro = true};
+                                    .max_datagrams = kGroMaxDatagrams,
+                                    .gro = true,
+                                    .headroom = kTunnelHeadroom};
     for (const auto& fd : listen_fds_) {
       gro_rx_.push_back(std::make_unique<net::UdpBatchReceiver>(fd.get(), gro));
       if (!gro_rx_.back()->gro_enabled()) {  // an old kernel: datagrams one by one
@@ -64,6 +70,7 @@ Worker::Worker(const WorkerConfig& config, const TablePublisher& tables, TunnelC
       }
     }
     gro_truncated_seen_.assign(gro_rx_.size(), 0);
+    if (!gro_rx_.empty()) tx_headers_.resize(kGroMaxDatagrams);
   }
 
   for (std::size_t k = 0; k < listen_fds_.size(); ++k) {
@@ -140,9 +147,6 @@ void Worker::receive_batches(int fd) noexcept {
 
 void Worker::receive_coalesced(std::size_t socket_index) noexcept {
   net::UdpBatchReceiver& rx = *gro_rx_[socket_index];
-  // Slots fill across receives (the datagrams are copied out of the receiver's buffers), so a
-  // send batch stays as large as without GRO even when little arrives coalesced.
-  unsigned filled = 0;
   for (int round = 0; round < kMaxBatchesPerWakeup; ++round) {
     refresh_table();
     const std::uint64_t buffers_before = rx.counters().buffers;
@@ -152,64 +156,80 @@ void Worker::receive_coalesced(std::size_t socket_index) noexcept {
     counters_.drops[static_cast<std::size_t>(DropReason::kOversize)].add(
         truncated - gro_truncated_seen_[socket_index]);
     gro_truncated_seen_[socket_index] = truncated;
-    const std::uint64_t buffers = rx.counters().buffers - buffers_before;
-    if (buffers == 0) break;  // EAGAIN, or an error the next wake-up will see again
+    if (rx.counters().buffers == buffers_before) break;  // EAGAIN, or an error seen next time
     counters_.rx_batches.add();
-    for (std::size_t i = 0; i < got; ++i) {
-      fill_slot(filled, rx.datagram(i), rx.from(i));
-      if (++filled == config_.batch_size) {
-        handle_batch(filled);
-        filled = 0;
-      }
-    }
-    if (rx.drained()) break;  // a partial batch: the socket is empty
+    handle_coalesced(rx, got);  // before the next receive() reuses the buffers
+    if (rx.drained()) break;    // a partial batch: the socket is empty
   }
-  if (filled > 0) handle_batch(filled);
 }
 
-void Worker::fill_slot(unsigned k, std::span<const std::byte> datagram,
-                       const net::Endpoint& from) noexcept {
-  const std::size_t room = rx_iov_[k].iov_len;
-  const std::size_t n = std::min(datagram.size(), room);
-  std::memcpy(rx_iov_[k].iov_base, datagram.data(), n);
-  rx_msgs_[k].msg_len = static_cast<unsigned>(datagram.size());
-  rx_msgs_[k].msg_hdr.msg_flags = datagram.size() > room ? MSG_TRUNC : 0;
-  rx_addr_[k] = from.to_sockaddr();
+// Each datagram in place: its TUNNEL header grows over the kTunnelHeadroom bytes in front of it
+// (the receiver's headroom, or the end of the datagram before it, saved and put back), is sealed,
+// and is copied out to tx_headers_; the payload is sent from where it lies.
+void Worker::handle_coalesced(const net::UdpBatchReceiver& rx, std::size_t datagrams) noexcept {
+  const ProcessorContext ctx{table_.get(), config_.gateway_id};
+  std::uint64_t counter = tunnel_counter_.reserve(datagrams);  // one atomic add per receive
+  std::array<std::byte, kTunnelHeadroom> saved;
+  for (std::size_t i = 0; i < datagrams; ++i) {
+    const std::span<std::byte> datagram = rx.datagram(i);
+    std::byte* const front = datagram.data() - kTunnelHeadroom;
+    std::memcpy(saved.data(), front, saved.size());
+    ForwardAction action;
+    if (process(std::span(front, kTunnelHeadroom + datagram.size()), datagram.size(), false,
+                rx.from(i), ctx, counter, action)) {
+      auto& header = tx_headers_[i];
+      std::memcpy(header.data(), action.tunnel.data(), header.size());
+      egress_.queue(
+          OutPacket{header, action.tunnel.subspan(header.size()), action.router, action.proto_id});
+      ++counter;
+    }
+    std::memcpy(front, saved.data(), saved.size());
+  }
+  egress_.flush(egress_fd_.get(), counters_);
 }
 
-void Worker::note_old_version(std::size_t i, std::size_t len) noexcept {
-  wire::ByteReader r(slot(i).subspan(kTunnelHeadroom, len));
+void Worker::note_old_version(std::span<const std::byte> datagram,
+                              const net::Endpoint& from) noexcept {
+  wire::ByteReader r(datagram);
   std::uint8_t version = 0;
   if (!r.read_u8(version)) return;
-  counters_.old_version_sender.set({net::Endpoint::from_sockaddr(rx_addr_[i]), version});
+  counters_.old_version_sender.set({from, version});
+}
+
+bool Worker::process(std::span<std::byte> slot, std::size_t len, bool truncated,
+                     const net::Endpoint& client, const ProcessorContext& ctx,
+                     std::uint64_t counter, ForwardAction& action) noexcept {
+  wire::ProtoId proto;
+  DropReason drop = DropReason::kMalformed;
+  bool forward = false;
+  if (truncated || len > config_.max_datagram_bytes) {
+    drop = DropReason::kOversize;
+  } else {
+    forward = process_datagram(slot, len, client, ctx, counter, action, drop, proto);
+  }
+  const std::size_t proto_slot = wire::protocol_slot(proto);
+  counters_.rx_packets[proto_slot].add();
+  counters_.rx_bytes[proto_slot].add(len);
+  if (!forward) {
+    counters_.drops[static_cast<std::size_t>(drop)].add();
+    if (drop == DropReason::kUnsupportedVersion) {
+      note_old_version(slot.subspan(kTunnelHeadroom, len), client);
+    }
+  }
+  return forward;
 }
 
 void Worker::handle_batch(unsigned received) noexcept {
   const ProcessorContext ctx{table_.get(), config_.gateway_id};
   std::uint64_t counter = tunnel_counter_.reserve(received);  // one atomic add per batch
   for (unsigned i = 0; i < received; ++i) {
-    const auto& hdr = rx_msgs_[i].msg_hdr;
-    const std::size_t len = rx_msgs_[i].msg_len;
-    wire::ProtoId proto;
     ForwardAction action;
-    DropReason drop = DropReason::kMalformed;
-    bool forward = false;
-    if ((hdr.msg_flags & MSG_TRUNC) != 0 || len > config_.max_datagram_bytes) {
-      drop = DropReason::kOversize;
-    } else {
-      const auto client = net::Endpoint::from_sockaddr(rx_addr_[i]);
-      forward = process_datagram(slot(i), len, client, ctx, counter, action, drop, proto);
-    }
-    const std::size_t proto_slot = wire::protocol_slot(proto);
-    counters_.rx_packets[proto_slot].add();
-    counters_.rx_bytes[proto_slot].add(len);
-    if (!forward) {
-      counters_.drops[static_cast<std::size_t>(drop)].add();
-      if (drop == DropReason::kUnsupportedVersion) note_old_version(i, len);
+    if (!process(slot(i), rx_msgs_[i].msg_len, (rx_msgs_[i].msg_hdr.msg_flags & MSG_TRUNC) != 0,
+                 net::Endpoint::from_sockaddr(rx_addr_[i]), ctx, counter, action)) {
       continue;
     }
     ++counter;
-    egress_.queue(OutPacket{action.tunnel, action.router, action.proto_id});
+    egress_.queue(OutPacket{action.tunnel, {}, action.router, action.proto_id});
   }
   egress_.flush(egress_fd_.get(), counters_);
 }

@@ -5,8 +5,11 @@
 //
 // With use_gro, the DATA sockets have UDP_GRO on: the kernel hands over a run of one client's
 // datagrams in one buffer (when the receiving interface does GRO). Each DATA still needs its own
-// TUNNEL header in front of its payload, so the run is spread into receive slots, one copy per
-// datagram, and from there takes the same path as datagrams received one by one.
+// TUNNEL header in front of its payload, so each is processed where it lies: its TUNNEL header is
+// built over the end of the datagram before it (the receiver keeps headroom in front of the
+// first), sealed, copied out to a header array, and the bytes it covered are put back; the
+// TUNNEL leaves as two iovecs, its header and the payload in the receive buffer. The payload is
+// never copied in user space.
 //
 // Threading: constructed and destroyed on the control thread; everything else runs on the
 // worker's own thread between start() and stop(). All buffers are allocated in the constructor;
@@ -17,6 +20,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -31,6 +35,7 @@
 #include "common/wire/shim.h"
 #include "gateway/dataplane/counters.h"
 #include "gateway/dataplane/egress_batch.h"
+#include "gateway/dataplane/packet_processor.h"
 #include "gateway/dataplane/table_publisher.h"
 #include "gateway/dataplane/tunnel_counter.h"
 
@@ -67,17 +72,20 @@ class Worker {
   void on_readable(std::size_t socket_index) noexcept;
   // Until the socket is empty, or enough for one wake-up: one datagram a slot (no GRO) ...
   void receive_batches(int fd) noexcept;
-  // ... or coalesced runs (GRO), spread into the slots.
+  // ... or coalesced runs (GRO), each receive's datagrams processed where they lie.
   void receive_coalesced(std::size_t socket_index) noexcept;
-  // Copies one datagram of a coalesced run into slot k, as recvmmsg would have put it there.
-  void fill_slot(unsigned k, std::span<const std::byte> datagram,
-                 const net::Endpoint& from) noexcept;
+  void handle_coalesced(const net::UdpBatchReceiver& rx, std::size_t datagrams) noexcept;
   // Counts what the kernel dropped at the socket (receive buffer full) since the last call.
   void poll_socket_drops(std::size_t socket_index) noexcept;
   void refresh_table() noexcept;
   void handle_batch(unsigned received) noexcept;
-  // Records the sender of slot i's datagram (of `len` bytes), dropped as unsupported_version.
-  void note_old_version(std::size_t i, std::size_t len) noexcept;
+  // One DATA datagram of `len` bytes behind kTunnelHeadroom bytes of `slot` it may grow into:
+  // counted, and turned into a sealed TUNNEL inside `slot` if true (then `action` says where).
+  bool process(std::span<std::byte> slot, std::size_t len, bool truncated,
+               const net::Endpoint& client, const ProcessorContext& ctx, std::uint64_t counter,
+               ForwardAction& action) noexcept;
+  // Records the sender of `datagram`, dropped as unsupported_version.
+  void note_old_version(std::span<const std::byte> datagram, const net::Endpoint& from) noexcept;
   // Slot i: kTunnelHeadroom free bytes, then the datagram recvmmsg put there.
   [[nodiscard]] std::span<std::byte> slot(std::size_t i) noexcept {
     return std::span(rx_storage_).subspan(i * slot_bytes_, slot_bytes_);
@@ -109,6 +117,8 @@ class Worker {
   // already counted as oversize drops. Empty without GRO.
   std::vector<std::unique_ptr<net::UdpBatchReceiver>> gro_rx_;
   std::vector<std::uint64_t> gro_truncated_seen_;
+  // With GRO: the TUNNEL header of each datagram of one receive, sent before its payload.
+  std::vector<std::array<std::byte, wire::kTunnelHeaderLen>> tx_headers_;
   EgressBatch egress_;
 
   DataPathCounters counters_;
