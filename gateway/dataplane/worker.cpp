@@ -13,8 +13,10 @@ namespace {
 // Batches drained per wake-up before yielding back to the loop (keeps stop() responsive).
 constexpr int kMaxBatchesPerWakeup = 16;
 // With GRO: coalesced buffers per recvmmsg. A buffer holds up to 64 datagrams (the kernel's
-// UDP_GRO_CNT_MAX) in at most 64 KiB.
-constexpr std::size_t kGroBuffers = 8;
+// UDP_GRO_CNT_MAX) in at most 64 KiB. A receive's datagrams leave in one flush (they are sent from
+// the buffers), so there are as many buffers as a batch of single datagrams needs to fill one
+// sendmmsg well: 2 MiB a socket.
+constexpr std::size_t kGroBuffers = 32;
 constexpr std::size_t kGroBufferBytes = 65536;
 constexpr std::size_t kGroMaxSegments = 64;
 constexpr std::size_t kGroMaxDatagrams = kGroBuffers * kGroMaxSegments;
