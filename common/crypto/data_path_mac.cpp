@@ -1,15 +1,20 @@
-// libsodium (AES-256-GCM with AES-NI, SipHash) for the data path, with an OpenSSL fallback for
-// AES-256-GCM on CPUs without AES-NI.
+// The data path's cryptography. AES-256-GCM tags: OpenSSL's GCM (its aggregated GHASH is about a
+// quarter faster than libsodium 1.0.18's over 1400 bytes) for one caller of a key at a time, and
+// libsodium's (AES-NI) for a caller that finds the key's OpenSSL context in use by another thread;
+// EVP alone on CPUs without AES-NI. All three give the same tags. SipHash from libsodium.
 #include "common/crypto/data_path_mac.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/modes.h>
 #include <sodium.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <new>
 #include <string_view>
 
 namespace dmux::crypto {
@@ -72,19 +77,67 @@ TunnelTag openssl_gmac(const TunnelKeyBytes& key, const Nonce& nonce,
   return tag;
 }
 
+// From this many bytes on OpenSSL's GCM is the faster (bench_mac_cost on a 2-core AVX2 VM: 1456
+// bytes 330-390 ns against libsodium's 430-500; 120 bytes: ~145 against ~130).
+constexpr std::size_t kOpensslGcmFrom = 256;
+
+// AES-256 of one block for OpenSSL's GCM (its H and each nonce's first counter block), through
+// an ECB context that holds the expanded key.
+void aes_block(const unsigned char in[16], unsigned char out[16], const void* ecb) {
+  int len = 0;
+  if (EVP_EncryptUpdate(static_cast<EVP_CIPHER_CTX*>(const_cast<void*>(ecb)), out, &len, in, 16) !=
+          1 ||
+      len != 16) {
+    fatal("AES-256-ECB (OpenSSL)");
+  }
+}
+
 }  // namespace
 
 struct TunnelKey::State {
-  crypto_aead_aes256gcm_state sodium;  // expanded key (AES-NI path)
-  TunnelKeyBytes raw{};                // the key itself (OpenSSL path)
+  crypto_aead_aes256gcm_state sodium;  // expanded key (libsodium's AES-NI path)
+  TunnelKeyBytes raw{};                // the key itself (the EVP path without AES-NI)
+  // OpenSSL's GCM under this key, for one thread at a time (`busy`); null without AES-NI.
+  EVP_CIPHER_CTX* ecb = nullptr;
+  GCM128_CONTEXT* gcm = nullptr;
+  mutable std::atomic_flag busy;
+
+  // The tag through OpenSSL's GCM, if the message is long enough for it to be the faster one and
+  // no other thread is using it.
+  bool fast_tag(const Nonce& nonce, std::span<const std::byte> message,
+                TunnelTag& tag) const noexcept {
+    if (gcm == nullptr || message.size() < kOpensslGcmFrom ||
+        busy.test_and_set(std::memory_order_acquire)) {
+      return false;
+    }
+    CRYPTO_gcm128_setiv(gcm, nonce.data(), nonce.size());
+    const bool ok = CRYPTO_gcm128_aad(gcm, uc(message.data()), message.size()) == 0;
+    if (ok) CRYPTO_gcm128_tag(gcm, reinterpret_cast<unsigned char*>(tag.data()), tag.size());
+    busy.clear(std::memory_order_release);
+    return ok;  // false only past GCM's 2^61-byte limit on associated data
+  }
 };
 
 TunnelKey::TunnelKey(const TunnelKeyBytes& key) : state_(std::make_unique<State>()) {
   state_->raw = key;
-  if (use_sodium_aes()) crypto_aead_aes256gcm_beforenm(&state_->sodium, uc(key.data()));
+  if (!use_sodium_aes()) return;
+  crypto_aead_aes256gcm_beforenm(&state_->sodium, uc(key.data()));
+  state_->ecb = EVP_CIPHER_CTX_new();
+  if (state_->ecb == nullptr ||
+      EVP_EncryptInit_ex(state_->ecb, EVP_aes_256_ecb(), nullptr, uc(key.data()), nullptr) != 1 ||
+      EVP_CIPHER_CTX_set_padding(state_->ecb, 0) != 1) {
+    fatal("AES-256-ECB (OpenSSL)");
+  }
+  state_->gcm = CRYPTO_gcm128_new(state_->ecb, aes_block);
+  if (state_->gcm == nullptr) throw std::bad_alloc();
 }
 
-TunnelKey::~TunnelKey() { sodium_memzero(state_.get(), sizeof(State)); }
+TunnelKey::~TunnelKey() {
+  CRYPTO_gcm128_release(state_->gcm);  // wipes it
+  EVP_CIPHER_CTX_free(state_->ecb);    // wipes the expanded key
+  sodium_memzero(&state_->sodium, sizeof state_->sodium);
+  sodium_memzero(state_->raw.data(), state_->raw.size());
+}
 
 bool TunnelKey::accelerated() noexcept { return use_sodium_aes(); }
 
@@ -99,6 +152,7 @@ TunnelTag TunnelKey::tag(std::uint32_t gateway_id, std::uint64_t counter,
   const Nonce nonce = make_nonce(gateway_id, counter);
   if (!use_sodium_aes()) return openssl_gmac(state_->raw, nonce, message);
   TunnelTag tag{};
+  if (state_->fast_tag(nonce, message, tag)) return tag;
   unsigned long long tag_len = 0;
   unsigned char no_ciphertext = 0;  // libsodium wants a pointer even for an empty plaintext
   crypto_aead_aes256gcm_encrypt_detached_afternm(
@@ -111,14 +165,16 @@ bool TunnelKey::verify(std::uint32_t gateway_id, std::uint64_t counter,
                        std::span<const std::byte> message,
                        std::span<const std::byte, kTunnelTagLen> expected) const noexcept {
   const Nonce nonce = make_nonce(gateway_id, counter);
+  TunnelTag want{};
   if (!use_sodium_aes()) {
-    const TunnelTag want = openssl_gmac(state_->raw, nonce, message);
-    return CRYPTO_memcmp(want.data(), expected.data(), want.size()) == 0;
+    want = openssl_gmac(state_->raw, nonce, message);
+  } else if (!state_->fast_tag(nonce, message, want)) {
+    unsigned char no_ciphertext = 0;
+    return crypto_aead_aes256gcm_decrypt_detached_afternm(
+               nullptr, nullptr, &no_ciphertext, 0, uc(expected.data()), uc(message.data()),
+               message.size(), nonce.data(), &state_->sodium) == 0;
   }
-  unsigned char no_ciphertext = 0;
-  return crypto_aead_aes256gcm_decrypt_detached_afternm(
-             nullptr, nullptr, &no_ciphertext, 0, uc(expected.data()), uc(message.data()),
-             message.size(), nonce.data(), &state_->sodium) == 0;
+  return CRYPTO_memcmp(want.data(), expected.data(), want.size()) == 0;
 }
 
 ReturnKey derive_return_key(std::span<const std::byte> seed) noexcept {

@@ -10,9 +10,10 @@
 //  - keyed_hash128: SipHash-2-4 with a 128-bit output, for cookies that need no interoperability.
 //
 // Contract: everything here is noexcept and never allocates once a key is constructed; a
-// TunnelKey is immutable after construction and may be used by many threads at once. Without
-// AES-NI (libsodium refuses), the same construction runs through OpenSSL with one cipher context
-// per thread, so tags are identical either way.
+// TunnelKey may be used by many threads at once. With AES-NI a key's tags come from OpenSSL's GCM
+// context of the key (one thread at a time: a try-lock) or, for a thread that finds it taken, from
+// libsodium; without AES-NI (libsodium refuses) from OpenSSL's EVP with one cipher context per
+// thread. Tags are identical either way.
 #pragma once
 
 #include <array>
@@ -45,7 +46,7 @@ class TunnelKey {
                             std::span<const std::byte> message,
                             std::span<const std::byte, kTunnelTagLen> expected) const noexcept;
 
-  // True if tags are computed with libsodium's AES-NI code (false: the OpenSSL fallback).
+  // True with AES-NI: tags from OpenSSL's GCM and libsodium (false: the OpenSSL EVP fallback).
   [[nodiscard]] static bool accelerated() noexcept;
   // The same tag computed by the OpenSSL path whatever the CPU: tests check both agree.
   [[nodiscard]] static TunnelTag reference_tag(const TunnelKeyBytes& key, std::uint32_t gateway_id,

@@ -2,7 +2,9 @@
 
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/crypto/crypto.h"
@@ -51,8 +53,8 @@ TEST_CASE("tunnel tags: the accelerated and the OpenSSL path agree, and any chan
   const TunnelKey key(raw);
   std::vector<std::byte> message(1400 + 56);
   for (std::size_t i = 0; i < message.size(); ++i) message[i] = static_cast<std::byte>(i * 7);
-  for (const std::size_t len :
-       {std::size_t{1}, std::size_t{57}, std::size_t{120}, message.size()}) {
+  for (const std::size_t len : {std::size_t{1}, std::size_t{57}, std::size_t{120}, std::size_t{255},
+                                std::size_t{256}, std::size_t{1000}, message.size()}) {
     const std::span<const std::byte> m(message.data(), len);
     const TunnelTag t = key.tag(0xc6120001, 42, m);
     CHECK(t == TunnelKey::reference_tag(raw, 0xc6120001, 42, m));
@@ -67,6 +69,29 @@ TEST_CASE("tunnel tags: the accelerated and the OpenSSL path agree, and any chan
     CHECK_FALSE(key.verify(0xc6120001, 42, changed, t));
   }
   CHECK(TunnelKey(key_of("01")).tag(1, 1, message) != key.tag(1, 1, message));
+}
+
+TEST_CASE("tunnel tags stay right with many threads on one key (its OpenSSL context is shared)") {
+  const auto raw = key_of("1f1e1d1c1b1a191817161514131211100f0e0d0c0b0a09080706050403020100");
+  const TunnelKey key(raw);
+  std::vector<std::byte> message(1456);
+  for (std::size_t i = 0; i < message.size(); ++i) message[i] = static_cast<std::byte>(i * 13);
+  std::vector<TunnelTag> want;
+  for (std::uint64_t c = 0; c < 64; ++c)
+    want.push_back(TunnelKey::reference_tag(raw, 9, c, message));
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int round = 0; round < 200; ++round) {
+        for (std::uint64_t c = 0; c < 64; ++c) {
+          if (key.tag(9, c, message) != want[c] || !key.verify(9, c, message, want[c])) ++wrong;
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(wrong.load() == 0);
 }
 
 TEST_CASE("SipHash-2-4 matches the reference vectors") {
