@@ -20,6 +20,8 @@ constexpr std::size_t kGroBuffers = 32;
 constexpr std::size_t kGroBufferBytes = 65536;
 constexpr std::size_t kGroMaxSegments = 64;
 constexpr std::size_t kGroMaxDatagrams = kGroBuffers * kGroMaxSegments;
+// GRO receives per wake-up: the same 128 buffers at most as 16 rounds of 8 did.
+constexpr int kMaxGroReceivesPerWakeup = 4;
 
 // One receive's datagrams leave in one flush: a batch of recvmmsg slots, or a GRO receive.
 unsigned egress_capacity(const WorkerConfig& c) noexcept {
@@ -149,7 +151,7 @@ void Worker::receive_batches(int fd) noexcept {
 
 void Worker::receive_coalesced(std::size_t socket_index) noexcept {
   net::UdpBatchReceiver& rx = *gro_rx_[socket_index];
-  for (int round = 0; round < kMaxBatchesPerWakeup; ++round) {
+  for (int round = 0; round < kMaxGroReceivesPerWakeup; ++round) {
     refresh_table();
     const std::uint64_t buffers_before = rx.counters().buffers;
     const std::size_t got = rx.receive();
