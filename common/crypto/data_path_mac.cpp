@@ -102,6 +102,16 @@ struct TunnelKey::State {
   GCM128_CONTEXT* gcm = nullptr;
   mutable std::atomic_flag busy;
 
+  State() = default;
+  State(const State&) = delete;
+  State& operator=(const State&) = delete;
+  ~State() {
+    CRYPTO_gcm128_release(gcm);  // wipes it
+    EVP_CIPHER_CTX_free(ecb);    // wipes the expanded key
+    sodium_memzero(&sodium, sizeof sodium);
+    sodium_memzero(raw.data(), raw.size());
+  }
+
   // The tag through OpenSSL's GCM, if the message is long enough for it to be the faster one and
   // no other thread is using it.
   bool fast_tag(const Nonce& nonce, std::span<const std::byte> message,
@@ -132,12 +142,7 @@ TunnelKey::TunnelKey(const TunnelKeyBytes& key) : state_(std::make_unique<State>
   if (state_->gcm == nullptr) throw std::bad_alloc();
 }
 
-TunnelKey::~TunnelKey() {
-  CRYPTO_gcm128_release(state_->gcm);  // wipes it
-  EVP_CIPHER_CTX_free(state_->ecb);    // wipes the expanded key
-  sodium_memzero(&state_->sodium, sizeof state_->sodium);
-  sodium_memzero(state_->raw.data(), state_->raw.size());
-}
+TunnelKey::~TunnelKey() = default;  // State's destructor wipes the key
 
 bool TunnelKey::accelerated() noexcept { return use_sodium_aes(); }
 
