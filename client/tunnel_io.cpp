@@ -34,7 +34,6 @@ TunnelIo::TunnelIo(const TunnelIoConfig& config, CapturePath& path)
                                                         .max_datagrams = kReceiveBatch * 64,
                                                         .gro = config.gro}),
       gro_(net::GroConfig{.max_packets = kReceiveBatch * 64,
-                          .max_batch_bytes = kReceiveBatch * 65536,
                           .max_super_len = 65535,
                           .max_segments = 64,
                           .coalesce_udp = config.tun_uso}) {}

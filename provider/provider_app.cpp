@@ -158,7 +158,7 @@ void ProviderApp::on_tunnel(std::span<std::byte> datagram, const net::Endpoint& 
       static_cast<std::size_t>(config_.tun_mtu));
   if (!to_tun_.add(packet)) {
     flush_to_tun();
-    if (!to_tun_.add(packet)) path_.failed(Drop::kTunWriteFailed);  // larger than a batch
+    if (!to_tun_.add(packet)) path_.failed(Drop::kTunWriteFailed);  // empty or too long
   }
 }
 

@@ -128,20 +128,16 @@ GroBatch::GroBatch(const GroConfig& config)
       arena_(config.max_packets * kHeaderBlock),
       pieces_(2 * config.max_packets),
       writes_(config.max_packets) {
-  if (config.max_packets == 0 || config.max_packets >= kNone || config.max_batch_bytes == 0 ||
+  if (config.max_packets == 0 || config.max_packets >= kNone ||
       config.max_super_len > kMaxIpPacket || config.max_segments < 1) {
     throw std::invalid_argument("unusable GRO configuration");
   }
 }
 
 bool GroBatch::add(std::span<const std::byte> packet) noexcept {
-  if (packet.empty() || packet.size() > kMaxIpPacket || count_ == config_.max_packets ||
-      bytes_ + packet.size() > config_.max_batch_bytes) {
-    return false;
-  }
+  if (packet.empty() || packet.size() > kMaxIpPacket || count_ == config_.max_packets) return false;
   const auto index = static_cast<std::uint32_t>(count_);
   packets_[count_++] = packet;
-  bytes_ += packet.size();
   next_[index] = kNone;
   ++counters_.packets;
   Seen s;
@@ -203,7 +199,6 @@ std::span<const GroWrite> GroBatch::flush() noexcept {
   const std::size_t n = item_count_;
   counters_.writes += n;
   count_ = 0;
-  bytes_ = 0;
   item_count_ = 0;
   return std::span<const GroWrite>(writes_.data(), n);
 }

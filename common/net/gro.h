@@ -33,11 +33,10 @@
 namespace dmux::net {
 
 struct GroConfig {
-  std::size_t max_packets = 128;          // packets one batch holds
-  std::size_t max_batch_bytes = 1 << 20;  // their bytes together
-  std::size_t max_super_len = 65535;      // largest coalesced IP packet
-  std::size_t max_segments = 64;          // segments in one super-packet
-  bool coalesce_udp = false;              // the TUN accepted USO (TUN_F_USO4/6)
+  std::size_t max_packets = 128;      // packets one batch holds
+  std::size_t max_super_len = 65535;  // largest coalesced IP packet
+  std::size_t max_segments = 64;      // segments in one super-packet
+  bool coalesce_udp = false;          // the TUN accepted USO (TUN_F_USO4/6)
 };
 
 struct GroCounters {
@@ -60,7 +59,7 @@ class GroBatch {
   explicit GroBatch(const GroConfig& config);
 
   // Queues one IP packet. Its bytes are referenced, not copied: they must stay unchanged until the
-  // views flush() returns have been written. False if the batch is full (flush first) or the packet
+  // writes flush() returns are written. False if the batch is full (flush first) or the packet
   // is empty or longer than kMaxIpPacket.
   bool add(std::span<const std::byte> packet) noexcept;
 
@@ -103,7 +102,6 @@ class GroBatch {
   std::vector<iovec> pieces_;                        // of all writes, 2 * max_packets
   std::vector<GroWrite> writes_;                     // what flush() returns
   std::size_t count_ = 0;
-  std::size_t bytes_ = 0;
   std::size_t item_count_ = 0;
   GroCounters counters_;
 };

@@ -1,7 +1,7 @@
 // One data-plane worker: its own thread, event loop, SO_REUSEPORT sockets on every listen
 // endpoint, and an egress socket. Receives DATA datagrams in batches (recvmmsg), turns each into a
 // sealed TUNNEL in its own receive slot (zero copy: the header is written in front of the payload),
-// sends them (sendmmsg, one iovec a datagram) and counts everything.
+// sends them (sendmmsg, one or two iovecs a datagram) and counts everything.
 //
 // With use_gro, the DATA sockets have UDP_GRO on: the kernel hands over a run of one client's
 // datagrams in one buffer (when the receiving interface does GRO). Each DATA still needs its own
